@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (each imports only what is below it):
+//   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
+//   Kernels                flat-buffer forward/backward kernels on BLAS + SIMD
+//   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
+//   BERT                   config, weights, forward/backward of BertForSequenceClassification
+//   Attribution            IBA, integrated gradients, LIME, random
+//   Evaluation             datasets, example selection, degradation test, metrics, outputs
+//   Reports                heatmaps and curves (HTML, SVG, ANSI), progress; no model
+//   Cluster                ZeroMQ coordinator/worker protocol over opaque payloads; no model
+//   IBACommands            the command-line layer shared by the three executables
+let package = Package(
+    name: "iba-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "iba", targets: ["iba"]),
+        .executable(name: "iba-coordinator", targets: ["iba-coordinator"]),
+        .executable(name: "iba-worker", targets: ["iba-worker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Tokenizer"),
+        .target(name: "Checkpoint"),
+        .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
+        .target(name: "Attribution", dependencies: ["BERT", "Kernels"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["BERT", "Attribution"], resources: [.copy("Resources")]),
+        .target(name: "Reports"),
+        .target(name: "Cluster", dependencies: ["CZMQ"]),
+        .target(name: "IBACommands", dependencies: [
+            "BERT", "Attribution", "Evaluation", "Reports", "Cluster",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "iba", dependencies: ["IBACommands"]),
+        .executableTarget(name: "iba-coordinator", dependencies: ["IBACommands"]),
+        .executableTarget(name: "iba-worker", dependencies: ["IBACommands"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+        .testTarget(name: "BERTTests", dependencies: ["BERT"]),
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "CommandsTests", dependencies: ["IBACommands"]),
+    ]
+)
+
+var fast: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }

@@ -1,0 +1,1 @@
+// Attribution module: see the files beside this one.

@@ -1,0 +1,1 @@
+// BERT module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Cluster module: see the files beside this one.

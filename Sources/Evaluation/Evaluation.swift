@@ -1,0 +1,1 @@
+// Evaluation module: see the files beside this one.

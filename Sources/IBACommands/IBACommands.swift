@@ -1,0 +1,1 @@
+// IBACommands module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Kernels module: see the files beside this one.

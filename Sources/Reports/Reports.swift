@@ -1,0 +1,1 @@
+// Reports module: see the files beside this one.

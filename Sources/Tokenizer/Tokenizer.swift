@@ -1,0 +1,1 @@
+// Tokenizer module: see the files beside this one.

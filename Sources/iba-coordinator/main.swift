@@ -1,0 +1,2 @@
+import IBACommands
+print("not yet")

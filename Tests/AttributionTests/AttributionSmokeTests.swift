@@ -1,0 +1,6 @@
+import XCTest
+import Attribution
+
+final class AttributionSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

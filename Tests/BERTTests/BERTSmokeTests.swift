@@ -1,0 +1,6 @@
+import XCTest
+import BERT
+
+final class BERTSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

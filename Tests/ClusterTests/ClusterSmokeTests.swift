@@ -1,0 +1,6 @@
+import XCTest
+import Cluster
+
+final class ClusterSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+import IBACommands
+
+final class CommandsSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

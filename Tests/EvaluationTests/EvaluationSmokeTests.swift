@@ -1,0 +1,6 @@
+import XCTest
+import Evaluation
+
+final class EvaluationSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

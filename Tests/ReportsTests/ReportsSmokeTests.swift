@@ -1,0 +1,6 @@
+import XCTest
+import Reports
+
+final class ReportsSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+import Tokenizer
+
+final class TokenizerSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
