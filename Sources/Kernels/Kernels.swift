@@ -1,1 +1,0 @@
-// Kernels module: see the files beside this one.
