@@ -1,1 +1,0 @@
-// BERT module: see the files beside this one.
