@@ -7,10 +7,15 @@ public struct BertTokenizer: Sendable {
     public let vocabulary: Vocabulary
     /// Whether text is lower-cased and stripped of accents (uncased models).
     public let lowercase: Bool
+    /// Id of [CLS], which opens every encoding.
     public let clsId: Int
+    /// Id of [SEP], which closes each sequence.
     public let sepId: Int
+    /// Id of [PAD], for batching and baselines.
     public let padId: Int
+    /// Id of [UNK], for words the vocabulary cannot cover.
     public let unkId: Int
+    /// Id of [MASK].
     public let maskId: Int
 
     private let basic: BasicTokenizer
