@@ -1,1 +1,0 @@
-// Tokenizer module: see the files beside this one.

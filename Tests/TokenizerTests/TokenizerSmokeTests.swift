@@ -1,6 +1,0 @@
-import XCTest
-import Tokenizer
-
-final class TokenizerSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
