@@ -10,6 +10,7 @@ public struct LoadReport: Sendable, Equatable {
     /// Parameters viewed in place in the mapped file rather than copied.
     public var zeroCopyCount = 0
     public var warnings: [String] = []
+    public init() {}
 }
 
 /// Pointers to one encoder layer's weights, PyTorch [out, in] layout.

@@ -34,3 +34,16 @@ public func linearBackward(
         }
     }
 }
+
+/// out (R,OC) = residual (R,OC) + inp (R,C) @ weight(OC,C)^T + bias: BERT's dense + residual before each LayerNorm.
+public func linearResidualForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int
+) {
+    for r in 0..<rows {
+        let o = out + r * outFeatures, s = residual + r * outFeatures
+        for j in 0..<outFeatures { o[j] = s[j] + bias[j] }
+    }
+    sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+          a: inp, lda: inFeatures, b: weight, ldb: inFeatures, beta: 1, c: out, ldc: outFeatures)
+}

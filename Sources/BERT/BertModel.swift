@@ -1,0 +1,145 @@
+import Foundation
+import Kernels
+import Tokenizer
+
+/// BertForSequenceClassification in evaluation mode (no dropout): embeddings, post-LN encoder layers
+/// with erf GELU, tanh pooler over [CLS], linear classifier. Batches are packed without padding
+/// (see `SequenceLayout`), which gives the numbers of a padded batch with an attention mask.
+public final class BertModel: @unchecked Sendable {
+    public let config: BertConfig
+    public let parameters: BertParameters
+    public let tokenizer: BertTokenizer?
+    /// Where the weights came from and what loading noticed.
+    public let source: String
+    public let loadReport: LoadReport
+    private let cachedLayers: [EncoderLayerWeights]
+
+    public init(parameters: BertParameters, tokenizer: BertTokenizer?, source: String = "memory", loadReport: LoadReport = LoadReport()) {
+        self.config = parameters.config
+        self.parameters = parameters
+        self.tokenizer = tokenizer
+        self.source = source
+        self.loadReport = loadReport
+        cachedLayers = (0..<parameters.config.numLayers).map { parameters.layer($0) }
+    }
+
+    func layerWeights(_ l: Int) -> EncoderLayerWeights { cachedLayers[l] }
+
+    /// Checks ids, token types and lengths before any compute.
+    public func validate(_ inputs: [ModelInput]) throws {
+        for (i, input) in inputs.enumerated() {
+            guard !input.ids.isEmpty else { throw BertError.invalidInput("input \(i) is empty") }
+            guard input.ids.count == input.types.count else {
+                throw BertError.invalidInput("input \(i) has \(input.ids.count) ids but \(input.types.count) token types")
+            }
+            guard input.ids.count <= config.maxPositions else {
+                throw BertError.invalidInput("input \(i) has \(input.ids.count) tokens; the model takes at most \(config.maxPositions)")
+            }
+            if let bad = input.ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+                throw BertError.invalidInput("input \(i) has token id \(bad) outside the vocabulary (0..<\(config.vocabSize))")
+            }
+            if let bad = input.types.first(where: { $0 < 0 || $0 >= config.typeVocabSize }) {
+                throw BertError.invalidInput("input \(i) has token type \(bad); the model has \(config.typeVocabSize) types")
+            }
+        }
+    }
+
+    // MARK: forward
+
+    /// hidden[0] (R,H) = LayerNorm(word[id] + position[p] + type[t]) for a tape starting at layer 0.
+    public func embed(_ inputs: [ModelInput], tape: ForwardTape) {
+        precondition(tape.firstLayer == 0, "embeddings need a tape that starts at layer 0")
+        tape.prepare(lengths: inputs.map(\.count))
+        let h = config.hiddenSize
+        let word = parameters["embeddings.word_embeddings.weight"]
+        let position = parameters["embeddings.position_embeddings.weight"]
+        let type = parameters["embeddings.token_type_embeddings.weight"]
+        let sum = tape.embeddingSum.pointer
+        for (b, input) in inputs.enumerated() {
+            let row0 = tape.layout.offsets[b]
+            for p in 0..<input.count {
+                let out = sum + (row0 + p) * h
+                let w = word + input.ids[p] * h, pos = position + p * h, t = type + input.types[p] * h
+                for c in 0..<h { out[c] = w[c] + pos[c] + t[c] }
+            }
+        }
+        layerNormForward(out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
+                         inp: sum, gamma: parameters["embeddings.LayerNorm.weight"], beta: parameters["embeddings.LayerNorm.bias"],
+                         rows: tape.layout.rows, channels: h, eps: config.layerNormEps)
+    }
+
+    /// Runs encoder layers lower..<upper on the tape (hidden states entering `lower` must be in place).
+    public func forwardLayers(tape: ForwardTape, from lower: Int, to upper: Int) {
+        for l in lower..<upper { forwardLayer(l, tape: tape) }
+    }
+
+    func forwardLayer(_ l: Int, tape: ForwardTape) {
+        let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
+        let x = tape.hiddenState(enteringLayer: l), out = tape.hiddenState(enteringLayer: l + 1)
+        let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
+        linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h)
+        linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h)
+        linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h)
+        attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
+                         layout: tape.layout, channels: h)
+        linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+                              bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h)
+        layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
+                         inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
+                         rows: rows, channels: h, eps: config.layerNormEps)
+        linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
+                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i)
+        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
+        linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h)
+        layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
+                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)
+    }
+
+    /// Pooler and classifier on the encoder output: logits and softmax probabilities (B,K) on the tape.
+    public func forwardHead(tape: ForwardTape) {
+        let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch
+        let last = tape.hiddenState(enteringLayer: config.numLayers)
+        for b in 0..<batch {
+            (tape.clsRows.pointer + b * h).update(from: last + tape.layout.offsets[b] * h, count: h)
+        }
+        linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: parameters["pooler.dense.weight"],
+                      bias: parameters["pooler.dense.bias"], rows: batch, inFeatures: h, outFeatures: h)
+        tanhForward(out: tape.pooled.pointer, inp: tape.pooled.pointer, count: batch * h)
+        linearForward(out: tape.logits.pointer, inp: tape.pooled.pointer, weight: parameters["classifier.weight"],
+                      bias: parameters["classifier.bias"], rows: batch, inFeatures: h, outFeatures: k)
+        softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
+    }
+
+    /// Full forward of a batch on `tape` (embeddings, every layer, head).
+    public func forward(_ inputs: [ModelInput], tape: ForwardTape) throws {
+        try validate(inputs)
+        embed(inputs, tape: tape)
+        forwardLayers(tape: tape, from: 0, to: config.numLayers)
+        forwardHead(tape: tape)
+    }
+
+    /// Logits of each input (a convenience that allocates a tape; hot paths keep their own).
+    public func logits(_ inputs: [ModelInput]) throws -> [[Float]] {
+        guard !inputs.isEmpty else { return [] }
+        let tape = ForwardTape(config: config)
+        try forward(inputs, tape: tape)
+        return (0..<inputs.count).map { tape.logits(of: $0) }
+    }
+
+    /// Softmax probabilities of each input, evaluated in chunks of at most `maxRows` packed tokens.
+    public func probabilities(_ inputs: [ModelInput], tape: ForwardTape? = nil, maxRows: Int = 8192) throws -> [[Float]] {
+        let tape = tape ?? ForwardTape(config: config)
+        var result = [[Float]]()
+        var start = 0
+        while start < inputs.count {
+            var end = start, rows = 0
+            while end < inputs.count, end == start || rows + inputs[end].count <= maxRows { rows += inputs[end].count; end += 1 }
+            let chunk = Array(inputs[start..<end])
+            try forward(chunk, tape: tape)
+            result += (0..<chunk.count).map { tape.probabilities(of: $0) }
+            start = end
+        }
+        return result
+    }
+}
