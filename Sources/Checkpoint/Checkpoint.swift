@@ -1,1 +1,0 @@
-// Checkpoint module: see the files beside this one.
