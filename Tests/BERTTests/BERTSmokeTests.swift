@@ -1,6 +1,0 @@
-import XCTest
-import BERT
-
-final class BERTSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
