@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+@testable import BERT
+import Kernels
+
+/// Whole-model backward (head, every layer kind, embeddings) against central finite differences.
+final class ModelGradientTests: XCTestCase {
+    static let config = BertConfig(vocabSize: 20, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 16,
+                                   maxPositions: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3)
+
+    /// A random model (LayerNorm gains away from 1, non-zero biases) built in memory.
+    static func randomModel(seed: UInt64) throws -> BertModel {
+        var generator = NormalGenerator(seed: seed)
+        let tensors = InMemoryTensors()
+        for spec in ParameterNames.specs(config) {
+            let count = spec.shape.reduce(1, *)
+            let isNormGain = spec.name.hasSuffix("LayerNorm.weight")
+            tensors.set(spec.name, shape: spec.shape, values: (0..<count).map { _ in
+                isNormGain ? 1 + 0.2 * generator.next() : 0.5 * generator.next() })
+        }
+        var report = LoadReport()
+        let parameters = try BertParameters(config: config, source: tensors, sourcePath: "memory", report: &report)
+        return BertModel(parameters: parameters, tokenizer: nil)
+    }
+
+    let inputs = [ModelInput(ids: [1, 5, 7, 3, 2], types: [0, 0, 0, 1, 1]), ModelInput(ids: [1, 9, 2], types: [0, 0, 0])]
+    let targets = [2, 0]
+
+    func loss(_ model: BertModel) throws -> Double {
+        let tape = ForwardTape(config: model.config)
+        try model.forward(inputs, tape: tape)
+        var probs = [Float](repeating: 0, count: 6)
+        return softmaxCrossEntropyForward(probs: &probs, logits: tape.logits.pointer, targets: targets, batch: 2, classes: 3)
+            .reduce(0.0) { $0 + Double($1) } / 2
+    }
+
+    /// Gradients of the mean cross-entropy: weights (every parameter) and the activation entering layer 0.
+    func testWeightAndActivationGradients() throws {
+        let model = try Self.randomModel(seed: 11)
+        let tape = ForwardTape(config: model.config)
+        try model.forward(inputs, tape: tape)
+        let workspace = BackwardWorkspace()
+        workspace.ensure(layout: tape.layout, config: model.config)
+        workspace.dLogits.zero(6)
+        softmaxCrossEntropyBackward(dlogits: workspace.dLogits.pointer, probs: tape.probabilities.pointer, targets: targets,
+                                    batch: 2, classes: 3, scale: 0.5)
+        let gradients = BertParameters(zeroed: model.config)
+        model.backwardHead(tape: tape, dlogits: workspace.dLogits.pointer, workspace: workspace, gradients: gradients)
+        model.backwardLayers(tape: tape, from: 2, downTo: 0, workspace: workspace, gradients: gradients)
+        let dEmbeddingOutput = workspace.dHidden.array(8 * 8)
+        model.backwardEmbeddings(inputs, tape: tape, workspace: workspace, gradients: gradients)
+
+        var checked = 0
+        for spec in model.parameters.specs {
+            let p = model.parameters[spec.name], g = gradients[spec.name]
+            let count = spec.shape.reduce(1, *)
+            // Embedding tables: only rows that the inputs touch have gradients; probe a few of each tensor.
+            for i in stride(from: 0, to: count, by: max(1, count / 7)) {
+                let saved = p[i], h: Float = 1e-2
+                p[i] = saved + h; let plus = try loss(model)
+                p[i] = saved - h; let minus = try loss(model)
+                p[i] = saved
+                let numeric = (plus - minus) / (2 * Double(h))
+                XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(spec.name)[\(i)]")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 150)
+
+        // Activation gradient: perturb the embedding output and run from layer 0 on a tape without embeddings.
+        let upper = ForwardTape(config: model.config, firstLayer: 0)
+        try model.forward(inputs, tape: upper)
+        let embedded = upper.hidden[0].array(8 * 8)
+        func lossFrom(_ hidden: [Float]) -> Double {
+            let t = ForwardTape(config: model.config, firstLayer: 0)
+            t.prepare(lengths: inputs.map(\.count))
+            t.hidden[0].pointer.update(from: hidden, count: hidden.count)
+            model.forwardLayers(tape: t, from: 0, to: 2)
+            model.forwardHead(tape: t)
+            var probs = [Float](repeating: 0, count: 6)
+            return softmaxCrossEntropyForward(probs: &probs, logits: t.logits.pointer, targets: targets, batch: 2, classes: 3)
+                .reduce(0.0) { $0 + Double($1) } / 2
+        }
+        var hidden = embedded
+        for i in stride(from: 0, to: hidden.count, by: 3) {
+            let saved = hidden[i]
+            hidden[i] = saved + 1e-2; let plus = lossFrom(hidden)
+            hidden[i] = saved - 1e-2; let minus = lossFrom(hidden)
+            hidden[i] = saved
+            let numeric = (plus - minus) / 2e-2
+            XCTAssertEqual(Double(dEmbeddingOutput[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "d embedding output [\(i)]")
+        }
+    }
+}
