@@ -93,3 +93,8 @@ public final class BackwardWorkspace {
         dLogits.ensureCapacity(layout.batch * config.numLabels)
     }
 }
+
+extension BackwardWorkspace {
+    /// After `backwardLayers(... downTo: lower)`: the gradient w.r.t. the hidden state entering `lower` (R,H).
+    public var gradientEnteringLowestLayer: UnsafeMutablePointer<Float> { dHidden.pointer }
+}

@@ -1,1 +1,0 @@
-// Attribution module: see the files beside this one.

@@ -1,0 +1,151 @@
+import Foundation
+import BERT
+import Kernels
+
+/// Where the bottleneck's mean and std come from.
+public enum EstimatorKind: Sendable, Equatable {
+    /// The original: the example's own hidden state entering layer L as the mean, std sqrt(1e-5).
+    case sample
+    /// Per-hidden-unit mean and std pooled over a dataset at that layer (Schulz et al.).
+    case dataset(EstimatorStatistics)
+}
+
+/// IBA settings; defaults are the original's (contract section 2).
+public struct IBAOptions: Sendable, Equatable {
+    public var layer = 8
+    public var beta: Float = 1e-5
+    public var steps = 10
+    public var learningRate: Float = 1
+    public var batchSize = 10
+    public var initialAlpha: Float = 5
+    public var estimator: EstimatorKind = .sample
+    public init() {}
+}
+
+/// One IBA explanation.
+public struct IBAResult: Sendable {
+    /// Heatmap: capacity of the last forward summed over hidden units, min-subtracted and max-divided ([n]).
+    public var attribution: [Float]
+    /// Capacity per token before normalisation (nats summed over hidden units).
+    public var capacityPerToken: [Float]
+    /// Per step: cross-entropy, mean capacity, total loss.
+    public var losses: [[Float]]
+    public var target: Int
+    public var layer: Int
+}
+
+/// Information Bottleneck Attribution for one BERT classifier. Layers 0...L run once per example;
+/// each step runs layers L+1... for the whole noise batch as one packed pass and backpropagates
+/// only down to the bottleneck. Holds its workspaces: reuse one explainer for many examples
+/// (not thread-safe; one per thread).
+public final class IBAExplainer {
+    public let model: BertModel
+    public var options: IBAOptions
+    private let lowerTape: ForwardTape
+    private var upperTapes: [Int: ForwardTape] = [:]
+    private let workspace = BackwardWorkspace()
+
+    public init(model: BertModel, options: IBAOptions = IBAOptions()) {
+        self.model = model
+        self.options = options
+        lowerTape = ForwardTape(config: model.config)
+    }
+
+    func validate(_ input: ModelInput, target: Int) throws {
+        let config = model.config
+        guard (0..<config.numLayers).contains(options.layer) else {
+            throw AttributionError.invalidOption("layer \(options.layer) is outside 0...\(config.numLayers - 1) (the model has \(config.numLayers) layers)")
+        }
+        guard (0..<config.numLabels).contains(target) else { throw AttributionError.invalidTarget(target, labels: config.numLabels) }
+        guard options.steps >= 1, options.batchSize >= 1 else { throw AttributionError.invalidOption("steps and batch size must be at least 1") }
+        guard options.beta.isFinite, options.learningRate.isFinite, options.beta >= 0 else {
+            throw AttributionError.invalidOption("beta and the learning rate must be finite, beta >= 0")
+        }
+        if case let .dataset(stats) = options.estimator {
+            guard stats.layer == options.layer, stats.mean.count == config.hiddenSize else {
+                throw AttributionError.invalidOption("the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; IBA runs at layer \(options.layer) with \(config.hiddenSize)")
+            }
+        }
+        try model.validate([input])
+    }
+
+    /// Explains `target` for one example; `seed` drives the noise (derive it with `NoiseGenerator.exampleSeed`).
+    public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
+        try validate(input, target: target)
+        let config = model.config, layer = options.layer
+        let n = input.count, h = config.hiddenSize, count = n * h, copies = options.batchSize
+
+        // Layers 0...L once: the bottleneck's mean enters layer L, its input x leaves it.
+        model.embed([input], tape: lowerTape)
+        model.forwardLayers(tape: lowerTape, from: 0, to: layer + 1)
+        let x = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer + 1), count: count))
+        var mean: [Float], std: [Float]
+        switch options.estimator {
+        case .sample:
+            mean = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer), count: count))
+            // The original's estimator sees one sample: std = sqrt(max(0, 1e-5) / 1).
+            std = [Float](repeating: Float(1e-5.squareRoot()), count: count)
+        case let .dataset(stats):
+            mean = (0..<count).map { stats.mean[$0 % h] }
+            std = (0..<count).map { stats.std[$0 % h] }
+        }
+
+        let upper = upperTape(forLayer: layer + 1)
+        upper.prepare(lengths: [Int](repeating: n, count: copies))
+        let t = upper.hiddenState(enteringLayer: layer + 1)
+        var alpha = [Float](repeating: options.initialAlpha, count: count)
+        var dalpha = [Float](repeating: 0, count: count)
+        var capacity = [Float](repeating: 0, count: count)
+        var eps = [Float](repeating: 0, count: copies * count)
+        var adam = AdamOptimizer(count: count, learningRate: options.learningRate)
+        var noise = NoiseGenerator(seed: seed)
+        let targets = [Int](repeating: target, count: copies)
+        let k = config.numLabels
+        var dlogits = [Float](repeating: 0, count: copies * k)
+        var probabilities = [Float](repeating: 0, count: copies * k)
+        var losses = [[Float]]()
+
+        for _ in 0..<options.steps {
+            noise.fillNormal(&eps, count: eps.count)
+            bottleneckForward(t: t, capacity: &capacity, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
+            model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
+            model.forwardHead(tape: upper)
+            let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets, batch: copies, classes: k)
+            let crossEntropy = crossEntropies.reduce(0.0) { $0 + Double($1) } / Double(copies)
+            let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(count)
+            losses.append([Float(crossEntropy), Float(meanCapacity), Float(crossEntropy + Double(options.beta) * meanCapacity)])
+
+            for i in dlogits.indices { dlogits[i] = 0 }
+            softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: copies, classes: k, scale: 1 / Float(copies))
+            model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
+            model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
+            bottleneckBackward(dalpha: &dalpha, dt: workspace.gradientEnteringLowestLayer, alpha: alpha, x: x, mean: mean, std: std,
+                               eps: eps, capacityWeight: options.beta / Float(count), count: count, copies: copies)
+            adam.update(&alpha, gradients: dalpha, count: count)
+        }
+
+        // Heatmap from the last forward's capacity (computed before the last update), as the original.
+        var perToken = [Float](repeating: 0, count: n)
+        for tok in 0..<n {
+            var s: Float = 0
+            for u in 0..<h { s += capacity[tok * h + u] }
+            perToken[tok] = s
+        }
+        return IBAResult(attribution: normaliseMinMax(perToken), capacityPerToken: perToken, losses: losses, target: target, layer: layer)
+    }
+
+    private func upperTape(forLayer first: Int) -> ForwardTape {
+        if let tape = upperTapes[first] { return tape }
+        let tape = ForwardTape(config: model.config, firstLayer: first)
+        upperTapes[first] = tape
+        return tape
+    }
+}
+
+/// x - min, then divided by the (new) max, as the original's heatmap normalisation (all-equal input: zeros).
+public func normaliseMinMax(_ values: [Float]) -> [Float] {
+    guard let lowest = values.min() else { return [] }
+    let shifted = values.map { $0 - lowest }
+    let highest = shifted.max() ?? 0
+    return highest > 0 ? shifted.map { $0 / highest } : shifted
+}
