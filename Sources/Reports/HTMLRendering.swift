@@ -1,5 +1,6 @@
 // A self-contained HTML page of highlighted sentences: inline CSS, no scripts, no external
 // resources, so it can be mailed around or opened from a results folder years later.
+// The markup is also well-formed XML, which lets tests check the escaping with a parser.
 
 /// One highlighted line of a heatmap page, e.g. one method or one layer.
 public struct HeatmapRow: Sendable, Equatable {
@@ -24,7 +25,7 @@ public func renderHTML(title: String, rows: [HeatmapRow], note: String?) -> Stri
     <!DOCTYPE html>
     <html lang="en">
     <head>
-    <meta charset="utf-8">
+    <meta charset="utf-8"/>
     <title>\(xmlEscaped(title))</title>
     <style>
     body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;

@@ -47,6 +47,8 @@ public final class ProgressBar: @unchecked Sendable {
         self.clock = clock
         self.write = write
         self.start = clock()
+        // A terminal shows the bar at once; a log waits for the first 10% or the first interval.
+        self.lastDraw = self.isTTY ? -Double.infinity : start
     }
 
     /// Items completed so far.

@@ -19,15 +19,19 @@ public func renderTerminal(
         out += "(\(tokens.count) tokens but \(attribution.count) attribution values: showing the first \(count))\n"
     }
 
-    // The sentence, wrapped only at word boundaries so glued "##" pieces stay together.
+    // The sentence, wrapped only between words so glued "##" pieces stay on one line.
+    let pieces = displayPieces(shownTokens)
+    let cellWidths = pieces.map { $0.text.count + (colorMode == .plain ? 6 : 0) }
     var column = 0
-    for (index, piece) in displayPieces(shownTokens).enumerated() {
-        let cell = colorMode == .plain
-            ? piece.text + "[" + twoDecimals(levels[index]) + "]"
-            : colored(piece.text, level: levels[index], mode: colorMode)
-        let width = piece.text.count + (colorMode == .plain ? 6 : 0)
+    for (index, piece) in pieces.enumerated() {
         if piece.spaceBefore {
-            if column > 0 && column + 1 + width > lineWidth {
+            var wordWidth = cellWidths[index]
+            var next = index + 1
+            while next < pieces.count && !pieces[next].spaceBefore {
+                wordWidth += cellWidths[next]
+                next += 1
+            }
+            if column > 0 && column + 1 + wordWidth > lineWidth {
                 out += "\n"
                 column = 0
             } else {
@@ -35,8 +39,10 @@ public func renderTerminal(
                 column += 1
             }
         }
-        out += cell
-        column += width
+        out += colorMode == .plain
+            ? piece.text + "[" + twoDecimals(levels[index]) + "]"
+            : colored(piece.text, level: levels[index], mode: colorMode)
+        column += cellWidths[index]
     }
     out += "\n"
     if colorMode != .plain {
