@@ -66,7 +66,7 @@ public func renderCurvesSVG(
         let y = svgNumber(py(tick))
         svg += "<line x1=\"\(svgNumber(plotLeft))\" y1=\"\(y)\" x2=\"\(svgNumber(plotRight))\" y2=\"\(y)\" stroke=\"#e6e6e6\"/>"
         svg += "<line x1=\"\(svgNumber(plotLeft - 5))\" y1=\"\(y)\" x2=\"\(svgNumber(plotLeft))\" y2=\"\(y)\" stroke=\"#333\"/>"
-        svg += "<text x=\"\(svgNumber(plotLeft - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"central\">\(label)</text>\n"
+        svg += "<text x=\"\(svgNumber(plotLeft - 8))\" y=\"\(y)\" text-anchor=\"end\" dy=\"0.35em\">\(label)</text>\n"
     }
     svg += "</g>\n"
     svg += "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(plotWidth))\" "
@@ -111,7 +111,7 @@ public func renderCurvesSVG(
             svg += "y2=\"\(svgNumber(y))\" stroke=\"\(colour)\" stroke-width=\"2\"\(lineDash(index))/>"
             svg += "<circle cx=\"\(svgNumber(legendX + 20))\" cy=\"\(svgNumber(y))\" r=\"3\" fill=\"\(colour)\"/>"
             svg += "<text x=\"\(svgNumber(legendX + 38))\" y=\"\(svgNumber(y))\" font-size=\"\(svgNumber(legendFont))\" "
-            svg += "dominant-baseline=\"central\">\(xmlEscaped(s.name))</text>\n"
+            svg += "dy=\"0.35em\">\(xmlEscaped(s.name))</text>\n"
         }
     }
     svg += "</svg>\n"

@@ -34,7 +34,7 @@ public func renderHeatmapSVG(
     let top = 48.0
     let gridWidth = Double(columnCount) * cellWidth
     let gridHeight = Double(rowCount) * cellHeight
-    let labelDepth = (tokenLabelLengths.max() ?? 0) * sin60 + tokenFont + 14
+    let labelDepth = (tokenLabelLengths.max() ?? 0) * sin60 + tokenFont + 4
     let barX = left + gridWidth + 20, barWidth = 14.0
     let barHeight = max(gridHeight, 100)
     let width = max(barX + barWidth + 70, left + 320)
@@ -70,7 +70,7 @@ public func renderHeatmapSVG(
     for row in 0..<rowCount {
         let y = top + (Double(row) + 0.5) * cellHeight
         svg += "<text x=\"\(svgNumber(left - 8))\" y=\"\(svgNumber(y))\" font-size=\"\(svgNumber(rowFont))\" "
-        svg += "text-anchor=\"end\" dominant-baseline=\"central\">\(xmlEscaped(labels[row]))</text>\n"
+        svg += "text-anchor=\"end\" dy=\"0.35em\">\(xmlEscaped(labels[row]))</text>\n"
     }
 
     // Column ticks and token labels rotated by -60 degrees, anchored at their end below the tick.
@@ -82,24 +82,27 @@ public func renderHeatmapSVG(
         svg += "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(gridBottom))\" x2=\"\(svgNumber(x))\" "
         svg += "y2=\"\(svgNumber(gridBottom + 4))\" stroke=\"#333\"/>"
         svg += "<text x=\"\(svgNumber(x + 3))\" y=\"\(svgNumber(y))\" transform=\"rotate(-60 \(svgNumber(x + 3)) \(svgNumber(y)))\" "
-        svg += "dominant-baseline=\"central\">\(xmlEscaped(label))</text>\n"
+        svg += "dy=\"0.35em\">\(xmlEscaped(label))</text>\n"
     }
     svg += "</g>\n"
 
     // Colour bar with ticks.
     svg += "<rect class=\"colorbar\" x=\"\(svgNumber(barX))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(barWidth))\" "
     svg += "height=\"\(svgNumber(barHeight))\" fill=\"url(#viridis-bar)\" stroke=\"#333\" stroke-width=\"1\"/>\n"
-    let ticks: [(Double, String)] = scale == .perRow
-        ? [(0, "0"), (0.5, "0.5"), (1, "1")]
-        : (0...4).map { step in
-            let t = Double(step) / 4
-            return (t, formatValue(Double(globalLow) + t * Double(globalHigh - globalLow)))
-        }
+    let ticks: [(Double, String)]
+    if scale == .perRow || !(globalHigh > globalLow) {
+        ticks = [(0, "0"), (0.5, "0.5"), (1, "1")]
+    } else {
+        // Round values at their true positions, as matplotlib's colour bars have.
+        let low = Double(globalLow), high = Double(globalHigh)
+        let values = niceTicks(low: low, high: high, targetCount: 5)
+        ticks = Array(zip(values.map { ($0 - low) / (high - low) }, tickLabels(values)))
+    }
     for (t, text) in ticks {
         let y = top + barHeight * (1 - t)
         svg += "<line x1=\"\(svgNumber(barX + barWidth))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(barX + barWidth + 4))\" "
         svg += "y2=\"\(svgNumber(y))\" stroke=\"#333\"/><text x=\"\(svgNumber(barX + barWidth + 7))\" y=\"\(svgNumber(y))\" "
-        svg += "font-size=\"10\" dominant-baseline=\"central\">\(xmlEscaped(text))</text>\n"
+        svg += "font-size=\"10\" dy=\"0.35em\">\(xmlEscaped(text))</text>\n"
     }
     if scale == .perRow {
         let captionX = barX + barWidth + 40, captionY = top + barHeight / 2

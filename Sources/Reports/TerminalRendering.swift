@@ -55,7 +55,7 @@ public func renderTerminal(
         .sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }
         .prefix(max(0, topK))
     guard !ranked.isEmpty else { return out }
-    out += "top \(ranked.count) tokens:\n"
+    out += "\ntop \(ranked.count) tokens:\n"
     let tokenWidth = min(24, ranked.map { shownTokens[$0].count }.max() ?? 0)
     let positionWidth = String(count - 1).count
     for (rank, index) in ranked.enumerated() {
