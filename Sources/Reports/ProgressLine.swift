@@ -1,0 +1,42 @@
+import Foundation
+
+/// One progress line: `[#####.....]  50%  50/100  2.5 ex/s  ETA 20s  extra`.
+/// `width` is the bar's width in characters (0 leaves the bar out); rate and ETA assume a steady pace.
+public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int) -> String {
+    let fraction = total > 0 ? min(max(Double(done) / Double(total), 0), 1) : 1
+    var parts: [String] = []
+    if width > 0 {
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
+    }
+    parts.append(leftPad("\(Int((fraction * 100).rounded(.down)))%", 4))
+    parts.append("\(leftPad(String(done), String(total).count))/\(total)")
+    let rate = elapsedSeconds > 0 ? Double(done) / elapsedSeconds : 0
+    if done >= total && total > 0 {
+        parts.append(formatRate(rate))
+        parts.append("done in " + formatDuration(elapsedSeconds))
+    } else if done > 0 && rate > 0 {
+        parts.append(formatRate(rate))
+        parts.append("ETA " + formatDuration(Double(total - done) / rate))
+    } else {
+        parts.append("ETA ?")
+    }
+    if let extra, !extra.isEmpty { parts.append(extra) }
+    return parts.joined(separator: "  ")
+}
+
+/// Examples per second, or seconds per example when slower than one a second.
+func formatRate(_ rate: Double) -> String {
+    guard rate > 0 && rate.isFinite else { return "? ex/s" }
+    return rate >= 1 ? formatValue(rate) + " ex/s" : formatValue(1 / rate) + " s/ex"
+}
+
+/// A duration as "42s", "3m05s", "1h02m" or "2d03h".
+public func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(max(0, seconds).rounded())
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return "\(s / 60)m" + leftPad(String(s % 60), 2, with: "0") + "s" }
+    if s < 86400 { return "\(s / 3600)h" + leftPad(String(s % 3600 / 60), 2, with: "0") + "m" }
+    return "\(s / 86400)d" + leftPad(String(s % 86400 / 3600), 2, with: "0") + "h"
+}

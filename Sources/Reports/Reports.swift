@@ -1,1 +1,0 @@
-// Reports module: see the files beside this one.

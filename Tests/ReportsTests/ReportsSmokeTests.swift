@@ -1,6 +1,0 @@
-import XCTest
-import Reports
-
-final class ReportsSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
