@@ -69,69 +69,83 @@ public final class IBAExplainer {
         try model.validate([input])
     }
 
-    /// Explains `target` for one example; `seed` drives the noise (derive it with `NoiseGenerator.exampleSeed`).
-    public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
+    /// State of the example being explained: the bottleneck input, its mean and std, the target.
+    struct Prepared {
+        var input: ModelInput
+        var target: Int
+        var x: [Float], mean: [Float], std: [Float]
+        var count: Int { x.count }
+    }
+
+    /// Runs layers 0...L once and fixes the estimator for this example.
+    func prepare(_ input: ModelInput, target: Int) throws -> Prepared {
         try validate(input, target: target)
         let config = model.config, layer = options.layer
-        let n = input.count, h = config.hiddenSize, count = n * h, copies = options.batchSize
-
-        // Layers 0...L once: the bottleneck's mean enters layer L, its input x leaves it.
+        let n = input.count, h = config.hiddenSize, count = n * h
         model.embed([input], tape: lowerTape)
         model.forwardLayers(tape: lowerTape, from: 0, to: layer + 1)
+        // The bottleneck's mean enters layer L; its input x leaves it (contract section 2).
         let x = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer + 1), count: count))
-        var mean: [Float], std: [Float]
         switch options.estimator {
         case .sample:
-            mean = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer), count: count))
+            let mean = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer), count: count))
             // The original's estimator sees one sample: std = sqrt(max(0, 1e-5) / 1).
-            std = [Float](repeating: Float(1e-5.squareRoot()), count: count)
+            return Prepared(input: input, target: target, x: x, mean: mean, std: [Float](repeating: Float(1e-5.squareRoot()), count: count))
         case let .dataset(stats):
-            mean = (0..<count).map { stats.mean[$0 % h] }
-            std = (0..<count).map { stats.std[$0 % h] }
+            return Prepared(input: input, target: target, x: x,
+                            mean: (0..<count).map { stats.mean[$0 % h] }, std: (0..<count).map { stats.std[$0 % h] })
         }
+    }
 
+    /// One forward + backward of the noise batch: fills `capacity` (n,H) and `dalpha` (n,H) and returns
+    /// [cross-entropy, mean capacity, total loss] (in Double). `eps` is (copies, n, H).
+    func lossAndGradient(_ p: Prepared, alpha: [Float], eps: [Float], capacity: inout [Float], dalpha: inout [Float]) -> [Double] {
+        let config = model.config, layer = options.layer, copies = options.batchSize, k = config.numLabels
         let upper = upperTape(forLayer: layer + 1)
-        upper.prepare(lengths: [Int](repeating: n, count: copies))
-        let t = upper.hiddenState(enteringLayer: layer + 1)
+        upper.prepare(lengths: [Int](repeating: p.input.count, count: copies))
+        bottleneckForward(t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
+                          mean: p.mean, std: p.std, eps: eps, count: p.count, copies: copies)
+        model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
+        model.forwardHead(tape: upper)
+        let targets = [Int](repeating: p.target, count: copies)
+        var probabilities = [Float](repeating: 0, count: copies * k)
+        let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets, batch: copies, classes: k)
+        let crossEntropy = crossEntropies.reduce(0.0) { $0 + Double($1) } / Double(copies)
+        let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(p.count)
+
+        var dlogits = [Float](repeating: 0, count: copies * k)
+        softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: copies, classes: k, scale: 1 / Float(copies))
+        model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
+        model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
+        bottleneckBackward(dalpha: &dalpha, dt: workspace.gradientEnteringLowestLayer, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
+                           eps: eps, capacityWeight: options.beta / Float(p.count), count: p.count, copies: copies)
+        return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
+    }
+
+    /// Explains `target` for one example; `seed` drives the noise (derive it with `NoiseGenerator.exampleSeed`).
+    public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
+        let prepared = try prepare(input, target: target)
+        let count = prepared.count, n = input.count, h = model.config.hiddenSize
         var alpha = [Float](repeating: options.initialAlpha, count: count)
         var dalpha = [Float](repeating: 0, count: count)
         var capacity = [Float](repeating: 0, count: count)
-        var eps = [Float](repeating: 0, count: copies * count)
+        var eps = [Float](repeating: 0, count: options.batchSize * count)
         var adam = AdamOptimizer(count: count, learningRate: options.learningRate)
         var noise = NoiseGenerator(seed: seed)
-        let targets = [Int](repeating: target, count: copies)
-        let k = config.numLabels
-        var dlogits = [Float](repeating: 0, count: copies * k)
-        var probabilities = [Float](repeating: 0, count: copies * k)
         var losses = [[Float]]()
-
         for _ in 0..<options.steps {
             noise.fillNormal(&eps, count: eps.count)
-            bottleneckForward(t: t, capacity: &capacity, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
-            model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
-            model.forwardHead(tape: upper)
-            let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets, batch: copies, classes: k)
-            let crossEntropy = crossEntropies.reduce(0.0) { $0 + Double($1) } / Double(copies)
-            let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(count)
-            losses.append([Float(crossEntropy), Float(meanCapacity), Float(crossEntropy + Double(options.beta) * meanCapacity)])
-
-            for i in dlogits.indices { dlogits[i] = 0 }
-            softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: copies, classes: k, scale: 1 / Float(copies))
-            model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
-            model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
-            bottleneckBackward(dalpha: &dalpha, dt: workspace.gradientEnteringLowestLayer, alpha: alpha, x: x, mean: mean, std: std,
-                               eps: eps, capacityWeight: options.beta / Float(count), count: count, copies: copies)
+            losses.append(lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha).map(Float.init))
             adam.update(&alpha, gradients: dalpha, count: count)
         }
-
-        // Heatmap from the last forward's capacity (computed before the last update), as the original.
+        // Heatmap from the last forward's capacity (alpha after steps-1 updates), as the original.
         var perToken = [Float](repeating: 0, count: n)
         for tok in 0..<n {
             var s: Float = 0
             for u in 0..<h { s += capacity[tok * h + u] }
             perToken[tok] = s
         }
-        return IBAResult(attribution: normaliseMinMax(perToken), capacityPerToken: perToken, losses: losses, target: target, layer: layer)
+        return IBAResult(attribution: normaliseMinMax(perToken), capacityPerToken: perToken, losses: losses, target: target, layer: options.layer)
     }
 
     private func upperTape(forLayer first: Int) -> ForwardTape {

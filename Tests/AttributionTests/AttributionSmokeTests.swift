@@ -1,6 +1,0 @@
-import XCTest
-import Attribution
-
-final class AttributionSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,117 @@
+import Foundation
+import XCTest
+@testable import Attribution
+@testable import BERT
+
+final class BottleneckGradientTests: XCTestCase {
+    /// The bottleneck kernel alone: loss = sum(t * w) + c * sum(capacity), in and out of the clamp region.
+    func testBottleneckBackwardMatchesFiniteDifferences() {
+        var noise = NoiseGenerator(seed: 5)
+        let count = 24, copies = 3
+        // alphas from -3 to 7: logvar = 2 log(1 - sigmoid(alpha)) crosses -10 near alpha = 5.
+        var alpha = (0..<count).map { Float(-3 + 10 * Double($0) / Double(count - 1)) }
+        let x = (0..<count).map { _ in noise.normal() }, mean = (0..<count).map { _ in noise.normal() }
+        let std = (0..<count).map { _ in 0.5 + abs(noise.normal()) }
+        let eps = (0..<(copies * count)).map { _ in noise.normal() }
+        let probe = (0..<(copies * count)).map { _ in noise.normal() }
+        let capacityWeight: Float = 0.3
+        // Double-precision reference of the forward (the contract's formulas), so finite differences
+        // are not swamped by float rounding of 1 - sigmoid(alpha) near the clamp.
+        func loss(_ a: [Float]) -> Double {
+            var total = 0.0
+            for i in 0..<count {
+                let lam = 1 / (1 + exp(-Double(a[i])))
+                let z = (Double(x[i]) - Double(mean[i])) / Double(std[i])
+                let mu = lam * z
+                let logvar = log((1 - lam) * (1 - lam))
+                let noiseStd = exp(min(max(logvar, -10), 10) / 2)
+                total += Double(capacityWeight) * -0.5 * (1 + logvar - mu * mu - exp(logvar))
+                for c in 0..<copies {
+                    let t = (mu + noiseStd * Double(eps[c * count + i])) * Double(std[i]) + Double(mean[i])
+                    total += t * Double(probe[c * count + i])
+                }
+            }
+            return total
+        }
+        // The float kernel's forward agrees with the reference.
+        var t = [Float](repeating: 0, count: copies * count), c = [Float](repeating: 0, count: count)
+        bottleneckForward(t: &t, capacity: &c, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
+        let floatLoss = zip(t, probe).reduce(0.0) { $0 + Double($1.0 * $1.1) } + Double(capacityWeight) * c.reduce(0.0) { $0 + Double($1) }
+        XCTAssertEqual(floatLoss, loss(alpha), accuracy: 1e-3 * abs(loss(alpha)))
+        var dalpha = [Float](repeating: 0, count: count)
+        bottleneckBackward(dalpha: &dalpha, dt: probe, alpha: alpha, x: x, mean: mean, std: std, eps: eps,
+                           capacityWeight: capacityWeight, count: count, copies: copies)
+        for i in 0..<count {
+            let saved = alpha[i], h: Float = 1e-2
+            alpha[i] = saved + h; let plus = loss(alpha)
+            alpha[i] = saved - h; let minus = loss(alpha)
+            alpha[i] = saved
+            let numeric = (plus - minus) / (2 * Double(h))
+            // Skip the kink of the clamp (finite differences straddle it).
+            let logvar = 2 * log(1 - 1 / (1 + exp(-Double(saved))))
+            if abs(logvar + 10) < 0.1 { continue }
+            XCTAssertEqual(Double(dalpha[i]), numeric, accuracy: 1e-4 + 2e-3 * abs(numeric), "dalpha[\(i)] at alpha \(saved)")
+        }
+    }
+
+    /// The whole path loss -> alpha through the upper layers, head and cross-entropy (fixed noise).
+    func testWholePathGradientMatchesFiniteDifferences() throws {
+        let model = try randomTinyModel(seed: 21)
+        let unitStats = { (layer: Int) in EstimatorStatistics(layer: layer, samples: 1, tokens: 1, mean: [Float](repeating: 0.1, count: 8), std: [Float](repeating: 1, count: 8)) }
+        for (layer, dataset) in [(0, false), (1, false), (2, false), (0, true), (2, true)] {
+            var options = IBAOptions()
+            options.layer = layer
+            options.batchSize = 3
+            // With the dataset estimator (std 1) capacities are O(1): a large beta makes that term count.
+            options.beta = dataset ? 0.5 : 1e-5
+            if dataset { options.estimator = .dataset(unitStats(layer)) }
+            let explainer = IBAExplainer(model: model, options: options)
+            let input = ModelInput(ids: [1, 7, 4, 9, 2], types: [0, 0, 0, 0, 0])
+            let prepared = try explainer.prepare(input, target: 1)
+            var noise = NoiseGenerator(seed: 9)
+            let count = prepared.count
+            // alpha around 0..2 keeps the noise std unclamped, so eps matters too.
+            var alpha = (0..<count).map { _ in 1 + noise.normal() }
+            let eps = (0..<(3 * count)).map { _ in noise.normal() }
+            var capacity = [Float](repeating: 0, count: count), dalpha = [Float](repeating: 0, count: count)
+            _ = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)
+            let analytic = dalpha
+            var worst = 0.0
+            for i in stride(from: 0, to: count, by: 2) {
+                let saved = alpha[i], h: Float = 1e-2
+                alpha[i] = saved + h
+                let plus = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)[2]
+                alpha[i] = saved - h
+                let minus = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)[2]
+                alpha[i] = saved
+                let numeric = (plus - minus) / (2 * Double(h))
+                worst = max(worst, abs(numeric - Double(analytic[i])))
+                XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 + 1e-2 * abs(numeric), "layer \(layer) dataset \(dataset) dalpha[\(i)]")
+            }
+            XCTAssertTrue(analytic.contains { abs($0) > 1e-4 }, "gradient should not vanish")
+        }
+    }
+
+    func testSameSeedSameHeatmapBitForBit() throws {
+        let model = try randomTinyModel(seed: 3)
+        var options = IBAOptions(); options.layer = 1
+        let explainer = IBAExplainer(model: model, options: options)
+        let input = ModelInput(ids: [1, 5, 6, 7, 2], types: [0, 0, 0, 0, 0])
+        let a = try explainer.explain(input, target: 0, seed: 77)
+        let b = try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 77)
+        XCTAssertEqual(a.attribution, b.attribution)
+        XCTAssertEqual(a.losses, b.losses)
+        XCTAssertEqual(a.attribution.count, 5)
+        XCTAssertEqual(a.attribution.max(), 1)
+        XCTAssertEqual(a.attribution.min(), 0)
+    }
+
+    func testRejectsBadLayerAndTarget() throws {
+        let model = try randomTinyModel(seed: 3)
+        var options = IBAOptions(); options.layer = 3
+        let input = ModelInput(ids: [1, 2], types: [0, 0])
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 1))
+        options.layer = 0
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 3, seed: 1))
+    }
+}
