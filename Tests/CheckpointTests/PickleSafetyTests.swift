@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Checkpoint
 
@@ -119,6 +120,40 @@ final class PickleSafetyTests: XCTestCase {
         let store = ByteStore.copy(of: pickle.bytes)
         XCTAssertThrowsError(try PickleMachine.load(store.view)) { error in
             XCTAssertTrue("\(error)".contains("nesting"), "\(error)")
+        }
+    }
+
+    /// Shared references must not make the interpreter quadratic: a 50,000-item tuple
+    /// referenced 50,000 times is 2.5e9 items if walked naively.
+    func testRepeatedReferencesStayLinear() throws {
+        var pickle = PickleWriter()
+        pickle.proto()
+        pickle.mark()
+        for _ in 0..<50_000 { pickle.int(1) }
+        pickle.op("t")
+        pickle.op("q"); pickle.bytes += [0]
+        pickle.mark()
+        for _ in 0..<50_000 { pickle.op("h"); pickle.bytes += [0] }
+        pickle.op("t")
+        pickle.stop()
+        let store = ByteStore.copy(of: pickle.bytes)
+        let start = Date()
+        let (value, _) = try PickleMachine.load(store.view)
+        XCTAssertEqual(value.depth, 3)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2, "interpreting took superlinear time")
+    }
+
+    func testContainersCannotGrowAfterNesting() {
+        // l = []; outer = [l]; l.append(1): a recursive-structure trick no state dict needs.
+        var pickle = PickleWriter()
+        pickle.proto()
+        pickle.op("]"); pickle.op("q"); pickle.bytes += [0]
+        pickle.op("]"); pickle.op("h"); pickle.bytes += [0]; pickle.op("a")
+        pickle.op("h"); pickle.bytes += [0]; pickle.int(1); pickle.op("a")
+        pickle.stop()
+        let store = ByteStore.copy(of: pickle.bytes)
+        XCTAssertThrowsError(try PickleMachine.load(store.view)) { error in
+            XCTAssertTrue("\(error)".contains("modified after being nested"), "\(error)")
         }
     }
 }
