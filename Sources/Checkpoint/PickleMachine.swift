@@ -97,8 +97,7 @@ struct PickleMachine {
         return items
     }
 
-    private mutating func push(_ value: PickleValue) throws {
-        guard value.depth <= Self.maximumDepth else { throw invalid("nesting deeper than \(Self.maximumDepth)") }
+    private mutating func push(_ value: PickleValue) {
         stack.append(value)
     }
 
@@ -108,18 +107,20 @@ struct PickleMachine {
     }
 
     /// Marks containers placed inside others, so they cannot grow afterwards (keeps depth exact).
+    /// Containers inside a tuple were marked when the tuple was built.
     private func nest(_ value: PickleValue) {
         switch value {
         case let .list(list): list.isNested = true
         case let .dict(dict): dict.isNested = true
-        case let .tuple(items): items.forEach(nest)
         default: break
         }
     }
 
     private mutating func tuple(_ items: [PickleValue]) throws {
         items.forEach(nest)
-        try push(.tuple(items))
+        let value = PickleValue.tuple(items)
+        guard value.depth <= Self.maximumDepth else { throw invalid("nesting deeper than \(Self.maximumDepth)") }
+        push(value)
     }
 
     private func appendTo(_ target: PickleValue, _ items: [PickleValue]) throws {
@@ -165,26 +166,26 @@ struct PickleMachine {
             case UInt8(ascii: "1"): // POP_MARK
                 _ = try popMark()
             case UInt8(ascii: "2"): // DUP
-                try push(try top())
-            case UInt8(ascii: "N"): try push(.none)
-            case 0x88: try push(.bool(true))   // NEWTRUE
-            case 0x89: try push(.bool(false))  // NEWFALSE
-            case UInt8(ascii: "J"): try push(.int(Int(try read(Int32.self))))   // BININT
-            case UInt8(ascii: "K"): try push(.int(Int(try read(UInt8.self))))   // BININT1
-            case UInt8(ascii: "M"): try push(.int(Int(try read(UInt16.self))))  // BININT2
-            case 0x8A: try push(try long(try readBytes(Int(try read(UInt8.self)))))  // LONG1
-            case 0x8B: try push(try long(try readBytes(try readLength(UInt32.self))))  // LONG4
+                push(try top())
+            case UInt8(ascii: "N"): push(.none)
+            case 0x88: push(.bool(true))   // NEWTRUE
+            case 0x89: push(.bool(false))  // NEWFALSE
+            case UInt8(ascii: "J"): push(.int(Int(try read(Int32.self))))   // BININT
+            case UInt8(ascii: "K"): push(.int(Int(try read(UInt8.self))))   // BININT1
+            case UInt8(ascii: "M"): push(.int(Int(try read(UInt16.self))))  // BININT2
+            case 0x8A: push(try long(try readBytes(Int(try read(UInt8.self)))))  // LONG1
+            case 0x8B: push(try long(try readBytes(try readLength(UInt32.self))))  // LONG4
             case UInt8(ascii: "G"): // BINFLOAT, big-endian
-                try push(.float(Double(bitPattern: try read(UInt64.self).byteSwapped)))
-            case UInt8(ascii: "X"): try push(.string(try readUTF8(try readLength(UInt32.self))))   // BINUNICODE
-            case 0x8C: try push(.string(try readUTF8(Int(try read(UInt8.self)))))                 // SHORT_BINUNICODE
-            case 0x8D: try push(.string(try readUTF8(try readLength(UInt64.self))))               // BINUNICODE8
-            case UInt8(ascii: "T"): try push(.string(try readLatin1(try readLength(UInt32.self)))) // BINSTRING
-            case UInt8(ascii: "U"): try push(.string(try readLatin1(Int(try read(UInt8.self)))))  // SHORT_BINSTRING
-            case UInt8(ascii: "B"): try push(.bytes(try readBytes(try readLength(UInt32.self))))   // BINBYTES
-            case UInt8(ascii: "C"): try push(.bytes(try readBytes(Int(try read(UInt8.self)))))    // SHORT_BINBYTES
-            case 0x8E: try push(.bytes(try readBytes(try readLength(UInt64.self))))               // BINBYTES8
-            case UInt8(ascii: ")"): try push(.tuple([]))                                           // EMPTY_TUPLE
+                push(.float(Double(bitPattern: try read(UInt64.self).byteSwapped)))
+            case UInt8(ascii: "X"): push(.string(try readUTF8(try readLength(UInt32.self))))   // BINUNICODE
+            case 0x8C: push(.string(try readUTF8(Int(try read(UInt8.self)))))                 // SHORT_BINUNICODE
+            case 0x8D: push(.string(try readUTF8(try readLength(UInt64.self))))               // BINUNICODE8
+            case UInt8(ascii: "T"): push(.string(try readLatin1(try readLength(UInt32.self)))) // BINSTRING
+            case UInt8(ascii: "U"): push(.string(try readLatin1(Int(try read(UInt8.self)))))  // SHORT_BINSTRING
+            case UInt8(ascii: "B"): push(.bytes(try readBytes(try readLength(UInt32.self))))   // BINBYTES
+            case UInt8(ascii: "C"): push(.bytes(try readBytes(Int(try read(UInt8.self)))))    // SHORT_BINBYTES
+            case 0x8E: push(.bytes(try readBytes(try readLength(UInt64.self))))               // BINBYTES8
+            case UInt8(ascii: ")"): push(.tuple([]))                                           // EMPTY_TUPLE
             case UInt8(ascii: "t"): try tuple(try popMark())                                       // TUPLE
             case 0x85: try tuple([try pop()])                                                      // TUPLE1
             case 0x86: // TUPLE2
@@ -194,23 +195,25 @@ struct PickleMachine {
                 let third = try pop()
                 let second = try pop()
                 try tuple([try pop(), second, third])
-            case UInt8(ascii: "]"): try push(.list(PickleList()))   // EMPTY_LIST
+            case UInt8(ascii: "]"): push(.list(PickleList()))   // EMPTY_LIST
             case UInt8(ascii: "l"): // LIST
                 let items = try popMark()
                 items.forEach(nest)
-                try push(.list(PickleList(items: items)))
+                let list = PickleList(items: items)
+                guard list.depth <= Self.maximumDepth else { throw invalid("nesting deeper than \(Self.maximumDepth)") }
+                push(.list(list))
             case UInt8(ascii: "a"): // APPEND
                 let item = try pop()
                 try appendTo(try top(), [item])
             case UInt8(ascii: "e"): // APPENDS
                 let items = try popMark()
                 try appendTo(try top(), items)
-            case UInt8(ascii: "}"): try push(.dict(PickleDict()))   // EMPTY_DICT
+            case UInt8(ascii: "}"): push(.dict(PickleDict()))   // EMPTY_DICT
             case UInt8(ascii: "d"): // DICT
                 let items = try popMark()
                 let dict = PickleDict()
                 try setItems(.dict(dict), items)
-                try push(.dict(dict))
+                push(.dict(dict))
             case UInt8(ascii: "s"): // SETITEM
                 let value = try pop()
                 let key = try pop()
@@ -221,26 +224,26 @@ struct PickleMachine {
             case UInt8(ascii: "c"): // GLOBAL
                 let module = try readLine()
                 let name = try readLine()
-                try push(.global(try PickleGlobal(module: module, name: name)))
+                push(.global(try PickleGlobal(module: module, name: name)))
             case 0x93: // STACK_GLOBAL
                 let name = try pop()
                 let module = try pop()
                 guard let moduleName = module.asString, let globalName = name.asString else {
                     throw invalid("STACK_GLOBAL needs two strings")
                 }
-                try push(.global(try PickleGlobal(module: moduleName, name: globalName)))
+                push(.global(try PickleGlobal(module: moduleName, name: globalName)))
             case UInt8(ascii: "R"): // REDUCE
                 let arguments = try pop()
                 let callable = try pop()
-                guard case let .tuple(items) = arguments else { throw invalid("REDUCE arguments are not a tuple") }
-                try push(try call(callable, items))
+                guard case let .tuple(items, _) = arguments else { throw invalid("REDUCE arguments are not a tuple") }
+                push(try call(callable, items))
             case 0x81: // NEWOBJ: cls.__new__(cls, *args); only OrderedDict qualifies
                 let arguments = try pop()
                 let callable = try pop()
                 guard case .global(.orderedDict) = callable, case .tuple = arguments else {
                     throw invalid("NEWOBJ of a \(callable.typeName): not a plain state dict")
                 }
-                try push(.dict(PickleDict()))
+                push(.dict(PickleDict()))
             case UInt8(ascii: "b"): // BUILD: state for OrderedDict (`_metadata`) or Parameter; ignored
                 _ = try pop()
                 switch try top() {
@@ -249,12 +252,12 @@ struct PickleMachine {
                 }
             case UInt8(ascii: "Q"): // BINPERSID
                 let id = try pop()
-                try push(try persistentLoad(id))
+                push(try persistentLoad(id))
             case UInt8(ascii: "q"): memo[Int(try read(UInt8.self))] = try top()   // BINPUT
             case UInt8(ascii: "r"): memo[Int(try read(UInt32.self))] = try top()  // LONG_BINPUT
             case 0x94: memo[memo.count] = try top()                               // MEMOIZE
-            case UInt8(ascii: "h"): try push(try memoValue(Int(try read(UInt8.self))))   // BINGET
-            case UInt8(ascii: "j"): try push(try memoValue(Int(try read(UInt32.self))))  // LONG_BINGET
+            case UInt8(ascii: "h"): push(try memoValue(Int(try read(UInt8.self))))   // BINGET
+            case UInt8(ascii: "j"): push(try memoValue(Int(try read(UInt32.self))))  // LONG_BINGET
             default:
                 throw CheckpointError.unsupportedPickleOpcode(opcode: opcode, offset: opcodeOffset)
             }
@@ -285,7 +288,7 @@ struct PickleMachine {
             let dict = PickleDict()
             if case let .list(pairs)? = arguments.first {
                 for pair in pairs.items {
-                    guard case let .tuple(items) = pair, items.count == 2 else {
+                    guard case let .tuple(items, _) = pair, items.count == 2 else {
                         throw invalid("OrderedDict argument is not a list of pairs")
                     }
                     dict.set(items[0], items[1])

@@ -9,7 +9,8 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    /// Items and nesting depth (stored, so depth checks never walk the tree).
+    case tuple([PickleValue], depth: Int)
     case list(PickleList)
     case dict(PickleDict)
     case global(PickleGlobal)
@@ -36,11 +37,15 @@ indirect enum PickleValue {
     /// Nesting depth, used to refuse pathological pickles before they exhaust the stack.
     var depth: Int {
         switch self {
-        case let .tuple(items): return 1 + (items.map(\.depth).max() ?? 0)
+        case let .tuple(_, depth): return depth
         case let .list(list): return list.depth
         case let .dict(dict): return dict.depth
         default: return 1
         }
+    }
+
+    static func tuple(_ items: [PickleValue]) -> PickleValue {
+        .tuple(items, depth: 1 + (items.map(\.depth).max() ?? 0))
     }
 
     var asInt: Int? { if case let .int(value) = self { return value } else { return nil } }
@@ -49,7 +54,7 @@ indirect enum PickleValue {
     var asIntTuple: [Int]? {
         let items: [PickleValue]
         switch self {
-        case let .tuple(values): items = values
+        case let .tuple(values, _): items = values
         case let .list(list): items = list.items
         default: return nil
         }

@@ -8,7 +8,7 @@ enum TorchStateDict {
         func fail(_ detail: String) -> CheckpointError {
             .malformed(format: format, detail: "persistent id \(detail)")
         }
-        guard case let .tuple(fields) = id, fields.count == 5 || fields.count == 6 else {
+        guard case let .tuple(fields, _) = id, fields.count == 5 || fields.count == 6 else {
             throw fail("is not a 5- or 6-field tuple")
         }
         guard fields[0].asString == "storage" else {
@@ -19,7 +19,7 @@ enum TorchStateDict {
         guard let key = fields[2].asString else { throw fail("has no storage key") }
         guard let count = fields[4].asInt, count >= 0 else { throw fail("has no valid element count") }
         var view: (key: String, offset: Int, count: Int)?
-        if fields.count == 6, case let .tuple(viewFields) = fields[5] {
+        if fields.count == 6, case let .tuple(viewFields, _) = fields[5] {
             guard viewFields.count == 3, let viewKey = viewFields[0].asString,
                   let offset = viewFields[1].asInt, let size = viewFields[2].asInt,
                   offset >= 0, size >= 0, offset <= count, size <= count - offset else {
