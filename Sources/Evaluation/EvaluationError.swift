@@ -21,7 +21,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             return "cannot read \(path): \(reason)"
         case let .malformedRow(path, line, reason):
-            return "\(path):\(line): \(reason) (fix the row, or pass --skip-bad-rows to skip and count such rows)"
+            return "\(path):\(line): \(reason)"
         case let .selectionTooLarge(requested, available):
             return "cannot select \(requested) examples: the dataset has only \(available); ask for at most \(available) or 'all'"
         case let .mismatchedInput(what):
