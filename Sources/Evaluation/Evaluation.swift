@@ -1,1 +1,0 @@
-// Evaluation module: see the files beside this one.

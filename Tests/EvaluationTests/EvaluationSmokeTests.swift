@@ -1,6 +1,0 @@
-import XCTest
-import Evaluation
-
-final class EvaluationSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
