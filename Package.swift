@@ -8,6 +8,7 @@ import PackageDescription
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
 //   Attribution            IBA, integrated gradients, LIME, random
 //   Evaluation             datasets, example selection, degradation test, metrics, outputs
+//   Training               fine-tuning (weight gradients, AdamW, dropout), saving Hugging Face directories
 //   Reports                heatmaps and curves (HTML, SVG, ANSI), progress; no model
 //   Cluster                ZeroMQ coordinator/worker protocol over opaque payloads; no model
 //   IBACommands            the command-line layer shared by the three executables
@@ -31,10 +32,11 @@ let package = Package(
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
         .target(name: "Attribution", dependencies: ["BERT", "Kernels"], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["BERT", "Attribution"], resources: [.copy("Resources")]),
+        .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"], swiftSettings: fast),
         .target(name: "Reports"),
         .target(name: "Cluster", dependencies: ["CZMQ"]),
         .target(name: "IBACommands", dependencies: [
-            "BERT", "Attribution", "Evaluation", "Reports", "Cluster",
+            "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iba", dependencies: ["IBACommands"]),
@@ -45,7 +47,8 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "CommandsTests", dependencies: ["IBACommands"]),

@@ -1,3 +1,4 @@
+import BERT
 /// Options of the degradation test; the defaults are the original's.
 public struct DegradationOptions: Sendable, Equatable, Codable {
     /// `--degrad_step`: the number of linspace points, so `steps - 1` degraded inputs.

@@ -1,3 +1,4 @@
+import BERT
 /// Token positions from most to least important (`reverse`: least first), as
 /// the original's `np.argsort(-attribution)` / `np.argsort(attribution)`.
 /// NumPy's default sort is unstable; we break ties by position, so equal

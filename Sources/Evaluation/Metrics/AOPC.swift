@@ -1,3 +1,4 @@
+import BERT
 /// Options of the AOPC faithfulness metrics; the defaults are ferret's
 /// (`ferret/evaluators/faithfulness_measures.py`, `parse_evaluator_args`).
 public struct AOPCOptions: Sendable, Equatable, Codable {

@@ -1,13 +1,6 @@
-/// One unpadded model input: token ids and token type ids of equal length.
-public struct ModelInput: Sendable, Codable, Equatable {
-    public var ids: [Int]
-    public var types: [Int]
+import BERT
 
-    public init(ids: [Int], types: [Int]) {
-        self.ids = ids
-        self.types = types
-    }
-}
+// `ModelInput` is the BERT module's (ids and token types of one unpadded input).
 
 /// Softmax probabilities, one distribution per input of the batch, in order.
 /// The caller pads the batch (and masks the padding) as its model needs.
