@@ -3,10 +3,10 @@ import BERT
 import Tokenizer
 
 /// Dispatch to the baseline methods (random, IG, LIME) under the original or corrected protocol.
-enum AttributionBaselines {
-    static func supports(_ method: String) -> Bool { method == "random" }
+public enum AttributionBaselines {
+    public static func supports(_ method: String) -> Bool { method == "random" }
 
-    static func attribute(method: String, model: BertModel, input: ModelInput, encoding: Encoding,
+    public static func attribute(method: String, model: BertModel, input: ModelInput, encoding: Encoding,
                           example: (text: String, pair: String?), gold: Int, corrected: Bool, seed: UInt64) throws -> [Float] {
         switch method {
         case "random":
