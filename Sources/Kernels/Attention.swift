@@ -1,3 +1,5 @@
+import CKernels
+
 /// Multi-head self-attention core over a packed batch.
 /// q, k, v, out are (R, C) with head h in columns h*D ..< (h+1)*D, D = C / heads.
 /// probs is (layout.probabilityCount): per sequence (heads, len, len) softmax(q k^T / sqrt D), kept for the backward.
@@ -15,23 +17,11 @@ public func attentionForward(
             let column = row0 * channels + h * d
             sgemm(transA: false, transB: true, m: n, n: n, k: d, alpha: scale,
                   a: q + column, lda: channels, b: k + column, ldb: channels, beta: 0, c: p, ldc: n)
-            for i in 0..<n { softmaxRowInPlace(p + i * n, n) }
+            iba_softmax_rows(p, n, n, 1)
             sgemm(transA: false, transB: false, m: n, n: d, k: n,
                   a: p, lda: n, b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
         }
     }
-}
-
-@inline(__always)
-func softmaxRowInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-    var maxValue = -Float.infinity
-    for j in 0..<n { maxValue = max(maxValue, row[j]) }
-    for j in 0..<n { row[j] -= maxValue }
-    expForward(out: row, inp: row, count: n)
-    var sum: Float = 0
-    for j in 0..<n { sum += row[j] }
-    let inverse = 1 / sum
-    for j in 0..<n { row[j] *= inverse }
 }
 
 /// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds at least maxLength^2 floats.
@@ -54,12 +44,7 @@ public func attentionBackward(
             sgemm(transA: true, transB: false, m: n, n: d, k: n,
                   a: p, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
             // dS = P * (dP - rowsum(dP * P)) * scale (softmax backward, then the 1/sqrt(D) scaling)
-            for i in 0..<n {
-                let pr = p + i * n, dr = scratch + i * n
-                var dot: Float = 0
-                for j in 0..<n { dot += pr[j] * dr[j] }
-                for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) * scale }
-            }
+            iba_softmax_backward_rows(scratch, p, n, n, scale)
             // dQ += dS K ; dK += dS^T Q
             sgemm(transA: false, transB: false, m: n, n: d, k: n,
                   a: scratch, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
