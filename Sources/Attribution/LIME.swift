@@ -68,6 +68,16 @@ public final class LIMEExplainer {
     public func explain(text: String, pair: String?, encoded: ModelInput, label: Int, seed: UInt64) throws -> LIMEResult {
         let classes = model.config.numLabels
         guard (0..<classes).contains(label) else { throw AttributionError.invalidTarget(label, labels: classes) }
+        let tokens = encoded.ids.map { tokenizer.vocabulary.token($0) ?? "[UNK]" }
+        return try explain(text: text, pair: pair, tokens: tokens, label: label, seed: seed) { texts in
+            try self.model.probabilities(self.predictionInputs(texts, isPair: pair != nil), tape: self.tape, maxRows: self.options.predictionRows)
+        }
+    }
+
+    /// The method itself, for any classifier of perturbed texts ([String] -> (samples, classes) probabilities);
+    /// `tokens` are the wordpieces that receive the weights (their count is lime's num_features).
+    func explain(text: String, pair: String?, tokens: [String], label: Int, seed: UInt64,
+                 classifier: ([String]) throws -> [[Float]]) throws -> LIMEResult {
         let sampleCount = options.samples ?? (pair == nil ? 100 : 75)
         guard sampleCount >= 2 else { throw AttributionError.invalidOption("LIME needs at least 2 samples") }
         guard options.kernelWidth > 0, options.kernelWidth.isFinite else { throw AttributionError.invalidOption("the LIME kernel width must be positive") }
@@ -90,7 +100,10 @@ public final class LIMEExplainer {
             texts.append(indexed.removing(words: inactive))
         }
 
-        let probabilities = try predict(texts, isPair: pair != nil)
+        let probabilities = try classifier(texts)
+        guard probabilities.count == sampleCount, probabilities.allSatisfy({ $0.indices.contains(label) }) else {
+            throw AttributionError.invalidOption("the classifier returned \(probabilities.count) rows for \(sampleCount) samples")
+        }
         let y = probabilities.map { Double($0[label]) }
         // Cosine distance of each binary row to the all-ones row, times 100 (a zero row has similarity 0).
         let weights = (0..<sampleCount).map { i -> Double in
@@ -100,7 +113,7 @@ public final class LIMEExplainer {
             return (exp(-(distance * distance) / (options.kernelWidth * options.kernelWidth))).squareRoot()
         }
 
-        let numFeatures = encoded.count
+        let numFeatures = tokens.count
         let selected = numFeatures <= 6
             ? forwardSelection(data: data, rows: sampleCount, cols: d, y: y, weights: weights, count: numFeatures)
             : highestWeights(data: data, rows: sampleCount, cols: d, y: y, weights: weights, count: numFeatures)
@@ -110,19 +123,18 @@ public final class LIMEExplainer {
         let explanation = stableSortedByMagnitude(Array(zip(selected, fit.coefficients)))
             .map { LIMEWordWeight(word: indexed.words[$0.0], weight: $0.1) }
 
-        let tokens = encoded.ids.map { tokenizer.vocabulary.token($0) ?? "[UNK]" }
         return LIMEResult(attribution: mapWordWeightsToWordpieces(explanation, tokens: tokens), wordWeights: explanation,
                           intercept: fit.intercept, score: score, label: label, samples: sampleCount)
     }
 
-    /// Class probabilities of the perturbed texts, encoded as `options` say.
-    func predict(_ texts: [String], isPair: Bool) throws -> [[Float]] {
+    /// The model inputs of the perturbed texts, encoded as `options` say.
+    func predictionInputs(_ texts: [String], isPair: Bool) -> [ModelInput] {
         let splitPairs: Bool
         switch options.pairPrediction {
         case .split: splitPairs = isPair
         case .asTheOriginal: splitPairs = isPair && texts.contains { scalarsEqual($0, limePairSeparator) }
         }
-        let inputs = texts.map { text -> ModelInput in
+        return texts.map { text -> ModelInput in
             let encoding: Encoding
             if splitPairs, let (a, b) = splitOnce(text, separator: limePairSeparator) {
                 encoding = tokenizer.encode(a, pair: b, maxLength: options.maxLength)
@@ -137,7 +149,6 @@ public final class LIMEExplainer {
             }
             return input
         }
-        return try model.probabilities(inputs, tape: tape, maxRows: options.predictionRows)
     }
 
     /// lime's 'highest_weights': ridge (alpha 0.01) on every word, the `count` largest |coef * 1| (stable order).

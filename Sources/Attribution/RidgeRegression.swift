@@ -16,8 +16,7 @@ public struct RidgeFit: Sendable, Equatable {
 /// means, scale rows by sqrt(w), solve (Xc^T Xc + alpha I) coef = Xc^T yc (or the equivalent dual system when
 /// there are more columns than rows, as sklearn's cholesky solver does), intercept = ybar - xbar . coef
 /// (not penalised). x is (rows, cols) flat, row-major. Solved by Cholesky in Double; a singular system
-/// (alpha = 0 with collinear columns, where sklearn falls back to least squares) gets a tiny diagonal jitter,
-/// which tends to the same minimum-norm solution.
+/// (alpha = 0 with collinear columns, where sklearn falls back to least squares) gets the minimum-norm solution.
 public func weightedRidge(x: [Double], rows: Int, cols: Int, y: [Double], weights: [Double], alpha: Double) -> RidgeFit {
     precondition(x.count == rows * cols && y.count == rows && weights.count == rows)
     let totalWeight = weights.reduce(0, +)
@@ -80,39 +79,73 @@ public func weightedR2(y: [Double], prediction: [Double], weights: [Double]) -> 
     return 1 - numerator / denominator
 }
 
-/// Solves A v = b for symmetric positive (semi)definite A (size x size) by Cholesky; retries with a growing
-/// diagonal jitter when A is singular to working precision.
+/// Solves A v = b for symmetric positive (semi)definite A (size x size) by Cholesky; when A is singular to
+/// working precision, the minimum-norm least-squares solution (pseudo-inverse by Jacobi eigendecomposition,
+/// as sklearn's fallback to lstsq gives).
 func solveSymmetricPositive(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
-    let scale = max((0..<n).map { abs(a[$0 * n + $0]) }.max() ?? 0, 1e-300)
-    var jitter = 0.0
-    for _ in 0..<8 {
-        if let l = cholesky(a, size: n, jitter: jitter) {
-            var z = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                var s = b[i]
-                for k in 0..<i { s -= l[i * n + k] * z[k] }
-                z[i] = s / l[i * n + i]
-            }
-            var v = [Double](repeating: 0, count: n)
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                var s = z[i]
-                for k in (i + 1)..<n { s -= l[k * n + i] * v[k] }
-                v[i] = s / l[i * n + i]
-            }
-            return v
-        }
-        jitter = jitter == 0 ? 1e-12 * scale : jitter * 100
+    guard let l = cholesky(a, size: n) else { return pseudoInverseSolve(a, b, size: n) }
+    var z = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+        var s = b[i]
+        for k in 0..<i { s -= l[i * n + k] * z[k] }
+        z[i] = s / l[i * n + i]
     }
-    return [Double](repeating: 0, count: n)
+    var v = [Double](repeating: 0, count: n)
+    for i in stride(from: n - 1, through: 0, by: -1) {
+        var s = z[i]
+        for k in (i + 1)..<n { s -= l[k * n + i] * v[k] }
+        v[i] = s / l[i * n + i]
+    }
+    return v
 }
 
-/// Lower-triangular L with L L^T = A + jitter I, or nil when a pivot is not positive.
-func cholesky(_ a: [Double], size n: Int, jitter: Double) -> [Double]? {
+/// v = A^+ b for symmetric A: cyclic Jacobi rotations to A = Q D Q^T, eigenvalues below 1e-12 * max|D| dropped.
+func pseudoInverseSolve(_ a: [Double], _ b: [Double], size n: Int) -> [Double] {
+    var d = a, q = [Double](repeating: 0, count: n * n)
+    for i in 0..<n { q[i * n + i] = 1 }
+    for _ in 0..<100 {
+        var off = 0.0
+        for i in 0..<n { for j in 0..<n where i != j { off += d[i * n + j] * d[i * n + j] } }
+        if off < 1e-30 { break }
+        for p in 0..<n {
+            for r in (p + 1)..<n where d[p * n + r] != 0 {
+                let theta = (d[r * n + r] - d[p * n + p]) / (2 * d[p * n + r])
+                let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
+                let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                for k in 0..<n {   // D <- D J (columns p, r)
+                    let dkp = d[k * n + p], dkr = d[k * n + r]
+                    d[k * n + p] = c * dkp - s * dkr; d[k * n + r] = s * dkp + c * dkr
+                }
+                for k in 0..<n {   // D <- J^T D (rows p, r)
+                    let dpk = d[p * n + k], drk = d[r * n + k]
+                    d[p * n + k] = c * dpk - s * drk; d[r * n + k] = s * dpk + c * drk
+                }
+                for k in 0..<n {   // Q <- Q J
+                    let qkp = q[k * n + p], qkr = q[k * n + r]
+                    q[k * n + p] = c * qkp - s * qkr; q[k * n + r] = s * qkp + c * qkr
+                }
+            }
+        }
+    }
+    let eigenvalues = (0..<n).map { d[$0 * n + $0] }
+    let cutoff = 1e-12 * (eigenvalues.map(abs).max() ?? 0)
+    var v = [Double](repeating: 0, count: n)
+    for e in 0..<n where abs(eigenvalues[e]) > cutoff {
+        var projection = 0.0
+        for k in 0..<n { projection += q[k * n + e] * b[k] }
+        projection /= eigenvalues[e]
+        for k in 0..<n { v[k] += q[k * n + e] * projection }
+    }
+    return v
+}
+
+/// Lower-triangular L with L L^T = A, or nil when a pivot is not clearly positive (singular to working precision).
+func cholesky(_ a: [Double], size n: Int) -> [Double]? {
     var l = [Double](repeating: 0, count: n * n)
-    let tolerance = 1e-13 * max((0..<n).map { abs(a[$0 * n + $0]) }.max() ?? 0, 1e-300)
+    let tolerance = 1e-10 * max((0..<n).map { abs(a[$0 * n + $0]) }.max() ?? 0, 1e-300)
     for i in 0..<n {
         for j in 0...i {
-            var s = a[i * n + j] + (i == j ? jitter : 0)
+            var s = a[i * n + j]
             for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
             if i == j {
                 guard s > tolerance else { return nil }
