@@ -25,7 +25,8 @@ public struct LIMEOptions: Sendable, Equatable {
     /// Tokenizer truncation of each perturbed text.
     public var maxLength = 512
     /// Packed tokens per forward pass when predicting the samples (memory only; results are unchanged).
-    public var predictionRows = 4096
+    /// 2048 = four 512-padded samples: the tape keeps every layer's attention probabilities.
+    public var predictionRows = 2048
     public init() {}
 }
 

@@ -12,7 +12,8 @@ public struct LIMEWordWeight: Sendable, Equatable {
 /// key gets its weight; a piece followed by a `##` piece whose concatenation (without `##`) is a key gives both
 /// pieces that weight; every other position (specials, punctuation, longer splits) gets the maximum weight of
 /// the explanation (as float32, as numpy's `dtype='f'`).
-/// `explanation` is in the order of `exp.as_list()` (decreasing |weight|).
+/// `explanation` is in the order of `exp.as_list()` (decreasing |weight|). Lower case is Swift's full Unicode
+/// mapping; Python's `str.lower()` differs only in context rules (final sigma).
 public func mapWordWeightsToWordpieces(_ explanation: [LIMEWordWeight], tokens: [String]) -> [Float] {
     var score = [[UInt32]: Double]()
     for entry in explanation { score[scalarKey(entry.word.lowercased())] = entry.weight }
