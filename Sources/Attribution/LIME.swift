@@ -4,7 +4,8 @@ import Tokenizer
 
 /// How a sentence pair reaches the classifier inside LIME (the text LIME perturbs is `a ****** b`).
 public enum LIMEPairPrediction: String, Sendable, Equatable, CaseIterable {
-    /// What the original's `predict_prob` really does: it tests `' ****** ' in text` on the LIST of perturbed
+    /// What the original's `predict_prob` code really does (an option; the contract, section 5, says pairs are
+    /// split back before predicting, which is the default): it tests `' ****** ' in text` on the LIST of perturbed
     /// strings, which is true only when some sample is exactly " ****** ". Usually it is not, and every
     /// sample is encoded as ONE single text (the separator becomes six `*` tokens, all token type 0);
     /// otherwise every sample is split back into a pair.
@@ -21,7 +22,8 @@ public struct LIMEOptions: Sendable, Equatable {
     /// Pad every perturbed input with [PAD] to this many tokens WITHOUT an attention mask (the original's
     /// `pad_to_max_length=True` with no mask passed, so the padding is attended); nil = unpadded inputs.
     public var paddedLength: Int? = 512
-    public var pairPrediction: LIMEPairPrediction = .asTheOriginal
+    /// The contract's behaviour by default (split back into pairs); `.asTheOriginal` reproduces the code's slip.
+    public var pairPrediction: LIMEPairPrediction = .split
     /// Tokenizer truncation of each perturbed text.
     public var maxLength = 512
     /// Packed tokens per forward pass when predicting the samples (memory only; results are unchanged).

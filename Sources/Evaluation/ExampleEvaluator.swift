@@ -9,7 +9,7 @@ public final class ExampleEvaluator {
     public let model: BertModel
     public let settings: EvaluationSettings
     let tokenizer: BertTokenizer
-    let iba: IBAExplainer
+    let attributor: Attributor?
     let tape: ForwardTape
     let externalAttributions: [Int: [Float]]?
 
@@ -32,7 +32,19 @@ public final class ExampleEvaluator {
         if settings.method == "iba", !(0..<model.config.numLayers).contains(settings.layer) {
             throw EvaluationError.mismatchedInput("--layer \(settings.layer) is outside 0...\(model.config.numLayers - 1): the model has \(model.config.numLayers) layers")
         }
-        iba = IBAExplainer(model: model, options: options)
+        var methodOptions = AttributionOptions()
+        methodOptions.iba = options
+        if settings.method == "external" {
+            attributor = nil
+        } else {
+            guard let method = AttributionMethod(rawValue: settings.method) else {
+                throw EvaluationError.mismatchedInput("unknown method \(settings.method) (iba, ig, lime, random)")
+            }
+            guard let variant = ProtocolVariant(rawValue: settings.protocolVariant) else {
+                throw EvaluationError.mismatchedInput("unknown protocol \(settings.protocolVariant) (original, corrected)")
+            }
+            attributor = try Attributor(model: model, method: method, variant: variant, options: methodOptions, tokenizer: tokenizer)
+        }
         tape = ForwardTape(config: model.config)
         if settings.method == "external" {
             guard let path = settings.attributionsFile else {
@@ -41,9 +53,6 @@ public final class ExampleEvaluator {
             externalAttributions = try readAttributionsJSONL(URL(fileURLWithPath: path))
         } else {
             externalAttributions = nil
-        }
-        guard ["iba", "random", "external"].contains(settings.method) || AttributionBaselines.supports(settings.method) else {
-            throw EvaluationError.mismatchedInput("unknown method \(settings.method) (iba, ig, lime, random)")
         }
     }
 
@@ -62,7 +71,7 @@ public final class ExampleEvaluator {
         }
         let original = try targetOutcome(probabilities: probabilities([input])[0], target: target)
         let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: index)
-        let attribution = try attribute(input: input, encoding: encoding, example: example, target: target, predicted: original, seed: seed, index: index)
+        let attribution = try attribute(input: input, example: example, target: target, seed: seed, index: index)
         guard attribution.count == input.count else {
             throw EvaluationError.mismatchedInput("example \(index): \(attribution.count) attribution values for \(input.count) tokens")
         }
@@ -86,20 +95,13 @@ public final class ExampleEvaluator {
         return record
     }
 
-    func attribute(input: ModelInput, encoding: Encoding, example: LabeledExample, target: Int,
-                   predicted: (probability: Float, correct: Bool), seed: UInt64, index: Int) throws -> [Float] {
-        switch settings.method {
-        case "iba":
-            return try iba.explain(input, target: target, seed: seed).attribution
-        case "external":
+    func attribute(input: ModelInput, example: LabeledExample, target: Int, seed: UInt64, index: Int) throws -> [Float] {
+        guard let attributor else {
             guard let values = externalAttributions?[index] else {
                 throw EvaluationError.mismatchedInput("the attributions file has no entry for index \(index)")
             }
             return values
-        default:
-            return try AttributionBaselines.attribute(method: settings.method, model: model, input: input, encoding: encoding,
-                                                      example: (example.text, example.textPair), gold: target,
-                                                      corrected: settings.protocolVariant == "corrected", seed: seed)
         }
+        return try attributor.attribute(ExampleToExplain(input: input, text: example.text, pair: example.textPair, gold: target), seed: seed)
     }
 }

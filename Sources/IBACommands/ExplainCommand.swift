@@ -95,9 +95,10 @@ struct ExplainCommand: ParsableCommand {
                     losses = result.losses
                 }
             } else {
-                // A single explanation explains the chosen class with every method (the corrected protocol).
-                rows = [try AttributionBaselines.attribute(method: method, model: model, input: input, encoding: encoding,
-                                                           example: (text, textPair), gold: targetClass, corrected: true, seed: seed)]
+                // One explanation explains the chosen class with every method (the corrected protocol).
+                guard let chosen = AttributionMethod(rawValue: method) else { throw CommandError("unknown method \(method)") }
+                let attributor = try Attributor(model: model, method: chosen, variant: .corrected)
+                rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
             }
             let seconds = Date().timeIntervalSince(start)
             let multi = layers != nil
