@@ -105,6 +105,8 @@ final class LIMETests: XCTestCase {
         let ids = { (s: String) in tokenizer.vocabulary.id(s) ?? -1 }
         var options = LIMEOptions()
         options.paddedLength = 12
+        XCTAssertEqual(options.pairPrediction, .split, "the contract's split-back is the default")
+        options.pairPrediction = .asTheOriginal
         let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: tokenizer, options: options)
         let single = explainer.predictionInputs(["good movie"], isPair: false)
         XCTAssertEqual(single[0].ids, [ids("[CLS]"), ids("good"), ids("movie"), ids("[SEP]")] + [Int](repeating: ids("[PAD]"), count: 8))
