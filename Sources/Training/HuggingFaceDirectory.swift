@@ -74,7 +74,7 @@ func configDictionary(_ config: BertConfig, labelNames: [String]) throws -> [Str
 
 private func json(_ object: [String: Any]) throws -> Data {
     do {
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     } catch {
         throw TrainingError.cannotWrite(path: "config.json", reason: "\(error)")
     }
