@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module graph (each imports only what is below it):
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
+//   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows)
 //   Kernels                flat-buffer forward/backward kernels on BLAS + SIMD
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
@@ -26,7 +27,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "Kernels", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Tokenizer"),
         .target(name: "Checkpoint"),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
@@ -42,6 +44,8 @@ let package = Package(
         .executableTarget(name: "iba", dependencies: ["IBACommands"]),
         .executableTarget(name: "iba-coordinator", dependencies: ["IBACommands"]),
         .executableTarget(name: "iba-worker", dependencies: ["IBACommands"]),
+        // scripts/bench.sh: performance measured as ratios within one run (never in tests).
+        .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"], swiftSettings: fast),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),

@@ -128,7 +128,7 @@ public final class BackwardWorkspace {
             b.ensureCapacity(rows * h)
         }
         dActivated.ensureCapacity(rows * i); dIntermediate.ensureCapacity(rows * i)
-        scratch.ensureCapacity(layout.maxLength * layout.maxLength)
+        scratch.ensureCapacity(layout.probabilityCount)
         dCls.ensureCapacity(layout.batch * h); dPooled.ensureCapacity(layout.batch * h)
         dLogits.ensureCapacity(layout.batch * config.numLabels)
     }

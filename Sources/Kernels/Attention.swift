@@ -1,3 +1,6 @@
+import CKernels
+import Dispatch
+
 /// Multi-head self-attention core over a packed batch.
 /// q, k, v, out are (R, C) with head h in columns h*D ..< (h+1)*D, D = C / heads.
 /// probs is (layout.probabilityCount): per sequence (heads, len, len) softmax(q k^T / sqrt D), kept for the backward.
@@ -8,33 +11,36 @@ public func attentionForward(
 ) {
     let heads = layout.heads, d = channels / heads
     let scale = 1 / Float(d).squareRoot()
-    for b in 0..<layout.batch {
+    forEachSequenceAndHead(layout) { b, h in
         let n = layout.lengths[b], row0 = layout.offsets[b]
-        for h in 0..<heads {
-            let p = probs + layout.probabilityOffsets[b] + h * n * n
-            let column = row0 * channels + h * d
-            sgemm(transA: false, transB: true, m: n, n: n, k: d, alpha: scale,
-                  a: q + column, lda: channels, b: k + column, ldb: channels, beta: 0, c: p, ldc: n)
-            for i in 0..<n { softmaxRowInPlace(p + i * n, n) }
-            sgemm(transA: false, transB: false, m: n, n: d, k: n,
-                  a: p, lda: n, b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
-        }
+        let p = probs + layout.probabilityOffsets[b] + h * n * n
+        let column = row0 * channels + h * d
+        sgemm(transA: false, transB: true, m: n, n: n, k: d, alpha: scale,
+              a: q + column, lda: channels, b: k + column, ldb: channels, beta: 0, c: p, ldc: n)
+        iba_softmax_rows(p, n, n, 1)
+        sgemm(transA: false, transB: false, m: n, n: d, k: n,
+              a: p, lda: n, b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
     }
 }
 
-@inline(__always)
-func softmaxRowInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-    var maxValue = -Float.infinity
-    for j in 0..<n { maxValue = max(maxValue, row[j]) }
-    for j in 0..<n { row[j] -= maxValue }
-    expForward(out: row, inp: row, count: n)
-    var sum: Float = 0
-    for j in 0..<n { sum += row[j] }
-    let inverse = 1 / sum
-    for j in 0..<n { row[j] *= inverse }
+/// Runs body(b, h) for every sequence and head. With several BLAS threads the (small) per-head GEMMs
+/// run concurrently, one single-threaded GEMM per core, instead of each GEMM being split across cores.
+/// Every (b, h) writes disjoint memory, so the result does not depend on the schedule.
+func forEachSequenceAndHead(_ layout: SequenceLayout, _ body: (Int, Int) -> Void) {
+    let threads = BLASThreads.current, items = layout.batch * layout.heads
+    guard threads > 1, items >= threads else {
+        for b in 0..<layout.batch { for h in 0..<layout.heads { body(b, h) } }
+        return
+    }
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
+    withoutActuallyEscaping(body) { body in
+        let task = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: items) { item in task.value(item / layout.heads, item % layout.heads) }
+    }
 }
 
-/// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds at least maxLength^2 floats.
+/// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds layout.probabilityCount floats (one block per sequence and head).
 public func attentionBackward(
     dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
@@ -43,28 +49,28 @@ public func attentionBackward(
 ) {
     let heads = layout.heads, d = channels / heads
     let scale = 1 / Float(d).squareRoot()
-    for b in 0..<layout.batch {
+    forEachSequenceAndHead(layout) { b, h in
         let n = layout.lengths[b], row0 = layout.offsets[b]
-        for h in 0..<heads {
-            let p = probs + layout.probabilityOffsets[b] + h * n * n
-            let column = row0 * channels + h * d
-            // dP = dout V^T ; dV += P^T dout
-            sgemm(transA: false, transB: true, m: n, n: n, k: d,
-                  a: dout + column, lda: channels, b: v + column, ldb: channels, beta: 0, c: scratch, ldc: n)
-            sgemm(transA: true, transB: false, m: n, n: d, k: n,
-                  a: p, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
-            // dS = P * (dP - rowsum(dP * P)) * scale (softmax backward, then the 1/sqrt(D) scaling)
-            for i in 0..<n {
-                let pr = p + i * n, dr = scratch + i * n
-                var dot: Float = 0
-                for j in 0..<n { dot += pr[j] * dr[j] }
-                for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) * scale }
-            }
-            // dQ += dS K ; dK += dS^T Q
-            sgemm(transA: false, transB: false, m: n, n: d, k: n,
-                  a: scratch, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
-            sgemm(transA: true, transB: false, m: n, n: d, k: n,
-                  a: scratch, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
-        }
+        let p = probs + layout.probabilityOffsets[b] + h * n * n
+        let ds = scratch + layout.probabilityOffsets[b] + h * n * n
+        let column = row0 * channels + h * d
+        // dP = dout V^T ; dV += P^T dout
+        sgemm(transA: false, transB: true, m: n, n: n, k: d,
+              a: dout + column, lda: channels, b: v + column, ldb: channels, beta: 0, c: ds, ldc: n)
+        sgemm(transA: true, transB: false, m: n, n: d, k: n,
+              a: p, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
+        // dS = P * (dP - rowsum(dP * P)) * scale (softmax backward, then the 1/sqrt(D) scaling)
+        iba_softmax_backward_rows(ds, p, n, n, scale)
+        // dQ += dS K ; dK += dS^T Q
+        sgemm(transA: false, transB: false, m: n, n: d, k: n,
+              a: ds, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
+        sgemm(transA: true, transB: false, m: n, n: d, k: n,
+              a: ds, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
     }
+}
+
+/// Lets a closure over raw buffers cross into `concurrentPerform`; callers guarantee disjoint writes.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -118,7 +118,7 @@ final class KernelGradientTests: XCTestCase {
             }
         } }
         var dq = [Float](repeating: 0, count: r * c), dk = dq, dv = dq
-        var scratch = [Float](repeating: 0, count: 25)
+        var scratch = [Float](repeating: 0, count: layout.probabilityCount)
         attentionBackward(dq: &dq, dk: &dk, dv: &dv, scratch: &scratch, dout: probe, probs: probs, q: q, k: k, v: v, layout: layout, channels: c)
         let (q0, k0, v0) = (q, k, v)
         assertGradientMatches("attention dq", parameters: &q, analytic: dq, step: 1e-3) { weightedSum(forward($0, k0, v0).0, probe) }

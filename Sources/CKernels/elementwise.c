@@ -1,0 +1,95 @@
+#include "ckernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+// exp by x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial, 2^k from exponent bits.
+static inline float exp_approx(float x) {
+    float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float k = __builtin_rintf(xc * 1.44269504088896341f);
+    float r = xc - k * 0.693145751953125f;
+    r = r - k * 1.428606765330187045e-06f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float result = p * scale;
+    return x < -87.0f ? 0.0f : result;
+}
+
+// erf as x P(x^2) / Q(x^2) on [-4, 4]; |erf| is 1 to float precision beyond.
+static inline float erf_approx(float x) {
+    float xc = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
+    float x2 = xc * xc;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 - 2.10102402082508e-06f;
+    p = p * x2 - 5.69250639462346e-05f;
+    p = p * x2 - 7.34990630326855e-04f;
+    p = p * x2 - 2.95459980854025e-03f;
+    p = p * x2 - 1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 - 2.13374055278905e-04f;
+    q = q * x2 - 1.68282697438203e-03f;
+    q = q * x2 - 7.37332916720468e-03f;
+    q = q * x2 - 1.42647390514189e-02f;
+    return xc * p / q;
+}
+
+VECTOR_CLONES void iba_exp(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = exp_approx(in[i]);
+}
+
+VECTOR_CLONES void iba_erf(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = erf_approx(in[i]);
+}
+
+VECTOR_CLONES void iba_gelu_forward(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        out[i] = 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f));
+    }
+}
+
+VECTOR_CLONES void iba_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erf_approx(x * 0.70710678118654752f));
+        float pdf = exp_approx(-0.5f * x * x) * 0.3989422804014327f;
+        dinp[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+VECTOR_CLONES void iba_softmax_rows(float *p, size_t rows, size_t n, float scale) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = p + r * n;
+        float m = -3.402823466e38f;
+        for (size_t j = 0; j < n; j++) { float v = row[j] * scale; m = v > m ? v : m; }
+        float sum = 0.0f;
+        for (size_t j = 0; j < n; j++) { float e = exp_approx(row[j] * scale - m); row[j] = e; sum += e; }
+        float inverse = 1.0f / sum;
+        for (size_t j = 0; j < n; j++) row[j] *= inverse;
+    }
+}
+
+VECTOR_CLONES void iba_softmax_backward_rows(float *d, const float *p, size_t rows, size_t n, float scale) {
+    for (size_t r = 0; r < rows; r++) {
+        float *dr = d + r * n;
+        const float *pr = p + r * n;
+        float dot = 0.0f;
+        for (size_t j = 0; j < n; j++) dot += pr[j] * dr[j];
+        for (size_t j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import BERT
+import Kernels
+
+/// Writes a line to standard error (progress, notes, warnings): standard output stays machine-readable.
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// A problem with how a command was invoked or set up, with the fix in its message.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Turns library errors into a one-line message and exit code 1 (the executables' only job with errors).
+func failing(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let error as ValidationError {
+        throw error
+    } catch {
+        note("error: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+/// The project root when running from a build folder (walks up to Package.swift), for the default model.
+func projectRoot() -> URL? {
+    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<6 {
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        url.deleteLastPathComponent()
+    }
+    return nil
+}
+
+/// Where `scripts/setup.sh` puts the demo classifier.
+let defaultModelDirectory = "models/demo-agnews"
+
+/// `--model` and friends, shared by every command that loads a classifier.
+public struct ModelOptions: ParsableArguments {
+    @Option(name: [.customLong("model"), .customLong("model_pickled_dir"), .customLong("model_state_dict_path")],
+            help: ArgumentHelp("Hugging Face directory, .safetensors file or PyTorch state dict (.bin/.pt/.model/.pth).", valueName: "path"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("config.json for a checkpoint without one (otherwise inferred from tensor shapes).", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("vocab.txt or tokenizer.json when the checkpoint has none beside it.", valueName: "file"))
+    var vocab: String?
+
+    @Option(name: .customLong("num-labels"), help: "Classes for a checkpoint without a classifier (encoder only).")
+    var numLabels: Int?
+
+    @Option(name: .customLong("head-size"), help: "Attention head size used when inferring the architecture.")
+    var headSize: Int = 64
+
+    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else all cores).")
+    var threads: Int?
+
+    public init() {}
+
+    /// The model path: --model, else $IBA_MODEL, else models/demo-agnews (here or in the project root).
+    func resolvedPath() throws -> URL {
+        if let model { return URL(fileURLWithPath: model) }
+        if let env = ProcessInfo.processInfo.environment["IBA_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        let candidates = [URL(fileURLWithPath: defaultModelDirectory)] + (projectRoot().map { [$0.appendingPathComponent(defaultModelDirectory)] } ?? [])
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found }
+        throw CommandError("no model at \(defaultModelDirectory): run scripts/setup.sh, or pass --model PATH")
+    }
+
+    func applyThreads() {
+        if let threads { BLASThreads.set(threads) }
+    }
+
+    func load() throws -> BertModel {
+        applyThreads()
+        var location = ModelLocation(path: try resolvedPath())
+        location.config = config.map { URL(fileURLWithPath: $0) }
+        location.vocab = vocab.map { URL(fileURLWithPath: $0) }
+        location.numLabels = numLabels
+        location.headSize = headSize
+        let model = try ModelLoader.load(location)
+        for warning in model.loadReport.warnings { note("warning: \(warning)") }
+        return model
+    }
+}
+
+/// Default bottleneck layer: the paper's 8 for bert-base-sized models, the middle layer for smaller ones
+/// (3 for the 6-layer MiniLM, as the reference runs use).
+func defaultLayer(for config: BertConfig) -> Int {
+    config.numLayers > 8 ? 8 : config.numLayers / 2
+}
+
+func jsonString<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+func writeOutput(_ text: String, to path: String?) throws {
+    guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    note("wrote \(path)")
+}
+
+/// Index of the first maximum (numpy.argmax).
+func firstArgmax(_ values: [Float]) -> Int {
+    var best = 0
+    for i in values.indices where values[i] > values[best] { best = i }
+    return best
+}
+
+func softmax(_ z: [Float]) -> [Float] {
+    let m = z.max() ?? 0
+    let e = z.map { Foundation.exp(Double($0 - m)) }
+    let s = e.reduce(0, +)
+    return e.map { Float($0 / s) }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Evaluation
+
+/// The options of a dataset evaluation, shared by `iba evaluate` and `iba-coordinator`.
+/// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
+public struct EvaluationOptions: ParsableArguments {
+    @Option(help: "iba, ig, lime or random.") var method = "iba"
+    @Option(help: "imdb, agnews, mnli, rte or jsonl.") var dataset = "agnews"
+    @Option(name: [.customLong("data-path"), .customLong("data_path")],
+            help: "Dataset file or directory (default: the embedded 200-row AG News sample).") var dataPath: String?
+    @Option(name: [.customLong("layer"), .customLong("layer_idx")], help: "Bottleneck layer (default 8, or the middle layer of small models).") var layer: Int?
+    @Option(name: [.customLong("test-sample"), .customLong("test_sample")], help: "N examples chosen as the original (seed 3), or all.") var testSample = "all"
+    @Option(name: [.customLong("degrad-steps"), .customLong("degrad_step")], help: "Degradation linspace points (9 degraded inputs for 10).") var degradSteps = 10
+    @Flag(help: "Remove the least important tokens first.") var reverse = false
+    @Flag(help: "Replace removed tokens with [MASK] instead of deleting them.") var replace = false
+    @Option(help: "Information loss weight.") var beta: Float = 1e-5
+    @Option(name: [.customLong("train-steps"), .customLong("train_steps")], help: "IBA optimisation steps.") var trainSteps = 10
+    @Option(help: "IBA learning rate.") var lr: Float = 1
+    @Option(help: "IBA noise samples per step.") var batch = 10
+    @Option(help: "Run seed (noise of example i is seeded from the run seed and i).") var seed: UInt64 = 0
+    @Option(name: .customLong("protocol"), help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).") var protocolVariant = "original"
+    @Option(name: .customLong("max-length")) var maxLength = 512
+    @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
+    @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
+    @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
+    @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.") var attributions: String?
+    @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
+    @Flag(help: "No progress bar.") var quiet = false
+
+    public init() {}
+
+    func settings(numLayers: Int) throws -> EvaluationSettings {
+        var s = EvaluationSettings()
+        s.method = attributions == nil ? method : "external"
+        s.dataset = dataset
+        if let dataPath {
+            s.dataPath = dataPath
+        } else if dataset == "agnews" {
+            s.dataPath = try EmbeddedData.agnewsDemoTest().path
+        } else {
+            throw ValidationError("--data-path is required for --dataset \(dataset)")
+        }
+        s.layer = layer ?? (numLayers > 8 ? 8 : numLayers / 2)
+        if testSample != "all" {
+            guard let n = Int(testSample), n > 0 else { throw ValidationError("--test-sample must be a positive number or all") }
+            s.testSample = n
+        }
+        s.degradationSteps = degradSteps
+        s.reverse = reverse; s.replace = replace; s.beta = beta; s.trainSteps = trainSteps
+        s.learningRate = lr; s.batchSize = batch; s.seed = seed
+        guard ["original", "corrected"].contains(protocolVariant) else { throw ValidationError("--protocol must be original or corrected") }
+        s.protocolVariant = protocolVariant
+        s.maxLength = maxLength; s.skipBadRows = skipBadRows; s.aopc = !noAOPC
+        s.estimatorFile = estimatorData.map { URL(fileURLWithPath: $0).path }
+        s.attributionsFile = attributions.map { URL(fileURLWithPath: $0).path }
+        return s
+    }
+
+    func outputDirectory(_ settings: EvaluationSettings) -> URL {
+        URL(fileURLWithPath: output ?? "out/\(settings.method)-\(settings.dataset)")
+    }
+}
+
+/// The summary as a table for standard output.
+func summaryTable(_ s: Summary) -> String {
+    var lines = ["method \(s.method)  dataset \(s.dataset)  layer \(s.layer.map(String.init) ?? "-")  n \(s.n)  (\(String(format: "%.1f", s.seconds)) s)"]
+    lines.append(String(format: "original accuracy %.4f   original prob %.4f", s.originalAccuracy, s.originalProb))
+    let steps = s.degradationProb.count
+    let fractions = (1...max(steps, 1)).map { String(format: "%6.0f%%", 100 * Double($0) / Double(steps)) }
+    lines.append("removed          " + fractions.joined(separator: " "))
+    lines.append("degraded prob    " + s.degradationProb.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+    lines.append("degraded acc     " + s.degradationAccuracy.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+    if let c = s.aopcComprehensiveness, let u = s.aopcSufficiency {
+        lines.append(String(format: "AOPC comprehensiveness %.4f   sufficiency %.4f", c, u))
+    }
+    if !s.failed.isEmpty { lines.append("failed examples: \(s.failed.count) (indices \(s.failed.prefix(10).map(String.init).joined(separator: ", ")))") }
+    return lines.joined(separator: "\n")
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Attribution
+import BERT
+import Evaluation
+import Reports
+
+/// `iba explain`: a heatmap for one text, at one layer or at every layer.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain", abstract: "Explain one prediction with IBA (or a baseline) and render the heatmap.",
+        discussion: """
+        With no options, explains a built-in sentence with the demo model (models/demo-agnews).
+        Examples:
+          iba explain --text "Stocks rallied after the Fed held rates." --format html --output heatmap.html
+          iba explain --text "..." --layers all --format svg --output layers.svg
+          iba explain --text "A man is playing." --text-pair "Someone plays." --target gold --label 0 --format json
+        """)
+
+    static let builtInSentence = "Oil prices soared to a record high on Tuesday as hurricane fears shut refineries along the Gulf of Mexico."
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "Text to explain (default: a built-in AG News-style sentence).") var text: String = ExplainCommand.builtInSentence
+    @Option(name: .customLong("text-pair"), help: "Second sentence of a pair.") var textPair: String?
+    @Option(help: "Class to explain: predicted, gold (needs --label) or a class index.") var target = "predicted"
+    @Option(help: "Gold label of the text (for --target gold).") var label: Int?
+    @Option(help: "Bottleneck layer (0-based; default 8, or the middle layer of models with 8 layers or fewer).") var layer: Int?
+    @Option(help: "Several layers: all, or a comma-separated list (IBA only).") var layers: String?
+    @Option(help: "iba, ig, lime or random.") var method = "iba"
+    @Option(help: "Information loss weight.") var beta: Float = 1e-5
+    @Option(name: [.customLong("steps"), .customLong("train_steps")], help: "Optimisation steps.") var steps = 10
+    @Option(help: "Adam learning rate of alpha.") var lr: Float = 1
+    @Option(help: "Noise samples per step.") var batch = 10
+    @Option(help: "Noise seed.") var seed: UInt64 = 0
+    @Option(help: "sample (the original's) or dataset (needs --estimator-data).") var estimator = "sample"
+    @Option(name: .customLong("estimator-data"), help: "Statistics file (read if it exists, else computed from --estimator-dataset and written).") var estimatorData: String?
+    @Option(name: .customLong("estimator-dataset"), help: "Dataset file (AG News CSV, RTE/MNLI TSV, JSONL) for --estimator dataset.") var estimatorDataset: String?
+    @Option(name: .customLong("estimator-samples"), help: "Examples pooled for the dataset estimator.") var estimatorSamples = 100
+    @Option(name: .customLong("max-length")) var maxLength = 512
+    @Option(help: "json, text, html or svg.") var format = "text"
+    @Option(help: "Write to this file instead of standard output.") var output: String?
+
+    struct Explanation: Encodable {
+        var tokens: [String]; var input_ids: [Int]; var target: Int; var layer: Int?; var layers: [Int]?
+        var method: String; var attribution: AttributionValues; var logits: [Float]; var probabilities: [Float]
+        var losses: [[Float]]?; var seconds: Double
+    }
+    enum AttributionValues: Encodable {
+        case single([Float]), perLayer([[Float]])
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self { case .single(let v): try c.encode(v); case .perLayer(let v): try c.encode(v) }
+        }
+    }
+
+    func validate() throws {
+        guard ["json", "text", "html", "svg"].contains(format) else { throw ValidationError("--format must be json, text, html or svg") }
+        guard ["iba", "ig", "lime", "random"].contains(method) else { throw ValidationError("--method must be iba, ig, lime or random") }
+        if layers != nil, method != "iba" { throw ValidationError("--layers works with --method iba only") }
+    }
+
+    func run() throws {
+        try failing {
+            let start = Date()
+            let model = try modelOptions.load()
+            guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
+            let encoding = tokenizer.encode(text, pair: textPair, maxLength: maxLength)
+            let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
+            let logits = try model.logits([input])[0]
+            let probabilities = softmax(logits)
+            let targetClass: Int
+            switch target {
+            case "predicted": targetClass = firstArgmax(probabilities)
+            case "gold":
+                guard let label else { throw ValidationError("--target gold needs --label K (the text's gold class)") }
+                targetClass = label
+            default:
+                guard let k = Int(target) else { throw ValidationError("--target must be predicted, gold or a class index") }
+                targetClass = k
+            }
+            guard (0..<model.config.numLabels).contains(targetClass) else {
+                throw ValidationError("target class \(targetClass) is outside 0..<\(model.config.numLabels)")
+            }
+            let layerList = try selectedLayers(model.config)
+            var rows = [[Float]](), losses: [[Float]]?
+            if method == "iba" {
+                var options = IBAOptions()
+                options.beta = beta; options.steps = steps; options.learningRate = lr; options.batchSize = batch
+                let explainer = IBAExplainer(model: model, options: options)
+                for l in layerList {
+                    explainer.options.layer = l
+                    explainer.options.estimator = try estimatorKind(model: model, layer: l)
+                    let result = try explainer.explain(input, target: targetClass, seed: seed)
+                    rows.append(result.attribution)
+                    losses = result.losses
+                }
+            } else {
+                // One explanation explains the chosen class with every method (the corrected protocol).
+                guard let chosen = AttributionMethod(rawValue: method) else { throw CommandError("unknown method \(method)") }
+                let attributor = try Attributor(model: model, method: chosen, variant: .corrected)
+                rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
+            }
+            let seconds = Date().timeIntervalSince(start)
+            let multi = layers != nil
+            let explanation = Explanation(
+                tokens: encoding.tokens, input_ids: encoding.inputIds, target: targetClass,
+                layer: multi || method != "iba" ? nil : layerList[0], layers: multi ? layerList : nil, method: method,
+                attribution: multi ? .perLayer(rows) : .single(rows[0]), logits: logits, probabilities: probabilities,
+                losses: multi ? nil : losses, seconds: seconds)
+            try render(explanation, rows: rows, layerList: layerList)
+        }
+    }
+
+    func selectedLayers(_ config: BertConfig) throws -> [Int] {
+        guard let layers else { return [layer ?? defaultLayer(for: config)] }
+        if layers == "all" { return Array(0..<config.numLayers) }
+        let list = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ (0..<config.numLayers).contains($0) }) else {
+            throw ValidationError("--layers must be all or a list of layers in 0...\(config.numLayers - 1)")
+        }
+        return list
+    }
+
+    func estimatorKind(model: BertModel, layer: Int) throws -> EstimatorKind {
+        guard estimator == "dataset" else { return .sample }
+        guard let estimatorData else { throw ValidationError("--estimator dataset needs --estimator-data FILE") }
+        let url = URL(fileURLWithPath: estimatorData)
+        if FileManager.default.fileExists(atPath: url.path) {
+            let stats = try EstimatorStatistics.load(url)
+            if stats.layer == layer { return .dataset(stats) }
+            guard estimatorDataset != nil else { throw ValidationError("\(estimatorData) holds layer \(stats.layer), not \(layer): pass --estimator-dataset to recompute") }
+        }
+        guard let estimatorDataset else { throw ValidationError("no \(estimatorData) yet: pass --estimator-dataset FILE to compute it") }
+        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength)
+        try stats.save(to: url)
+        note("wrote estimator statistics for layer \(layer) to \(estimatorData)")
+        return .dataset(stats)
+    }
+
+    func render(_ e: Explanation, rows: [[Float]], layerList: [Int]) throws {
+        let labels = method == "iba" ? layerList.map { "layer \($0)" } : [method]
+        let title = "\(method.uppercased()) attribution for class \(e.target) (p = \(String(format: "%.3f", e.probabilities[e.target])))"
+        switch format {
+        case "json": try writeOutput(try jsonString(e, pretty: true), to: output)
+        case "html":
+            let rowsHTML = zip(labels, rows).map { HeatmapRow(label: $0, tokens: e.tokens, values: $1) }
+            try writeOutput(renderHTML(title: title, rows: rowsHTML, note: "text: \(text)"), to: output)
+        case "svg": try writeOutput(renderHeatmapSVG(rowLabels: labels, tokens: e.tokens, values: rows, title: title), to: output)
+        default:
+            var text = title + "\n"
+            let mode = output == nil ? TerminalColorMode.detect() : .plain
+            for (label, row) in zip(labels, rows) {
+                if rows.count > 1 { text += "\n\(label)\n" }
+                text += renderTerminal(tokens: e.tokens, attribution: row, colorMode: mode) + "\n"
+            }
+            try writeOutput(text, to: output)
+        }
+    }
+}
+
+/// Reads a dataset file by its extension/format and pools the estimator statistics over its first `samples` rows.
+func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int) throws -> EstimatorStatistics {
+    guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
+    let url = URL(fileURLWithPath: datasetPath)
+    let kind: DatasetKind = url.pathExtension == "csv" ? .agnews : url.pathExtension == "jsonl" ? .jsonl
+        : url.lastPathComponent.contains("matched") ? .mnli : url.pathExtension == "tsv" ? .rte : .imdb
+    let examples = try loadDataset(kind, path: url, skipBadRows: true).examples.prefix(samples)
+    let inputs = examples.map { e -> ModelInput in
+        let encoding = tokenizer.encode(e.text, pair: e.textPair, maxLength: maxLength)
+        return ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
+    }
+    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer)
+}

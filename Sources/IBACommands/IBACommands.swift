@@ -1,1 +1,0 @@
-// IBACommands module: see the files beside this one.

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import BERT
+
+/// `iba predict`: label and probabilities for a text (or JSON lines on standard input).
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict", abstract: "Classify a text, or JSON lines {\"text\", \"text_pair\"?} from standard input.",
+        discussion: "Example: iba predict --text \"Oil prices rise as supply falls\" --json")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The text to classify (omit to read JSON lines from standard input).") var text: String?
+    @Option(name: .customLong("text-pair"), help: "Second sentence of a pair.") var textPair: String?
+    @Option(name: .customLong("max-length"), help: "Truncate to this many word pieces.") var maxLength = 512
+    @Flag(help: "Print JSON instead of a line of text.") var json = false
+    @Option(name: .customLong("batch-size"), help: "Examples per forward pass when reading standard input.") var batchSize = 32
+
+    struct Prediction: Encodable {
+        var tokens: [String]; var input_ids: [Int]; var logits: [Float]; var probabilities: [Float]; var label: Int
+    }
+
+    func run() throws {
+        try failing {
+            let model = try modelOptions.load()
+            guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
+            func predict(_ items: [(String, String?)]) throws -> [Prediction] {
+                let encodings = items.map { tokenizer.encode($0.0, pair: $0.1, maxLength: maxLength) }
+                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) })
+                return zip(encodings, logits).map { encoding, z in
+                    let p = softmax(z)
+                    return Prediction(tokens: encoding.tokens, input_ids: encoding.inputIds, logits: z, probabilities: p,
+                                      label: firstArgmax(p))
+                }
+            }
+            if let text {
+                let p = try predict([(text, textPair)])[0]
+                if json { print(try jsonString(p)) } else {
+                    print("label \(p.label)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
+                }
+                return
+            }
+            // JSON lines from standard input, answered in batches, one output line per input line.
+            struct Line: Decodable { var text: String; var text_pair: String? }
+            var pending = [(String, String?)]()
+            var lineNumber = 0
+            func flush() throws {
+                for p in try predict(pending) { print(try jsonString(p)) }
+                pending.removeAll()
+            }
+            while let line = readLine() {
+                lineNumber += 1
+                if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                guard let item = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else {
+                    throw ValidationError("standard input line \(lineNumber) is not a JSON object with \"text\"")
+                }
+                pending.append((item.text, item.text_pair))
+                if pending.count >= batchSize { try flush() }
+            }
+            try flush()
+        }
+    }
+}

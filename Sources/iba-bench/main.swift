@@ -1,0 +1,141 @@
+// iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
+// peak measured by the same run with the same thread count ("roofline fraction").
+// Usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert384,bert512,degradation] [--json FILE]
+import Foundation
+import Attribution
+import BERT
+import Evaluation
+import Kernels
+
+struct Row: Codable {
+    var name: String
+    var threads: Int
+    var secondsPerExample: Double
+    var gflopPerExample: Double
+    var gflops: Double
+    var peakGflops: Double
+    var rooflineFraction: Double
+    var note: String
+}
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func now() -> Double { Date().timeIntervalSince1970 }
+
+/// sgemm peak on a large square product with the current thread count (best of 3).
+func measureSgemmPeak() -> Double {
+    let n = 2048
+    let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+    for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
+    var best = 0.0
+    for _ in 0..<3 {
+        let t0 = now()
+        sgemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
+    }
+    return best
+}
+
+/// FLOPs of one encoder layer on one sequence of n tokens: forward, and activation-only backward.
+func layerFlops(_ c: BertConfig, n: Int) -> (forward: Double, backward: Double) {
+    let h = Double(c.hiddenSize), i = Double(c.intermediateSize), t = Double(n)
+    let dense = 2 * t * (4 * h * h + 2 * h * i)
+    return (dense + 4 * t * t * h, dense + 8 * t * t * h)
+}
+
+/// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each step.
+func ibaFlops(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
+    let f = layerFlops(c, n: n)
+    let upper = Double(c.numLayers - layer - 1)
+    return Double(layer + 1) * f.forward + Double(steps * copies) * upper * (f.forward + f.backward)
+}
+
+func randomModel(_ config: BertConfig) throws -> BertModel {
+    var generator = NormalGenerator(seed: 1)
+    let tensors = InMemoryTensors()
+    for spec in ParameterNames.specs(config) {
+        let count = spec.shape.reduce(1, *)
+        let gain = spec.name.hasSuffix("LayerNorm.weight")
+        tensors.set(spec.name, shape: spec.shape, values: (0..<count).map { _ in gain ? 1 : 0.02 * generator.next() })
+    }
+    var report = LoadReport()
+    return BertModel(parameters: try BertParameters(config: config, source: tensors, sourcePath: "random", report: &report), tokenizer: nil)
+}
+
+let threads = Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
+BLASThreads.set(threads)
+let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").split(separator: ",").map(String.init))
+let shared = URL(fileURLWithPath: argument("--shared") ?? "../shared")
+let peak = measureSgemmPeak()
+FileHandle.standardError.write(Data("sgemm peak with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
+var rows = [Row]()
+
+@MainActor func record(_ name: String, seconds: Double, flops: Double, note: String) {
+    let gflops = flops / seconds / 1e9
+    rows.append(Row(name: name, threads: threads, secondsPerExample: seconds, gflopPerExample: flops / 1e9,
+                    gflops: gflops, peakGflops: peak, rooflineFraction: gflops / peak, note: note))
+    FileHandle.standardError.write(Data("\(name): \(String(format: "%.3f", seconds)) s/example, \(String(format: "%.1f", gflops)) GFLOP/s, roofline \(String(format: "%.2f", gflops / peak))\n".utf8))
+}
+
+do {
+    if cases.contains("minilm") {
+        struct Reference: Decodable { struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E] }
+        let refURL = shared.appendingPathComponent("reference/iba-agnews-layer3.json")
+        if let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) {
+            let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
+            var options = IBAOptions(); options.layer = 3
+            let explainer = IBAExplainer(model: model, options: options)
+            _ = try explainer.explain(ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0, seed: 0)
+            var flops = 0.0
+            let t0 = now()
+            for e in reference.examples {
+                _ = try explainer.explain(ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index))
+                flops += ibaFlops(model.config, n: e.ids.count, layer: 3)
+            }
+            let seconds = (now() - t0) / Double(reference.examples.count)
+            record("iba-minilm-agnews-layer3", seconds: seconds, flops: flops / Double(reference.examples.count),
+                   note: "20 reference examples, mean n \(reference.examples.map(\.ids.count).reduce(0, +) / reference.examples.count)")
+        } else {
+            FileHandle.standardError.write(Data("minilm case skipped: \(refURL.path) not found\n".utf8))
+        }
+    }
+    let bertBase = BertConfig(vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, numLabels: 2)
+    let needsBert = cases.contains { $0.hasPrefix("bert") || $0 == "degradation" }
+    let bert = needsBert ? try randomModel(bertBase) : nil
+    for n in [128, 384, 512] where cases.contains("bert\(n)") {
+        guard let bert else { break }
+        var options = IBAOptions(); options.layer = 8
+        let explainer = IBAExplainer(model: bert, options: options)
+        let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
+        let t0 = now()
+        _ = try explainer.explain(input, target: 0, seed: 1)
+        record("iba-bert-base-layer8-n\(n)", seconds: now() - t0, flops: ibaFlops(bertBase, n: n, layer: 8), note: "random weights")
+    }
+    if cases.contains("degradation"), let bert {
+        let n = 384
+        let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
+        var isSpecial = [Bool](repeating: false, count: n); isSpecial[0] = true; isSpecial[n - 1] = true
+        let attribution = (0..<n).map { Float(($0 * 7919) % n) }
+        let tape = ForwardTape(config: bert.config)
+        let t0 = now()
+        let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) { try bert.probabilities($0, tape: tape) }
+        let lengths = degradationCounts(tokenCount: n).map { n - $0 }
+        let flops = lengths.reduce(0.0) { $0 + Double(bertBase.numLayers) * layerFlops(bertBase, n: $1).forward }
+        record("degradation-bert-base-n384", seconds: now() - t0, flops: flops, note: "9 degraded forwards, one packed batch (\(outcome.degradationProb.count) steps)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("bench failed: \(error)\n".utf8))
+    exit(1)
+}
+
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+if let path = argument("--json"), let data = try? encoder.encode(rows) { try? data.write(to: URL(fileURLWithPath: path)) }
+print(String(format: "%-32@ %7@ %10@ %10@ %9@ %9@ %8@", "case" as NSString, "threads" as NSString, "s/example" as NSString, "GFLOP/ex" as NSString, "GFLOP/s" as NSString, "peak" as NSString, "roofline" as NSString))
+for r in rows {
+    print(String(format: "%-32@ %7d %10.3f %10.1f %9.1f %9.1f %8.2f", r.name as NSString, r.threads, r.secondsPerExample, r.gflopPerExample, r.gflops, r.peakGflops, r.rooflineFraction))
+}

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+@testable import Attribution
+import BERT
+
+final class AttributorTests: XCTestCase {
+    func testExplainedClassPerProtocol() {
+        XCTAssertEqual(ProtocolVariant.original.explainedClass(for: .iba, gold: 2), 2)
+        XCTAssertEqual(ProtocolVariant.original.explainedClass(for: .ig, gold: 2), 0)
+        XCTAssertEqual(ProtocolVariant.original.explainedClass(for: .lime, gold: 2), 1)
+        for method in AttributionMethod.allCases { XCTAssertEqual(ProtocolVariant.corrected.explainedClass(for: method, gold: 2), 2) }
+    }
+
+    func testRandomIsUniformAndSeeded() {
+        let a = randomAttribution(count: 2000, seed: 1), b = randomAttribution(count: 2000, seed: 1), c = randomAttribution(count: 2000, seed: 2)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+        XCTAssertTrue(a.allSatisfy { $0 >= 0 && $0 < 1 })
+        let mean = a.reduce(0.0) { $0 + Double($1) } / 2000
+        XCTAssertEqual(mean, 0.5, accuracy: 0.03)
+    }
+
+    /// Every method through the one entry point on the tiny model: one value per encoded token, the class the
+    /// protocol prescribes.
+    func testEveryMethodThroughTheEntryPoint() throws {
+        let model = try randomTinyModel(seed: 4)
+        let tokenizer = try tinyTokenizer()
+        let text = "the movie is good", pair = "the plot is boring"
+        let encoding = tokenizer.encode(text, pair: pair)
+        let example = ExampleToExplain(input: ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds), text: text, pair: pair, gold: 2)
+        var options = AttributionOptions()
+        options.iba.layer = 1
+        options.lime.paddedLength = 32   // the tiny model's positions
+        for variant in ProtocolVariant.allCases {
+            for method in AttributionMethod.allCases {
+                let attributor = try Attributor(model: model, method: method, variant: variant, options: options, tokenizer: tokenizer)
+                let values = try attributor.attribute(example, seed: 7)
+                XCTAssertEqual(values.count, example.input.count, "\(method) \(variant)")
+                XCTAssertTrue(values.allSatisfy(\.isFinite), "\(method) \(variant)")
+                XCTAssertEqual(values, try attributor.attribute(example, seed: 7), "\(method) \(variant) is reproducible")
+            }
+            let ig = try Attributor(model: model, method: .ig, variant: variant, options: options, tokenizer: tokenizer).attribute(example, seed: 0)
+            let direct = try IntegratedGradients(model: model).explain(example.input, target: variant == .original ? 0 : 2, padId: tokenizer.padId)
+            XCTAssertEqual(ig, direct)
+        }
+        let noText = ExampleToExplain(input: example.input, gold: 0)
+        XCTAssertThrowsError(try Attributor(model: model, method: .lime, options: options, tokenizer: tokenizer).attribute(noText, seed: 0))
+        XCTAssertThrowsError(try Attributor(model: model, method: .lime))   // no tokenizer anywhere
+    }
+}
