@@ -2,8 +2,8 @@ import Foundation
 import Kernels
 import Tokenizer
 
-/// BertForSequenceClassification in evaluation mode (no dropout): embeddings, post-LN encoder layers
-/// with erf GELU, tanh pooler over [CLS], linear classifier. Batches are packed without padding
+/// BertForSequenceClassification in evaluation mode (dropout only when the tape asks for it): embeddings,
+/// post-LN encoder layers with erf GELU, tanh pooler over [CLS], linear classifier. Batches are packed without padding
 /// (see `SequenceLayout`), which gives the numbers of a padded batch with an attention mask.
 public final class BertModel: @unchecked Sendable {
     public let config: BertConfig
@@ -66,6 +66,13 @@ public final class BertModel: @unchecked Sendable {
         layerNormForward(out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
                          inp: sum, gamma: parameters["embeddings.LayerNorm.weight"], beta: parameters["embeddings.LayerNorm.bias"],
                          rows: tape.layout.rows, channels: h, eps: config.layerNormEps)
+        tape.embeddingDroppedOut = tape.dropout != nil
+        if let dropout = tape.dropout {
+            let count = tape.layout.rows * h
+            tape.embeddingMask.ensureCapacity(count)
+            dropout.fillMask(tape.embeddingMask.pointer, count: count, site: 0)
+            dropoutForward(tape.hidden[0].pointer, mask: tape.embeddingMask.pointer, count: count)
+        }
     }
 
     /// Runs encoder layers lower..<upper on the tape (hidden states entering `lower` must be in place).
@@ -77,21 +84,47 @@ public final class BertModel: @unchecked Sendable {
         let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
         let x = tape.hiddenState(enteringLayer: l), out = tape.hiddenState(enteringLayer: l + 1)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
+        // Training mode only: Hugging Face's dropouts on the attention probabilities and on both dense outputs.
+        let dropout = tape.dropout
+        a.droppedOut = dropout != nil
         linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h)
         linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h)
         linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h)
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                          layout: tape.layout, channels: h)
-        linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                              bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h)
+        if let dropout {
+            // context = (P * M) V; P itself stays on the tape for the softmax backward.
+            let count = tape.layout.probabilityCount
+            a.probsMask.ensureCapacity(count); a.droppedProbs.ensureCapacity(count)
+            dropout.fillMask(a.probsMask.pointer, count: count, site: DropoutConfig.layerSite(l, 0))
+            a.droppedProbs.pointer.update(from: a.probs.pointer, count: count)
+            dropoutForward(a.droppedProbs.pointer, mask: a.probsMask.pointer, count: count)
+            attentionContextForward(out: a.context.pointer, probs: a.droppedProbs.pointer, v: a.v.pointer, layout: tape.layout, channels: h)
+            a.attentionOutputMask.ensureCapacity(rows * h)
+            dropout.fillMask(a.attentionOutputMask.pointer, count: rows * h, site: DropoutConfig.layerSite(l, 1))
+            linearDropoutResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+                                         bias: w.attentionOutputBias, mask: a.attentionOutputMask.pointer, residual: x,
+                                         rows: rows, inFeatures: h, outFeatures: h)
+        } else {
+            linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+                                  bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h)
+        }
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
                          rows: rows, channels: h, eps: config.layerNormEps)
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
                       bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i)
         geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
-        linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h)
+        if let dropout {
+            a.outputMask.ensureCapacity(rows * h)
+            dropout.fillMask(a.outputMask.pointer, count: rows * h, site: DropoutConfig.layerSite(l, 2))
+            linearDropoutResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+                                         bias: w.outputBias, mask: a.outputMask.pointer, residual: a.attentionNormed.pointer,
+                                         rows: rows, inFeatures: i, outFeatures: h)
+        } else {
+            linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+                                  bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h)
+        }
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
                          gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)
     }
@@ -106,7 +139,17 @@ public final class BertModel: @unchecked Sendable {
         linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: parameters["pooler.dense.weight"],
                       bias: parameters["pooler.dense.bias"], rows: batch, inFeatures: h, outFeatures: h)
         tanhForward(out: tape.pooled.pointer, inp: tape.pooled.pointer, count: batch * h)
-        linearForward(out: tape.logits.pointer, inp: tape.pooled.pointer, weight: parameters["classifier.weight"],
+        var classifierInput = tape.pooled.pointer
+        tape.headDroppedOut = tape.dropout != nil
+        if let dropout = tape.dropout {
+            // Hugging Face drops the pooled output before the classifier; `pooled` keeps tanh's output for its backward.
+            tape.pooledMask.ensureCapacity(batch * h); tape.pooledDropped.ensureCapacity(batch * h)
+            dropout.fillMask(tape.pooledMask.pointer, count: batch * h, site: DropoutConfig.pooledSite(numLayers: config.numLayers))
+            tape.pooledDropped.pointer.update(from: tape.pooled.pointer, count: batch * h)
+            dropoutForward(tape.pooledDropped.pointer, mask: tape.pooledMask.pointer, count: batch * h)
+            classifierInput = tape.pooledDropped.pointer
+        }
+        linearForward(out: tape.logits.pointer, inp: classifierInput, weight: parameters["classifier.weight"],
                       bias: parameters["classifier.bias"], rows: batch, inFeatures: h, outFeatures: k)
         softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
     }
@@ -141,5 +184,35 @@ public final class BertModel: @unchecked Sendable {
             start = end
         }
         return result
+    }
+}
+
+// MARK: training-mode dropout
+
+/// x (count) *= mask; the backward is the same product on the gradient.
+func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { x[i] *= mask[i] }
+}
+
+/// out (R,OC) = residual + mask * (inp (R,C) @ weight(OC,C)^T + bias): BERT's dense, dropout, residual add.
+func linearDropoutResidualForward(
+    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    mask: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int
+) {
+    linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+    for j in 0..<(rows * outFeatures) { out[j] = out[j] * mask[j] + residual[j] }
+}
+
+/// out (R,C) = P V per sequence and head, P from `probs` (layout.probabilityCount), head h in columns h*D ..< (h+1)*D.
+func attentionContextForward(out: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                             layout: SequenceLayout, channels: Int) {
+    let heads = layout.heads, d = channels / heads
+    for b in 0..<layout.batch {
+        let n = layout.lengths[b], row0 = layout.offsets[b]
+        for h in 0..<heads {
+            let column = row0 * channels + h * d
+            sgemm(transA: false, transB: false, m: n, n: d, k: n, a: probs + layout.probabilityOffsets[b] + h * n * n, lda: n,
+                  b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
+        }
     }
 }

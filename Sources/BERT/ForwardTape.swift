@@ -8,6 +8,11 @@ final class LayerActivations {
     let attentionNormed = FloatBuffer(count: 1)
     let intermediate = FloatBuffer(count: 1), activated = FloatBuffer(count: 1)
     let outputResidual = FloatBuffer(count: 1), outputMean = FloatBuffer(count: 1), outputRstd = FloatBuffer(count: 1)
+    // Training mode only: dropout masks (0 or 1/(1-p)) and the dropped probabilities that multiply V.
+    let probsMask = FloatBuffer(count: 1), droppedProbs = FloatBuffer(count: 1)
+    let attentionOutputMask = FloatBuffer(count: 1), outputMask = FloatBuffer(count: 1)
+    /// Whether the last forward of this layer applied dropout (the backward mirrors it).
+    var droppedOut = false
 
     func ensure(rows: Int, hidden: Int, intermediateSize: Int, probabilities: Int) {
         for b in [q, k, v, context, attentionResidual, attentionNormed, outputResidual] { b.ensureCapacity(rows * hidden) }
@@ -16,6 +21,36 @@ final class LayerActivations {
         activated.ensureCapacity(rows * intermediateSize)
         probs.ensureCapacity(probabilities)
     }
+}
+
+/// Training-mode dropout as Hugging Face BERT applies it (hidden_dropout_prob = attention_probs_dropout_prob
+/// = classifier dropout = `probability`). Inverted: kept values are scaled by 1/(1-p), so evaluation needs
+/// no rescaling. Each site's mask depends only on (seed, site), so two forwards with the same seed drop
+/// the same units (finite-difference checks) and a new seed per step gives fresh masks.
+public struct DropoutConfig: Sendable, Equatable {
+    public var probability: Float
+    public var seed: UInt64
+    public init(probability: Float, seed: UInt64) { self.probability = probability; self.seed = seed }
+
+    /// mask (count) = 0 with probability p, else 1/(1-p); 32 random bits per element, two per draw.
+    public func fillMask(_ mask: UnsafeMutablePointer<Float>, count: Int, site: Int) {
+        let p = min(max(Double(probability), 0), 1)
+        let keep: Float = p < 1 ? Float(1 / (1 - p)) : 0
+        let threshold = UInt64((p * 4294967296.0).rounded(.down))
+        var generator = NormalGenerator(seed: seed ^ (UInt64(site + 1) &* 0xD1B54A32D192ED03))
+        var i = 0
+        while i < count {
+            let bits = generator.nextUInt64()
+            mask[i] = (bits & 0xFFFF_FFFF) < threshold ? 0 : keep
+            if i + 1 < count { mask[i + 1] = (bits >> 32) < threshold ? 0 : keep }
+            i += 2
+        }
+    }
+
+    // Mask sites: 0 embeddings; per layer l: 1 + 3l probabilities, 2 + 3l attention output, 3 + 3l FFN output;
+    // 1 + 3 numLayers pooled output.
+    static func layerSite(_ layer: Int, _ part: Int) -> Int { 1 + 3 * layer + part }
+    static func pooledSite(numLayers: Int) -> Int { 1 + 3 * numLayers }
 }
 
 /// All activations of a forward pass over a packed batch, from `firstLayer` up.
@@ -32,6 +67,11 @@ public final class ForwardTape {
     let clsRows = FloatBuffer(count: 1), pooled = FloatBuffer(count: 1)
     public let logits = FloatBuffer(count: 1), probabilities = FloatBuffer(count: 1)
     let config: BertConfig
+    /// nil (the default) is evaluation mode; set it before a forward to train with dropout (masks are sized there).
+    public var dropout: DropoutConfig?
+    // Training mode only: embedding-output mask (R,H); pooled-output mask and dropped pooled output (B,H).
+    let embeddingMask = FloatBuffer(count: 1), pooledMask = FloatBuffer(count: 1), pooledDropped = FloatBuffer(count: 1)
+    var embeddingDroppedOut = false, headDroppedOut = false
 
     public init(config: BertConfig, firstLayer: Int = 0) {
         self.config = config

@@ -1,0 +1,53 @@
+import Foundation
+import BERT
+
+/// One AdamW update over a flat tensor (torch.optim.AdamW): decoupled decay p -= lr * decay * p, then
+/// p -= lr * mhat / (sqrt(vhat) + eps) with bias-corrected moments. `step` counts from 1.
+/// parameters, gradients, firstMoment, secondMoment are (count).
+public func adamWUpdate(
+    parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+    firstMoment: UnsafeMutablePointer<Float>, secondMoment: UnsafeMutablePointer<Float>, count: Int,
+    learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, step: Int
+) {
+    let correction1 = Float(1 - pow(Double(beta1), Double(step)))
+    let correction2 = Float(1 - pow(Double(beta2), Double(step)))
+    let stepSize = learningRate / correction1, rootCorrection2 = correction2.squareRoot()
+    let shrink = 1 - learningRate * weightDecay
+    for i in 0..<count {
+        let g = gradients[i]
+        let m = beta1 * firstMoment[i] + (1 - beta1) * g
+        let v = beta2 * secondMoment[i] + (1 - beta2) * g * g
+        firstMoment[i] = m; secondMoment[i] = v
+        parameters[i] = parameters[i] * shrink - stepSize * m / (v.squareRoot() / rootCorrection2 + epsilon)
+    }
+}
+
+/// AdamW over every parameter of a classifier, with the Trainer's two groups: weight decay on
+/// matrices and embeddings, none on biases and LayerNorm weights.
+public final class AdamW {
+    public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    public let weightDecay: Float
+    public private(set) var stepCount = 0
+    let firstMoment: BertParameters, secondMoment: BertParameters
+
+    public init(config: BertConfig, weightDecay: Float) {
+        self.weightDecay = weightDecay
+        firstMoment = BertParameters(zeroed: config)
+        secondMoment = BertParameters(zeroed: config)
+    }
+
+    /// Whether a parameter (canonical name) is decayed: not biases, not LayerNorm weights (as transformers' Trainer).
+    public static func decays(_ name: String) -> Bool {
+        !(name.hasSuffix(".bias") || name.contains("LayerNorm"))
+    }
+
+    public func step(parameters: BertParameters, gradients: BertParameters, learningRate: Float) {
+        stepCount += 1
+        for spec in parameters.specs {
+            adamWUpdate(parameters: parameters[spec.name], gradients: gradients[spec.name],
+                        firstMoment: firstMoment[spec.name], secondMoment: secondMoment[spec.name],
+                        count: spec.shape.reduce(1, *), learningRate: learningRate, beta1: beta1, beta2: beta2,
+                        epsilon: epsilon, weightDecay: Self.decays(spec.name) ? weightDecay : 0, step: stepCount)
+        }
+    }
+}
