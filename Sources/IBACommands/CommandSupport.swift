@@ -69,21 +69,22 @@ public struct ModelOptions: ParsableArguments {
         throw CommandError("no model at \(defaultModelDirectory): run scripts/setup.sh, or pass --model PATH")
     }
 
-    func applyThreads() {
-        if let threads { BLASThreads.set(threads) }
-    }
-
     func load() throws -> BertModel {
-        applyThreads()
-        var location = ModelLocation(path: try resolvedPath())
-        location.config = config.map { URL(fileURLWithPath: $0) }
-        location.vocab = vocab.map { URL(fileURLWithPath: $0) }
-        location.numLabels = numLabels
-        location.headSize = headSize
-        let model = try ModelLoader.load(location)
-        for warning in model.loadReport.warnings { note("warning: \(warning)") }
-        return model
+        try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize, threads: threads)
     }
+}
+
+/// Loads a classifier and prints what loading noticed (warnings go to standard error).
+func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64, threads: Int? = nil) throws -> BertModel {
+    if let threads { BLASThreads.set(threads) }
+    var location = ModelLocation(path: path)
+    location.config = config.map { URL(fileURLWithPath: $0) }
+    location.vocab = vocab.map { URL(fileURLWithPath: $0) }
+    location.numLabels = numLabels
+    location.headSize = headSize
+    let model = try ModelLoader.load(location)
+    for warning in model.loadReport.warnings { note("warning: \(warning)") }
+    return model
 }
 
 /// Default bottleneck layer: the paper's 8 for bert-base-sized models, the middle layer for smaller ones
