@@ -74,12 +74,16 @@ final class ComputeThread: @unchecked Sendable {
                 } else if frames.count == 4, frames[0] == ComputeWire.work,
                           let index = try? Wire.decodeIndex(frames[2], "index") {
                     let tag = Array(frames[1...3])
+                    let reply: [Data]
                     do {
                         guard let compute else { throw ClusterError.setupRefused("work before a successful setup") }
-                        _ = try? pair.send([ComputeWire.workDone] + tag + [try compute(index)])
+                        let payload = try compute(index)
+                        reply = [ComputeWire.workDone] + tag + [payload]
                     } catch {
-                        _ = try? pair.send([ComputeWire.workFailed] + tag + [Wire.text(String(describing: error))])
+                        reply = [ComputeWire.workFailed] + tag + [Wire.text(String(describing: error))]
                     }
+                    // Replies are small in number (one per request): a full pipe means the socket side is gone.
+                    _ = try? pair.send(reply)
                 }
             }
         }

@@ -93,7 +93,8 @@ public final class Coordinator {
     deinit { shutdown() }
 
     /// Number of CURVE clients the ZAP handler turned away (0 without CURVE).
-    public var deniedClients: Int { authenticator?.denied ?? 0 }
+    public var deniedClients: Int { authenticator?.denied ?? deniedAtShutdown }
+    private var deniedAtShutdown = 0
 
     /// Runs until every selected index is done or failed. Throws when no
     /// worker was alive for `workerTimeoutSeconds`, or on I/O failure.
@@ -317,6 +318,7 @@ public final class Coordinator {
         }
         router = nil
         authenticator?.stop()
+        deniedAtShutdown = authenticator?.denied ?? deniedAtShutdown
         authenticator = nil
         if !terminated {
             terminated = true

@@ -231,21 +231,27 @@ extension Wire {
     static func encode(_ value: UInt32) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
     /// UTF-8 cut at a character boundary to at most `maxTextBytes`.
     static func text(_ string: String) -> Data {
-        var cut = Substring(string.prefix(maxTextBytes))
-        while cut.utf8.count > maxTextBytes { cut = cut.dropLast() }
-        return Data(cut.utf8)
+        var bytes = 0
+        var end = string.startIndex
+        while end < string.endIndex {
+            let width = string[end].utf8.count
+            guard bytes + width <= maxTextBytes else { break }
+            bytes += width
+            end = string.index(after: end)
+        }
+        return Data(string[..<end].utf8)
     }
 
-    static func split(_ frames: [Data]) throws -> (Command, ArraySlice<Data>) {
+    static func split(_ frames: [Data]) throws -> (Command, [Data]) {
         guard frames.count >= 2 else { throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2") }
         guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC1)") }
         guard frames[1].count == 1, let byte = frames[1].first, let command = Command(rawValue: byte) else {
             throw ClusterError.malformedMessage("unknown command frame of \(frames[1].count) byte(s)")
         }
-        return (command, frames.dropFirst(2))
+        return (command, Array(frames.dropFirst(2)))  // re-based: args[0] is the first argument
     }
 
-    static func expect(_ args: ArraySlice<Data>, count: Int, _ command: Command) throws {
+    static func expect(_ args: [Data], count: Int, _ command: Command) throws {
         guard args.count == count else {
             throw ClusterError.malformedMessage("\(command) needs \(count) argument frame(s), got \(args.count)")
         }

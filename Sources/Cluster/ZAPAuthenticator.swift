@@ -19,6 +19,8 @@ final class ZAPAuthenticator: @unchecked Sendable {
     private var stopRequested = false
     private var deniedCount = 0
     private var admittedCount = 0
+    /// Denied keys already logged: a refused client reconnects every ~100 ms.
+    private var loggedDenials = Set<String>()
     private let finished = DispatchSemaphore(value: 0)
 
     init(context: ZMQContext, authorizedKeys: Set<String>, log: @escaping @Sendable (String) -> Void) throws {
@@ -77,8 +79,11 @@ final class ZAPAuthenticator: @unchecked Sendable {
             return [version, requestID, Data("200".utf8), Data("OK".utf8), Data(key.utf8), Data()]
         }
         let shown = frames.count == 7 ? (z85Encode(frames[6]) ?? "?") : "none"
-        log("ZAP: denied \(mechanism) client from \(address) with key \(shown) (not in authorized keys)")
-        lock.withLock { deniedCount += 1 }
+        let firstTime = lock.withLock {
+            deniedCount += 1
+            return loggedDenials.insert(shown).inserted
+        }
+        if firstTime { log("ZAP: denied \(mechanism) client from \(address) with key \(shown) (not in authorized keys)") }
         return [version, requestID, Data("400".utf8), Data("key not authorised".utf8), Data(), Data()]
     }
 }
