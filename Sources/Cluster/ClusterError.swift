@@ -16,6 +16,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case noWorkers(seconds: Double)
     case setupRefused(String)
     case alreadyRun
+    case stopped
 
     public var description: String {
         switch self {
@@ -34,6 +35,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
             return "no live workers for \(Int(seconds)) s with work remaining; start workers or raise the worker timeout"
         case let .setupRefused(reason): return "worker refused the job: \(reason)"
         case .alreadyRun: return "a Coordinator runs once; create a new one (with resume) for another run"
+        case .stopped: return "stopped on request; continue with --resume"
         }
     }
 }

@@ -7,6 +7,9 @@ import Foundation
 public final class Coordinator {
     /// The bound endpoint with the real port (e.g. "tcp://127.0.0.1:41234").
     public let endpoint: String
+    /// Ask a running `run` to stop (from any thread, e.g. a SIGINT handler):
+    /// it throws `ClusterError.stopped`; the results log stays resumable.
+    public let stopSignal = StopSignal()
 
     private struct Session {
         enum State { case awaitingReady, working, refused }
@@ -114,6 +117,10 @@ public final class Coordinator {
         options.log("coordinator on \(endpoint): \(book.total) examples, \(resumedCount) from the results log")
 
         while !book.isFinished {
+            if stopSignal.isRequested {
+                options.log("stop requested: \(book.doneCount) of \(book.total) done")
+                throw ClusterError.stopped
+            }
             if try pollReadable([router], timeoutSeconds: tick)[0] {
                 // Bounded drain so a flood cannot starve the timers below.
                 for _ in 0..<1000 {
@@ -326,6 +333,17 @@ public final class Coordinator {
         }
     }
     private var terminated = false
+}
+
+/// A thread-safe flag asking a loop to stop.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+
+    public init() {}
+
+    public func request() { lock.withLock { requested = true } }
+    public var isRequested: Bool { lock.withLock { requested } }
 }
 
 extension ClusterProgress {

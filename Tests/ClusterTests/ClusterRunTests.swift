@@ -311,3 +311,38 @@ struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// A coordinator restarting on the same endpoint: the surviving worker is
+/// told RESET, greets again, sets up the new manifest and finishes the run.
+final class CoordinatorRestartTests: XCTestCase {
+    func testWorkerSurvivesCoordinatorRestart() throws {
+        let log = LogCapture("restart")
+        let url = try temporaryDirectory("restart").appendingPathComponent("results.jsonl")
+        let indices = Array(0..<40)
+        var options = testCoordinatorOptions(log)
+        options.resultsLog = url
+        let first = try Coordinator(manifest: testManifest(), indices: indices, options: options)
+        let endpoint = first.endpoint
+        var workerOptions = testWorkerOptions("stayer", log)
+        workerOptions.idleExitSeconds = 3
+        let worker = try WorkerThread(endpoint: endpoint, options: workerOptions)
+        let stop = first.stopSignal
+        worker.start { index in
+            if index == 10 { stop.request() }
+            Thread.sleep(forTimeInterval: 0.01)
+            return fakeResult(index)
+        }
+        XCTAssertThrowsError(try first.run()) { XCTAssertEqual($0 as? ClusterError, .stopped) }
+
+        options.bind = endpoint  // same port: the worker's DEALER reconnects by itself
+        options.resume = true
+        let second = try Coordinator(manifest: testManifest(runID: "run-2"), indices: indices, options: options)
+        var last: ClusterProgress?
+        let results = try second.run { last = $0 }
+        XCTAssertEqual(results, expectedResults(indices))
+        XCTAssertGreaterThanOrEqual(last?.resumed ?? 0, 10)
+        guard case .success(.runFinished)? = worker.join() else { return XCTFail("worker did not finish: \(log.lines)") }
+        XCTAssertEqual(worker.setups, 2, "the new run's manifest (new run id) is set up again")
+        XCTAssertTrue(log.contains("greeting again"), "worker was RESET by the new coordinator")
+    }
+}
