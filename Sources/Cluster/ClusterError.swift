@@ -17,6 +17,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case setupRefused(String)
     case alreadyRun
     case stopped
+    case internalError(String)
 
     public var description: String {
         switch self {
@@ -36,6 +37,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
         case let .setupRefused(reason): return "worker refused the job: \(reason)"
         case .alreadyRun: return "a Coordinator runs once; create a new one (with resume) for another run"
         case .stopped: return "stopped on request; continue with --resume"
+        case let .internalError(text): return "internal error: \(text)"
         }
     }
 }

@@ -10,6 +10,8 @@ final class ComputeThread: @unchecked Sendable {
 
     /// How often an idle compute thread checks whether it should quit.
     static let quitCheckSeconds = 0.05
+    /// How long the socket thread waits for the compute thread to attach.
+    static let attachTimeoutSeconds = 30.0
 
     private let context: ZMQContext
     private let endpoint: String
@@ -58,6 +60,9 @@ final class ComputeThread: @unchecked Sendable {
     private func main() {
         guard let pair = try? ZMQSocket(context, type: ZMQ_PAIR), (try? pair.connect(endpoint)) != nil else { return }
         defer { pair.close() }
+        // Until this arrives the socket thread sends nothing: a PAIR drops
+        // (EAGAIN) what is sent before its peer has connected.
+        guard (try? pair.send([ComputeWire.attached])) == .sent else { return }
         var compute: ((Int) throws -> Data)?
         while !shouldQuit {
             guard (try? pollReadable([pair], timeoutSeconds: Self.quitCheckSeconds))?.first == true else { continue }

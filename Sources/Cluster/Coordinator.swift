@@ -252,6 +252,7 @@ public final class Coordinator {
             case .sent:
                 sessions[identity]?.credit -= 1
             case .unreachable, .wouldBlock:
+                options.log("worker \(session.name) unreachable: requeueing its leases")
                 try lose(identity)
             }
         }
@@ -304,7 +305,7 @@ public final class Coordinator {
         let elapsed = now - start
         return ClusterProgress(
             total: book.total, done: book.doneCount, failed: book.failedCount, resumed: resumedCount,
-            inFlight: book.inFlightCount, pending: book.pending.count, liveWorkers: liveWorkerCount,
+            inFlight: book.inFlightCount, pending: book.pendingCount, liveWorkers: liveWorkerCount,
             requeues: book.requeues, dropped: dropped, elapsedSeconds: elapsed,
             examplesPerSecond: elapsed > 0 ? Double(receivedThisSession) / elapsed : 0)
     }

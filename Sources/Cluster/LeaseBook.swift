@@ -32,7 +32,9 @@ struct LeaseBook {
     let maxAttempts: UInt32
     let shardSize: Int
     private let selection: Set<Int>
-    private(set) var pending: [Int]
+    /// Queue of examples to hand out, stored reversed (next = last) so both
+    /// taking the next one and putting one back in front are O(1).
+    private var queueReversed: [Int]
     private(set) var results: [Int: WorkResult] = [:]
     private(set) var leases: [UInt64: Lease] = [:]
     private(set) var requeues = 0
@@ -59,19 +61,21 @@ struct LeaseBook {
         for (index, payload) in alreadyDone where selection.contains(index) {
             results[index] = .done(payload)
         }
-        self.pending = indices.filter { alreadyDone[$0] == nil }
+        self.queueReversed = indices.filter { alreadyDone[$0] == nil }.reversed()
     }
 
     var isFinished: Bool { results.count == total }
     var doneCount: Int { results.values.filter { if case .done = $0 { return true } else { return false } }.count }
     var failedCount: Int { results.count - doneCount }
     var inFlightCount: Int { holders.count }
+    /// Examples waiting, next first.
+    var pending: [Int] { queueReversed.reversed() }
+    var pendingCount: Int { queueReversed.count }
 
     /// Next shard from the queue for `owner`, or nil if the queue is empty.
     mutating func issue(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
         var entries: [LeaseEntry] = []
-        while entries.count < shardSize, !pending.isEmpty {
-            let index = pending.removeFirst()
+        while entries.count < shardSize, let index = queueReversed.popLast() {
             guard results[index] == nil, holders[index] == nil else { continue }
             let attempt = (attemptsIssued[index] ?? 0) + 1
             attemptsIssued[index] = attempt
@@ -83,7 +87,7 @@ struct LeaseBook {
     /// With the queue empty: re-issue the oldest in-flight examples held by
     /// someone else and not yet speculated, to an idle worker. First result wins.
     mutating func speculate(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
-        guard pending.isEmpty else { return nil }
+        guard queueReversed.isEmpty else { return nil }
         var entries: [LeaseEntry] = []
         for lease in leases.values.sorted(by: { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }) where lease.owner != owner {
             for index in lease.open.keys.sorted() where entries.count < shardSize {
@@ -173,7 +177,7 @@ struct LeaseBook {
             }
         }
         requeues += requeued.count
-        pending.insert(contentsOf: requeued, at: 0)
+        queueReversed.append(contentsOf: requeued.reversed())
         return failed
     }
 
@@ -200,7 +204,7 @@ struct LeaseBook {
             return result
         }
         requeues += 1
-        pending.insert(index, at: 0)
+        queueReversed.append(index)
         return nil
     }
 }

@@ -288,6 +288,7 @@ extension Wire {
 // Inside a worker process: the socket thread and the compute thread talk over
 // an inproc PAIR with these one-letter commands (never on the network).
 enum ComputeWire {
+    static let attached = Data("a".utf8)     // a          (compute thread connected; sent once)
     static let setup = Data("S".utf8)        // S | manifest JSON
     static let work = Data("W".utf8)         // W | lease u64 | index u64 | attempt u32
     static let setupOK = Data("s".utf8)      // s

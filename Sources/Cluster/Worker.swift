@@ -60,6 +60,14 @@ public final class Worker: @unchecked Sendable {
             pair.close()
             compute.stop(graceSeconds: 1)
         }
+        guard try pollReadable([pair], timeoutSeconds: ComputeThread.attachTimeoutSeconds)[0],
+              try pair.receive(maxFrames: 1)?.frames == [ComputeWire.attached] else {
+            throw ClusterError.internalError("the compute thread did not start")
+        }
+        /// The compute thread is attached and takes one request at a time, so this cannot block.
+        func toCompute(_ frames: [Data]) throws {
+            guard try pair.send(frames) == .sent else { throw ClusterError.internalError("the compute thread is gone") }
+        }
 
         var phase = Phase.greeting
         var acceptedManifest: Data?     // set up and ready to use
@@ -125,7 +133,7 @@ public final class Worker: @unchecked Sendable {
                             pendingManifest = bytes
                             acceptedManifest = nil
                             phase = .settingUp
-                            _ = try pair.send([ComputeWire.setup, bytes])
+                            try toCompute([ComputeWire.setup, bytes])
                         }
                     case let .task(lease, entries):
                         guard phase == .ready, remaining[lease] == nil else {
@@ -182,7 +190,7 @@ public final class Worker: @unchecked Sendable {
             now = monotonicSeconds()
             if phase == .ready, !computing, pendingManifest == nil, !queue.isEmpty {
                 let (lease, entry) = queue.removeFirst()
-                _ = try pair.send([ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
+                try toCompute([ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
                 computing = true
             }
             if phase == .ready, queue.isEmpty, remaining.isEmpty, !computing, !readyOutstanding {

@@ -34,12 +34,12 @@ func testManifest(runID: String = "run-1", modelHash: String = "model-abc") -> J
                 options: ["method": "fake", "samples": "10"], seed: 42, payload: Data("{\"model\":\"/dev/null\"}".utf8))
 }
 
-/// Fast timings so liveness expiry takes 0.2 s.
+/// Fast timings: a silent peer is declared dead after 0.3 s.
 func testCoordinatorOptions(_ log: LogCapture) -> CoordinatorOptions {
     var options = CoordinatorOptions()
     options.bind = "tcp://127.0.0.1:0"
     options.heartbeatIntervalSeconds = 0.05
-    options.heartbeatLiveness = 4
+    options.heartbeatLiveness = 6
     options.workerTimeoutSeconds = 10
     options.log = log.sink
     return options
@@ -48,7 +48,7 @@ func testCoordinatorOptions(_ log: LogCapture) -> CoordinatorOptions {
 func testWorkerOptions(_ name: String, _ log: LogCapture) -> WorkerOptions {
     var options = WorkerOptions(name: name)
     options.heartbeatIntervalSeconds = 0.05
-    options.heartbeatLiveness = 4
+    options.heartbeatLiveness = 6
     options.idleExitSeconds = 5
     options.log = log.sink
     return options
