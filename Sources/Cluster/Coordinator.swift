@@ -46,18 +46,9 @@ public final class Coordinator {
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
             throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
         }
-        var alreadyDone: [Int: Data] = [:]
-        if let url = options.resultsLog {
-            let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume)
-            resultsLog = log
-            alreadyDone = done
-        } else {
-            resultsLog = nil
-        }
-        let selection = Set(indices)
-        resumedCount = alreadyDone.keys.filter { selection.contains($0) }.count
-        book = try LeaseBook(indices: indices, alreadyDone: alreadyDone, maxAttempts: options.maxAttempts,
-                             shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)))
+        // Selection and options are checked before anything is bound or written.
+        _ = try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: options.maxAttempts,
+                          shardSize: options.shardSize, firstLeaseID: 1)
 
         let context = try ZMQContext()
         var socket: ZMQSocket?
@@ -82,6 +73,20 @@ public final class Coordinator {
                                        liveness: options.heartbeatLiveness)
             try router.bind(options.bind)
             endpoint = try router.string(ZMQ_LAST_ENDPOINT)
+
+            // The log is opened last, so a failed bind leaves no half-started log behind.
+            var alreadyDone: [Int: Data] = [:]
+            if let url = options.resultsLog {
+                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume)
+                resultsLog = log
+                alreadyDone = done
+            } else {
+                resultsLog = nil
+            }
+            let selection = Set(indices)
+            resumedCount = alreadyDone.keys.filter { selection.contains($0) }.count
+            book = try LeaseBook(indices: indices, alreadyDone: alreadyDone, maxAttempts: options.maxAttempts,
+                                 shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)))
         } catch {
             socket?.close()
             authenticator?.stop()

@@ -301,6 +301,18 @@ final class ClusterRunTests: XCTestCase {
         XCTAssertThrowsError(try coordinator.run()) { XCTAssertEqual($0 as? ClusterError, .alreadyRun) }
     }
 
+    func testFailedBindWritesNoResultsLog() throws {
+        let log = LogCapture("c")
+        let first = try Coordinator(manifest: testManifest(), indices: [1], options: testCoordinatorOptions(log))
+        var options = testCoordinatorOptions(log)
+        options.bind = first.endpoint  // taken
+        options.resultsLog = try temporaryDirectory("bind").appendingPathComponent("results.jsonl")
+        XCTAssertThrowsError(try Coordinator(manifest: testManifest(), indices: [1], options: options)) { error in
+            guard case ClusterError.zmq = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: options.resultsLog?.path ?? ""))
+    }
+
     func testEmptySelectionReturnsAtOnce() throws {
         let coordinator = try Coordinator(manifest: testManifest(), indices: [], options: testCoordinatorOptions(LogCapture("c")))
         XCTAssertEqual(try coordinator.run(), [:])
