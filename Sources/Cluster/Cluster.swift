@@ -1,1 +1,0 @@
-// Cluster module: see the files beside this one.

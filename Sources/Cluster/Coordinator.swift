@@ -1,0 +1,360 @@
+import CZMQ
+import Foundation
+
+/// Hands out examples to workers over a ROUTER socket and collects their
+/// results: one poll loop, one thread (the caller's), as zguide's ppqueue.
+/// Protocol: see Protocol.swift. Scheduling rules: see LeaseBook.swift.
+public final class Coordinator {
+    /// The bound endpoint with the real port (e.g. "tcp://127.0.0.1:41234").
+    public let endpoint: String
+    /// Ask a running `run` to stop (from any thread, e.g. a SIGINT handler):
+    /// it throws `ClusterError.stopped`; the results log stays resumable.
+    public let stopSignal = StopSignal()
+
+    private struct Session {
+        enum State { case awaitingReady, working, refused }
+        var name: String
+        var capacity: UInt32
+        /// ZAP user id (client key) seen on HELLO; later messages must match it.
+        var userID: String?
+        var state: State
+        var credit: UInt32 = 0
+        var lastHeard: Double
+        var lastSent: Double
+    }
+
+    private let options: CoordinatorOptions
+    private let context: ZMQContext
+    private var router: ZMQSocket?
+    private var authenticator: ZAPAuthenticator?
+    private let manifestBytes: Data
+    private var book: LeaseBook
+    private let resultsLog: ResultsLog?
+    private let resumedCount: Int
+    private var sessions: [Data: Session] = [:]
+    private var resetSentAt: [Data: Double] = [:]
+    private var dropped = 0
+    private var receivedThisSession = 0
+    private var hasRun = false
+
+    /// Binds at once (so `endpoint` is known and early workers queue up);
+    /// work starts with `run`.
+    public init(manifest: JobManifest, indices: [Int], options: CoordinatorOptions) throws {
+        try options.validate()
+        self.options = options
+        self.manifestBytes = try manifest.encoded()
+        guard manifestBytes.count + 64 <= options.maxMessageBytes else {
+            throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
+        }
+        // Selection and options are checked before anything is bound or written.
+        _ = try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: options.maxAttempts,
+                          shardSize: options.shardSize, firstLeaseID: 1)
+
+        let context = try ZMQContext()
+        var socket: ZMQSocket?
+        var authenticator: ZAPAuthenticator?
+        do {
+            let router = try ZMQSocket(context, type: ZMQ_ROUTER)
+            socket = router
+            if let directory = options.curveKeysDirectory {
+                let keys = try CurveKeyFiles.loadKeyPair(name: CurveKeyFiles.coordinatorName, from: directory)
+                let authorized = try CurveKeyFiles.loadAuthorizedKeys(
+                    directory.appendingPathComponent(CurveKeyFiles.authorizedDirectory))
+                // Must be bound before the ROUTER binds, or libzmq admits everyone.
+                authenticator = try ZAPAuthenticator(context: context, authorizedKeys: authorized, log: options.log)
+                try router.set(ZMQ_CURVE_SERVER, 1)
+                try router.set(ZMQ_CURVE_SECRETKEY, bytes: Data(keys.secretKey.utf8))
+                try router.set(ZMQ_ZAP_DOMAIN, bytes: Data("iba".utf8))
+            }
+            try router.set(ZMQ_ROUTER_MANDATORY, 1)   // sends to vanished workers fail instead of vanishing
+            try router.set(ZMQ_ROUTER_HANDOVER, 1)    // a reconnecting worker keeps its routing id
+            try router.set(ZMQ_MAXMSGSIZE, int64: Int64(options.maxMessageBytes))
+            try setTransportHeartbeats(router, intervalSeconds: options.heartbeatIntervalSeconds,
+                                       liveness: options.heartbeatLiveness)
+            try router.bind(options.bind)
+            endpoint = try router.string(ZMQ_LAST_ENDPOINT)
+
+            // The log is opened last, so a failed bind leaves no half-started log behind.
+            var alreadyDone: [Int: Data] = [:]
+            if let url = options.resultsLog {
+                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume)
+                resultsLog = log
+                alreadyDone = done
+            } else {
+                resultsLog = nil
+            }
+            let selection = Set(indices)
+            resumedCount = alreadyDone.keys.filter { selection.contains($0) }.count
+            book = try LeaseBook(indices: indices, alreadyDone: alreadyDone, maxAttempts: options.maxAttempts,
+                                 shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)))
+        } catch {
+            socket?.close()
+            authenticator?.stop()
+            context.terminate()
+            throw error
+        }
+        self.context = context
+        self.router = socket
+        self.authenticator = authenticator
+    }
+
+    deinit { shutdown() }
+
+    /// Number of CURVE clients the ZAP handler turned away (0 without CURVE).
+    public var deniedClients: Int { authenticator?.denied ?? deniedAtShutdown }
+    private var deniedAtShutdown = 0
+
+    /// Runs until every selected index is done or failed. Throws when no
+    /// worker was alive for `workerTimeoutSeconds`, or on I/O failure.
+    public func run(progress: (ClusterProgress) -> Void = { _ in }) throws -> [Int: WorkResult] {
+        guard !hasRun else { throw ClusterError.alreadyRun }
+        hasRun = true
+        defer { shutdown() }
+        guard let router else { throw ClusterError.alreadyRun }
+
+        let start = monotonicSeconds()
+        let tick = options.heartbeatIntervalSeconds / 2
+        let progressInterval = 1.0
+        var lastReport = snapshot(start: start, now: start)
+        var lastReportTime = start
+        var noWorkersSince = start
+        progress(lastReport)
+        options.log("coordinator on \(endpoint): \(book.total) examples, \(resumedCount) from the results log")
+
+        while !book.isFinished {
+            if stopSignal.isRequested {
+                options.log("stop requested: \(book.doneCount) of \(book.total) done")
+                throw ClusterError.stopped
+            }
+            if try pollReadable([router], timeoutSeconds: tick)[0] {
+                // Bounded drain so a flood cannot starve the timers below.
+                for _ in 0..<1000 {
+                    guard let message = try router.receive(maxFrames: 8) else { break }
+                    try handle(message, now: monotonicSeconds())
+                }
+            }
+            let now = monotonicSeconds()
+            try expireSilentWorkers(now: now)
+            if let timeout = options.leaseTimeoutSeconds {
+                try recordFailures(book.expire(olderThan: timeout, now: now))
+            }
+            try dispatch(now: now)
+            sendHeartbeats(now: now)
+
+            if liveWorkerCount > 0 {
+                noWorkersSince = now
+            } else if now - noWorkersSince > options.workerTimeoutSeconds, !book.isFinished {
+                throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
+            }
+            let current = snapshot(start: start, now: now)
+            if !current.sameCounts(as: lastReport) || now - lastReportTime >= progressInterval {
+                progress(current)
+                lastReport = current
+                lastReportTime = now
+            }
+        }
+        for identity in sessions.keys { _ = try? router.send([identity] + CoordinatorMessage.done.frames) }
+        let final = snapshot(start: start, now: monotonicSeconds())
+        if !final.sameCounts(as: lastReport) { progress(final) }
+        options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped")
+        return book.results
+    }
+
+    // MARK: - Messages
+
+    private func handle(_ message: ReceivedMessage, now: Double) throws {
+        guard let identity = message.frames.first, !message.truncated else {
+            drop(nil, "\(message.frames.count)+ frames")
+            return
+        }
+        let request: WorkerMessage
+        do {
+            request = try WorkerMessage.decode(Array(message.frames.dropFirst()))
+        } catch {
+            drop(identity, "\(error)")
+            return
+        }
+        if case let .hello(name, capacity) = request {
+            if sessions[identity] != nil {
+                // The worker restarted its session: whatever it held is lost.
+                try recordFailures(book.release(owner: identity))
+            }
+            sessions[identity] = Session(name: name, capacity: capacity, userID: message.userID,
+                                         state: .awaitingReady, lastHeard: now, lastSent: now)
+            options.log("worker \(name) [\(Self.describe(identity))] joined")
+            send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
+                                     manifest: manifestBytes), now: now)
+            return
+        }
+        guard var session = sessions[identity] else {
+            if request == .bye { return }
+            drop(identity, "message from unknown worker (expired or from a previous coordinator)")
+            if now - (resetSentAt[identity] ?? -.infinity) >= options.heartbeatIntervalSeconds {
+                resetSentAt[identity] = now
+                send(identity, .reset, now: now)
+            }
+            return
+        }
+        guard session.userID == message.userID else {
+            drop(identity, "CURVE key differs from the one that said HELLO")
+            return
+        }
+        session.lastHeard = now
+        sessions[identity] = session
+
+        switch request {
+        case .hello:
+            break  // handled above
+        case let .ready(credit):
+            guard session.state != .refused else { return drop(identity, "READY after REFUSE") }
+            sessions[identity]?.state = .working
+            sessions[identity]?.credit = min(credit, session.capacity)
+        case let .refuse(reason):
+            options.log("worker \(session.name) refused the job: \(reason)")
+            sessions[identity]?.state = .refused
+            try recordFailures(book.release(owner: identity))
+        case let .result(lease, index, attempt, payload):
+            let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
+            if case .accepted = outcome {
+                receivedThisSession += 1
+                try resultsLog?.append(index: index, attempt: attempt, result: .done(payload))
+            } else {
+                drop(identity, "RESULT \(index): \(outcome)")
+            }
+        case let .error(lease, index, attempt, text):
+            let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
+            guard case .accepted = outcome else { return drop(identity, "ERROR \(index): \(outcome)") }
+            options.log("example \(index) attempt \(attempt) failed on \(session.name): \(text)")
+            if let final { try recordFailures([(index, final)]) }
+        case .heartbeat:
+            break
+        case .bye:
+            options.log("worker \(session.name) left")
+            sessions[identity] = nil
+            try recordFailures(book.release(owner: identity))
+        }
+    }
+
+    // MARK: - Timers
+
+    private func expireSilentWorkers(now: Double) throws {
+        let limit = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+        for (identity, session) in sessions where now - session.lastHeard > limit {
+            if session.state != .refused {
+                options.log("worker \(session.name) silent for \(String(format: "%.1f", now - session.lastHeard)) s: requeueing its leases")
+            }
+            try lose(identity)
+        }
+        resetSentAt = resetSentAt.filter { now - $0.value < limit }
+    }
+
+    private func dispatch(now: Double) throws {
+        for identity in sessions.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard let session = sessions[identity], session.state == .working, session.credit > 0 else { continue }
+            guard let (lease, entries) = book.issue(to: identity, now: now)
+                    ?? (options.speculate ? book.speculate(to: identity, now: now) : nil) else { continue }
+            switch send(identity, .task(lease: lease, entries: entries), now: now) {
+            case .sent:
+                sessions[identity]?.credit -= 1
+            case .unreachable, .wouldBlock:
+                options.log("worker \(session.name) unreachable: requeueing its leases")
+                try lose(identity)
+            }
+        }
+    }
+
+    private func sendHeartbeats(now: Double) {
+        for (identity, session) in sessions where now - session.lastSent >= options.heartbeatIntervalSeconds {
+            send(identity, .heartbeat, now: now)
+        }
+    }
+
+    // MARK: - Helpers
+
+    @discardableResult
+    private func send(_ identity: Data, _ message: CoordinatorMessage, now: Double) -> SendOutcome {
+        guard let router else { return .unreachable }
+        let outcome: SendOutcome
+        do { outcome = try router.send([identity] + message.frames) } catch {
+            options.log("send to \(Self.describe(identity)) failed: \(error)")
+            return .unreachable
+        }
+        if outcome == .sent { sessions[identity]?.lastSent = now }
+        return outcome
+    }
+
+    /// Forget a worker and requeue what it held.
+    private func lose(_ identity: Data) throws {
+        sessions[identity] = nil
+        try recordFailures(book.release(owner: identity))
+    }
+
+    private func recordFailures(_ failures: [(Int, WorkResult)]) throws {
+        for (index, result) in failures {
+            if case let .failed(reason) = result { options.log("example \(index) failed for good: \(reason)") }
+            try resultsLog?.append(index: index, attempt: UInt32(options.maxAttempts), result: result)
+        }
+    }
+
+    private func drop(_ identity: Data?, _ reason: String) {
+        dropped += 1
+        // The first drops are worth reading; a flood is summarised.
+        if dropped <= 50 || dropped % 1000 == 0 {
+            options.log("dropped message #\(dropped) from \(identity.map(Self.describe) ?? "?"): \(reason)")
+        }
+    }
+
+    private var liveWorkerCount: Int { sessions.values.filter { $0.state != .refused }.count }
+
+    private func snapshot(start: Double, now: Double) -> ClusterProgress {
+        let elapsed = now - start
+        return ClusterProgress(
+            total: book.total, done: book.doneCount, failed: book.failedCount, resumed: resumedCount,
+            inFlight: book.inFlightCount, pending: book.pendingCount, liveWorkers: liveWorkerCount,
+            requeues: book.requeues, dropped: dropped, elapsedSeconds: elapsed,
+            examplesPerSecond: elapsed > 0 ? Double(receivedThisSession) / elapsed : 0)
+    }
+
+    /// Routing ids are "name-random" from our workers; anything else as hex.
+    static func describe(_ identity: Data) -> String {
+        if let text = String(data: identity, encoding: .utf8), text.allSatisfy({ $0.isASCII && !$0.isNewline }) {
+            return text
+        }
+        return identity.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private func shutdown() {
+        if let router {
+            // Give DONE messages a moment to leave; linger 0 would discard them.
+            try? router.set(ZMQ_LINGER, Int32(min(1000, options.heartbeatIntervalSeconds * 1000)))
+            router.close()
+        }
+        router = nil
+        authenticator?.stop()
+        deniedAtShutdown = authenticator?.denied ?? deniedAtShutdown
+        authenticator = nil
+        if !terminated {
+            terminated = true
+            context.terminate()
+        }
+    }
+    private var terminated = false
+}
+
+/// A thread-safe flag asking a loop to stop.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+
+    public init() {}
+
+    public func request() { lock.withLock { requested = true } }
+    public var isRequested: Bool { lock.withLock { requested } }
+}
+
+extension ClusterProgress {
+    func sameCounts(as other: ClusterProgress) -> Bool {
+        [done, failed, inFlight, pending, liveWorkers, requeues, dropped]
+            == [other.done, other.failed, other.inFlight, other.pending, other.liveWorkers, other.requeues, other.dropped]
+    }
+}

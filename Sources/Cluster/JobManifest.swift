@@ -1,0 +1,73 @@
+import Foundation
+
+/// What every worker must agree on before computing: sent once per worker
+/// session. `payload` is opaque to this module (model path, method options…).
+public struct JobManifest: Codable, Sendable, Equatable {
+    public var runID: String
+    public var modelHash: String
+    public var dataHash: String
+    public var options: [String: String]
+    public var seed: UInt64
+    public var payload: Data
+
+    public init(runID: String, modelHash: String, dataHash: String, options: [String: String] = [:],
+                seed: UInt64, payload: Data = Data()) {
+        self.runID = runID
+        self.modelHash = modelHash
+        self.dataHash = dataHash
+        self.options = options
+        self.seed = seed
+        self.payload = payload
+    }
+
+    /// Encoded form on the wire (sorted keys: the same manifest gives the same bytes,
+    /// which lets a worker recognise a manifest it has already set up).
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do { return try encoder.encode(self) } catch {
+            throw ClusterError.invalidOption("manifest cannot be encoded: \(error)")
+        }
+    }
+
+    static func decode(_ data: Data) throws -> JobManifest {
+        do { return try JSONDecoder().decode(JobManifest.self, from: data) } catch {
+            throw ClusterError.malformedMessage("manifest is not a JobManifest: \(error)")
+        }
+    }
+
+    /// The part of the manifest that decides the numbers; a results log may be
+    /// resumed only under the same fingerprint (the run id may differ).
+    var fingerprint: ManifestFingerprint {
+        ManifestFingerprint(modelHash: modelHash, dataHash: dataHash, options: options, seed: seed)
+    }
+}
+
+struct ManifestFingerprint: Codable, Equatable {
+    var modelHash: String
+    var dataHash: String
+    var options: [String: String]
+    var seed: UInt64
+
+    /// Human-readable list of the fields that differ from `other`.
+    func differences(from other: ManifestFingerprint) -> [String] {
+        var fields: [String] = []
+        if modelHash != other.modelHash { fields.append("model hash \(other.modelHash) vs \(modelHash)") }
+        if dataHash != other.dataHash { fields.append("data hash \(other.dataHash) vs \(dataHash)") }
+        if options != other.options {
+            let keys = Set(options.keys).union(other.options.keys).filter { options[$0] != other.options[$0] }
+            fields.append("options \(keys.sorted().joined(separator: ", "))")
+        }
+        if seed != other.seed { fields.append("seed \(other.seed) vs \(seed)") }
+        return fields
+    }
+}
+
+/// Per-example seed: a function of the run seed and the example index only
+/// (splitmix64 finaliser), so results do not depend on which worker ran what.
+public func exampleSeed(runSeed: UInt64, index: Int) -> UInt64 {
+    var z = runSeed &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(truncatingIfNeeded: index) &+ 1)
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}

@@ -1,0 +1,210 @@
+import Foundation
+
+/// The coordinator's bookkeeping, free of sockets and clocks (time is passed
+/// in), so every scheduling rule can be tested directly.
+///
+/// Rules: an example is handed out under a lease with an attempt number;
+/// a result counts only from the lease's owner, for an entry still open in a
+/// live lease, with the attempt it was issued with; the first such result for
+/// an index wins and later ones are duplicates. Entries of lost or expired
+/// leases go back to the front of the queue unless `maxAttempts` is reached,
+/// in which case the example is failed.
+struct LeaseBook {
+    struct Lease {
+        let id: UInt64
+        let owner: Data
+        let issuedAt: Double
+        /// index -> attempt, for entries not yet answered.
+        var open: [Int: UInt32]
+    }
+
+    enum Outcome: Equatable {
+        case accepted(attempt: UInt32)
+        /// The example was already answered (by a speculative twin, or resent).
+        case duplicate
+        /// Lease no longer live (requeued, expired, finished) or wrong attempt.
+        case stale(String)
+        /// Sender does not own the lease, or the index is not in it.
+        case unauthorised(String)
+    }
+
+    let total: Int
+    let maxAttempts: UInt32
+    let shardSize: Int
+    private let selection: Set<Int>
+    /// Queue of examples to hand out, stored reversed (next = last) so both
+    /// taking the next one and putting one back in front are O(1).
+    private var queueReversed: [Int]
+    private(set) var results: [Int: WorkResult] = [:]
+    private(set) var leases: [UInt64: Lease] = [:]
+    private(set) var requeues = 0
+    private var attemptsIssued: [Int: UInt32] = [:]
+    /// index -> live leases holding it open (two while speculated).
+    private var holders: [Int: Set<UInt64>] = [:]
+    private var nextLeaseID: UInt64
+
+    /// `firstLeaseID` should be random per coordinator instance, so a restarted
+    /// coordinator never mistakes a worker's stale result for one of its leases.
+    init(indices: [Int], alreadyDone: [Int: Data], maxAttempts: Int, shardSize: Int, firstLeaseID: UInt64) throws {
+        guard maxAttempts >= 1 else { throw ClusterError.invalidOption("maxAttempts must be at least 1") }
+        guard (1...Wire.maxTaskEntries).contains(shardSize) else {
+            throw ClusterError.invalidOption("shardSize must be 1...\(Wire.maxTaskEntries)")
+        }
+        let selection = Set(indices)
+        guard selection.count == indices.count else { throw ClusterError.invalidSelection("indices contain duplicates") }
+        guard indices.allSatisfy({ $0 >= 0 }) else { throw ClusterError.invalidSelection("indices must be non-negative") }
+        self.total = indices.count
+        self.maxAttempts = UInt32(min(maxAttempts, Int(UInt32.max)))
+        self.shardSize = shardSize
+        self.selection = selection
+        self.nextLeaseID = firstLeaseID
+        for (index, payload) in alreadyDone where selection.contains(index) {
+            results[index] = .done(payload)
+        }
+        self.queueReversed = indices.filter { alreadyDone[$0] == nil }.reversed()
+    }
+
+    var isFinished: Bool { results.count == total }
+    var doneCount: Int { results.values.filter { if case .done = $0 { return true } else { return false } }.count }
+    var failedCount: Int { results.count - doneCount }
+    var inFlightCount: Int { holders.count }
+    /// Examples waiting, next first.
+    var pending: [Int] { queueReversed.reversed() }
+    var pendingCount: Int { queueReversed.count }
+
+    /// Next shard from the queue for `owner`, or nil if the queue is empty.
+    mutating func issue(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
+        var entries: [LeaseEntry] = []
+        while entries.count < shardSize, let index = queueReversed.popLast() {
+            guard results[index] == nil, holders[index] == nil else { continue }
+            let attempt = (attemptsIssued[index] ?? 0) + 1
+            attemptsIssued[index] = attempt
+            entries.append(LeaseEntry(index: index, attempt: attempt))
+        }
+        return entries.isEmpty ? nil : open(entries, owner: owner, now: now)
+    }
+
+    /// With the queue empty: re-issue the oldest in-flight examples held by
+    /// someone else and not yet speculated, to an idle worker. First result wins.
+    mutating func speculate(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
+        guard queueReversed.isEmpty else { return nil }
+        var entries: [LeaseEntry] = []
+        for lease in leases.values.sorted(by: { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }) where lease.owner != owner {
+            for index in lease.open.keys.sorted() where entries.count < shardSize {
+                let attempts = attemptsIssued[index] ?? 0
+                guard holders[index]?.count == 1, attempts < maxAttempts else { continue }
+                attemptsIssued[index] = attempts + 1
+                entries.append(LeaseEntry(index: index, attempt: attempts + 1))
+            }
+            if entries.count == shardSize { break }
+        }
+        return entries.isEmpty ? nil : open(entries, owner: owner, now: now)
+    }
+
+    private mutating func open(_ entries: [LeaseEntry], owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry]) {
+        let id = nextLeaseID
+        nextLeaseID &+= 1
+        var open: [Int: UInt32] = [:]
+        for entry in entries {
+            open[entry.index] = entry.attempt
+            holders[entry.index, default: []].insert(id)
+        }
+        leases[id] = Lease(id: id, owner: owner, issuedAt: now, open: open)
+        return (id, entries)
+    }
+
+    /// Checks a RESULT or ERROR against the lease it names.
+    private func validate(owner: Data, lease id: UInt64, index: Int, attempt: UInt32) -> Outcome? {
+        guard selection.contains(index) else { return .unauthorised("index \(index) is not in the selection") }
+        guard let lease = leases[id] else {
+            return results[index] != nil ? .duplicate : .stale("lease \(id) is not live")
+        }
+        guard lease.owner == owner else { return .unauthorised("lease \(id) belongs to another worker") }
+        guard let issued = lease.open[index] else {
+            return results[index] != nil ? .duplicate : .unauthorised("index \(index) is not in lease \(id)")
+        }
+        guard issued == attempt else { return .stale("attempt \(attempt) but lease \(id) issued attempt \(issued)") }
+        return nil
+    }
+
+    mutating func recordResult(owner: Data, lease id: UInt64, index: Int, attempt: UInt32, payload: Data) -> Outcome {
+        if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return rejection }
+        close(index)
+        guard results[index] == nil else { return .duplicate }
+        results[index] = .done(payload)
+        return .accepted(attempt: attempt)
+    }
+
+    /// A worker could not compute the example: retry elsewhere, or fail it
+    /// after `maxAttempts`. Returns the final failure when it is recorded.
+    mutating func recordError(owner: Data, lease id: UInt64, index: Int, attempt: UInt32,
+                              message: String) -> (Outcome, WorkResult?) {
+        if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return (rejection, nil) }
+        leases[id]?.open[index] = nil
+        dropLeaseIfEmpty(id)
+        holders[index]?.remove(id)
+        return (.accepted(attempt: attempt), settleUnheld(index, reason: "attempt \(attempt): \(message)"))
+    }
+
+    /// A worker is gone (heartbeats stopped, BYE, HELLO again, refused):
+    /// its open entries go back to the queue. Returns examples failed by it.
+    mutating func release(owner: Data) -> [(Int, WorkResult)] {
+        let owned = leases.values.filter { $0.owner == owner }.map(\.id)
+        return owned.flatMap { releaseLease($0, reason: "worker lost") }
+    }
+
+    /// Leases older than `timeoutSeconds` (hung compute) are requeued; the
+    /// worker keeps its session. Returns examples failed by it.
+    mutating func expire(olderThan timeoutSeconds: Double, now: Double) -> [(Int, WorkResult)] {
+        let old = leases.values.filter { now - $0.issuedAt > timeoutSeconds }.map(\.id)
+        return old.flatMap { releaseLease($0, reason: "lease timed out") }
+    }
+
+    private mutating func releaseLease(_ id: UInt64, reason: String) -> [(Int, WorkResult)] {
+        guard let lease = leases.removeValue(forKey: id) else { return [] }
+        var failed: [(Int, WorkResult)] = []
+        // Back to the front of the queue: they are the oldest work.
+        var requeued: [Int] = []
+        for index in lease.open.keys.sorted() {
+            holders[index]?.remove(id)
+            if holders[index]?.isEmpty ?? true { holders[index] = nil } else { continue }
+            if (attemptsIssued[index] ?? 0) >= maxAttempts {
+                let result = WorkResult.failed("\(reason) on attempt \(lease.open[index] ?? 0) of \(maxAttempts)")
+                results[index] = result
+                failed.append((index, result))
+            } else {
+                requeued.append(index)
+            }
+        }
+        requeues += requeued.count
+        queueReversed.append(contentsOf: requeued.reversed())
+        return failed
+    }
+
+    /// The example is answered: close it in every lease holding it.
+    private mutating func close(_ index: Int) {
+        for id in holders.removeValue(forKey: index) ?? [] {
+            leases[id]?.open[index] = nil
+            dropLeaseIfEmpty(id)
+        }
+    }
+
+    private mutating func dropLeaseIfEmpty(_ id: UInt64) {
+        if leases[id]?.open.isEmpty == true { leases[id] = nil }
+    }
+
+    /// After an error: if no other lease holds the index, requeue or fail it.
+    private mutating func settleUnheld(_ index: Int, reason: String) -> WorkResult? {
+        if let others = holders[index], !others.isEmpty { return nil }
+        holders[index] = nil
+        guard results[index] == nil else { return nil }
+        if (attemptsIssued[index] ?? 0) >= maxAttempts {
+            let result = WorkResult.failed(reason)
+            results[index] = result
+            return result
+        }
+        requeues += 1
+        queueReversed.append(index)
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Where module diagnostics go unless the caller says otherwise.
+public let standardErrorLog: @Sendable (String) -> Void = { line in
+    FileHandle.standardError.write(Data("[cluster] \(line)\n".utf8))
+}
+
+public struct CoordinatorOptions: Sendable {
+    /// ZeroMQ endpoint to bind, e.g. "tcp://*:5555"; "tcp://127.0.0.1:0"
+    /// picks a free port (read it back from `Coordinator.endpoint`).
+    public var bind = "tcp://*:5555"
+    /// Give up (throw `noWorkers`) after this long with work left and no live worker.
+    public var workerTimeoutSeconds = 600.0
+    /// Sent to workers in MANIFEST, so both sides use the same interval.
+    public var heartbeatIntervalSeconds = 1.0
+    /// Silent intervals after which a peer is declared dead.
+    public var heartbeatLiveness = 3
+    /// Issues of one example (first run, requeues, speculation) before it is failed.
+    public var maxAttempts = 3
+    /// Examples per lease.
+    public var shardSize = 1
+    /// With the queue empty, re-issue the oldest in-flight examples to idle workers.
+    public var speculate = false
+    /// Requeue a lease (not its worker) held longer than this: catches hung
+    /// compute, which heartbeats cannot. nil = never.
+    public var leaseTimeoutSeconds: Double?
+    /// Directory with coordinator.key/.pub and authorized/ (see `CurveKeyFiles`);
+    /// nil = no encryption or authentication (trusted networks only).
+    public var curveKeysDirectory: URL?
+    /// JSONL results log, appended and fsynced per result; nil = none.
+    public var resultsLog: URL?
+    /// Continue an existing results log (same fingerprint), skipping done examples.
+    public var resume = false
+    /// libzmq drops (and disconnects) peers sending larger messages.
+    public var maxMessageBytes = 64 << 20
+    public var log: @Sendable (String) -> Void = standardErrorLog
+
+    public init() {}
+
+    func validate() throws {
+        guard heartbeatIntervalSeconds >= 0.01, heartbeatIntervalSeconds <= 600 else {
+            throw ClusterError.invalidOption("heartbeat interval must be 0.01...600 s")
+        }
+        guard heartbeatLiveness >= 1 else { throw ClusterError.invalidOption("heartbeat liveness must be at least 1") }
+        guard workerTimeoutSeconds > 0 else { throw ClusterError.invalidOption("worker timeout must be positive") }
+        guard maxMessageBytes >= 1024 else { throw ClusterError.invalidOption("max message size must be at least 1 KiB") }
+        if let leaseTimeoutSeconds, leaseTimeoutSeconds <= 0 {
+            throw ClusterError.invalidOption("lease timeout must be positive")
+        }
+    }
+}
+
+public struct WorkerOptions: Sendable {
+    /// Shown in coordinator logs; also the prefix of the routing id.
+    public var name: String
+    /// CURVE keys; nil when the coordinator runs without security.
+    public var curve: CurveClientKeys?
+    /// Used until the coordinator's MANIFEST sets its own.
+    public var heartbeatIntervalSeconds = 1.0
+    public var heartbeatLiveness = 3
+    /// Exit after this long without any message from the coordinator.
+    public var idleExitSeconds = 300.0
+    /// Return from `run` on DONE; false = wait for the next run's coordinator.
+    public var exitWhenDone = true
+    public var maxMessageBytes = 1 << 30
+    public var log: @Sendable (String) -> Void = standardErrorLog
+
+    public init(name: String = WorkerOptions.defaultName()) {
+        self.name = name
+    }
+
+    public static func defaultName() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    func validate() throws {
+        guard (1...200).contains(name.utf8.count) else { throw ClusterError.invalidOption("worker name must be 1...200 bytes") }
+        guard heartbeatIntervalSeconds >= 0.01, heartbeatIntervalSeconds <= 600 else {
+            throw ClusterError.invalidOption("heartbeat interval must be 0.01...600 s")
+        }
+        guard heartbeatLiveness >= 1 else { throw ClusterError.invalidOption("heartbeat liveness must be at least 1") }
+        guard idleExitSeconds > 0 else { throw ClusterError.invalidOption("idle exit must be positive") }
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+
+// The coordinator/worker wire protocol, version 1. Everything a peer may send
+// is written down here and nowhere else (as in zguide's ppqueue/MDP).
+//
+// Sockets: the coordinator binds a ROUTER, workers connect DEALERs. The
+// ROUTER sees one extra leading frame (the worker's routing id, chosen by the
+// worker and stable across reconnects); the frames below follow it.
+//
+//   frame 0   signature   "IBAC1"   protocol name + version digit
+//   frame 1   command     1 byte    see `Command`
+//   frame 2…  arguments   one field per frame; integers fixed-width big-endian
+//
+// Worker -> coordinator
+//   HELLO      name (utf8, 1...256 B) | capacity u32
+//   READY      credit u32           "I can take this many more leases now" (sets, not adds)
+//   REFUSE     reason (utf8 ≤ 4 KiB) setup(manifest) threw: give me no work
+//   RESULT     lease u64 | index u64 | attempt u32 | payload (opaque, ≤ MAXMSGSIZE)
+//   ERROR      lease u64 | index u64 | attempt u32 | message (utf8 ≤ 4 KiB)
+//   HEARTBEAT  -
+//   BYE        -                    leaving cleanly: requeue my leases now
+// Coordinator -> worker
+//   MANIFEST   heartbeat interval ms u32 | manifest (JSON `JobManifest`)
+//   TASK       lease u64 | entries (n × [index u64, attempt u32] = 12n bytes, 1 ≤ n ≤ 4096)
+//   HEARTBEAT  -
+//   RESET      -                    "I don't know you" (coordinator restart, expiry): HELLO again
+//   DONE       -                    the run is finished
+//
+// Session: HELLO -> MANIFEST -> READY(1) -> TASK -> RESULT/ERROR per entry
+//          -> READY(1) -> TASK ... -> DONE.
+// Liveness: each side sends HEARTBEAT when it has sent nothing else for one
+// interval and declares the peer dead after `liveness` silent intervals.
+// Stale traffic (a DEALER flushes its queue after a reconnect) is recognised
+// by lease id + attempt and dropped; results are idempotent by index.
+
+enum Wire {
+    static let signature = Data("IBAC1".utf8)
+    static let version = 1
+
+    static let maxNameBytes = 256
+    static let maxTextBytes = 4096
+    static let maxTaskEntries = 4096
+    static let taskEntryBytes = 12
+    /// Cap on a worker's advertised capacity and credit; more is a bogus peer.
+    static let maxCredit: UInt32 = 64
+}
+
+enum Command: UInt8, Sendable {
+    // worker -> coordinator
+    case hello = 0x01
+    case ready = 0x02
+    case refuse = 0x03
+    case result = 0x04
+    case error = 0x05
+    case bye = 0x07
+    // both directions
+    case heartbeat = 0x06
+    // coordinator -> worker
+    case manifest = 0x11
+    case task = 0x12
+    case reset = 0x13
+    case done = 0x14
+}
+
+/// One example handed out under a lease: which index, and which attempt this is.
+struct LeaseEntry: Equatable, Sendable {
+    var index: Int
+    var attempt: UInt32
+}
+
+enum WorkerMessage: Equatable, Sendable {
+    case hello(name: String, capacity: UInt32)
+    case ready(credit: UInt32)
+    case refuse(reason: String)
+    case result(lease: UInt64, index: Int, attempt: UInt32, payload: Data)
+    case error(lease: UInt64, index: Int, attempt: UInt32, message: String)
+    case heartbeat
+    case bye
+}
+
+enum CoordinatorMessage: Equatable, Sendable {
+    case manifest(heartbeatMilliseconds: UInt32, manifest: Data)
+    case task(lease: UInt64, entries: [LeaseEntry])
+    case heartbeat
+    case reset
+    case done
+}
+
+// MARK: - Encoding
+
+extension WorkerMessage {
+    var frames: [Data] {
+        switch self {
+        case let .hello(name, capacity):
+            return Wire.header(.hello) + [Data(name.utf8), Wire.encode(capacity)]
+        case let .ready(credit):
+            return Wire.header(.ready) + [Wire.encode(credit)]
+        case let .refuse(reason):
+            return Wire.header(.refuse) + [Wire.text(reason)]
+        case let .result(lease, index, attempt, payload):
+            return Wire.header(.result) + [Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), payload]
+        case let .error(lease, index, attempt, message):
+            return Wire.header(.error) + [Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), Wire.text(message)]
+        case .heartbeat:
+            return Wire.header(.heartbeat)
+        case .bye:
+            return Wire.header(.bye)
+        }
+    }
+}
+
+extension CoordinatorMessage {
+    var frames: [Data] {
+        switch self {
+        case let .manifest(milliseconds, manifest):
+            return Wire.header(.manifest) + [Wire.encode(milliseconds), manifest]
+        case let .task(lease, entries):
+            var packed = Data(capacity: entries.count * Wire.taskEntryBytes)
+            for entry in entries {
+                packed.append(Wire.encode(UInt64(entry.index)))
+                packed.append(Wire.encode(entry.attempt))
+            }
+            return Wire.header(.task) + [Wire.encode(lease), packed]
+        case .heartbeat:
+            return Wire.header(.heartbeat)
+        case .reset:
+            return Wire.header(.reset)
+        case .done:
+            return Wire.header(.done)
+        }
+    }
+}
+
+// MARK: - Decoding (every field checked; a violation is a reason to drop, never to crash)
+
+extension WorkerMessage {
+    /// Frames after the routing id. Throws `ClusterError.malformedMessage`.
+    static func decode(_ frames: [Data]) throws -> WorkerMessage {
+        let (command, args) = try Wire.split(frames)
+        switch command {
+        case .hello:
+            try Wire.expect(args, count: 2, command)
+            guard (1...Wire.maxNameBytes).contains(args[0].count),
+                  let name = String(data: args[0], encoding: .utf8) else {
+                throw ClusterError.malformedMessage("HELLO name must be 1...\(Wire.maxNameBytes) bytes of UTF-8")
+            }
+            let capacity = try Wire.decodeUInt32(args[1], "HELLO capacity")
+            guard (1...Wire.maxCredit).contains(capacity) else {
+                throw ClusterError.malformedMessage("HELLO capacity \(capacity) outside 1...\(Wire.maxCredit)")
+            }
+            return .hello(name: name, capacity: capacity)
+        case .ready:
+            try Wire.expect(args, count: 1, command)
+            let credit = try Wire.decodeUInt32(args[0], "READY credit")
+            guard credit <= Wire.maxCredit else {
+                throw ClusterError.malformedMessage("READY credit \(credit) above \(Wire.maxCredit)")
+            }
+            return .ready(credit: credit)
+        case .refuse:
+            try Wire.expect(args, count: 1, command)
+            return .refuse(reason: try Wire.decodeText(args[0], "REFUSE reason"))
+        case .result:
+            try Wire.expect(args, count: 4, command)
+            return .result(lease: try Wire.decodeUInt64(args[0], "RESULT lease"),
+                           index: try Wire.decodeIndex(args[1], "RESULT index"),
+                           attempt: try Wire.decodeUInt32(args[2], "RESULT attempt"),
+                           payload: args[3])
+        case .error:
+            try Wire.expect(args, count: 4, command)
+            return .error(lease: try Wire.decodeUInt64(args[0], "ERROR lease"),
+                          index: try Wire.decodeIndex(args[1], "ERROR index"),
+                          attempt: try Wire.decodeUInt32(args[2], "ERROR attempt"),
+                          message: try Wire.decodeText(args[3], "ERROR message"))
+        case .heartbeat:
+            try Wire.expect(args, count: 0, command)
+            return .heartbeat
+        case .bye:
+            try Wire.expect(args, count: 0, command)
+            return .bye
+        case .manifest, .task, .reset, .done:
+            throw ClusterError.malformedMessage("command \(command) is not sent by workers")
+        }
+    }
+}
+
+extension CoordinatorMessage {
+    static func decode(_ frames: [Data]) throws -> CoordinatorMessage {
+        let (command, args) = try Wire.split(frames)
+        switch command {
+        case .manifest:
+            try Wire.expect(args, count: 2, command)
+            return .manifest(heartbeatMilliseconds: try Wire.decodeUInt32(args[0], "MANIFEST heartbeat"),
+                             manifest: args[1])
+        case .task:
+            try Wire.expect(args, count: 2, command)
+            let lease = try Wire.decodeUInt64(args[0], "TASK lease")
+            let packed = [UInt8](args[1])
+            let count = packed.count / Wire.taskEntryBytes
+            guard packed.count % Wire.taskEntryBytes == 0, (1...Wire.maxTaskEntries).contains(count) else {
+                throw ClusterError.malformedMessage("TASK entries must be 1...\(Wire.maxTaskEntries) × 12 bytes, got \(packed.count)")
+            }
+            var entries: [LeaseEntry] = []
+            entries.reserveCapacity(count)
+            for k in 0..<count {
+                let base = k * Wire.taskEntryBytes
+                let index = Wire.bigEndian(packed[base..<base + 8])
+                let attempt = Wire.bigEndian(packed[base + 8..<base + 12])
+                guard index <= UInt64(Int.max) else { throw ClusterError.malformedMessage("TASK index out of range") }
+                entries.append(LeaseEntry(index: Int(index), attempt: UInt32(attempt)))
+            }
+            return .task(lease: lease, entries: entries)
+        case .heartbeat:
+            try Wire.expect(args, count: 0, command)
+            return .heartbeat
+        case .reset:
+            try Wire.expect(args, count: 0, command)
+            return .reset
+        case .done:
+            try Wire.expect(args, count: 0, command)
+            return .done
+        case .hello, .ready, .refuse, .result, .error, .bye:
+            throw ClusterError.malformedMessage("command \(command) is not sent by the coordinator")
+        }
+    }
+}
+
+extension Wire {
+    static func header(_ command: Command) -> [Data] { [signature, Data([command.rawValue])] }
+
+    static func encode(_ value: UInt64) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+    static func encode(_ value: UInt32) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
+    /// UTF-8 cut at a character boundary to at most `maxTextBytes`.
+    static func text(_ string: String) -> Data {
+        var bytes = 0
+        var end = string.startIndex
+        while end < string.endIndex {
+            let width = string[end].utf8.count
+            guard bytes + width <= maxTextBytes else { break }
+            bytes += width
+            end = string.index(after: end)
+        }
+        return Data(string[..<end].utf8)
+    }
+
+    static func split(_ frames: [Data]) throws -> (Command, [Data]) {
+        guard frames.count >= 2 else { throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2") }
+        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC1)") }
+        guard frames[1].count == 1, let byte = frames[1].first, let command = Command(rawValue: byte) else {
+            throw ClusterError.malformedMessage("unknown command frame of \(frames[1].count) byte(s)")
+        }
+        return (command, Array(frames.dropFirst(2)))  // re-based: args[0] is the first argument
+    }
+
+    static func expect(_ args: [Data], count: Int, _ command: Command) throws {
+        guard args.count == count else {
+            throw ClusterError.malformedMessage("\(command) needs \(count) argument frame(s), got \(args.count)")
+        }
+    }
+
+    static func bigEndian<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static func decodeUInt64(_ frame: Data, _ what: String) throws -> UInt64 {
+        guard frame.count == 8 else { throw ClusterError.malformedMessage("\(what): \(frame.count) bytes, need 8") }
+        return bigEndian(frame)
+    }
+
+    static func decodeUInt32(_ frame: Data, _ what: String) throws -> UInt32 {
+        guard frame.count == 4 else { throw ClusterError.malformedMessage("\(what): \(frame.count) bytes, need 4") }
+        return UInt32(bigEndian(frame))
+    }
+
+    static func decodeIndex(_ frame: Data, _ what: String) throws -> Int {
+        let value = try decodeUInt64(frame, what)
+        guard value <= UInt64(Int.max) else { throw ClusterError.malformedMessage("\(what) out of range") }
+        return Int(value)
+    }
+
+    static func decodeText(_ frame: Data, _ what: String) throws -> String {
+        guard frame.count <= maxTextBytes, let text = String(data: frame, encoding: .utf8) else {
+            throw ClusterError.malformedMessage("\(what) must be ≤ \(maxTextBytes) bytes of UTF-8")
+        }
+        return text
+    }
+}
+
+// Inside a worker process: the socket thread and the compute thread talk over
+// an inproc PAIR with these one-letter commands (never on the network).
+enum ComputeWire {
+    static let attached = Data("a".utf8)     // a          (compute thread connected; sent once)
+    static let setup = Data("S".utf8)        // S | manifest JSON
+    static let work = Data("W".utf8)         // W | lease u64 | index u64 | attempt u32
+    static let setupOK = Data("s".utf8)      // s
+    static let setupFailed = Data("r".utf8)  // r | reason
+    static let workDone = Data("d".utf8)     // d | lease | index | attempt | payload
+    static let workFailed = Data("e".utf8)   // e | lease | index | attempt | message
+}

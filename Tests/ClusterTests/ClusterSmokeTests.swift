@@ -1,6 +1,0 @@
-import XCTest
-import Cluster
-
-final class ClusterSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+@testable import Cluster
+
+final class LeaseBookTests: XCTestCase {
+    let alice = Data("alice".utf8)
+    let bob = Data("bob".utf8)
+
+    func book(_ indices: [Int], maxAttempts: Int = 3, shardSize: Int = 2) throws -> LeaseBook {
+        try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: maxAttempts, shardSize: shardSize, firstLeaseID: 100)
+    }
+
+    func testIssuesShardsInSelectionOrderAndAcceptsOwnResults() throws {
+        var book = try book([5, 3, 9])
+        let first = try XCTUnwrap(book.issue(to: alice, now: 0))
+        XCTAssertEqual(first.entries, [LeaseEntry(index: 5, attempt: 1), LeaseEntry(index: 3, attempt: 1)])
+        let second = try XCTUnwrap(book.issue(to: bob, now: 0))
+        XCTAssertEqual(second.entries, [LeaseEntry(index: 9, attempt: 1)])
+        XCTAssertNil(book.issue(to: bob, now: 0))
+        XCTAssertEqual(book.recordResult(owner: alice, lease: first.lease, index: 5, attempt: 1, payload: Data("a".utf8)), .accepted(attempt: 1))
+        XCTAssertEqual(book.recordResult(owner: alice, lease: first.lease, index: 5, attempt: 1, payload: Data("b".utf8)), .duplicate)
+        XCTAssertEqual(book.results[5], .done(Data("a".utf8)))
+        XCTAssertFalse(book.isFinished)
+        _ = book.recordResult(owner: alice, lease: first.lease, index: 3, attempt: 1, payload: Data())
+        _ = book.recordResult(owner: bob, lease: second.lease, index: 9, attempt: 1, payload: Data())
+        XCTAssertTrue(book.isFinished)
+    }
+
+    func testRejectsForeignStaleAndBogusResults() throws {
+        var book = try book([1, 2])
+        let lease = try XCTUnwrap(book.issue(to: alice, now: 0))
+        guard case .unauthorised = book.recordResult(owner: bob, lease: lease.lease, index: 1, attempt: 1, payload: Data()) else {
+            return XCTFail("another worker's lease accepted")
+        }
+        guard case .stale = book.recordResult(owner: alice, lease: lease.lease, index: 1, attempt: 2, payload: Data()) else {
+            return XCTFail("wrong attempt accepted")
+        }
+        guard case .stale = book.recordResult(owner: alice, lease: 999, index: 1, attempt: 1, payload: Data()) else {
+            return XCTFail("unknown lease accepted")
+        }
+        guard case .unauthorised = book.recordResult(owner: alice, lease: lease.lease, index: 77, attempt: 1, payload: Data()) else {
+            return XCTFail("index outside the selection accepted")
+        }
+        XCTAssertTrue(book.results.isEmpty)
+    }
+
+    func testLostWorkerIsRequeuedWithNextAttemptThenFailed() throws {
+        var book = try book([4], maxAttempts: 2, shardSize: 1)
+        let first = try XCTUnwrap(book.issue(to: alice, now: 0))
+        XCTAssertTrue(book.release(owner: alice).isEmpty)
+        XCTAssertEqual(book.requeues, 1)
+        let second = try XCTUnwrap(book.issue(to: bob, now: 1))
+        XCTAssertEqual(second.entries, [LeaseEntry(index: 4, attempt: 2)])
+        // alice's late result for her dead lease is stale, not a result.
+        guard case .stale = book.recordResult(owner: alice, lease: first.lease, index: 4, attempt: 1, payload: Data()) else {
+            return XCTFail("result of a released lease accepted")
+        }
+        let failed = book.release(owner: bob)
+        XCTAssertEqual(failed.map(\.0), [4])
+        guard case .failed = book.results[4] else { return XCTFail("not failed after maxAttempts") }
+        XCTAssertTrue(book.isFinished)
+    }
+
+    func testErrorsRetryThenFail() throws {
+        var book = try book([8], maxAttempts: 2, shardSize: 1)
+        for attempt in UInt32(1)...2 {
+            let lease = try XCTUnwrap(book.issue(to: alice, now: 0))
+            XCTAssertEqual(lease.entries, [LeaseEntry(index: 8, attempt: attempt)])
+            let (outcome, final) = book.recordError(owner: alice, lease: lease.lease, index: 8, attempt: attempt, message: "boom")
+            XCTAssertEqual(outcome, .accepted(attempt: attempt))
+            XCTAssertEqual(final == nil, attempt == 1)
+        }
+        XCTAssertEqual(book.results[8], .failed("attempt 2: boom"))
+    }
+
+    func testSpeculationReissuesOldestAndFirstResultWins() throws {
+        var book = try book([1, 2], shardSize: 1)
+        let slow = try XCTUnwrap(book.issue(to: alice, now: 0))
+        let fast = try XCTUnwrap(book.issue(to: bob, now: 1))
+        _ = book.recordResult(owner: bob, lease: fast.lease, index: 2, attempt: 1, payload: Data())
+        XCTAssertNil(book.speculate(to: alice, now: 2), "never speculate on one's own lease")
+        let twin = try XCTUnwrap(book.speculate(to: bob, now: 2))
+        XCTAssertEqual(twin.entries, [LeaseEntry(index: 1, attempt: 2)])
+        XCTAssertNil(book.speculate(to: bob, now: 2), "one twin per example")
+        XCTAssertEqual(book.recordResult(owner: bob, lease: twin.lease, index: 1, attempt: 2, payload: Data("bob".utf8)), .accepted(attempt: 2))
+        XCTAssertEqual(book.recordResult(owner: alice, lease: slow.lease, index: 1, attempt: 1, payload: Data("alice".utf8)), .duplicate)
+        XCTAssertEqual(book.results[1], .done(Data("bob".utf8)))
+        XCTAssertTrue(book.release(owner: alice).isEmpty)
+        XCTAssertEqual(book.requeues, 0)
+    }
+
+    func testExpiredLeaseIsRequeued() throws {
+        var book = try book([6], shardSize: 1)
+        _ = try XCTUnwrap(book.issue(to: alice, now: 0))
+        XCTAssertTrue(book.expire(olderThan: 10, now: 5).isEmpty)
+        XCTAssertEqual(book.pending, [])
+        _ = book.expire(olderThan: 10, now: 11)
+        XCTAssertEqual(book.pending, [6])
+    }
+
+    func testResumedResultsAreNotReissued() throws {
+        var book = try LeaseBook(indices: [1, 2, 3], alreadyDone: [2: Data("x".utf8), 99: Data()], maxAttempts: 3,
+                                 shardSize: 10, firstLeaseID: 1)
+        XCTAssertEqual(book.results.count, 1)
+        XCTAssertEqual(book.issue(to: alice, now: 0)?.entries.map(\.index), [1, 3])
+    }
+
+    func testRejectsBadSelections() {
+        XCTAssertThrowsError(try book([1, 1]))
+        XCTAssertThrowsError(try book([-1]))
+        XCTAssertThrowsError(try book([1], maxAttempts: 0))
+    }
+}

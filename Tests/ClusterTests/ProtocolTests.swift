@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+@testable import Cluster
+
+final class ProtocolTests: XCTestCase {
+    func testWorkerMessagesRoundTrip() throws {
+        let messages: [WorkerMessage] = [
+            .hello(name: "node-1", capacity: 2), .ready(credit: 1), .refuse(reason: "model hash differs"),
+            .result(lease: 0xDEAD_BEEF_0102, index: 12345, attempt: 2, payload: fakeResult(7)),
+            .error(lease: 9, index: 0, attempt: 3, message: "out of memory"), .heartbeat, .bye,
+        ]
+        for message in messages {
+            XCTAssertEqual(try WorkerMessage.decode(message.frames), message)
+        }
+    }
+
+    func testCoordinatorMessagesRoundTrip() throws {
+        let messages: [CoordinatorMessage] = [
+            .manifest(heartbeatMilliseconds: 1000, manifest: try testManifest().encoded()),
+            .task(lease: 77, entries: [LeaseEntry(index: 3, attempt: 1), LeaseEntry(index: 1 << 40, attempt: 3)]),
+            .heartbeat, .reset, .done,
+        ]
+        for message in messages {
+            XCTAssertEqual(try CoordinatorMessage.decode(message.frames), message)
+        }
+    }
+
+    func testMalformedWorkerMessagesAreRejected() {
+        let header = Wire.header(.result)
+        let cases: [(String, [Data])] = [
+            ("no frames", []),
+            ("one frame", [Wire.signature]),
+            ("bad signature", [Data("IBAC2".utf8), Data([Command.heartbeat.rawValue])]),
+            ("unknown command", [Wire.signature, Data([0x7F])]),
+            ("two-byte command", [Wire.signature, Data([0x06, 0x06])]),
+            ("coordinator command from worker", Wire.header(.task) + [Wire.encode(UInt64(1)), Data(count: 12)]),
+            ("RESULT missing payload", header + [Wire.encode(UInt64(1)), Wire.encode(UInt64(2)), Wire.encode(UInt32(1))]),
+            ("RESULT short lease", header + [Data([1, 2]), Wire.encode(UInt64(2)), Wire.encode(UInt32(1)), Data()]),
+            ("RESULT negative index", header + [Wire.encode(UInt64(1)), Wire.encode(UInt64.max), Wire.encode(UInt32(1)), Data()]),
+            ("HELLO capacity 0", Wire.header(.hello) + [Data("w".utf8), Wire.encode(UInt32(0))]),
+            ("HELLO empty name", Wire.header(.hello) + [Data(), Wire.encode(UInt32(1))]),
+            ("READY huge credit", Wire.header(.ready) + [Wire.encode(UInt32(1_000_000))]),
+            ("HEARTBEAT with argument", Wire.header(.heartbeat) + [Data([0])]),
+            ("REFUSE bad UTF-8", Wire.header(.refuse) + [Data([0xFF, 0xFE])]),
+        ]
+        for (name, frames) in cases {
+            XCTAssertThrowsError(try WorkerMessage.decode(frames), name) { error in
+                guard case ClusterError.malformedMessage = error else { return XCTFail("\(name): \(error)") }
+            }
+        }
+    }
+
+    func testMalformedTasksAreRejected() {
+        let header = Wire.header(.task)
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data(count: 13)]))
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data()]))
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data(count: 12 * 4097)]))
+    }
+
+    func testLongTextIsCutAtACharacterBoundary() throws {
+        let text = String(repeating: "é", count: Wire.maxTextBytes)  // 2 bytes each
+        let encoded = Wire.text(text)
+        XCTAssertLessThanOrEqual(encoded.count, Wire.maxTextBytes)
+        XCTAssertNotNil(String(data: encoded, encoding: .utf8))
+        XCTAssertEqual(try WorkerMessage.decode(WorkerMessage.refuse(reason: text).frames),
+                       .refuse(reason: String(repeating: "é", count: Wire.maxTextBytes / 2)))
+    }
+
+    func testExampleSeedDependsOnlyOnRunSeedAndIndex() {
+        XCTAssertEqual(exampleSeed(runSeed: 42, index: 7), exampleSeed(runSeed: 42, index: 7))
+        XCTAssertNotEqual(exampleSeed(runSeed: 42, index: 7), exampleSeed(runSeed: 42, index: 8))
+        XCTAssertNotEqual(exampleSeed(runSeed: 42, index: 7), exampleSeed(runSeed: 43, index: 7))
+    }
+}

@@ -1,0 +1,135 @@
+// cluster-demo: the Cluster module with a fake computation instead of BERT,
+// for multi-process tests (kill -9, network namespaces) and for trying a
+// deployment before the model is involved. Each example's result is
+// {"index":i,"value":sin(i)} after a configurable delay.
+//
+//   cluster-demo keygen DIR NAME...
+//   cluster-demo coordinator --bind tcp://*:5555 --count 100 [--out FILE] [--log FILE] [--resume]
+//                            [--keys DIR] [--heartbeat S] [--worker-timeout S] [--shard N] [--speculate]
+//   cluster-demo worker --connect tcp://HOST:5555 [--name NAME] [--keys DIR] [--delay-ms MS]
+//                       [--heartbeat S] [--idle-exit S]
+//
+// The coordinator writes the results in index order, one line each, to
+// --out (default stdout); two runs are identical iff those files are.
+import Cluster
+import Foundation
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("cluster-demo: \(message)\n".utf8))
+    exit(2)
+}
+
+/// --flag value pairs and bare --switches after the subcommand.
+struct Arguments {
+    var values: [String: String] = [:]
+    var switches: Set<String> = []
+    var positional: [String] = []
+
+    init(_ arguments: ArraySlice<String>, switches known: Set<String>) {
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            if argument.hasPrefix("--") {
+                let key = String(argument.dropFirst(2))
+                if known.contains(key) {
+                    switches.insert(key)
+                } else if let value = rest.popFirst() {
+                    values[key] = value
+                } else {
+                    fail("--\(key) needs a value")
+                }
+            } else {
+                positional.append(argument)
+            }
+        }
+    }
+
+    func string(_ key: String, _ fallback: String? = nil) -> String {
+        guard let value = values[key] ?? fallback else { fail("missing --\(key)") }
+        return value
+    }
+
+    func double(_ key: String, _ fallback: Double) -> Double {
+        guard let text = values[key] else { return fallback }
+        guard let value = Double(text) else { fail("--\(key) wants a number, got \(text)") }
+        return value
+    }
+}
+
+func fakeResult(_ index: Int) -> Data {
+    Data("{\"index\":\(index),\"value\":\(String(format: "%.17g", sin(Double(index))))}".utf8)
+}
+
+func runCoordinator(_ arguments: Arguments) throws {
+    var options = CoordinatorOptions()
+    options.bind = arguments.string("bind", "tcp://*:5555")
+    options.heartbeatIntervalSeconds = arguments.double("heartbeat", 1)
+    options.workerTimeoutSeconds = arguments.double("worker-timeout", 60)
+    options.shardSize = Int(arguments.double("shard", 1))
+    options.speculate = arguments.switches.contains("speculate")
+    options.resume = arguments.switches.contains("resume")
+    options.resultsLog = arguments.values["log"].map { URL(fileURLWithPath: $0) }
+    options.curveKeysDirectory = arguments.values["keys"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+    let count = Int(arguments.double("count", 100))
+    let manifest = JobManifest(runID: UUID().uuidString, modelHash: "demo-model", dataHash: "demo-data",
+                               options: ["count": "\(count)"], seed: 1)
+    let coordinator = try Coordinator(manifest: manifest, indices: Array(0..<count), options: options)
+    FileHandle.standardError.write(Data("cluster-demo: coordinator on \(coordinator.endpoint)\n".utf8))
+    var lastLine = ""
+    let results = try coordinator.run { progress in
+        let line = "progress \(progress.done)/\(progress.total) failed \(progress.failed) workers \(progress.liveWorkers) requeues \(progress.requeues)"
+        if line != lastLine {
+            FileHandle.standardError.write(Data("cluster-demo: \(line)\n".utf8))
+            lastLine = line
+        }
+    }
+    var output = Data()
+    for index in 0..<count {
+        switch results[index] {
+        case let .done(payload)?: output.append(payload)
+        case let .failed(reason)?: output.append(Data("{\"index\":\(index),\"failed\":\"\(reason)\"}".utf8))
+        case nil: output.append(Data("{\"index\":\(index),\"missing\":true}".utf8))
+        }
+        output.append(0x0A)
+    }
+    if let path = arguments.values["out"] {
+        try output.write(to: URL(fileURLWithPath: path))
+    } else {
+        FileHandle.standardOutput.write(output)
+    }
+}
+
+func runWorker(_ arguments: Arguments) throws {
+    var options = WorkerOptions(name: arguments.string("name", WorkerOptions.defaultName()))
+    options.heartbeatIntervalSeconds = arguments.double("heartbeat", 1)
+    options.idleExitSeconds = arguments.double("idle-exit", 60)
+    if let keys = arguments.values["keys"] {
+        options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
+    }
+    let delay = arguments.double("delay-ms", 50) / 1000
+    let worker = try Worker(connect: arguments.string("connect"), options: options)
+    let exit = try worker.run { manifest in
+        guard manifest.modelHash == "demo-model" else { throw CocoaError(.featureUnsupported) }
+        return { index in
+            Thread.sleep(forTimeInterval: delay)
+            return fakeResult(index)
+        }
+    }
+    FileHandle.standardError.write(Data("cluster-demo: worker \(options.name) exits: \(exit)\n".utf8))
+}
+
+let argv = CommandLine.arguments
+guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker ...") }
+let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate"])
+do {
+    switch argv[1] {
+    case "keygen":
+        guard let directory = arguments.positional.first else { fail("usage: cluster-demo keygen DIR NAME...") }
+        try CurveKeyFiles.generateCluster(directory: URL(fileURLWithPath: directory, isDirectory: true),
+                                          workerNames: Array(arguments.positional.dropFirst()))
+    case "coordinator": try runCoordinator(arguments)
+    case "worker": try runWorker(arguments)
+    default: fail("unknown subcommand \(argv[1])")
+    }
+} catch {
+    fail("\(error)")
+}
