@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Checkpoint"),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
         .target(name: "Attribution", dependencies: ["BERT", "Kernels"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["BERT", "Attribution"], resources: [.copy("Resources")]),
+        .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels"], resources: [.copy("Resources")]),
         .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"], swiftSettings: fast),
         .target(name: "Reports"),
         .target(name: "Cluster", dependencies: ["CZMQ"]),
@@ -44,6 +44,8 @@ let package = Package(
         .executableTarget(name: "iba", dependencies: ["IBACommands"]),
         .executableTarget(name: "iba-coordinator", dependencies: ["IBACommands"]),
         .executableTarget(name: "iba-worker", dependencies: ["IBACommands"]),
+        // A coordinator/worker pair over a fake computation: tests the Cluster module in real processes.
+        .executableTarget(name: "cluster-demo", dependencies: ["Cluster"]),
         // scripts/bench.sh: performance measured as ratios within one run (never in tests).
         .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"], swiftSettings: fast),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

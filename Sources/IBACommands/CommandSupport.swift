@@ -55,7 +55,7 @@ public struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("head-size"), help: "Attention head size used when inferring the architecture.")
     var headSize: Int = 64
 
-    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else all cores).")
+    @Option(help: "Threads: BLAS threads for one explanation; for evaluate, examples run in parallel (one BLAS thread each). Default: all cores.")
     var threads: Int?
 
     public init() {}

@@ -24,7 +24,8 @@ struct EvaluateCommand: ParsableCommand {
             let plan = try EvaluationPlan(settings: settings)
             if plan.skippedRows > 0 { note("skipped \(plan.skippedRows) malformed rows (--skip-bad-rows)") }
             let progress = ProgressBar(total: plan.indices.count, label: "evaluate \(settings.method)", quiet: evaluation.quiet)
-            let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan) { record in
+            let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: jobs) { record in
                 progress.advance(extra: record.failed == nil ? nil : "failed example \(record.index)")
             }
             progress.finish()

@@ -1,2 +1,3 @@
 import IBACommands
-print("not yet")
+
+WorkerCommand.main()

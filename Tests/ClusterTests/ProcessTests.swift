@@ -10,7 +10,7 @@ final class ProcessTests: XCTestCase {
         let candidates = [directory.appendingPathComponent("cluster-demo"),
                           Bundle.main.bundleURL.appendingPathComponent("cluster-demo")]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("cluster-demo is not built (target `cluster-demo`, path cluster/demo)")
+            throw XCTSkip("cluster-demo is not built (target `cluster-demo`)")
         }
         return found
     }

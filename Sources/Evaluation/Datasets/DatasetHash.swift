@@ -42,3 +42,14 @@ private func rawBytes(_ url: URL) throws -> Data {
         throw EvaluationError.unreadable(path: url.path, reason: error.localizedDescription)
     }
 }
+
+/// "fnv1a64:<hex>" of a file's bytes (memory-mapped), e.g. a checkpoint for a run manifest.
+public func fileContentHash(_ url: URL) throws -> String {
+    let data: Data
+    do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+        throw EvaluationError.unreadable(path: url.path, reason: error.localizedDescription)
+    }
+    var hash = FNV1a64()
+    data.withUnsafeBytes { hash.add($0) }
+    return "fnv1a64:" + hash.hex
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import BERT
+import Cluster
+import Evaluation
+import Kernels
+
+/// `iba-worker`: holds a model replica and computes the examples a coordinator hands out.
+public struct WorkerCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "iba-worker", abstract: "Compute evaluation examples for an iba-coordinator.",
+        discussion: """
+        The worker loads the model from --model (default: the path the coordinator used), checks that its
+        bytes hash to the coordinator's model hash, then asks for work until the run is done.
+        Example: iba-worker --connect tcp://coordinator-host:5555 --model /data/models/demo-agnews
+        """)
+
+    @Option(help: "Coordinator endpoint, e.g. tcp://host:5555.") var connect: String
+    @Option(help: "Model path on this machine (default: the coordinator's path).") var model: String?
+    @Option(help: "Worker name (logs; the CURVE key file worker-NAME.key).") var name: String = WorkerOptions.defaultName()
+    @Option(name: .customLong("curve-keys"), help: "Directory with coordinator.pub and worker-NAME.key/.pub.") var curveKeys: String?
+    @Option(help: "OpenBLAS threads for this worker.") var threads = 1
+    @Option(name: .customLong("idle-exit"), help: "Exit after this many seconds without hearing from the coordinator.") var idleExit = 300.0
+    @Flag(help: "After a run, wait for the next coordinator instead of exiting.") var stay = false
+
+    public init() {}
+
+    public func run() throws {
+        try failing {
+            BLASThreads.set(threads)
+            var options = WorkerOptions(name: name)
+            options.idleExitSeconds = idleExit
+            options.exitWhenDone = !stay
+            if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: name) }
+            let localModel = model
+            let worker = try Worker(connect: connect, options: options)
+            let exit = try worker.run { manifest in
+                let job = try JSONDecoder().decode(ClusterJob.self, from: manifest.payload)
+                let path = URL(fileURLWithPath: localModel ?? job.modelPath)
+                let checkpoint = try checkpointFile(path, config: job.config, vocab: job.vocab)
+                let hash = try fileContentHash(checkpoint)
+                guard hash == manifest.modelHash else {
+                    throw CommandError("model at \(checkpoint.path) hashes to \(hash), the coordinator's to \(manifest.modelHash): refusing the job")
+                }
+                let replica = try loadModel(path: path, config: job.config, vocab: job.vocab, numLabels: job.numLabels, headSize: job.headSize)
+                let evaluator = try ExampleEvaluator(model: replica, settings: job.settings)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return { index in
+                    guard let example = job.examples[index] else { throw CommandError("example \(index) is not part of this job") }
+                    // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
+                    return try encoder.encode(evaluateOrRecordFailure(evaluator, example, index: index))
+                }
+            }
+            note("worker \(name): \(exit)")
+        }
+    }
+}
