@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-        .testTarget(name: "CommandsTests", dependencies: ["IBACommands"]),
+        .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer"]),
     ]
 )
 

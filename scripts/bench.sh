@@ -4,7 +4,7 @@
 # thread count. Writes bench-results/bench-<threads>t.json. Uses ../shared for the MiniLM case if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product iba-bench >/dev/null
+swift build -c release -Xswiftc -enable-testing --product iba-bench >/dev/null
 mkdir -p bench-results
 cases="${BENCH_CASES:-minilm,bert128,bert384,bert512,degradation}"
 for threads in ${BENCH_THREADS:-1 2}; do

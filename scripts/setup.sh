@@ -17,7 +17,7 @@ if [ "$need_packages" = 1 ]; then
 fi
 
 echo "== building (release)"
-swift build -c release
+swift build -c release -Xswiftc -enable-testing
 
 encoder=models/all-minilm-l6-v2
 if [ ! -f "$encoder/model.safetensors" ]; then

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"
-swift build -c release
+swift build -c release -Xswiftc -enable-testing
 swift test -c release -Xswiftc -enable-testing "$@"

@@ -72,6 +72,11 @@ public final class ExampleEvaluator {
         let original = try targetOutcome(probabilities: probabilities([input])[0], target: target)
         let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: index)
         let attribution = try attribute(input: input, example: example, target: target, seed: seed, index: index)
+        guard attribution.allSatisfy(\.isFinite) else {
+            // e.g. IBA pushed so far (large --lr or --train-steps) that sigmoid(alpha) rounds to 1 and the
+            // capacity is infinite, as it would in the original: record the example as failed, clearly.
+            throw EvaluationError.mismatchedInput("example \(index): the \(settings.method) attribution is not finite (IBA diverged? lower --lr or --train-steps)")
+        }
         guard attribution.count == input.count else {
             throw EvaluationError.mismatchedInput("example \(index): \(attribution.count) attribution values for \(input.count) tokens")
         }

@@ -76,3 +76,30 @@ final class ReferenceEvaluationTests: XCTestCase {
         print("iba evaluation: degradation_prob \(summary.degradationProb.map { String(format: "%.4f", $0) }) in \(summary.seconds) s")
     }
 }
+
+/// A diverging IBA (huge learning rate) gives a clearly failed record, not NaN in the outputs.
+final class DivergenceTests: XCTestCase {
+    func testNonFiniteAttributionBecomesAFailedRecord() throws {
+        let shared = try sharedDirectory()
+        let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("reference/models/tiny-safetensors")))
+        var settings = EvaluationSettings()
+        settings.dataPath = try EmbeddedData.agnewsDemoTest().path
+        settings.testSample = 2
+        settings.layer = 0
+        settings.learningRate = 1e6
+        settings.trainSteps = 50
+        // tiny-safetensors has 3 classes; keep examples whose label fits.
+        let plan = try EvaluationPlan(settings: settings)
+        let evaluator = try ExampleEvaluator(model: model, settings: settings)
+        let example = LabeledExample(text: plan.examples[plan.indices[0]].text, label: 0)
+        let record = evaluateOrRecordFailure(evaluator, example, index: 0)
+        if let failure = record.failed {
+            XCTAssertTrue(failure.contains("not finite"), failure)
+        } else {
+            XCTAssertTrue(record.attribution.allSatisfy(\.isFinite), "either finite or a failed record")
+        }
+        let directory = try temporaryDirectory(self)
+        let summary = try summarize(records: [record], method: "iba", dataset: "agnews", layer: 0, seconds: 0, options: [:])
+        XCTAssertNoThrow(try writeEvaluationOutputs(directory: directory, records: [record], summary: summary))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+
+/// iba-coordinator + iba-worker as users run them, against `iba evaluate` on the same examples.
+final class ClusterCommandTests: XCTestCase {
+    /// Common evaluation options: embedded AG News sample, IBA at layer 0 of the 2-layer fixture.
+    /// `noiseBatch` makes each example slower (more noise copies per step) for the fault tests.
+    func evaluation(_ model: URL, sample: Int, noiseBatch: Int = 10) -> [String] {
+        ["--model", model.path, "--test-sample", "\(sample)", "--layer", "0", "--batch", "\(noiseBatch)", "--quiet"]
+    }
+
+    func testOneTwoAndThreeWorkersMatchIbaEvaluate() throws {
+        let iba = try Executables.url("iba"), coordinator = try Executables.url("iba-coordinator")
+        _ = try Executables.url("iba-worker")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + evaluation(model, sample: 12) + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        XCTAssertTrue(single.stdout.contains("degraded prob"), single.stdout)
+        for workers in [1, 2, 3] {
+            let out = directory.appendingPathComponent("cluster-\(workers)")
+            let run = try runCommand(coordinator, ["--workers", "\(workers)"] + evaluation(model, sample: 12) + ["--output", out.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            try assertSameEvaluation(reference, out)
+        }
+    }
+
+    /// kill -9 of a worker mid-run: its example is redone (relaunch or another worker), the output is unchanged.
+    func testKilledWorkerLosesNothing() throws {
+        let iba = try Executables.url("iba"), coordinatorURL = try Executables.url("iba-coordinator")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let options = evaluation(model, sample: 10, noiseBatch: 300)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+
+        let out = directory.appendingPathComponent("cluster")
+        let process = Process()
+        process.executableURL = coordinatorURL
+        process.arguments = ["--workers", "2", "--heartbeat", "0.2"] + options + ["--output", out.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = out.appendingPathComponent("results.log.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while lineCount(log) < 3, process.isRunning, Date() < deadline { usleep(20_000) }
+        let workers = childProcessIDs(of: process.processIdentifier)
+        XCTAssertEqual(workers.count, 2, "two local worker processes")
+        if let victim = workers.first { kill(victim, SIGKILL) }
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        try assertSameEvaluation(reference, out)
+        let resultLines = lineCount(log) - 1   // the first line is the manifest header
+        XCTAssertEqual(resultLines, 10, "one logged result per example: nothing lost, nothing duplicated")
+    }
+
+    /// The coordinator killed mid-run, then `--resume`: the finished output equals an uninterrupted run.
+    func testCoordinatorKilledThenResumed() throws {
+        let iba = try Executables.url("iba"), coordinatorURL = try Executables.url("iba-coordinator")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let options = evaluation(model, sample: 10, noiseBatch: 300)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+
+        let out = directory.appendingPathComponent("cluster")
+        let process = Process()
+        process.executableURL = coordinatorURL
+        process.arguments = ["--workers", "1"] + options + ["--output", out.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = out.appendingPathComponent("results.log.jsonl")
+        let deadline = Date().addingTimeInterval(120)
+        while lineCount(log) < 4, process.isRunning, Date() < deadline { usleep(20_000) }
+        let workers = childProcessIDs(of: process.processIdentifier)
+        kill(process.processIdentifier, SIGKILL)
+        for worker in workers { kill(worker, SIGKILL) }
+        process.waitUntilExit()
+        XCTAssertLessThan(lineCount(log) - 1, 10, "killed before the end")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("summary.json").path))
+
+        // A different seed is a different run: refused.
+        let mismatch = try runCommand(coordinatorURL, ["--workers", "1", "--resume", "--seed", "5"] + options + ["--output", out.path])
+        XCTAssertNotEqual(mismatch.status, 0, "a resume with other options must be refused")
+        let resumed = try runCommand(coordinatorURL, ["--workers", "1", "--resume"] + options + ["--output", out.path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        try assertSameEvaluation(reference, out)
+    }
+
+    /// With CURVE keys, a worker whose key is not authorised never gets work; the authorised one finishes.
+    func testUnauthorisedWorkerIsRefused() throws {
+        let iba = try Executables.url("iba"), coordinatorURL = try Executables.url("iba-coordinator")
+        let workerURL = try Executables.url("iba-worker")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let keys = directory.appendingPathComponent("keys"), intruderKeys = directory.appendingPathComponent("intruder")
+        XCTAssertEqual(try runCommand(coordinatorURL, ["keygen", "--dir", keys.path, "--workers", "local-0-0"]).status, 0)
+        XCTAssertEqual(try runCommand(coordinatorURL, ["keygen", "--dir", intruderKeys.path, "--workers", "intruder"]).status, 0)
+        // The intruder knows the coordinator's public key but has its own, unlisted key pair.
+        try FileManager.default.removeItem(at: intruderKeys.appendingPathComponent("coordinator.pub"))
+        try FileManager.default.copyItem(at: keys.appendingPathComponent("coordinator.pub"), to: intruderKeys.appendingPathComponent("coordinator.pub"))
+        let options = evaluation(model, sample: 6, noiseBatch: 100)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+
+        let port = 20000 + Int(getpid() % 20000)
+        let intruder = Process()
+        intruder.executableURL = workerURL
+        intruder.arguments = ["--connect", "tcp://127.0.0.1:\(port)", "--curve-keys", intruderKeys.path, "--name", "intruder", "--idle-exit", "20"]
+        let intruderLog = Pipe()
+        intruder.standardError = intruderLog
+        intruder.standardOutput = FileHandle.nullDevice
+        try intruder.run()
+        addTeardownBlock { if intruder.isRunning { kill(intruder.processIdentifier, SIGKILL) } }
+        let out = directory.appendingPathComponent("cluster")
+        // Not quiet: the coordinator's log must show the refusal.
+        let run = try runCommand(coordinatorURL, ["--workers", "1", "--bind", "tcp://127.0.0.1:\(port)", "--curve-keys", keys.path]
+                                 + options.filter { $0 != "--quiet" } + ["--output", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        try assertSameEvaluation(reference, out)
+        kill(intruder.processIdentifier, SIGKILL)
+        intruder.waitUntilExit()
+        XCTAssertTrue(run.stderr.contains("denied") || run.stderr.contains("unauthori"), "the coordinator logs the refused key:\n\(run.stderr.suffix(2000))")
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-import IBACommands
-
-final class CommandsSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
