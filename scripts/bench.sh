@@ -4,11 +4,47 @@
 # thread count. Writes bench-results/bench-<threads>t.json. Uses ../shared for the MiniLM case if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release -Xswiftc -enable-testing --product iba-bench >/dev/null
+swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
 cases="${BENCH_CASES:-minilm,bert128,bert384,bert512,degradation}"
-for threads in ${BENCH_THREADS:-1 2}; do
+[ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do
     echo "== $threads thread(s)"
     OPENBLAS_NUM_THREADS=$threads .build/release/iba-bench --threads "$threads" --shared ../shared \
         --cases "$cases" --json "bench-results/bench-${threads}t.json"
 done
+
+# Cluster: examples/s with 1 and 2 local workers (IBA on the demo model, the embedded AG News rows),
+# coordinator overhead per example (the random method, whose compute is negligible), peak memory per
+# worker, and how much of the second worker's memory is shared with the first (memory-mapped weights).
+model=${BENCH_MODEL:-models/demo-agnews}
+if [ -d "$model" ] && [ "${BENCH_CLUSTER:-1}" = 1 ]; then
+    n=${BENCH_CLUSTER_EXAMPLES:-40}
+    calc() { awk "BEGIN { print $1 }"; }
+    out=$(mktemp -d)
+    echo "== cluster ($model, $n examples, IBA)"
+    for workers in 1 2; do
+        start=$(date +%s.%N)
+        .build/release/iba-coordinator --workers "$workers" --model "$model" --test-sample "$n" --output "$out/w$workers" --quiet >/dev/null 2>&1 &
+        coordinator=$!
+        # Memory of each worker mid-run: resident, and the part shared with other processes.
+        sleep 8
+        for pid in $(pgrep -P "$coordinator"); do
+            awk -v pid="$pid" '/^Rss:/{rss=$2} /^Shared_Clean:/{sc=$2} /^Shared_Dirty:/{sd=$2} /^Pss:/{pss=$2}
+                END {printf "  worker %s: resident %.0f MiB, shared %.0f MiB, proportional %.0f MiB\n", pid, rss/1024, (sc+sd)/1024, pss/1024}' "/proc/$pid/smaps_rollup" || true
+        done
+        wait "$coordinator"
+        end=$(date +%s.%N)
+        rate=$(calc "$n / ($end - $start)")
+        printf "  %d worker(s): %.2f examples/s (%.1f s)\n" "$workers" "$rate" "$(calc "$end - $start")"
+        eval "rate$workers=$rate"
+        grep -h "peak resident" "$out/w$workers"/workers/*.log | sed 's/^/  /' || true
+    done
+    printf "  scaling 2 vs 1 worker: %.2fx\n" "$(calc "$rate2 / $rate1")"
+    if cmp -s "$out/w1/results.jsonl" "$out/w2/results.jsonl"; then echo "  1- and 2-worker results.jsonl identical"; else echo "  1- and 2-worker results.jsonl DIFFER"; fi
+    m=200
+    s0=$(date +%s.%N); .build/release/iba evaluate --model "$model" --method random --test-sample $m --threads 1 --output "$out/r0" --quiet >/dev/null; s1=$(date +%s.%N)
+    .build/release/iba-coordinator --workers 1 --model "$model" --method random --test-sample $m --output "$out/r1" --quiet >/dev/null 2>&1; s2=$(date +%s.%N)
+    printf "  coordinator overhead: %.1f ms per example (random method, %d examples: cluster %.2f s vs in-process %.2f s, incl. worker start-up)\n" \
+        "$(calc "1000 * (($s2 - $s1) - ($s1 - $s0)) / $m")" "$m" "$(calc "$s2 - $s1")" "$(calc "$s1 - $s0")"
+    rm -rf "$out"
+fi

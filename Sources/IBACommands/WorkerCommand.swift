@@ -19,6 +19,7 @@ public struct WorkerCommand: ParsableCommand {
     @Option(help: "Model path on this machine (default: the coordinator's path).") var model: String?
     @Option(help: "Worker name (logs; the CURVE key file worker-NAME.key).") var name: String = WorkerOptions.defaultName()
     @Option(name: .customLong("curve-keys"), help: "Directory with coordinator.pub and worker-NAME.key/.pub.") var curveKeys: String?
+    @Option(name: .customLong("key-name"), help: "Key file name worker-NAME.key when several workers share one key (default: --name).") var keyName: String?
     @Option(help: "OpenBLAS threads for this worker.") var threads = 1
     @Option(name: .customLong("idle-exit"), help: "Exit after this many seconds without hearing from the coordinator.") var idleExit = 300.0
     @Flag(help: "After a run, wait for the next coordinator instead of exiting.") var stay = false
@@ -31,7 +32,7 @@ public struct WorkerCommand: ParsableCommand {
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
-            if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: name) }
+            if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             let localModel = model
             let worker = try Worker(connect: connect, options: options)
             let exit = try worker.run { manifest in
@@ -52,7 +53,9 @@ public struct WorkerCommand: ParsableCommand {
                     return try encoder.encode(evaluateOrRecordFailure(evaluator, example, index: index))
                 }
             }
-            note("worker \(name): \(exit)")
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            note("worker \(name): \(exit); peak resident memory \(usage.ru_maxrss / 1024) MiB")
         }
     }
 }
