@@ -1,12 +1,13 @@
 import Foundation
+import BERT
 
 /// Standard normal draws from a seeded SplitMix64 stream (Box-Muller). The seed of example i is derived
 /// from the run seed and i alone, so results never depend on which process or worker computed them.
 public struct NoiseGenerator: Sendable {
-    private var state: UInt64
+    private var bits: SplitMix64
     private var spare: Float?
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
 
     /// Seed of the example at `index` (its position in the loaded dataset) under `runSeed`.
     public static func exampleSeed(runSeed: UInt64, index: Int) -> UInt64 {
@@ -14,13 +15,7 @@ public struct NoiseGenerator: Sendable {
         return generator.nextUInt64()
     }
 
-    public mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
+    public mutating func nextUInt64() -> UInt64 { bits.next() }
 
     /// Uniform in [0, 1) with 53 random bits.
     public mutating func uniform() -> Double { Double(nextUInt64() >> 11) * 0x1p-53 }

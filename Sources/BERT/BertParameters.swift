@@ -148,16 +148,10 @@ public final class BertParameters: @unchecked Sendable {
 
 /// Box-Muller over SplitMix64: a small deterministic normal generator for initialisation.
 public struct NormalGenerator {
-    var state: UInt64
+    var bits: SplitMix64
     var spare: Float?
-    public init(seed: UInt64) { state = seed }
-    public mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
+    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
+    public mutating func nextUInt64() -> UInt64 { bits.next() }
     public mutating func uniform() -> Double { Double(nextUInt64() >> 11) * (1.0 / 9007199254740992.0) }
     public mutating func next() -> Float {
         if let s = spare { spare = nil; return s }

@@ -62,12 +62,3 @@ struct ManifestFingerprint: Codable, Equatable {
         return fields
     }
 }
-
-/// Per-example seed: a function of the run seed and the example index only
-/// (splitmix64 finaliser), so results do not depend on which worker ran what.
-public func exampleSeed(runSeed: UInt64, index: Int) -> UInt64 {
-    var z = runSeed &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(truncatingIfNeeded: index) &+ 1)
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}

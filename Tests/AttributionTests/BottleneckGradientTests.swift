@@ -115,3 +115,18 @@ final class BottleneckGradientTests: XCTestCase {
         XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 3, seed: 1))
     }
 }
+
+final class NoiseGeneratorTests: XCTestCase {
+    /// Example seeds depend only on (run seed, index), so any process computing example i draws the same noise.
+    func testExampleSeedDependsOnlyOnRunSeedAndIndex() {
+        XCTAssertEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 42, index: 7))
+        XCTAssertNotEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 42, index: 8))
+        XCTAssertNotEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 43, index: 7))
+        var generator = NoiseGenerator(seed: 1)
+        let draws = (0..<20_000).map { _ in Double(generator.normal()) }
+        let mean = draws.reduce(0, +) / Double(draws.count)
+        let variance = draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(draws.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.03)
+        XCTAssertEqual(variance, 1, accuracy: 0.05)
+    }
+}
