@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module graph (each imports only what is below it):
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
-//   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows)
+//   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows), oneDNN GEMM
 //   Kernels                flat-buffer forward/backward kernels on BLAS + SIMD
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
@@ -27,7 +27,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Tokenizer"),
         .target(name: "Checkpoint"),

@@ -6,14 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_packages=0
-for pkg in libopenblas-dev libzmq3-dev pkg-config; do
+for pkg in libopenblas-dev libzmq3-dev libdnnl-dev pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_packages=1
 done
 if [ "$need_packages" = 1 ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    echo "== installing libopenblas-dev libzmq3-dev pkg-config"
+    echo "== installing libopenblas-dev libzmq3-dev libdnnl-dev pkg-config"
     $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q libopenblas-dev libzmq3-dev pkg-config
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q libopenblas-dev libzmq3-dev libdnnl-dev pkg-config
 fi
 
 echo "== building (release)"

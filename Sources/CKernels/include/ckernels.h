@@ -17,4 +17,9 @@ void iba_softmax_rows(float *p, size_t rows, size_t n, float scale);
 /// Softmax backward in place on each row: d = p * (d - sum(p * d)) * scale.
 void iba_softmax_backward_rows(float *d, const float *p, size_t rows, size_t n, float scale);
 
+/// C[M,N] = alpha op(A) op(B) + beta C (row-major, leading dimensions) on oneDNN with `threads` OpenMP
+/// threads; 0 on success, non-zero if oneDNN refused (the caller then falls back to OpenBLAS).
+int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc, int threads);
+
 #endif

@@ -1,0 +1,66 @@
+// GEMM on oneDNN (Debian's libdnnl): its AVX-512 matmul kernels run this CPU at about twice the
+// throughput of the OpenBLAS build here. oneDNN caches primitives by shape, so a call costs ~4 us
+// beyond the arithmetic. One engine per process, one stream per thread (streams are not thread-safe).
+#include "ckernels.h"
+#include <dnnl.h>
+// From libgomp (omp.h is not on the Swift toolchain's include path): threads of the next parallel regions of this thread.
+void omp_set_num_threads(int);
+#include <pthread.h>
+
+static dnnl_engine_t engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static _Thread_local dnnl_stream_t stream;
+
+static void create_engine(void) {
+    if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
+}
+
+int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc, int threads) {
+    pthread_once(&engine_once, create_engine);
+    if (!engine) return 1;
+    if (!stream && dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) { stream = NULL; return 2; }
+    omp_set_num_threads(threads > 0 ? threads : 1);
+    dnnl_memory_desc_t ad, bd, cd;
+    dnnl_dims_t da = {m, k}, db = {k, n}, dc = {m, n};
+    dnnl_dims_t sa = {trans_a ? 1 : lda, trans_a ? lda : 1};
+    dnnl_dims_t sb = {trans_b ? 1 : ldb, trans_b ? ldb : 1};
+    dnnl_dims_t sc = {ldc, 1};
+    if (dnnl_memory_desc_init_by_strides(&ad, 2, da, dnnl_f32, sa) || dnnl_memory_desc_init_by_strides(&bd, 2, db, dnnl_f32, sb)
+        || dnnl_memory_desc_init_by_strides(&cd, 2, dc, dnnl_f32, sc)) return 3;
+    dnnl_matmul_desc_t md;
+    if (dnnl_matmul_desc_init(&md, &ad, &bd, NULL, &cd)) return 4;
+    dnnl_primitive_attr_t attr;
+    if (dnnl_primitive_attr_create(&attr)) return 5;
+    dnnl_post_ops_t post_ops = NULL;
+    int bad = 0;
+    if (alpha != 1.0f) bad |= dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha) != dnnl_success;
+    if (beta != 0.0f) {
+        bad |= dnnl_post_ops_create(&post_ops) != dnnl_success;
+        if (!bad) bad |= dnnl_post_ops_append_sum(post_ops, beta) != dnnl_success;
+        if (!bad) bad |= dnnl_primitive_attr_set_post_ops(attr, post_ops) != dnnl_success;
+    }
+    dnnl_primitive_desc_t pd = NULL;
+    if (!bad) bad = dnnl_primitive_desc_create(&pd, &md, attr, engine, NULL) != dnnl_success;
+    dnnl_primitive_attr_destroy(attr);
+    if (post_ops) dnnl_post_ops_destroy(post_ops);
+    if (bad) return 6;
+    dnnl_primitive_t primitive;
+    dnnl_status_t status = dnnl_primitive_create(&primitive, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (status) return 7;
+    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL;
+    status = dnnl_memory_create(&ma, &ad, engine, (void *)a);
+    if (!status) status = dnnl_memory_create(&mb, &bd, engine, (void *)b);
+    if (!status) status = dnnl_memory_create(&mc, &cd, engine, c);
+    if (!status) {
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+        status = dnnl_primitive_execute(primitive, stream, 3, args);
+        if (!status) status = dnnl_stream_wait(stream);
+    }
+    if (ma) dnnl_memory_destroy(ma);
+    if (mb) dnnl_memory_destroy(mb);
+    if (mc) dnnl_memory_destroy(mc);
+    dnnl_primitive_destroy(primitive);
+    return status ? 8 : 0;
+}
