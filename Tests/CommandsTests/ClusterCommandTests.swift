@@ -9,6 +9,30 @@ final class ClusterCommandTests: XCTestCase {
         ["--model", model.path, "--test-sample", "\(sample)", "--layer", "0", "--batch", "\(noiseBatch)", "--quiet"]
     }
 
+    /// The fault tests' fixture: a model, slow-enough options (10 examples) and their `iba evaluate` reference output.
+    func faultTestSetUp() throws -> (coordinator: URL, directory: URL, options: [String], reference: URL) {
+        let iba = try Executables.url("iba"), coordinator = try Executables.url("iba-coordinator")
+        let directory = try temporaryDirectory(self)
+        let options = evaluation(try makeFixtureModel(in: directory), sample: 10, noiseBatch: 300)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        return (coordinator, directory, options, reference)
+    }
+
+    /// Starts the coordinator in the background and waits until its results log has `lines` lines (header included).
+    func startCoordinator(_ executable: URL, _ arguments: [String], untilLogHas lines: Int, log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while lineCount(log) < lines, process.isRunning, Date() < deadline { usleep(20_000) }
+        return process
+    }
+
     func testOneTwoAndThreeWorkersMatchIbaEvaluate() throws {
         let iba = try Executables.url("iba"), coordinator = try Executables.url("iba-coordinator")
         _ = try Executables.url("iba-worker")
@@ -28,24 +52,12 @@ final class ClusterCommandTests: XCTestCase {
 
     /// kill -9 of a worker mid-run: its example is redone (relaunch or another worker), the output is unchanged.
     func testKilledWorkerLosesNothing() throws {
-        let iba = try Executables.url("iba"), coordinatorURL = try Executables.url("iba-coordinator")
-        let directory = try temporaryDirectory(self)
-        let model = try makeFixtureModel(in: directory)
-        let options = evaluation(model, sample: 10, noiseBatch: 300)
-        let reference = directory.appendingPathComponent("evaluate")
-        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
-        XCTAssertEqual(single.status, 0, single.stderr)
+        let (coordinatorURL, directory, options, reference) = try faultTestSetUp()
 
         let out = directory.appendingPathComponent("cluster")
-        let process = Process()
-        process.executableURL = coordinatorURL
-        process.arguments = ["--workers", "2", "--heartbeat", "0.2"] + options + ["--output", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let log = out.appendingPathComponent("results.log.jsonl")
-        let deadline = Date().addingTimeInterval(120)
-        while lineCount(log) < 3, process.isRunning, Date() < deadline { usleep(20_000) }
+        let process = try startCoordinator(coordinatorURL, ["--workers", "2", "--heartbeat", "0.2"] + options + ["--output", out.path],
+                                           untilLogHas: 3, log: log)
         let workers = childProcessIDs(of: process.processIdentifier)
         XCTAssertEqual(workers.count, 2, "two local worker processes")
         if let victim = workers.first { kill(victim, SIGKILL) }
@@ -58,24 +70,11 @@ final class ClusterCommandTests: XCTestCase {
 
     /// The coordinator killed mid-run, then `--resume`: the finished output equals an uninterrupted run.
     func testCoordinatorKilledThenResumed() throws {
-        let iba = try Executables.url("iba"), coordinatorURL = try Executables.url("iba-coordinator")
-        let directory = try temporaryDirectory(self)
-        let model = try makeFixtureModel(in: directory)
-        let options = evaluation(model, sample: 10, noiseBatch: 300)
-        let reference = directory.appendingPathComponent("evaluate")
-        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
-        XCTAssertEqual(single.status, 0, single.stderr)
+        let (coordinatorURL, directory, options, reference) = try faultTestSetUp()
 
         let out = directory.appendingPathComponent("cluster")
-        let process = Process()
-        process.executableURL = coordinatorURL
-        process.arguments = ["--workers", "1"] + options + ["--output", out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let log = out.appendingPathComponent("results.log.jsonl")
-        let deadline = Date().addingTimeInterval(120)
-        while lineCount(log) < 4, process.isRunning, Date() < deadline { usleep(20_000) }
+        let process = try startCoordinator(coordinatorURL, ["--workers", "1"] + options + ["--output", out.path], untilLogHas: 4, log: log)
         let workers = childProcessIDs(of: process.processIdentifier)
         kill(process.processIdentifier, SIGKILL)
         for worker in workers { kill(worker, SIGKILL) }
