@@ -89,8 +89,8 @@ func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels
 
 /// Default bottleneck layer: the paper's 8 for bert-base-sized models, the middle layer for smaller ones
 /// (3 for the 6-layer MiniLM, as the reference runs use).
-func defaultLayer(for config: BertConfig) -> Int {
-    config.numLayers > 8 ? 8 : config.numLayers / 2
+func defaultLayer(numLayers: Int) -> Int {
+    numLayers > 8 ? 8 : numLayers / 2
 }
 
 func jsonString<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
@@ -103,13 +103,6 @@ func writeOutput(_ text: String, to path: String?) throws {
     guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
     try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     note("wrote \(path)")
-}
-
-/// Index of the first maximum (numpy.argmax).
-func firstArgmax(_ values: [Float]) -> Int {
-    var best = 0
-    for i in values.indices where values[i] > values[best] { best = i }
-    return best
 }
 
 func softmax(_ z: [Float]) -> [Float] {

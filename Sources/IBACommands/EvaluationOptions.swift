@@ -41,7 +41,7 @@ public struct EvaluationOptions: ParsableArguments {
         } else {
             throw ValidationError("--data-path is required for --dataset \(dataset)")
         }
-        s.layer = layer ?? (numLayers > 8 ? 8 : numLayers / 2)
+        s.layer = layer ?? defaultLayer(numLayers: numLayers)
         if testSample != "all" {
             guard let n = Int(testSample), n > 0 else { throw ValidationError("--test-sample must be a positive number or all") }
             s.testSample = n

@@ -112,7 +112,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func selectedLayers(_ config: BertConfig) throws -> [Int] {
-        guard let layers else { return [layer ?? defaultLayer(for: config)] }
+        guard let layers else { return [layer ?? defaultLayer(numLayers: config.numLayers)] }
         if layers == "all" { return Array(0..<config.numLayers) }
         let list = layers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !list.isEmpty, list.allSatisfy({ (0..<config.numLayers).contains($0) }) else {

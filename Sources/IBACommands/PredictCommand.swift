@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BERT
+import Evaluation
 
 /// `iba predict`: label and probabilities for a text (or JSON lines on standard input).
 struct PredictCommand: ParsableCommand {

@@ -22,7 +22,7 @@ public func targetOutcome(probabilities: [Float], target: Int) throws -> (probab
 }
 
 /// `numpy.argmax`: the first maximum; a NaN counts as the maximum.
-func firstArgmax(_ values: [Float]) -> Int {
+public func firstArgmax(_ values: [Float]) -> Int {
     var best = 0
     for (index, value) in values.enumerated() {
         if value.isNaN { return index }
