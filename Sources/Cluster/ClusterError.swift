@@ -15,6 +15,11 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case manifestMismatch(String)
     case noWorkers(seconds: Double)
     case setupRefused(String)
+    /// Thrown by a worker's setup when it has no usable copy of the model: the
+    /// worker then fetches the manifest's shipment if the coordinator offers one.
+    case modelUnavailable(String)
+    /// Shipping files to workers failed (bad shipment, unreadable file, cache I/O).
+    case shipment(String)
     case alreadyRun
     case stopped
     case internalError(String)
@@ -35,6 +40,8 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
         case let .noWorkers(seconds):
             return "no live workers for \(Int(seconds)) s with work remaining; start workers or raise the worker timeout"
         case let .setupRefused(reason): return "worker refused the job: \(reason)"
+        case let .modelUnavailable(reason): return "no usable model on this worker: \(reason)"
+        case let .shipment(text): return "model shipping: \(text)"
         case .alreadyRun: return "a Coordinator runs once; create a new one (with resume) for another run"
         case .stopped: return "stopped on request; continue with --resume"
         case let .internalError(text): return "internal error: \(text)"

@@ -72,6 +72,9 @@ final class ComputeThread: @unchecked Sendable {
                     do {
                         compute = try setup(try JobManifest.decode(frames[1]))
                         _ = try? pair.send([ComputeWire.setupOK])
+                    } catch let ClusterError.modelUnavailable(reason) {
+                        compute = nil
+                        _ = try? pair.send([ComputeWire.setupNeedsFiles, Wire.text(reason)])
                     } catch {
                         compute = nil
                         _ = try? pair.send([ComputeWire.setupFailed, Wire.text(String(describing: error))])

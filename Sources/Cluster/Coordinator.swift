@@ -36,6 +36,9 @@ public final class Coordinator {
     private var dropped = 0
     private var receivedThisSession = 0
     private var hasRun = false
+    private let shipmentSource: ShipmentSource?
+    private var shippedBytes: UInt64 = 0
+    private var fetchingWorkers: Set<Data> = []
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
     /// work starts with `run`.
@@ -46,7 +49,13 @@ public final class Coordinator {
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
             throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
         }
-        // Selection and options are checked before anything is bound or written.
+        // Selection, options and shipped files are checked before anything is bound or written.
+        if let shipment = manifest.shipment {
+            shipmentSource = try ShipmentSource(shipment: shipment, files: options.shippedFiles)
+        } else {
+            guard options.shippedFiles.isEmpty else { throw ClusterError.shipment("files to ship but no shipment in the manifest") }
+            shipmentSource = nil
+        }
         _ = try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: options.maxAttempts,
                           shardSize: options.shardSize, firstLeaseID: 1)
 
@@ -156,7 +165,8 @@ public final class Coordinator {
         for identity in sessions.keys { _ = try? router.send([identity] + CoordinatorMessage.done.frames) }
         let final = snapshot(start: start, now: monotonicSeconds())
         if !final.sameCounts(as: lastReport) { progress(final) }
-        options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped")
+        options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
+                    + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)"))
         return book.results
     }
 
@@ -232,6 +242,19 @@ public final class Coordinator {
             options.log("worker \(session.name) left")
             sessions[identity] = nil
             try recordFailures(book.release(owner: identity))
+        case let .fetch(file, offset, length):
+            guard session.state != .refused else { return drop(identity, "FETCH after REFUSE") }
+            guard let shipmentSource else { return drop(identity, "FETCH but this run ships no files (start the coordinator with --ship-model)") }
+            guard let bytes = shipmentSource.chunk(file: file, offset: offset, length: length) else {
+                return drop(identity, "FETCH of file \(file) offset \(offset) length \(length) is not a chunk of the shipment")
+            }
+            if fetchingWorkers.insert(identity).inserted {
+                options.log("worker \(session.name) is fetching the model (\(shipmentSource.shipment.totalBytes >> 20) MiB)")
+            }
+            // At HWM the chunk is not queued: the worker asks again after its retry interval.
+            if send(identity, .chunk(file: file, offset: offset, bytes: bytes), now: now) == .sent {
+                shippedBytes += UInt64(bytes.count)
+            }
         }
     }
 

@@ -9,15 +9,18 @@ public struct JobManifest: Codable, Sendable, Equatable {
     public var options: [String: String]
     public var seed: UInt64
     public var payload: Data
+    /// Files the coordinator streams to workers that lack the model (`--ship-model`); nil = none.
+    public var shipment: FileShipment?
 
     public init(runID: String, modelHash: String, dataHash: String, options: [String: String] = [:],
-                seed: UInt64, payload: Data = Data()) {
+                seed: UInt64, payload: Data = Data(), shipment: FileShipment? = nil) {
         self.runID = runID
         self.modelHash = modelHash
         self.dataHash = dataHash
         self.options = options
         self.seed = seed
         self.payload = payload
+        self.shipment = shipment
     }
 
     /// Encoded form on the wire (sorted keys: the same manifest gives the same bytes,
@@ -31,9 +34,12 @@ public struct JobManifest: Codable, Sendable, Equatable {
     }
 
     static func decode(_ data: Data) throws -> JobManifest {
-        do { return try JSONDecoder().decode(JobManifest.self, from: data) } catch {
+        let manifest: JobManifest
+        do { manifest = try JSONDecoder().decode(JobManifest.self, from: data) } catch {
             throw ClusterError.malformedMessage("manifest is not a JobManifest: \(error)")
         }
+        try manifest.shipment?.validate()  // names become paths on the worker: check before any use
+        return manifest
     }
 
     /// The part of the manifest that decides the numbers; a results log may be

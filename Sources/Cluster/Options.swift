@@ -33,6 +33,8 @@ public struct CoordinatorOptions: Sendable {
     public var resume = false
     /// libzmq drops (and disconnects) peers sending larger messages.
     public var maxMessageBytes = 64 << 20
+    /// The files of the manifest's `shipment`, in its order, served to workers that FETCH them.
+    public var shippedFiles: [URL] = []
     public var log: @Sendable (String) -> Void = standardErrorLog
 
     public init() {}
@@ -63,6 +65,12 @@ public struct WorkerOptions: Sendable {
     /// Return from `run` on DONE; false = wait for the next run's coordinator.
     public var exitWhenDone = true
     public var maxMessageBytes = 1 << 30
+    /// Where shipped models are cached (`ShipmentCache`); nil = never fetch, refuse instead.
+    public var shipmentCache: URL? = ShipmentCache.defaultRoot
+    /// FETCH requests kept in flight while downloading a shipment.
+    public var fetchCredit = 4
+    /// Downloads of one shipment before the worker gives up (a copy that fails the setup's check is fetched again).
+    public var maxDownloads = 2
     public var log: @Sendable (String) -> Void = standardErrorLog
 
     public init(name: String = WorkerOptions.defaultName()) {
@@ -80,5 +88,7 @@ public struct WorkerOptions: Sendable {
         }
         guard heartbeatLiveness >= 1 else { throw ClusterError.invalidOption("heartbeat liveness must be at least 1") }
         guard idleExitSeconds > 0 else { throw ClusterError.invalidOption("idle exit must be positive") }
+        guard (1...64).contains(fetchCredit) else { throw ClusterError.invalidOption("fetch credit must be 1...64") }
+        guard maxDownloads >= 1 else { throw ClusterError.invalidOption("max downloads must be at least 1") }
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
 
-// The coordinator/worker wire protocol, version 1. Everything a peer may send
+// The coordinator/worker wire protocol, version 2. Everything a peer may send
 // is written down here and nowhere else (as in zguide's ppqueue/MDP).
 //
 // Sockets: the coordinator binds a ROUTER, workers connect DEALERs. The
 // ROUTER sees one extra leading frame (the worker's routing id, chosen by the
 // worker and stable across reconnects); the frames below follow it.
 //
-//   frame 0   signature   "IBAC1"   protocol name + version digit
+//   frame 0   signature   "IBAC2"   protocol name + version digit (v2 added FETCH/CHUNK)
 //   frame 1   command     1 byte    see `Command`
 //   frame 2…  arguments   one field per frame; integers fixed-width big-endian
 //
@@ -19,12 +19,14 @@ import Foundation
 //   ERROR      lease u64 | index u64 | attempt u32 | message (utf8 ≤ 4 KiB)
 //   HEARTBEAT  -
 //   BYE        -                    leaving cleanly: requeue my leases now
+//   FETCH      file u32 | offset u64 | length u32   one chunk of a file the MANIFEST's shipment lists
 // Coordinator -> worker
 //   MANIFEST   heartbeat interval ms u32 | manifest (JSON `JobManifest`)
 //   TASK       lease u64 | entries (n × [index u64, attempt u32] = 12n bytes, 1 ≤ n ≤ 4096)
 //   HEARTBEAT  -
 //   RESET      -                    "I don't know you" (coordinator restart, expiry): HELLO again
 //   DONE       -                    the run is finished
+//   CHUNK      file u32 | offset u64 | bytes        the answer to a FETCH
 //
 // Session: HELLO -> MANIFEST -> READY(1) -> TASK -> RESULT/ERROR per entry
 //          -> READY(1) -> TASK ... -> DONE.
@@ -32,10 +34,15 @@ import Foundation
 // interval and declares the peer dead after `liveness` silent intervals.
 // Stale traffic (a DEALER flushes its queue after a reconnect) is recognised
 // by lease id + attempt and dropped; results are idempotent by index.
+// Model shipping (--ship-model): a worker whose setup lacks the model pulls
+// the shipment's files chunk by chunk, keeping at most `credit` FETCHes
+// outstanding (credit-based flow control as zguide's fileio3): the coordinator
+// keeps no transfer state and each worker's queue is bounded by its credit.
+// A lost chunk is simply requested again.
 
 enum Wire {
-    static let signature = Data("IBAC1".utf8)
-    static let version = 1
+    static let signature = Data("IBAC2".utf8)
+    static let version = 2
 
     static let maxNameBytes = 256
     static let maxTextBytes = 4096
@@ -43,6 +50,8 @@ enum Wire {
     static let taskEntryBytes = 12
     /// Cap on a worker's advertised capacity and credit; more is a bogus peer.
     static let maxCredit: UInt32 = 64
+    /// Largest chunk a FETCH may ask for.
+    static let maxChunkBytes: UInt32 = 16 << 20
 }
 
 enum Command: UInt8, Sendable {
@@ -53,6 +62,7 @@ enum Command: UInt8, Sendable {
     case result = 0x04
     case error = 0x05
     case bye = 0x07
+    case fetch = 0x08
     // both directions
     case heartbeat = 0x06
     // coordinator -> worker
@@ -60,6 +70,7 @@ enum Command: UInt8, Sendable {
     case task = 0x12
     case reset = 0x13
     case done = 0x14
+    case chunk = 0x15
 }
 
 /// One example handed out under a lease: which index, and which attempt this is.
@@ -76,6 +87,7 @@ enum WorkerMessage: Equatable, Sendable {
     case error(lease: UInt64, index: Int, attempt: UInt32, message: String)
     case heartbeat
     case bye
+    case fetch(file: UInt32, offset: UInt64, length: UInt32)
 }
 
 enum CoordinatorMessage: Equatable, Sendable {
@@ -84,6 +96,7 @@ enum CoordinatorMessage: Equatable, Sendable {
     case heartbeat
     case reset
     case done
+    case chunk(file: UInt32, offset: UInt64, bytes: Data)
 }
 
 // MARK: - Encoding
@@ -105,6 +118,8 @@ extension WorkerMessage {
             return Wire.header(.heartbeat)
         case .bye:
             return Wire.header(.bye)
+        case let .fetch(file, offset, length):
+            return Wire.header(.fetch) + [Wire.encode(file), Wire.encode(offset), Wire.encode(length)]
         }
     }
 }
@@ -127,6 +142,8 @@ extension CoordinatorMessage {
             return Wire.header(.reset)
         case .done:
             return Wire.header(.done)
+        case let .chunk(file, offset, bytes):
+            return Wire.header(.chunk) + [Wire.encode(file), Wire.encode(offset), bytes]
         }
     }
 }
@@ -177,7 +194,15 @@ extension WorkerMessage {
         case .bye:
             try Wire.expect(args, count: 0, command)
             return .bye
-        case .manifest, .task, .reset, .done:
+        case .fetch:
+            try Wire.expect(args, count: 3, command)
+            let length = try Wire.decodeUInt32(args[2], "FETCH length")
+            guard (1...Wire.maxChunkBytes).contains(length) else {
+                throw ClusterError.malformedMessage("FETCH length \(length) outside 1...\(Wire.maxChunkBytes)")
+            }
+            return .fetch(file: try Wire.decodeUInt32(args[0], "FETCH file"),
+                          offset: try Wire.decodeUInt64(args[1], "FETCH offset"), length: length)
+        case .manifest, .task, .reset, .done, .chunk:
             throw ClusterError.malformedMessage("command \(command) is not sent by workers")
         }
     }
@@ -218,7 +243,14 @@ extension CoordinatorMessage {
         case .done:
             try Wire.expect(args, count: 0, command)
             return .done
-        case .hello, .ready, .refuse, .result, .error, .bye:
+        case .chunk:
+            try Wire.expect(args, count: 3, command)
+            guard (1...Int(Wire.maxChunkBytes)).contains(args[2].count) else {
+                throw ClusterError.malformedMessage("CHUNK of \(args[2].count) bytes outside 1...\(Wire.maxChunkBytes)")
+            }
+            return .chunk(file: try Wire.decodeUInt32(args[0], "CHUNK file"),
+                          offset: try Wire.decodeUInt64(args[1], "CHUNK offset"), bytes: args[2])
+        case .hello, .ready, .refuse, .result, .error, .bye, .fetch:
             throw ClusterError.malformedMessage("command \(command) is not sent by the coordinator")
         }
     }
@@ -244,7 +276,7 @@ extension Wire {
 
     static func split(_ frames: [Data]) throws -> (Command, [Data]) {
         guard frames.count >= 2 else { throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2") }
-        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC1)") }
+        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC2: another protocol version?)") }
         guard frames[1].count == 1, let byte = frames[1].first, let command = Command(rawValue: byte) else {
             throw ClusterError.malformedMessage("unknown command frame of \(frames[1].count) byte(s)")
         }
@@ -293,6 +325,7 @@ enum ComputeWire {
     static let work = Data("W".utf8)         // W | lease u64 | index u64 | attempt u32
     static let setupOK = Data("s".utf8)      // s
     static let setupFailed = Data("r".utf8)  // r | reason
+    static let setupNeedsFiles = Data("n".utf8)  // n | reason   (setup threw `modelUnavailable`: fetch the shipment)
     static let workDone = Data("d".utf8)     // d | lease | index | attempt | payload
     static let workFailed = Data("e".utf8)   // e | lease | index | attempt | message
 }

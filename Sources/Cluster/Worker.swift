@@ -75,6 +75,9 @@ public final class Worker: @unchecked Sendable {
         var queue: [(lease: UInt64, entry: LeaseEntry)] = []
         var remaining: [UInt64: Int] = [:]  // open entries per live lease
         var computing = false
+        var download: ShipmentDownload?          // fetching the pending manifest's shipment
+        var downloadsOfPending = 0
+        defer { download?.abandon() }
         var readyOutstanding = false
         var computed = 0
         var heartbeat = options.heartbeatIntervalSeconds
@@ -123,8 +126,11 @@ public final class Worker: @unchecked Sendable {
                         if bytes == acceptedManifest {
                             phase = .ready
                         } else if bytes == pendingManifest {
-                            phase = .settingUp  // setup already running (HELLO was resent)
+                            phase = .settingUp  // setup or its download already running (HELLO was resent)
                         } else {
+                            download?.abandon()
+                            download = nil
+                            downloadsOfPending = 0
                             do { _ = try JobManifest.decode(bytes) } catch {
                                 send(.refuse(reason: "\(error)"))
                                 farewellLingerMilliseconds = 1000
@@ -152,6 +158,11 @@ public final class Worker: @unchecked Sendable {
                         if options.exitWhenDone { return .runFinished(computed: computed) }
                         options.log("run finished; waiting for the next coordinator")
                         greet()
+                    case let .chunk(file, offset, bytes):
+                        guard let download, try download.receive(file: file, offset: offset, bytes: bytes) else {
+                            options.log("dropped CHUNK of file \(file) at \(offset): not requested (stale or duplicate)")
+                            continue
+                        }
                     }
                 }
             }
@@ -169,6 +180,16 @@ public final class Worker: @unchecked Sendable {
                         send(.refuse(reason: reason))
                         farewellLingerMilliseconds = 1000
                         throw ClusterError.setupRefused(reason)
+                    } else if kind == ComputeWire.setupNeedsFiles {
+                        let reason = frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "no model"
+                        do {
+                            download = try startDownload(manifest: pendingManifest, reason: reason, attempt: downloadsOfPending + 1)
+                            downloadsOfPending += 1
+                        } catch {
+                            send(.refuse(reason: "\(error)"))
+                            farewellLingerMilliseconds = 1000
+                            throw ClusterError.setupRefused("\(error)")
+                        }
                     } else if (kind == ComputeWire.workDone || kind == ComputeWire.workFailed), frames.count == 5,
                               let lease = try? Wire.decodeUInt64(frames[1], "lease"),
                               let index = try? Wire.decodeIndex(frames[2], "index"),
@@ -188,6 +209,20 @@ public final class Worker: @unchecked Sendable {
             }
 
             now = monotonicSeconds()
+            if let current = download, let manifest = pendingManifest {
+                do {
+                    for request in try current.nextRequests(now: now) { send(request) }
+                } catch {
+                    send(.refuse(reason: "\(error)"))
+                    farewellLingerMilliseconds = 1000
+                    throw ClusterError.setupRefused("\(error)")
+                }
+                if current.state == .complete {
+                    options.log("model shipment \(current.shipment.key) is in the cache (\(current.receivedBytes >> 20) MiB fetched): setting up again")
+                    download = nil
+                    try toCompute([ComputeWire.setup, manifest])
+                }
+            }
             if phase == .ready, !computing, pendingManifest == nil, !queue.isEmpty {
                 let (lease, entry) = queue.removeFirst()
                 try toCompute([ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
@@ -208,6 +243,28 @@ public final class Worker: @unchecked Sendable {
                 return .coordinatorSilent(seconds: options.idleExitSeconds)
             }
         }
+    }
+
+    /// Setup found no usable model: fetch the manifest's shipment into the cache, if it has one.
+    private func startDownload(manifest bytes: Data?, reason: String, attempt: Int) throws -> ShipmentDownload {
+        guard let bytes, let manifest = try? JobManifest.decode(bytes) else {
+            throw ClusterError.internalError("setup asked for files without a pending manifest")
+        }
+        guard let shipment = manifest.shipment else {
+            throw ClusterError.modelUnavailable("\(reason) (the coordinator can send it: start it with --ship-model)")
+        }
+        guard let root = options.shipmentCache else {
+            throw ClusterError.modelUnavailable("\(reason) (this worker has no model cache, so it cannot take the shipped model)")
+        }
+        guard attempt <= options.maxDownloads else {
+            throw ClusterError.modelUnavailable("\(reason), after \(options.maxDownloads) download(s) of the shipped model")
+        }
+        let cache = ShipmentCache(root: root)
+        // Setup rejected a complete cached copy (its check failed): replace it.
+        if cache.directory(for: shipment) != nil { cache.remove(shipment) }
+        options.log("\(reason): fetching the model from the coordinator (\(shipment.totalBytes >> 20) MiB into \(root.path))")
+        return try ShipmentDownload(shipment: shipment, cache: cache, credit: options.fetchCredit,
+                                    retrySeconds: max(2, options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)))
     }
 
     private func makeDealer(_ context: ZMQContext) throws -> ZMQSocket {

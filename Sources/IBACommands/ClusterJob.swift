@@ -13,6 +13,44 @@ struct ClusterJob: Codable {
     var vocab: String?
     var numLabels: Int?
     var headSize: Int
+    /// With --ship-model: the shipped files' names (the checkpoint, config and vocabulary in the cache directory).
+    var shipped: ShippedModelNames?
+}
+
+struct ShippedModelNames: Codable {
+    var checkpoint: String
+    var config: String?
+    var vocab: String?
+}
+
+/// The shipment of a model (--ship-model): checkpoint, config and vocabulary under plain names, keyed by their hashes.
+func modelShipment(path: URL, config: String?, vocab: String?) throws -> (FileShipment, [URL], ShippedModelNames) {
+    var location = ModelLocation(path: path)
+    location.config = config.map { URL(fileURLWithPath: $0) }
+    location.vocab = vocab.map { URL(fileURLWithPath: $0) }
+    location.requireVocabulary = false
+    let resolved = try ModelLoader.resolve(location)
+    // Names become paths on workers: keep them plain.
+    func plain(_ url: URL) -> String {
+        String(url.lastPathComponent.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+            .drop(while: { $0 == "." }).prefix(100).description
+    }
+    var names = ShippedModelNames(checkpoint: "checkpoint-" + plain(resolved.checkpoint))
+    var urls = [resolved.checkpoint]
+    var listed = [names.checkpoint]
+    if let url = resolved.config { names.config = "config.json"; urls.append(url); listed.append("config.json") }
+    if let url = resolved.vocab {
+        let name = url.lastPathComponent.hasSuffix(".json") ? "tokenizer.json" : "vocab.txt"
+        names.vocab = name; urls.append(url); listed.append(name)
+    }
+    var files: [FileShipment.File] = []
+    for (url, name) in zip(urls, listed) {
+        let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
+        files.append(FileShipment.File(name: name, size: size, hash: try fileContentHash(url)))
+    }
+    let key = contentHash(Data(files.map { "\($0.name)\u{0}\($0.size)\u{0}\($0.hash)\n" }.joined().utf8))
+        .replacingOccurrences(of: ":", with: "-")
+    return (FileShipment(key: key, files: files), urls, names)
 }
 
 /// The checkpoint file a model location resolves to (what the manifest's model hash covers).

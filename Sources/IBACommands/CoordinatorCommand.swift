@@ -24,6 +24,8 @@ struct CoordinatorRun: ParsableCommand {
           iba-coordinator --workers 8 --model M --dataset agnews --data-path test.csv --test-sample 1000
           iba-coordinator --workers 0 --bind tcp://*:5555 --model M ...  # then on other machines:
           iba-worker --connect tcp://COORDINATOR:5555 --model M
+          iba-coordinator --workers 0 --bind tcp://*:5555 --ship-model ...   # workers without the model:
+          iba-worker --connect tcp://COORDINATOR:5555                      # fetch it once, then use the cache
           iba-coordinator --hosts cluster/hosts.example --advertise HOST --bind tcp://*:5555 ...
         """)
 
@@ -42,6 +44,7 @@ struct CoordinatorRun: ParsableCommand {
     @Option(name: .customLong("max-attempts"), help: "Attempts per example before it is recorded as failed.") var maxAttempts = 3
     @Option(name: .customLong("heartbeat"), help: "Heartbeat interval in seconds.") var heartbeat = 1.0
     @Flag(help: "Re-issue in-flight examples to idle workers when the queue is empty.") var speculate = false
+    @Flag(name: .customLong("ship-model"), help: "Stream the model to workers that lack it (cached by hash on their side).") var shipModel = false
     @Flag(help: "Continue the run whose results log is in the output directory.") var resume = false
 
     func run() throws {
@@ -53,16 +56,18 @@ struct CoordinatorRun: ParsableCommand {
             _ = try ExampleEvaluator(model: model, settings: settings)   // validates the options before any worker starts
             let plan = try EvaluationPlan(settings: settings)
             let checkpoint = try checkpointFile(modelPath, config: modelOptions.config, vocab: modelOptions.vocab)
+            let shipping = shipModel ? try modelShipment(path: modelPath, config: modelOptions.config, vocab: modelOptions.vocab) : nil
             let job = ClusterJob(settings: settings, examples: Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) }),
                                  modelPath: modelPath.path, config: modelOptions.config, vocab: modelOptions.vocab,
-                                 numLabels: modelOptions.numLabels, headSize: modelOptions.headSize)
+                                 numLabels: modelOptions.numLabels, headSize: modelOptions.headSize, shipped: shipping?.2)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var options = settings.summaryOptions
             options["method"] = settings.method
             options["dataset"] = settings.dataset
             let manifest = JobManifest(runID: UUID().uuidString, modelHash: try fileContentHash(checkpoint), dataHash: plan.dataHash,
-                                       options: options, seed: settings.seed, payload: try encoder.encode(job))
+                                       options: options, seed: settings.seed, payload: try encoder.encode(job),
+                                       shipment: shipping?.0)
             let directory = evaluation.outputDirectory(settings)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
@@ -76,6 +81,7 @@ struct CoordinatorRun: ParsableCommand {
             coordinatorOptions.curveKeysDirectory = curveKeys.map { URL(fileURLWithPath: $0) }
             coordinatorOptions.resultsLog = directory.appendingPathComponent("results.log.jsonl")
             coordinatorOptions.resume = resume
+            coordinatorOptions.shippedFiles = shipping?.1 ?? []
             coordinatorOptions.maxMessageBytes = max(64 << 20, manifest.payload.count * 2)
             let quiet = evaluation.quiet
             coordinatorOptions.log = { line in if !quiet { note("[cluster] \(line)") } }

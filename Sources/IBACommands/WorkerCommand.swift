@@ -11,7 +11,9 @@ public struct WorkerCommand: ParsableCommand {
         commandName: "iba-worker", abstract: "Compute evaluation examples for an iba-coordinator.",
         discussion: """
         The worker loads the model from --model (default: the path the coordinator used), checks that its
-        bytes hash to the coordinator's model hash, then asks for work until the run is done.
+        bytes hash to the coordinator's model hash, then asks for work until the run is done. Without a
+        matching model it takes the copy a coordinator started with --ship-model streams to it, cached
+        under --model-cache by hash (the next run with the same model fetches nothing).
         Example: iba-worker --connect tcp://coordinator-host:5555 --model /data/models/demo-agnews
         """)
 
@@ -23,6 +25,7 @@ public struct WorkerCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads for this worker.") var threads = 1
     @Option(name: .customLong("idle-exit"), help: "Exit after this many seconds without hearing from the coordinator.") var idleExit = 300.0
     @Flag(help: "After a run, wait for the next coordinator instead of exiting.") var stay = false
+    @Option(name: .customLong("model-cache"), help: "Directory for models shipped by the coordinator (default: ~/.cache/iba-swift/models).") var modelCache: String?
 
     public init() {}
 
@@ -33,17 +36,15 @@ public struct WorkerCommand: ParsableCommand {
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
             if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
+            if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
             let localModel = model
+            let cacheRoot = options.shipmentCache
             let worker = try Worker(connect: connect, options: options)
             let exit = try worker.run { manifest in
                 let job = try JSONDecoder().decode(ClusterJob.self, from: manifest.payload)
-                let path = URL(fileURLWithPath: localModel ?? job.modelPath)
-                let checkpoint = try checkpointFile(path, config: job.config, vocab: job.vocab)
-                let hash = try fileContentHash(checkpoint)
-                guard hash == manifest.modelHash else {
-                    throw CommandError("model at \(checkpoint.path) hashes to \(hash), the coordinator's to \(manifest.modelHash): refusing the job")
-                }
-                let replica = try loadModel(path: path, config: job.config, vocab: job.vocab, numLabels: job.numLabels, headSize: job.headSize)
+                let source = try modelReplicaSource(manifest: manifest, job: job, localModel: localModel, cacheRoot: cacheRoot)
+                let replica = try loadModel(path: source.path, config: source.config, vocab: source.vocab,
+                                            numLabels: job.numLabels, headSize: job.headSize)
                 let evaluator = try ExampleEvaluator(model: replica, settings: job.settings)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -58,4 +59,36 @@ public struct WorkerCommand: ParsableCommand {
             note("worker \(name): \(exit); peak resident memory \(usage.ru_maxrss / 1024) MiB")
         }
     }
+}
+
+/// Where a worker's replica comes from: its own copy when that hashes to the coordinator's model,
+/// else the shipped copy in the cache (every file checked against its hash). Throws
+/// `ClusterError.modelUnavailable` when neither is usable, so the worker fetches the shipment.
+func modelReplicaSource(manifest: JobManifest, job: ClusterJob, localModel: String?, cacheRoot: URL?) throws
+    -> (path: URL, config: String?, vocab: String?) {
+    let path = URL(fileURLWithPath: localModel ?? job.modelPath)
+    let localProblem: String
+    do {
+        let checkpoint = try checkpointFile(path, config: job.config, vocab: job.vocab)
+        let hash = try fileContentHash(checkpoint)
+        if hash == manifest.modelHash { return (path, job.config, job.vocab) }
+        localProblem = "model at \(checkpoint.path) hashes to \(hash), the coordinator's to \(manifest.modelHash)"
+    } catch {
+        localProblem = "\(error)"
+    }
+    guard let shipment = manifest.shipment, let names = job.shipped, let cacheRoot else {
+        throw ClusterError.modelUnavailable(localProblem)
+    }
+    let cache = ShipmentCache(root: cacheRoot)
+    guard let directory = cache.directory(for: shipment) else { throw ClusterError.modelUnavailable(localProblem) }
+    for file in shipment.files {
+        let hash = try fileContentHash(directory.appendingPathComponent(file.name))
+        guard hash == file.hash else {
+            throw ClusterError.modelUnavailable("the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
+        }
+    }
+    note("using the shipped model in \(directory.path) (\(localProblem))")
+    return (directory.appendingPathComponent(names.checkpoint),
+            names.config.map { directory.appendingPathComponent($0).path },
+            names.vocab.map { directory.appendingPathComponent($0).path })
 }

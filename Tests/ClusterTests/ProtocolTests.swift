@@ -8,6 +8,7 @@ final class ProtocolTests: XCTestCase {
             .hello(name: "node-1", capacity: 2), .ready(credit: 1), .refuse(reason: "model hash differs"),
             .result(lease: 0xDEAD_BEEF_0102, index: 12345, attempt: 2, payload: fakeResult(7)),
             .error(lease: 9, index: 0, attempt: 3, message: "out of memory"), .heartbeat, .bye,
+            .fetch(file: 2, offset: 5 << 30, length: 1 << 20),
         ]
         for message in messages {
             XCTAssertEqual(try WorkerMessage.decode(message.frames), message)
@@ -18,7 +19,7 @@ final class ProtocolTests: XCTestCase {
         let messages: [CoordinatorMessage] = [
             .manifest(heartbeatMilliseconds: 1000, manifest: try testManifest().encoded()),
             .task(lease: 77, entries: [LeaseEntry(index: 3, attempt: 1), LeaseEntry(index: 1 << 40, attempt: 3)]),
-            .heartbeat, .reset, .done,
+            .heartbeat, .reset, .done, .chunk(file: 1, offset: 3 << 20, bytes: Data(repeating: 7, count: 999)),
         ]
         for message in messages {
             XCTAssertEqual(try CoordinatorMessage.decode(message.frames), message)
@@ -30,7 +31,12 @@ final class ProtocolTests: XCTestCase {
         let cases: [(String, [Data])] = [
             ("no frames", []),
             ("one frame", [Wire.signature]),
-            ("bad signature", [Data("IBAC2".utf8), Data([Command.heartbeat.rawValue])]),
+            ("bad signature", [Data("IBAC9".utf8), Data([Command.heartbeat.rawValue])]),
+            ("protocol version 1", [Data("IBAC1".utf8), Data([Command.heartbeat.rawValue])]),
+            ("FETCH zero length", Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Wire.encode(UInt32(0))]),
+            ("FETCH over 16 MiB", Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Wire.encode(UInt32((16 << 20) + 1))]),
+            ("FETCH short offset", Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt32(0)), Wire.encode(UInt32(1))]),
+            ("CHUNK from worker", Wire.header(.chunk) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Data([1])]),
             ("unknown command", [Wire.signature, Data([0x7F])]),
             ("two-byte command", [Wire.signature, Data([0x06, 0x06])]),
             ("coordinator command from worker", Wire.header(.task) + [Wire.encode(UInt64(1)), Data(count: 12)]),
@@ -48,6 +54,14 @@ final class ProtocolTests: XCTestCase {
                 guard case ClusterError.malformedMessage = error else { return XCTFail("\(name): \(error)") }
             }
         }
+    }
+
+    func testMalformedChunksAreRejected() {
+        let header = Wire.header(.chunk)
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Data()]))
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0))]))
+        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Data([0]), Wire.encode(UInt64(0)), Data([1])]))
+        XCTAssertThrowsError(try CoordinatorMessage.decode(Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Wire.encode(UInt32(1))]))
     }
 
     func testMalformedTasksAreRejected() {

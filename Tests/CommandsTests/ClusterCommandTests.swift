@@ -126,4 +126,58 @@ final class ClusterCommandTests: XCTestCase {
         intruder.waitUntilExit()
         XCTAssertTrue(run.stderr.contains("denied") || run.stderr.contains("unauthori"), "the coordinator logs the refused key:\n\(run.stderr.suffix(2000))")
     }
+
+    /// Workers without the model (--worker-model points nowhere) take it from a --ship-model coordinator:
+    /// output identical to `iba evaluate`; the next run uses the cache; a corrupted cache is fetched again.
+    func testShippedModelMatchesIbaEvaluateAndIsCached() throws {
+        let iba = try Executables.url("iba"), coordinator = try Executables.url("iba-coordinator")
+        _ = try Executables.url("iba-worker")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let options = evaluation(model, sample: 6)
+        let reference = directory.appendingPathComponent("evaluate")
+        let single = try runCommand(iba, ["evaluate"] + options + ["--output", reference.path])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let cache = directory.appendingPathComponent("xdg-cache")
+        let environment = ["XDG_CACHE_HOME": cache.path]
+        let nowhere = directory.appendingPathComponent("not-here").path
+        func cluster(_ name: String, _ extra: [String]) throws -> (CommandResult, URL) {
+            let out = directory.appendingPathComponent(name)
+            let run = try runCommand(coordinator, ["--workers", "2", "--worker-model", nowhere, "--worker-timeout", "20"] + extra
+                                     + options.filter { $0 != "--quiet" } + ["--output", out.path], environment: environment)
+            let workerLogs = (try? FileManager.default.contentsOfDirectory(at: out.appendingPathComponent("workers"), includingPropertiesForKeys: nil)) ?? []
+            let logs = workerLogs.compactMap { try? String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n")
+            return (CommandResult(status: run.status, stdout: run.stdout, stderr: run.stderr + "\n" + logs), out)
+        }
+
+        // Without --ship-model the workers refuse, saying how to fix it.
+        let (refused, _) = try cluster("refused", ["--worker-timeout", "3"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--ship-model"), refused.stderr.suffix(3000).description)
+
+        let (first, out1) = try cluster("shipped-1", ["--ship-model"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        try assertSameEvaluation(reference, out1)
+        XCTAssertEqual(first.stderr.components(separatedBy: "is fetching the model").count - 1, 1, "one download for two workers on a host")
+        let models = cache.appendingPathComponent("iba-swift/models")
+        let key = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: models.path).first { !$0.contains(".") })
+        let cachedWeights = models.appendingPathComponent(key).appendingPathComponent("checkpoint-model.safetensors")
+        XCTAssertEqual(try Data(contentsOf: cachedWeights), try Data(contentsOf: model.appendingPathComponent("model.safetensors")))
+
+        let (second, out2) = try cluster("shipped-2", ["--ship-model"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        try assertSameEvaluation(reference, out2)
+        XCTAssertFalse(second.stderr.contains("is fetching the model"), "the cache answers the second run")
+        XCTAssertTrue(second.stderr.contains("using the shipped model"))
+
+        // One flipped byte in the cached weights: caught by the hash check, fetched again.
+        var weights = try Data(contentsOf: cachedWeights)
+        weights[weights.count / 2] ^= 0xFF
+        try weights.write(to: cachedWeights)
+        let (third, out3) = try cluster("shipped-3", ["--ship-model"])
+        XCTAssertEqual(third.status, 0, third.stderr)
+        try assertSameEvaluation(reference, out3)
+        XCTAssertTrue(third.stderr.contains("hashes to"), third.stderr.suffix(3000).description)
+        XCTAssertEqual(try Data(contentsOf: cachedWeights), try Data(contentsOf: model.appendingPathComponent("model.safetensors")))
+    }
 }

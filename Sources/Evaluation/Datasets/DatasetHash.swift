@@ -53,3 +53,10 @@ public func fileContentHash(_ url: URL) throws -> String {
     data.withUnsafeBytes { hash.add($0) }
     return "fnv1a64:" + hash.hex
 }
+
+/// "fnv1a64:<hex>" of bytes in memory (e.g. a list of file hashes naming a cache entry).
+public func contentHash(_ bytes: Data) -> String {
+    var hash = FNV1a64()
+    bytes.withUnsafeBytes { hash.add($0) }
+    return "fnv1a64:" + hash.hex
+}
