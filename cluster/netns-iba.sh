@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The several-hosts test with the real executables: iba-coordinator in one network namespace,
 # iba-worker in two others, one worker's link cut mid-run and restored (cluster/netns-test.sh),
-# and the run's results.jsonl compared with a run without the cut. Needs root.
+# and the run's results.jsonl compared with a run without the cut. Needs root. The workers have no
+# model on their "disk": the coordinator ships it (--ship-model) into a cache per worker name.
 # Usage: cluster/netns-iba.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 24 examples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +16,12 @@ cat > "$work/coordinator.sh" <<SH
 #!/usr/bin/env bash
 set -e
 "$bin/iba-coordinator" --workers 0 --bind "\$1" --model "$model" --test-sample $examples \
-    --heartbeat 0.5 --worker-timeout 120 --quiet --output "\$2.d" >/dev/null
+    --heartbeat 0.5 --worker-timeout 120 --ship-model --quiet --output "\$2.d" >/dev/null
 cp "\$2.d/results.jsonl" "\$2"
 SH
 cat > "$work/worker.sh" <<SH
 #!/usr/bin/env bash
-exec "$bin/iba-worker" --connect "\$1" --name "\$2" --idle-exit 60
+exec "$bin/iba-worker" --connect "\$1" --name "\$2" --idle-exit 60 --model "$work/no-model-here" --model-cache "$work/cache-\$2"
 SH
 chmod +x "$work/coordinator.sh" "$work/worker.sh"
 bash cluster/netns-test.sh --coordinator "$work/coordinator.sh {BIND} {OUT}" --worker "$work/worker.sh {CONNECT} {NAME}" \

@@ -177,7 +177,7 @@ if [ "$SETUP_ONLY" = 1 ]; then log "setup only: tearing down"; exit 0; fi
 run local 0
 run cluster 1
 grep -h "silent for\|joined\|run finished" "$WORK/cluster.coordinator.log" >&2 || true
-grep -h "greeting again\|exits" "$WORK"/cluster.worker-*.log >&2 || true
+grep -h "greeting again\|exits\|is in the cache" "$WORK"/cluster.worker-*.log >&2 || true
 if cmp -s "$WORK/local.out" "$WORK/cluster.out"; then
     log "PASS: cluster output identical to the local run"
 else

@@ -147,6 +147,7 @@ final class ShipmentDownload {
     private var retries: [ChunkID] = []
     private(set) var receivedBytes: UInt64 = 0
     private(set) var state = State.downloading
+    let startedAt = monotonicSeconds()
 
     struct ChunkID: Hashable { var file: Int; var offset: UInt64 }
 

@@ -218,7 +218,10 @@ public final class Worker: @unchecked Sendable {
                     throw ClusterError.setupRefused("\(error)")
                 }
                 if current.state == .complete {
-                    options.log("model shipment \(current.shipment.key) is in the cache (\(current.receivedBytes >> 20) MiB fetched): setting up again")
+                    let seconds = now - current.startedAt
+                    options.log("model shipment \(current.shipment.key) is in the cache: \(current.receivedBytes >> 20) MiB fetched in "
+                                + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(current.receivedBytes) / 1_048_576 / max(seconds, 1e-6))
+                                + "; setting up again")
                     download = nil
                     try toCompute([ComputeWire.setup, manifest])
                 }
