@@ -23,8 +23,18 @@ struct ShippedModelNames: Codable {
     var vocab: String?
 }
 
+/// A model offered to workers (--ship-model): the shipment the manifest lists, the local files in its order,
+/// and the names the worker loads them by.
+struct ModelShipping {
+    var shipment: FileShipment
+    var files: [URL]
+    var names: ShippedModelNames
+    /// The checkpoint's content hash (the manifest's model hash).
+    var checkpointHash: String { shipment.files[0].hash }
+}
+
 /// The shipment of a model (--ship-model): checkpoint, config and vocabulary under plain names, keyed by their hashes.
-func modelShipment(path: URL, config: String?, vocab: String?) throws -> (FileShipment, [URL], ShippedModelNames) {
+func modelShipment(path: URL, config: String?, vocab: String?) throws -> ModelShipping {
     var location = ModelLocation(path: path)
     location.config = config.map { URL(fileURLWithPath: $0) }
     location.vocab = vocab.map { URL(fileURLWithPath: $0) }
@@ -50,7 +60,7 @@ func modelShipment(path: URL, config: String?, vocab: String?) throws -> (FileSh
     }
     let key = contentHash(Data(files.map { "\($0.name)\u{0}\($0.size)\u{0}\($0.hash)\n" }.joined().utf8))
         .replacingOccurrences(of: ":", with: "-")
-    return (FileShipment(key: key, files: files), urls, names)
+    return ModelShipping(shipment: FileShipment(key: key, files: files), files: urls, names: names)
 }
 
 /// The checkpoint file a model location resolves to (what the manifest's model hash covers).

@@ -59,15 +59,15 @@ struct CoordinatorRun: ParsableCommand {
             let shipping = shipModel ? try modelShipment(path: modelPath, config: modelOptions.config, vocab: modelOptions.vocab) : nil
             let job = ClusterJob(settings: settings, examples: Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) }),
                                  modelPath: modelPath.path, config: modelOptions.config, vocab: modelOptions.vocab,
-                                 numLabels: modelOptions.numLabels, headSize: modelOptions.headSize, shipped: shipping?.2)
+                                 numLabels: modelOptions.numLabels, headSize: modelOptions.headSize, shipped: shipping?.names)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var options = settings.summaryOptions
             options["method"] = settings.method
             options["dataset"] = settings.dataset
-            let manifest = JobManifest(runID: UUID().uuidString, modelHash: try fileContentHash(checkpoint), dataHash: plan.dataHash,
+            let manifest = JobManifest(runID: UUID().uuidString, modelHash: try shipping?.checkpointHash ?? fileContentHash(checkpoint), dataHash: plan.dataHash,
                                        options: options, seed: settings.seed, payload: try encoder.encode(job),
-                                       shipment: shipping?.0)
+                                       shipment: shipping?.shipment)
             let directory = evaluation.outputDirectory(settings)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
@@ -81,7 +81,7 @@ struct CoordinatorRun: ParsableCommand {
             coordinatorOptions.curveKeysDirectory = curveKeys.map { URL(fileURLWithPath: $0) }
             coordinatorOptions.resultsLog = directory.appendingPathComponent("results.log.jsonl")
             coordinatorOptions.resume = resume
-            coordinatorOptions.shippedFiles = shipping?.1 ?? []
+            coordinatorOptions.shippedFiles = shipping?.files ?? []
             coordinatorOptions.maxMessageBytes = max(64 << 20, manifest.payload.count * 2)
             let quiet = evaluation.quiet
             coordinatorOptions.log = { line in if !quiet { note("[cluster] \(line)") } }
