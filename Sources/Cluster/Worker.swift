@@ -219,9 +219,11 @@ public final class Worker: @unchecked Sendable {
                 }
                 if current.state == .complete {
                     let seconds = now - current.startedAt
-                    options.log("model shipment \(current.shipment.key) is in the cache: \(current.receivedBytes >> 20) MiB fetched in "
-                                + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(current.receivedBytes) / 1_048_576 / max(seconds, 1e-6))
-                                + "; setting up again")
+                    options.log("model shipment \(current.shipment.key) is in the cache: " + (current.receivedBytes == 0
+                        ? "fetched by another worker on this host"
+                        : "\(current.receivedBytes >> 20) MiB fetched in "
+                            + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(current.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
+                        + "; setting up again")
                     download = nil
                     try toCompute([ComputeWire.setup, manifest])
                 }

@@ -31,8 +31,10 @@ public final class WorkerLauncher: @unchecked Sendable {
     public init(slots: [Slot]) { self.slots = slots }
 
     /// The slots for `hosts` (slots per host, `:` = local) running `workerCommand` with `connectArguments`.
+    /// `ssh` is the client command (argv), e.g. ["ssh", "-F", "cluster/ssh_config"]; BatchMode is always added.
     public static func slots(hosts: [HostEntry], localExecutable: String, remoteExecutable: String,
-                             workerArguments: (_ name: String) -> [String], environment: [String: String]) -> [Slot] {
+                             workerArguments: (_ name: String) -> [String], environment: [String: String],
+                             ssh: [String] = ["ssh"]) -> [Slot] {
         var result = [Slot]()
         for (h, host) in hosts.enumerated() {
             for s in 0..<(host.slots ?? 1) {
@@ -43,7 +45,7 @@ public final class WorkerLauncher: @unchecked Sendable {
                     // Environment travels inside the remote command line; arguments are quoted for the remote shell.
                     let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuoted($0.value))" }
                     let remote = (assignments + [remoteExecutable] + workerArguments(name).map(shellQuoted)).joined(separator: " ")
-                    result.append(Slot(name: name, arguments: ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host.sshDestination, remote]))
+                    result.append(Slot(name: name, arguments: ssh + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host.sshDestination, remote]))
                 }
             }
         }

@@ -38,6 +38,8 @@ struct CoordinatorRun: ParsableCommand {
     @Option(help: "Hosts file: [slots/][user@]host per line (: = this machine); workers started over SSH.") var hosts: String?
     @Option(name: .customLong("remote-worker"), help: "iba-worker path on remote hosts.") var remoteWorker = "iba-worker"
     @Option(name: .customLong("worker-model"), help: "Model path on the workers' disks (default: the same as --model).") var workerModel: String?
+    @Option(name: .customLong("worker-model-cache"), help: "Where workers cache a shipped model (default: their ~/.cache/iba-swift/models).") var workerModelCache: String?
+    @Option(help: "SSH client command for --hosts, e.g. \"ssh -F cluster/ssh_config\" (BatchMode is always on).") var ssh = "ssh"
     @Option(name: .customLong("worker-timeout"), help: "Seconds to wait with work left and no worker.") var workerTimeout = 600.0
     @Option(name: .customLong("curve-keys"), help: "Directory from `iba-coordinator keygen`: encrypt and admit only listed workers.") var curveKeys: String?
     @Option(name: .customLong("shard-size"), help: "Examples per lease.") var shardSize = 1
@@ -100,10 +102,12 @@ struct CoordinatorRun: ParsableCommand {
                     workerArguments: { name in
                         var arguments = ["--connect", connect, "--name", name, "--threads", "\(workerThreads)"]
                         if let workerModel { arguments += ["--model", workerModel] }
+                        if let workerModelCache { arguments += ["--model-cache", workerModelCache] }
                         if let curveKeys { arguments += ["--curve-keys", curveKeys] }
                         return arguments
                     },
-                    environment: ["OPENBLAS_NUM_THREADS": "\(workerThreads)"])
+                    environment: ["OPENBLAS_NUM_THREADS": "\(workerThreads)"],
+                    ssh: ssh.split(separator: " ").map(String.init))
             }
             let launcher = WorkerLauncher(slots: slots)
             launcher.logDirectory = directory.appendingPathComponent("workers")
