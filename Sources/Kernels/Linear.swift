@@ -5,7 +5,9 @@ public func linearForward(
     rows: Int, inFeatures: Int, outFeatures: Int
 ) {
     if let bias {
-        for r in 0..<rows { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+        parallelChunks(rows, grain: 64) { chunk in
+            for r in chunk { (out + r * outFeatures).update(from: bias, count: outFeatures) }
+        }
     }
     sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
           a: inp, lda: inFeatures, b: weight, ldb: inFeatures,
@@ -40,9 +42,11 @@ public func linearResidualForward(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int
 ) {
-    for r in 0..<rows {
-        let o = out + r * outFeatures, s = residual + r * outFeatures
-        for j in 0..<outFeatures { o[j] = s[j] + bias[j] }
+    parallelChunks(rows, grain: 64) { chunk in
+        for r in chunk {
+            let o = out + r * outFeatures, s = residual + r * outFeatures
+            for j in 0..<outFeatures { o[j] = s[j] + bias[j] }
+        }
     }
     sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
           a: inp, lda: inFeatures, b: weight, ldb: inFeatures, beta: 1, c: out, ldc: outFeatures)

@@ -17,6 +17,20 @@ void iba_softmax_rows(float *p, size_t rows, size_t n, float scale);
 /// Softmax backward in place on each row: d = p * (d - sum(p * d)) * scale.
 void iba_softmax_backward_rows(float *d, const float *p, size_t rows, size_t n, float scale);
 
+/// LayerNorm of each row (R,C): out = (inp - mean) * rstd * gamma + beta; mean and rstd (R) kept when non-NULL.
+void iba_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
+                           const float *beta, size_t rows, size_t channels, float eps);
+/// LayerNorm backward to the input of each row: dinp (R,C) += ... from dout, the input and the forward's mean, rstd.
+void iba_layernorm_backward_input(float *dinp, const float *dout, const float *inp, const float *gamma,
+                                  const float *mean, const float *rstd, size_t rows, size_t channels);
+
+/// body(context, i) for i in 0..<items on `threads` threads of libgomp's pool (inline with one), items taken in
+/// turn; returns when all are done.
+void iba_parallel_for(long items, int threads, void (*body)(void *context, long item), void *context);
+/// Zeroed memory, 64-byte aligned; from 2 MiB on, huge-page backed. Free with iba_deallocate and the same size.
+void *iba_allocate_zeroed(size_t bytes);
+void iba_deallocate(void *pointer, size_t bytes);
+
 /// C[M,N] = alpha op(A) op(B) + beta C (row-major, leading dimensions) on oneDNN with `threads` OpenMP
 /// threads; 0 on success, non-zero if oneDNN refused (the caller then falls back to OpenBLAS).
 int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
