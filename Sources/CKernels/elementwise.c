@@ -76,7 +76,7 @@ VECTOR_CLONES void iba_gelu_backward(float *dinp, const float *inp, const float 
 // thread) that the compiler can vectorise, where a single running sum stays scalar.
 enum { lanes = 16 };
 
-static inline float sum_lanes(const float *x, size_t n) {
+static inline __attribute__((always_inline)) float sum_lanes(const float *x, size_t n) {
     float part[lanes] = {0};
     size_t j = 0;
     for (; j + lanes <= n; j += lanes)
@@ -87,7 +87,7 @@ static inline float sum_lanes(const float *x, size_t n) {
     return sum;
 }
 
-static inline float dot_lanes(const float *x, const float *y, size_t n) {
+static inline __attribute__((always_inline)) float dot_lanes(const float *x, const float *y, size_t n) {
     float part[lanes] = {0};
     size_t j = 0;
     for (; j + lanes <= n; j += lanes)
@@ -98,7 +98,7 @@ static inline float dot_lanes(const float *x, const float *y, size_t n) {
     return sum;
 }
 
-static inline float max_lanes(const float *x, size_t n) {
+static inline __attribute__((always_inline)) float max_lanes(const float *x, size_t n) {
     float part[lanes];
     for (int l = 0; l < lanes; l++) part[l] = -3.402823466e38f;
     size_t j = 0;

@@ -12,7 +12,7 @@ public final class FloatBuffer: @unchecked Sendable {
         pointer = FloatBuffer.allocateZeroed(capacity)
     }
 
-    /// Zeroed, 64-byte aligned; huge-page backed from 2 MiB on (see CKernels).
+    /// Zeroed, 64-byte aligned; large buffers are fresh mapped pages, faulted in by the kernels that first write them (see CKernels).
     private static func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
         guard let raw = iba_allocate_zeroed(count * 4) else { fatalError("out of memory: \(count * 4) bytes for an activation buffer") }
         return raw.bindMemory(to: Float.self, capacity: count)

@@ -27,7 +27,7 @@ void iba_layernorm_backward_input(float *dinp, const float *dout, const float *i
 /// body(context, i) for i in 0..<items on `threads` threads of libgomp's pool (inline with one), items taken in
 /// turn; returns when all are done.
 void iba_parallel_for(long items, int threads, void (*body)(void *context, long item), void *context);
-/// Zeroed memory, 64-byte aligned; from 2 MiB on, huge-page backed. Free with iba_deallocate and the same size.
+/// Zeroed memory, 64-byte aligned; from 2 MiB on, mapped pages (zero until first written). Free with iba_deallocate and the same size.
 void *iba_allocate_zeroed(size_t bytes);
 void iba_deallocate(void *pointer, size_t bytes);
 
