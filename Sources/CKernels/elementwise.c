@@ -129,3 +129,14 @@ VECTOR_CLONES void iba_softmax_backward_rows(float *d, const float *p, size_t ro
         for (size_t j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
     }
 }
+
+// Round to nearest even, as oneDNN and PyTorch convert; NaN stays a (quiet) NaN.
+VECTOR_CLONES void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &in[i], sizeof bits);
+        uint32_t rounded = bits + 0x7FFFu + ((bits >> 16) & 1u);
+        uint32_t nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+        out[i] = nan ? (uint16_t)((bits >> 16) | 0x40u) : (uint16_t)(rounded >> 16);
+    }
+}

@@ -3,6 +3,7 @@
 #ifndef IBA_CKERNELS_H
 #define IBA_CKERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// out[i] = exp(in[i]) (about 1e-7 relative error; 0 below -87).
 void iba_exp(float *out, const float *in, size_t n);
@@ -35,5 +36,12 @@ void iba_deallocate(void *pointer, size_t bytes);
 /// threads; 0 on success, non-zero if oneDNN refused (the caller then falls back to OpenBLAS).
 int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc, int threads);
+/// The same with bf16 A and B (raw bits, uint16), f32 accumulation and f32 C.
+int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float alpha, const uint16_t *a, long lda,
+                         const uint16_t *b, long ldb, float beta, float *c, long ldc, int threads);
+/// 1 when oneDNN runs bf16 on native instructions on this CPU (AVX512_BF16 or AMX), else 0.
+int iba_onednn_bf16_native(void);
+/// out[i] = in[i] rounded to bfloat16 (nearest even), as raw bits.
+void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n);
 
 #endif
