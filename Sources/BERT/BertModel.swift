@@ -97,16 +97,16 @@ public final class BertModel: @unchecked Sendable {
         // bfloat16: each dense input is rounded once into the tape's scratch, right before its products.
         let half = tape.precision.forwardInBFloat16 && dropout == nil ? bfloat16Weights(l) : nil
         let xHalf = half.map { _ in tape.roundedToBFloat16(x, count: rows * h) }
-        func operands(_ input: UnsafePointer<UInt16>?, _ weight: (BFloat16LayerWeights) -> BFloat16Buffer) -> BFloat16Operands? {
-            guard let input, let half else { return nil }
-            return BFloat16Operands(input: input, weight: weight(half).pointer)
+        func operands(_ input: UnsafePointer<UInt16>?, _ weight: BFloat16Buffer?) -> BFloat16Operands? {
+            guard let input, let weight else { return nil }
+            return BFloat16Operands(input: input, weight: weight.pointer)
         }
         linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, \.query))
+                      bfloat16: operands(xHalf, half?.query))
         linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, \.key))
+                      bfloat16: operands(xHalf, half?.key))
         linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, \.value))
+                      bfloat16: operands(xHalf, half?.value))
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                          layout: tape.layout, channels: h)
         if let dropout {
@@ -126,14 +126,14 @@ public final class BertModel: @unchecked Sendable {
             let contextHalf = half.map { _ in tape.roundedToBFloat16(a.context.pointer, count: rows * h) }
             linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
                                   bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h,
-                                  bfloat16: operands(contextHalf, \.attentionOutput))
+                                  bfloat16: operands(contextHalf, half?.attentionOutput))
         }
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
                          rows: rows, channels: h, eps: config.layerNormEps)
         let normedHalf = half.map { _ in tape.roundedToBFloat16(a.attentionNormed.pointer, count: rows * h) }
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(normedHalf, \.intermediate))
+                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(normedHalf, half?.intermediate))
         geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
         if let dropout {
             a.outputMask.ensureCapacity(rows * h)
@@ -145,7 +145,7 @@ public final class BertModel: @unchecked Sendable {
             let activatedHalf = half.map { _ in tape.roundedToBFloat16(a.activated.pointer, count: rows * i) }
             linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
                                   bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h,
-                                  bfloat16: operands(activatedHalf, \.output))
+                                  bfloat16: operands(activatedHalf, half?.output))
         }
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
                          gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)
