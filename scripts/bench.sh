@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks (never timed tests): each case reports seconds per example, the minimal arithmetic,
 # achieved GFLOP/s and the fraction of the sgemm peak measured by the same run with the same
-# thread count. Writes bench-results/bench-<threads>t.json. Uses ../shared for the MiniLM case if present.
+# thread count; the -bf16bwd / -bf16 cases (IBA --precision bf16-backward / bf16) also against a
+# bfloat16 GEMM peak, and are skipped without native bf16. Writes bench-results/bench-<threads>t.json.
+# Uses ../shared for the MiniLM case if present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
-cases="${BENCH_CASES:-minilm,bert128,bert384,bert512,degradation}"
+cases="${BENCH_CASES:-minilm,bert128,bert384,bert512,degradation,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
 [ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do
     echo "== $threads thread(s)"
     OPENBLAS_NUM_THREADS=$threads .build/release/iba-bench --threads "$threads" --shared ../shared \

@@ -19,6 +19,9 @@ public struct IBAOptions: Sendable, Equatable {
     public var batchSize = 10
     public var initialAlpha: Float = 5
     public var estimator: EstimatorKind = .sample
+    /// Dense GEMMs of the layers above the bottleneck during the optimisation (the noise batch, forward and
+    /// backward); layers 0...L always run float32. bfloat16 is an opt-in trade of fidelity for speed.
+    public var precision = Precision.float32
     public init() {}
 }
 
@@ -66,6 +69,9 @@ public final class IBAExplainer {
                 throw AttributionError.invalidOption("the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; IBA runs at layer \(options.layer) with \(config.hiddenSize)")
             }
         }
+        guard options.precision.isSupported else {
+            throw AttributionError.invalidOption("\(options.precision.rawValue) precision needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+        }
         try model.validate([input])
     }
 
@@ -103,6 +109,7 @@ public final class IBAExplainer {
         let config = model.config, layer = options.layer, copies = options.batchSize, k = config.numLabels
         let upper = upperTape(forLayer: layer + 1)
         upper.prepare(lengths: [Int](repeating: p.input.count, count: copies))
+        upper.precision = options.precision
         bottleneckForward(t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
                           mean: p.mean, std: p.std, eps: eps, count: p.count, copies: copies)
         model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)

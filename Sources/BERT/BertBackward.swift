@@ -41,6 +41,12 @@ extension BertModel {
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
         let p = "encoder.layer.\(l)."
         let dOut = ws.dHidden.pointer
+        // bfloat16 (never with weight gradients): each dense product's dout is rounded into the tape's scratch.
+        let half = tape.precision.backwardInBFloat16 && g == nil && !a.droppedOut ? bfloat16Weights(l) : nil
+        func operands(_ dout: UnsafePointer<Float>, count: Int, _ weight: BFloat16Buffer?) -> BFloat16Operands? {
+            guard let weight else { return nil }
+            return BFloat16Operands(input: tape.roundedToBFloat16(dout, count: count), weight: weight.pointer)
+        }
         // output LayerNorm
         ws.dOutputResidual.zero(rows * h)
         layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?[p + "output.LayerNorm.weight"], dbeta: g?[p + "output.LayerNorm.bias"],
@@ -52,12 +58,12 @@ extension BertModel {
         ws.dActivated.zero(rows * i)
         linearBackward(dinp: ws.dActivated.pointer, dweight: g?[p + "output.dense.weight"], dbias: g?[p + "output.dense.bias"],
                        dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                       rows: rows, inFeatures: i, outFeatures: h)
+                       rows: rows, inFeatures: i, outFeatures: h, bfloat16: operands(ws.dOutputResidual.pointer, count: rows * h, half?.output))
         ws.dIntermediate.zero(rows * i)
         geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: rows * i)
         linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?[p + "intermediate.dense.weight"], dbias: g?[p + "intermediate.dense.bias"],
                        dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                       rows: rows, inFeatures: h, outFeatures: i)
+                       rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(ws.dIntermediate.pointer, count: rows * i, half?.intermediate))
         // attention LayerNorm
         ws.dAttentionResidual.zero(rows * h)
         layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?[p + "attention.output.LayerNorm.weight"],
@@ -71,7 +77,7 @@ extension BertModel {
         ws.dContext.zero(rows * h)
         linearBackward(dinp: ws.dContext.pointer, dweight: g?[p + "attention.output.dense.weight"], dbias: g?[p + "attention.output.dense.bias"],
                        dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                       rows: rows, inFeatures: h, outFeatures: h)
+                       rows: rows, inFeatures: h, outFeatures: h, bfloat16: operands(ws.dAttentionResidual.pointer, count: rows * h, half?.attentionOutput))
         ws.dq.zero(rows * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
         if a.droppedOut {
             attentionDropoutBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
@@ -84,11 +90,14 @@ extension BertModel {
                               layout: tape.layout, channels: h)
         }
         linearBackward(dinp: dInput, dweight: g?[p + "attention.self.query.weight"], dbias: g?[p + "attention.self.query.bias"],
-                       dout: ws.dq.pointer, inp: x, weight: w.queryWeight, rows: rows, inFeatures: h, outFeatures: h)
+                       dout: ws.dq.pointer, inp: x, weight: w.queryWeight, rows: rows, inFeatures: h, outFeatures: h,
+                       bfloat16: operands(ws.dq.pointer, count: rows * h, half?.query))
         linearBackward(dinp: dInput, dweight: g?[p + "attention.self.key.weight"], dbias: g?[p + "attention.self.key.bias"],
-                       dout: ws.dk.pointer, inp: x, weight: w.keyWeight, rows: rows, inFeatures: h, outFeatures: h)
+                       dout: ws.dk.pointer, inp: x, weight: w.keyWeight, rows: rows, inFeatures: h, outFeatures: h,
+                       bfloat16: operands(ws.dk.pointer, count: rows * h, half?.key))
         linearBackward(dinp: dInput, dweight: g?[p + "attention.self.value.weight"], dbias: g?[p + "attention.self.value.bias"],
-                       dout: ws.dv.pointer, inp: x, weight: w.valueWeight, rows: rows, inFeatures: h, outFeatures: h)
+                       dout: ws.dv.pointer, inp: x, weight: w.valueWeight, rows: rows, inFeatures: h, outFeatures: h,
+                       bfloat16: operands(ws.dv.pointer, count: rows * h, half?.value))
         ws.dHidden.pointer.update(from: dInput, count: rows * h)
     }
 

@@ -23,7 +23,14 @@ public final class BertModel: @unchecked Sendable {
         cachedLayers = (0..<parameters.config.numLayers).map { parameters.layer($0) }
     }
 
+    private let bfloat16Cache = BFloat16WeightCache()
+
     func layerWeights(_ l: Int) -> EncoderLayerWeights { cachedLayers[l] }
+
+    /// Layer l's dense weights in bfloat16 (converted on first use, then kept with the model).
+    func bfloat16Weights(_ l: Int) -> BFloat16LayerWeights {
+        bfloat16Cache.weights(l) { BFloat16LayerWeights(cachedLayers[l], config) }
+    }
 
     /// Checks ids, token types and lengths before any compute.
     public func validate(_ inputs: [ModelInput]) throws {
@@ -87,9 +94,19 @@ public final class BertModel: @unchecked Sendable {
         // Training mode only: Hugging Face's dropouts on the attention probabilities and on both dense outputs.
         let dropout = tape.dropout
         a.droppedOut = dropout != nil
-        linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h)
-        linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h)
-        linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h)
+        // bfloat16: each dense input is rounded once into the tape's scratch, right before its products.
+        let half = tape.precision.forwardInBFloat16 && dropout == nil ? bfloat16Weights(l) : nil
+        let xHalf = half.map { _ in tape.roundedToBFloat16(x, count: rows * h) }
+        func operands(_ input: UnsafePointer<UInt16>?, _ weight: BFloat16Buffer?) -> BFloat16Operands? {
+            guard let input, let weight else { return nil }
+            return BFloat16Operands(input: input, weight: weight.pointer)
+        }
+        linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h,
+                      bfloat16: operands(xHalf, half?.query))
+        linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
+                      bfloat16: operands(xHalf, half?.key))
+        linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
+                      bfloat16: operands(xHalf, half?.value))
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
                          layout: tape.layout, channels: h)
         if let dropout {
@@ -106,14 +123,17 @@ public final class BertModel: @unchecked Sendable {
                                          bias: w.attentionOutputBias, mask: a.attentionOutputMask.pointer, residual: x,
                                          rows: rows, inFeatures: h, outFeatures: h)
         } else {
+            let contextHalf = half.map { _ in tape.roundedToBFloat16(a.context.pointer, count: rows * h) }
             linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                                  bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h)
+                                  bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h,
+                                  bfloat16: operands(contextHalf, half?.attentionOutput))
         }
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
                          rows: rows, channels: h, eps: config.layerNormEps)
+        let normedHalf = half.map { _ in tape.roundedToBFloat16(a.attentionNormed.pointer, count: rows * h) }
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i)
+                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(normedHalf, half?.intermediate))
         geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
         if let dropout {
             a.outputMask.ensureCapacity(rows * h)
@@ -122,8 +142,10 @@ public final class BertModel: @unchecked Sendable {
                                          bias: w.outputBias, mask: a.outputMask.pointer, residual: a.attentionNormed.pointer,
                                          rows: rows, inFeatures: i, outFeatures: h)
         } else {
+            let activatedHalf = half.map { _ in tape.roundedToBFloat16(a.activated.pointer, count: rows * i) }
             linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                                  bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h)
+                                  bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h,
+                                  bfloat16: operands(activatedHalf, half?.output))
         }
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
                          gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)

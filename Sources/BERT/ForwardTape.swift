@@ -69,6 +69,10 @@ public final class ForwardTape {
     let config: BertConfig
     /// nil (the default) is evaluation mode; set it before a forward to train with dropout (masks are sized there).
     public var dropout: DropoutConfig?
+    /// Arithmetic of the dense GEMMs of this tape's layers, forward and (activation) backward; see `Precision`.
+    public var precision = Precision.float32
+    // bfloat16 only: the current dense input, rounded ((R,I) at most).
+    let bfloat16Input = BFloat16Buffer(count: 1)
     // Training mode only: embedding-output mask (R,H); pooled-output mask and dropped pooled output (B,H).
     let embeddingMask = FloatBuffer(count: 1), pooledMask = FloatBuffer(count: 1), pooledDropped = FloatBuffer(count: 1)
     var embeddingDroppedOut = false, headDroppedOut = false
@@ -93,6 +97,13 @@ public final class ForwardTape {
         }
         clsRows.ensureCapacity(layout.batch * h); pooled.ensureCapacity(layout.batch * h)
         logits.ensureCapacity(layout.batch * config.numLabels); probabilities.ensureCapacity(layout.batch * config.numLabels)
+    }
+
+    /// `values` (count) rounded into the tape's bfloat16 scratch (valid until the next call).
+    func roundedToBFloat16(_ values: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
+        bfloat16Input.ensureCapacity(count)
+        convertToBFloat16(out: bfloat16Input.pointer, inp: values, count: count)
+        return UnsafePointer(bfloat16Input.pointer)
     }
 
     /// The hidden state entering `layer` ((R,H), `layer` in firstLayer...numLayers; numLayers = encoder output).

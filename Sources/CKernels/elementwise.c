@@ -72,14 +72,51 @@ VECTOR_CLONES void iba_gelu_backward(float *dinp, const float *inp, const float 
     }
 }
 
+// Row reductions in 16 interleaved partial sums: a fixed order (rows come out the same in any chunk of any
+// thread) that the compiler can vectorise, where a single running sum stays scalar.
+enum { lanes = 16 };
+
+static inline __attribute__((always_inline)) float sum_lanes(const float *x, size_t n) {
+    float part[lanes] = {0};
+    size_t j = 0;
+    for (; j + lanes <= n; j += lanes)
+        for (int l = 0; l < lanes; l++) part[l] += x[j + l];
+    for (int l = 0; j < n; j++, l++) part[l] += x[j];
+    float sum = 0;
+    for (int l = 0; l < lanes; l++) sum += part[l];
+    return sum;
+}
+
+static inline __attribute__((always_inline)) float dot_lanes(const float *x, const float *y, size_t n) {
+    float part[lanes] = {0};
+    size_t j = 0;
+    for (; j + lanes <= n; j += lanes)
+        for (int l = 0; l < lanes; l++) part[l] += x[j + l] * y[j + l];
+    for (int l = 0; j < n; j++, l++) part[l] += x[j] * y[j];
+    float sum = 0;
+    for (int l = 0; l < lanes; l++) sum += part[l];
+    return sum;
+}
+
+static inline __attribute__((always_inline)) float max_lanes(const float *x, size_t n) {
+    float part[lanes];
+    for (int l = 0; l < lanes; l++) part[l] = -3.402823466e38f;
+    size_t j = 0;
+    for (; j + lanes <= n; j += lanes)
+        for (int l = 0; l < lanes; l++) part[l] = x[j + l] > part[l] ? x[j + l] : part[l];
+    for (int l = 0; j < n; j++, l++) part[l] = x[j] > part[l] ? x[j] : part[l];
+    float m = part[0];
+    for (int l = 1; l < lanes; l++) m = part[l] > m ? part[l] : m;
+    return m;
+}
+
 VECTOR_CLONES void iba_softmax_rows(float *p, size_t rows, size_t n, float scale) {
     for (size_t r = 0; r < rows; r++) {
         float *row = p + r * n;
-        float m = -3.402823466e38f;
-        for (size_t j = 0; j < n; j++) { float v = row[j] * scale; m = v > m ? v : m; }
-        float sum = 0.0f;
-        for (size_t j = 0; j < n; j++) { float e = exp_approx(row[j] * scale - m); row[j] = e; sum += e; }
-        float inverse = 1.0f / sum;
+        // max of scale * x, for scale > 0 (the attention's 1/sqrt(D))
+        float m = max_lanes(row, n) * scale;
+        for (size_t j = 0; j < n; j++) row[j] = exp_approx(row[j] * scale - m);
+        float inverse = 1.0f / sum_lanes(row, n);
         for (size_t j = 0; j < n; j++) row[j] *= inverse;
     }
 }
@@ -88,8 +125,18 @@ VECTOR_CLONES void iba_softmax_backward_rows(float *d, const float *p, size_t ro
     for (size_t r = 0; r < rows; r++) {
         float *dr = d + r * n;
         const float *pr = p + r * n;
-        float dot = 0.0f;
-        for (size_t j = 0; j < n; j++) dot += pr[j] * dr[j];
+        float dot = dot_lanes(pr, dr, n);
         for (size_t j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
+    }
+}
+
+// Round to nearest even, as oneDNN and PyTorch convert; NaN stays a (quiet) NaN.
+VECTOR_CLONES void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &in[i], sizeof bits);
+        uint32_t rounded = bits + 0x7FFFu + ((bits >> 16) & 1u);
+        uint32_t nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+        out[i] = nan ? (uint16_t)((bits >> 16) | 0x40u) : (uint16_t)(rounded >> 16);
     }
 }

@@ -15,8 +15,9 @@ static void create_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
 }
 
-int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
-                     const float *b, long ldb, float beta, float *c, long ldc, int threads) {
+// C (f32) = alpha op(A) op(B) + beta C with A and B of type `input` (f32, or bf16 with f32 accumulation).
+static int onednn_gemm(dnnl_data_type_t input, int trans_a, int trans_b, long m, long n, long k, float alpha, const void *a,
+                       long lda, const void *b, long ldb, float beta, float *c, long ldc, int threads) {
     pthread_once(&engine_once, create_engine);
     if (!engine) return 1;
     if (!stream && dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) { stream = NULL; return 2; }
@@ -26,7 +27,7 @@ int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alp
     dnnl_dims_t sa = {trans_a ? 1 : lda, trans_a ? lda : 1};
     dnnl_dims_t sb = {trans_b ? 1 : ldb, trans_b ? ldb : 1};
     dnnl_dims_t sc = {ldc, 1};
-    if (dnnl_memory_desc_init_by_strides(&ad, 2, da, dnnl_f32, sa) || dnnl_memory_desc_init_by_strides(&bd, 2, db, dnnl_f32, sb)
+    if (dnnl_memory_desc_init_by_strides(&ad, 2, da, input, sa) || dnnl_memory_desc_init_by_strides(&bd, 2, db, input, sb)
         || dnnl_memory_desc_init_by_strides(&cd, 2, dc, dnnl_f32, sc)) return 3;
     dnnl_matmul_desc_t md;
     if (dnnl_matmul_desc_init(&md, &ad, &bd, NULL, &cd)) return 4;
@@ -63,4 +64,21 @@ int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alp
     if (mc) dnnl_memory_destroy(mc);
     dnnl_primitive_destroy(primitive);
     return status ? 8 : 0;
+}
+
+int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                     const float *b, long ldb, float beta, float *c, long ldc, int threads) {
+    return onednn_gemm(dnnl_f32, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+}
+
+int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float alpha, const uint16_t *a, long lda,
+                         const uint16_t *b, long ldb, float beta, float *c, long ldc, int threads) {
+    return onednn_gemm(dnnl_bf16, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+}
+
+// oneDNN runs bf16 matmuls on any AVX-512 CPU, but only with native bf16 instructions (AVX512_BF16 or AMX)
+// are they faster than f32; elsewhere the emulation is slower, so the option is refused.
+int iba_onednn_bf16_native(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
 }

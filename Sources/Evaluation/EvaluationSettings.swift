@@ -1,4 +1,5 @@
 import Foundation
+import BERT
 
 /// Everything that determines a dataset evaluation's numbers. It is the run manifest: the cluster ships
 /// it to workers and `--resume` refuses to continue a run whose settings differ. Defaults are the original's.
@@ -32,6 +33,8 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     public var estimatorFile: String?
     /// Attributions computed elsewhere (JSONL {"index", "attribution"}); method "external".
     public var attributionsFile: String?
+    /// Arithmetic of IBA's upper layers during the optimisation (see `Precision`); the degradation test is float32.
+    public var precision = Precision.float32
 
     public init() {}
 
@@ -45,6 +48,8 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         ]
         if let estimatorFile { o["estimator_data"] = estimatorFile }
         if let attributionsFile { o["attributions"] = attributionsFile }
+        // Only when not the default, so float32 summaries read as before this option existed.
+        if precision != .float32 { o["precision"] = precision.rawValue }
         return o
     }
 }

@@ -26,6 +26,10 @@ public final class ExampleEvaluator {
         options.steps = settings.trainSteps
         options.learningRate = settings.learningRate
         options.batchSize = settings.batchSize
+        options.precision = settings.precision
+        if settings.method == "iba", !settings.precision.isSupported {
+            throw EvaluationError.mismatchedInput("--precision \(settings.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+        }
         if let path = settings.estimatorFile {
             options.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
         }

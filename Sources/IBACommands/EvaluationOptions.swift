@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BERT
 import Evaluation
 
 /// The options of a dataset evaluation, shared by `iba evaluate` and `iba-coordinator`.
@@ -24,6 +25,7 @@ public struct EvaluationOptions: ParsableArguments {
     @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
     @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
     @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
+    @Option(help: "IBA's layers above the bottleneck: fp32; bf16-backward (bfloat16 gradients) or bf16 (forward too): faster, need AVX512_BF16 or AMX.") var precision = "fp32"
     @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.") var attributions: String?
     @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
     @Flag(help: "No progress bar.") var quiet = false
@@ -54,6 +56,8 @@ public struct EvaluationOptions: ParsableArguments {
         s.maxLength = maxLength; s.skipBadRows = skipBadRows; s.aopc = !noAOPC
         s.estimatorFile = estimatorData.map { URL(fileURLWithPath: $0).path }
         s.attributionsFile = attributions.map { URL(fileURLWithPath: $0).path }
+        guard let chosen = Precision(name: precision) else { throw ValidationError("--precision must be fp32, bf16-backward or bf16") }
+        s.precision = chosen
         return s
     }
 

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 
 /// Multi-head self-attention core over a packed batch.
 /// q, k, v, out are (R, C) with head h in columns h*D ..< (h+1)*D, D = C / heads.
@@ -34,10 +33,7 @@ func forEachSequenceAndHead(_ layout: SequenceLayout, _ body: (Int, Int) -> Void
     }
     BLASThreads.set(1)
     defer { BLASThreads.set(threads) }
-    withoutActuallyEscaping(body) { body in
-        let task = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: items) { item in task.value(item / layout.heads, item % layout.heads) }
-    }
+    parallelItems(items, threads: threads) { item in body(item / layout.heads, item % layout.heads) }
 }
 
 /// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds layout.probabilityCount floats (one block per sequence and head).
@@ -67,10 +63,4 @@ public func attentionBackward(
         sgemm(transA: true, transB: false, m: n, n: d, k: n,
               a: ds, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
     }
-}
-
-/// Lets a closure over raw buffers cross into `concurrentPerform`; callers guarantee disjoint writes.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

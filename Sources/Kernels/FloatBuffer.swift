@@ -1,3 +1,5 @@
+import CKernels
+
 /// An owned, 64-byte aligned float array for activations and workspaces.
 /// Allocated once per model or batch shape and reused; `ensureCapacity` grows it
 /// only when a larger batch arrives, so hot loops never allocate.
@@ -7,9 +9,13 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public init(count: Int) {
         capacity = max(count, 1)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
+        pointer = FloatBuffer.allocateZeroed(capacity)
+    }
+
+    /// Zeroed, 64-byte aligned; large buffers are fresh mapped pages, faulted in by the kernels that first write them (see CKernels).
+    private static func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+        guard let raw = iba_allocate_zeroed(count * 4) else { fatalError("out of memory: \(count * 4) bytes for an activation buffer") }
+        return raw.bindMemory(to: Float.self, capacity: count)
     }
 
     public convenience init(_ values: [Float]) {
@@ -17,16 +23,14 @@ public final class FloatBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { iba_deallocate(pointer, capacity * 4) }
 
     /// Grows (contents discarded) when `count` exceeds the current capacity.
     public func ensureCapacity(_ count: Int) {
         guard count > capacity else { return }
-        UnsafeMutableRawPointer(pointer).deallocate()
+        iba_deallocate(pointer, capacity * 4)
         capacity = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
+        pointer = FloatBuffer.allocateZeroed(capacity)
     }
 
     public func zero(_ count: Int) { pointer.update(repeating: 0, count: count) }

@@ -1,6 +1,9 @@
 // iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
 // peak measured by the same run with the same thread count ("roofline fraction").
 // Usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert384,bert512,degradation] [--json FILE]
+// IBA cases with a -bf16 suffix (minilm-bf16, bert384-bf16, ...) run the upper layers' dense GEMMs in bfloat16
+// (-bf16bwd: the backward ones only) and report the fraction of both the float32 peak and a bfloat16 GEMM peak
+// measured in the same run.
 import Foundation
 import Attribution
 import BERT
@@ -15,6 +18,8 @@ struct Row: Codable {
     var gflops: Double
     var peakGflops: Double
     var rooflineFraction: Double
+    var bf16PeakGflops: Double?
+    var bf16RooflineFraction: Double?
     var note: String
 }
 
@@ -35,6 +40,23 @@ func measureSgemmPeak() -> Double {
     for _ in 0..<3 {
         let t0 = now()
         sgemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
+    }
+    return best
+}
+
+/// bfloat16 GEMM peak (f32 accumulation and output) on the same product, or nil where it does not run natively.
+func measureBFloat16Peak() -> Double? {
+    guard BFloat16GEMM.isSupported else { return nil }
+    let n = 2048
+    let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+    for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
+    let ah = BFloat16Buffer(rounding: a.pointer, count: n * n), bh = BFloat16Buffer(rounding: b.pointer, count: n * n)
+    var best = 0.0
+    for _ in 0..<3 {
+        let t0 = now()
+        guard gemmBFloat16(transA: false, transB: true, m: n, n: n, k: n, a: ah.pointer, lda: n, b: bh.pointer, ldb: n,
+                           beta: 0, c: c.pointer, ldc: n) else { return nil }
         best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
     return best
@@ -72,22 +94,44 @@ let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").sp
 let shared = URL(fileURLWithPath: argument("--shared") ?? "../shared")
 let peak = measureSgemmPeak()
 FileHandle.standardError.write(Data("sgemm peak with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
+let wantsBFloat16 = cases.contains { $0.hasSuffix("-bf16") || $0.hasSuffix("-bf16bwd") }
+let bf16Peak = wantsBFloat16 ? measureBFloat16Peak() : nil
+if wantsBFloat16 {
+    FileHandle.standardError.write(Data((bf16Peak.map { "bf16 GEMM peak with \(threads) thread(s): \(String(format: "%.1f", $0)) GFLOP/s\n" }
+        ?? "bf16 cases skipped: no native bfloat16 GEMM here (oneDNN with AVX512_BF16 or AMX)\n").utf8))
+}
 var rows = [Row]()
 
-@MainActor func record(_ name: String, seconds: Double, flops: Double, note: String) {
+@MainActor func record(_ name: String, seconds: Double, flops: Double, precision: Precision = .float32, note: String) {
     let gflops = flops / seconds / 1e9
+    let lowPeak = precision == .float32 ? nil : bf16Peak
     rows.append(Row(name: name, threads: threads, secondsPerExample: seconds, gflopPerExample: flops / 1e9,
-                    gflops: gflops, peakGflops: peak, rooflineFraction: gflops / peak, note: note))
-    FileHandle.standardError.write(Data("\(name): \(String(format: "%.3f", seconds)) s/example, \(String(format: "%.1f", gflops)) GFLOP/s, roofline \(String(format: "%.2f", gflops / peak))\n".utf8))
+                    gflops: gflops, peakGflops: peak, rooflineFraction: gflops / peak,
+                    bf16PeakGflops: lowPeak, bf16RooflineFraction: lowPeak.map { gflops / $0 }, note: note))
+    let againstBFloat16 = lowPeak.map { String(format: ", of the bf16 peak %.2f", gflops / $0) } ?? ""
+    FileHandle.standardError.write(Data("\(name): \(String(format: "%.3f", seconds)) s/example, \(String(format: "%.1f", gflops)) GFLOP/s, roofline \(String(format: "%.2f", gflops / peak))\(againstBFloat16)\n".utf8))
+}
+
+/// The precisions to run for `base` (e.g. bert384): float32 as `base`, bfloat16 as `base-bf16bwd` / `base-bf16` when supported.
+func precisions(_ base: String) -> [Precision] {
+    var list = [Precision]()
+    if cases.contains(base) { list.append(.float32) }
+    if cases.contains(base + "-bf16bwd"), bf16Peak != nil { list.append(.bfloat16Backward) }
+    if cases.contains(base + "-bf16"), bf16Peak != nil { list.append(.bfloat16) }
+    return list
+}
+
+func suffix(_ precision: Precision) -> String {
+    switch precision { case .float32: ""; case .bfloat16Backward: "-bf16bwd"; case .bfloat16: "-bf16" }
 }
 
 do {
-    if cases.contains("minilm") {
+    for precision in precisions("minilm") {
         struct Reference: Decodable { struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E] }
         let refURL = shared.appendingPathComponent("reference/iba-agnews-layer3.json")
         if let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) {
             let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
-            var options = IBAOptions(); options.layer = 3
+            var options = IBAOptions(); options.layer = 3; options.precision = precision
             let explainer = IBAExplainer(model: model, options: options)
             _ = try explainer.explain(ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0, seed: 0)
             var flops = 0.0
@@ -97,7 +141,7 @@ do {
                 flops += ibaFlops(model.config, n: e.ids.count, layer: 3)
             }
             let seconds = (now() - t0) / Double(reference.examples.count)
-            record("iba-minilm-agnews-layer3", seconds: seconds, flops: flops / Double(reference.examples.count),
+            record("iba-minilm-agnews-layer3" + suffix(precision), seconds: seconds, flops: flops / Double(reference.examples.count), precision: precision,
                    note: "20 reference examples, mean n \(reference.examples.map(\.ids.count).reduce(0, +) / reference.examples.count)")
         } else {
             FileHandle.standardError.write(Data("minilm case skipped: \(refURL.path) not found\n".utf8))
@@ -106,15 +150,16 @@ do {
     let bertBase = BertConfig(vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, numLabels: 2)
     let needsBert = cases.contains { $0.hasPrefix("bert") || $0 == "degradation" }
     let bert = needsBert ? try randomModel(bertBase) : nil
-    for n in [128, 384, 512] where cases.contains("bert\(n)") {
+    for n in [128, 384, 512] { for precision in precisions("bert\(n)") {
         guard let bert else { break }
-        var options = IBAOptions(); options.layer = 8
+        var options = IBAOptions(); options.layer = 8; options.precision = precision
         let explainer = IBAExplainer(model: bert, options: options)
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
         let t0 = now()
         _ = try explainer.explain(input, target: 0, seed: 1)
-        record("iba-bert-base-layer8-n\(n)", seconds: now() - t0, flops: ibaFlops(bertBase, n: n, layer: 8), note: "random weights")
-    }
+        record("iba-bert-base-layer8-n\(n)" + suffix(precision), seconds: now() - t0, flops: ibaFlops(bertBase, n: n, layer: 8),
+               precision: precision, note: "random weights")
+    } }
     if cases.contains("degradation"), let bert {
         let n = 384
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
@@ -135,7 +180,8 @@ do {
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
 if let path = argument("--json"), let data = try? encoder.encode(rows) { try? data.write(to: URL(fileURLWithPath: path)) }
-print(String(format: "%-32@ %7@ %10@ %10@ %9@ %9@ %8@", "case" as NSString, "threads" as NSString, "s/example" as NSString, "GFLOP/ex" as NSString, "GFLOP/s" as NSString, "peak" as NSString, "roofline" as NSString))
+print(String(format: "%-32@ %7@ %10@ %10@ %9@ %9@ %8@ %9@ %8@", "case" as NSString, "threads" as NSString, "s/example" as NSString, "GFLOP/ex" as NSString, "GFLOP/s" as NSString, "peak" as NSString, "roofline" as NSString, "bf16 peak" as NSString, "of bf16" as NSString))
 for r in rows {
-    print(String(format: "%-32@ %7d %10.3f %10.1f %9.1f %9.1f %8.2f", r.name as NSString, r.threads, r.secondsPerExample, r.gflopPerExample, r.gflops, r.peakGflops, r.rooflineFraction))
+    let low = r.bf16PeakGflops.map { String(format: " %9.1f %8.2f", $0, r.bf16RooflineFraction ?? 0) } ?? ""
+    print(String(format: "%-32@ %7d %10.3f %10.1f %9.1f %9.1f %8.2f", r.name as NSString, r.threads, r.secondsPerExample, r.gflopPerExample, r.gflops, r.peakGflops, r.rooflineFraction) + low)
 }

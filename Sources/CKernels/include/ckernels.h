@@ -3,6 +3,7 @@
 #ifndef IBA_CKERNELS_H
 #define IBA_CKERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// out[i] = exp(in[i]) (about 1e-7 relative error; 0 below -87).
 void iba_exp(float *out, const float *in, size_t n);
@@ -17,9 +18,30 @@ void iba_softmax_rows(float *p, size_t rows, size_t n, float scale);
 /// Softmax backward in place on each row: d = p * (d - sum(p * d)) * scale.
 void iba_softmax_backward_rows(float *d, const float *p, size_t rows, size_t n, float scale);
 
+/// LayerNorm of each row (R,C): out = (inp - mean) * rstd * gamma + beta; mean and rstd (R) kept when non-NULL.
+void iba_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
+                           const float *beta, size_t rows, size_t channels, float eps);
+/// LayerNorm backward to the input of each row: dinp (R,C) += ... from dout, the input and the forward's mean, rstd.
+void iba_layernorm_backward_input(float *dinp, const float *dout, const float *inp, const float *gamma,
+                                  const float *mean, const float *rstd, size_t rows, size_t channels);
+
+/// body(context, i) for i in 0..<items on `threads` threads of libgomp's pool (inline with one), items taken in
+/// turn; returns when all are done.
+void iba_parallel_for(long items, int threads, void (*body)(void *context, long item), void *context);
+/// Zeroed memory, 64-byte aligned; from 2 MiB on, mapped pages (zero until first written). Free with iba_deallocate and the same size.
+void *iba_allocate_zeroed(size_t bytes);
+void iba_deallocate(void *pointer, size_t bytes);
+
 /// C[M,N] = alpha op(A) op(B) + beta C (row-major, leading dimensions) on oneDNN with `threads` OpenMP
 /// threads; 0 on success, non-zero if oneDNN refused (the caller then falls back to OpenBLAS).
 int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                      const float *b, long ldb, float beta, float *c, long ldc, int threads);
+/// The same with bf16 A and B (raw bits, uint16), f32 accumulation and f32 C.
+int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float alpha, const uint16_t *a, long lda,
+                         const uint16_t *b, long ldb, float beta, float *c, long ldc, int threads);
+/// 1 when oneDNN runs bf16 on native instructions on this CPU (AVX512_BF16 or AMX), else 0.
+int iba_onednn_bf16_native(void);
+/// out[i] = in[i] rounded to bfloat16 (nearest even), as raw bits.
+void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n);
 
 #endif

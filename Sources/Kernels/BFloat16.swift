@@ -1,0 +1,65 @@
+import CKernels
+
+/// bfloat16 values as raw bits (the upper half of a float32), 64-byte aligned; grows like `FloatBuffer`.
+public final class BFloat16Buffer: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutablePointer<UInt16>
+    public private(set) var capacity: Int
+
+    public init(count: Int) {
+        capacity = max(count, 1)
+        pointer = BFloat16Buffer.allocate(capacity)
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<UInt16> {
+        guard let raw = iba_allocate_zeroed(count * 2) else { fatalError("out of memory: \(count * 2) bytes for a bfloat16 buffer") }
+        return raw.bindMemory(to: UInt16.self, capacity: count)
+    }
+
+    deinit { iba_deallocate(pointer, capacity * 2) }
+
+    /// Grows (contents discarded) when `count` exceeds the current capacity.
+    public func ensureCapacity(_ count: Int) {
+        guard count > capacity else { return }
+        iba_deallocate(pointer, capacity * 2)
+        capacity = count
+        pointer = BFloat16Buffer.allocate(capacity)
+    }
+
+    /// A copy of `values` (count) rounded to bfloat16 (nearest even).
+    public convenience init(rounding values: UnsafePointer<Float>, count: Int) {
+        self.init(count: count)
+        convertToBFloat16(out: pointer, inp: values, count: count)
+    }
+}
+
+/// out (count) = inp rounded to bfloat16 (nearest even); elementwise, split across the GEMM threads.
+public func convertToBFloat16(out: UnsafeMutablePointer<UInt16>, inp: UnsafePointer<Float>, count: Int) {
+    parallelChunks(count, grain: 1 << 15) { chunk in
+        iba_f32_to_bf16(out + chunk.lowerBound, inp + chunk.lowerBound, chunk.count)
+    }
+}
+
+/// Whether bfloat16 GEMMs run natively here: oneDNN is the GEMM backend and the CPU has AVX512_BF16 or AMX.
+public enum BFloat16GEMM {
+    public static var isSupported: Bool { GEMMBackend.current == .onednn && iba_onednn_bf16_native() != 0 }
+}
+
+/// bfloat16 copies of a GEMM's two operands (same shapes and leading dimensions as the float32 ones).
+/// A linear kernel given these multiplies in bfloat16 with float32 accumulation and output; if oneDNN
+/// refuses, it falls back to the float32 operands.
+public struct BFloat16Operands {
+    public var input: UnsafePointer<UInt16>
+    public var weight: UnsafePointer<UInt16>
+    public init(input: UnsafePointer<UInt16>, weight: UnsafePointer<UInt16>) { self.input = input; self.weight = weight }
+}
+
+/// C[M,N] = alpha op(A) op(B) + beta C with bfloat16 A, B; false when oneDNN refused (nothing written).
+public func gemmBFloat16(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) -> Bool {
+    guard m > 0, n > 0, k > 0, GEMMBackend.current == .onednn else { return false }
+    return iba_onednn_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                                Int32(BLASThreads.current)) == 0
+}
