@@ -45,8 +45,10 @@ if [ -d "$model" ] && [ "${BENCH_CLUSTER:-1}" = 1 ]; then
     if cmp -s "$out/w1/results.jsonl" "$out/w2/results.jsonl"; then echo "  1- and 2-worker results.jsonl identical"; else echo "  1- and 2-worker results.jsonl DIFFER"; fi
     m=200
     s0=$(date +%s.%N); .build/release/iba evaluate --model "$model" --method random --test-sample $m --threads 1 --output "$out/r0" --quiet >/dev/null; s1=$(date +%s.%N)
-    .build/release/iba-coordinator --workers 1 --model "$model" --method random --test-sample $m --output "$out/r1" --quiet >/dev/null 2>&1; s2=$(date +%s.%N)
+    .build/release/iba-coordinator --workers 1 --model "$model" --method random --test-sample $m --output "$out/r1" --quiet >/dev/null 2>"$out/r1.log"; s2=$(date +%s.%N)
     printf "  coordinator overhead: %.1f ms per example (random method, %d examples: cluster %.2f s vs in-process %.2f s, incl. worker start-up)\n" \
         "$(calc "1000 * (($s2 - $s1) - ($s1 - $s0)) / $m")" "$m" "$(calc "$s2 - $s1")" "$(calc "$s1 - $s0")"
+    # The coordinator's own CPU time (its poll loop and libzmq's I/O thread) during the run, per example.
+    grep -h "coordinator CPU" "$out/r1.log" | sed 's/^/  /' || true
     rm -rf "$out"
 fi

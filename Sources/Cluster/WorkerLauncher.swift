@@ -56,12 +56,15 @@ public final class WorkerLauncher: @unchecked Sendable {
         for index in slots.indices { try launch(index, quickFailures: 0) }
     }
 
-    /// Stops relaunching and terminates every worker still running.
-    public func stop() {
+    /// Stops relaunching; gives workers `graceSeconds` to leave on their own (after DONE they exit and
+    /// log their summary), then terminates every worker still running.
+    public func stop(graceSeconds: Double = 0) {
         lock.lock()
         stopped = true
         let processes = Array(running.values)
         lock.unlock()
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        while processes.contains(where: \.isRunning), Date() < deadline { usleep(20_000) }
         for p in processes where p.isRunning { p.terminate() }
     }
 

@@ -113,11 +113,12 @@ struct CoordinatorRun: ParsableCommand {
             launcher.logDirectory = directory.appendingPathComponent("workers")
             launcher.log = coordinatorOptions.log
             try launcher.start()
-            defer { launcher.stop() }
+            defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
             note("coordinator at \(coordinator.endpoint) with \(slots.count) worker process(es); logs in \(directory.path)/workers")
 
             let bar = ProgressBar(total: plan.indices.count, label: "cluster \(settings.method)", quiet: quiet)
             var shown = 0
+            let cpuBefore = processCPUSeconds()
             let results = try coordinator.run { p in
                 let done = p.done + p.failed
                 if done > shown {
@@ -126,6 +127,8 @@ struct CoordinatorRun: ParsableCommand {
                 }
             }
             bar.finish()
+            let cpu = processCPUSeconds() - cpuBefore
+            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, plan.indices.count))))
             let ordered = records(from: results, plan: plan)
             let summary = try summarize(records: ordered, method: settings.method, dataset: settings.dataset,
                                         layer: settings.method == "iba" ? settings.layer : nil,
@@ -153,4 +156,11 @@ struct KeygenCommand: ParsableCommand {
             note("wrote CURVE keys for the coordinator and \(names.count) worker(s) to \(dir)")
         }
     }
+}
+
+/// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
