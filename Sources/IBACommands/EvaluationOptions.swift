@@ -25,7 +25,7 @@ public struct EvaluationOptions: ParsableArguments {
     @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
     @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
     @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
-    @Option(help: "IBA's layers above the bottleneck: fp32; bf16-backward (bfloat16 gradients) or bf16 (forward too): faster, need AVX512_BF16 or AMX.") var precision = "fp32"
+    @Option(help: "IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; needs AVX512_BF16 or AMX).") var precision = "fp32"
     @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.") var attributions: String?
     @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
     @Flag(help: "No progress bar.") var quiet = false
@@ -56,8 +56,7 @@ public struct EvaluationOptions: ParsableArguments {
         s.maxLength = maxLength; s.skipBadRows = skipBadRows; s.aopc = !noAOPC
         s.estimatorFile = estimatorData.map { URL(fileURLWithPath: $0).path }
         s.attributionsFile = attributions.map { URL(fileURLWithPath: $0).path }
-        guard let chosen = Precision(name: precision) else { throw ValidationError("--precision must be fp32, bf16-backward or bf16") }
-        s.precision = chosen
+        s.precision = try offeredPrecision(precision)
         return s
     }
 

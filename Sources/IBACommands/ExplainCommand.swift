@@ -32,7 +32,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Adam learning rate of alpha.") var lr: Float = 1
     @Option(help: "Noise samples per step.") var batch = 10
     @Option(help: "Noise seed.") var seed: UInt64 = 0
-    @Option(help: "Layers above the bottleneck: fp32; bf16-backward (bfloat16 gradients) or bf16 (forward too): faster, need AVX512_BF16 or AMX.") var precision = "fp32"
+    @Option(help: "IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; needs AVX512_BF16 or AMX).") var precision = "fp32"
     @Option(help: "sample (the original's) or dataset (needs --estimator-data).") var estimator = "sample"
     @Option(name: .customLong("estimator-data"), help: "Statistics file (read if it exists, else computed from --estimator-dataset and written).") var estimatorData: String?
     @Option(name: .customLong("estimator-dataset"), help: "Dataset file (AG News CSV, RTE/MNLI TSV, JSONL) for --estimator dataset.") var estimatorDataset: String?
@@ -58,7 +58,7 @@ struct ExplainCommand: ParsableCommand {
         guard ["json", "text", "html", "svg"].contains(format) else { throw ValidationError("--format must be json, text, html or svg") }
         guard ["iba", "ig", "lime", "random"].contains(method) else { throw ValidationError("--method must be iba, ig, lime or random") }
         if layers != nil, method != "iba" { throw ValidationError("--layers works with --method iba only") }
-        guard Precision(name: precision) != nil else { throw ValidationError("--precision must be fp32, bf16-backward or bf16") }
+        _ = try offeredPrecision(precision)
     }
 
     func run() throws {
@@ -88,7 +88,7 @@ struct ExplainCommand: ParsableCommand {
             if method == "iba" {
                 var options = IBAOptions()
                 options.beta = beta; options.steps = steps; options.learningRate = lr; options.batchSize = batch
-                options.precision = Precision(name: precision) ?? .float32
+                options.precision = try offeredPrecision(precision)
                 let explainer = IBAExplainer(model: model, options: options)
                 for l in layerList {
                     explainer.options.layer = l

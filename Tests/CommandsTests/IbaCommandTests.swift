@@ -73,6 +73,12 @@ final class IbaCommandTests: XCTestCase {
         let model = try makeFixtureModel(in: directory)
         let badLayer = try runCommand(iba, ["explain", "--model", model.path, "--layer", "7"])
         XCTAssertTrue(badLayer.stderr.contains("layer 7"), badLayer.stderr)
+        // Full bfloat16 failed the fidelity bar: refused by both commands, with the mode that holds it.
+        for command in [["explain"], ["evaluate", "--test-sample", "2"]] {
+            let bf16 = try runCommand(iba, command + ["--model", model.path, "--precision", "bf16"])
+            XCTAssertNotEqual(bf16.status, 0, command[0])
+            XCTAssertTrue(bf16.stderr.contains("bf16-backward"), bf16.stderr)
+        }
     }
 
     /// evaluate with the original's flag spellings, then plot two runs together.
