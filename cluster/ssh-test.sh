@@ -62,7 +62,8 @@ echo "2/$(id -un)@iba-ssh-test" > "$work/hosts"
 coordinator=$!
 results="$work/cluster/results.log.jsonl"
 for _ in $(seq 600); do [ "$(cat "$results" 2>/dev/null | wc -l)" -ge 4 ] && break; sleep 0.1; done
-victim=$(pgrep -f "iba-worker.*--name iba-ssh-test-0" | head -1 || true)
+victim=$(pgrep -f "^$bin/iba-worker .*--name iba-ssh-test-0" | head -1 || true)   # the remote worker, not the local ssh client
+ps -o pid,ppid,args -p "$victim" >&2 || true
 [ -n "$victim" ] || { log "no remote worker found to kill"; kill "$coordinator"; exit 1; }
 log "killing remote worker iba-ssh-test-0 (pid $victim) after $(($(wc -l < "$results") - 1)) result(s)"
 kill -9 "$victim"
