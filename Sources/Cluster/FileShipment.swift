@@ -130,7 +130,8 @@ public struct ShipmentCache: Sendable {
 /// One worker's transfer of a shipment into its cache, driven by the worker's
 /// poll loop: `nextRequests` says what to FETCH (at most `credit` outstanding),
 /// `receive` stores a CHUNK. Several workers on one host: the first takes a
-/// lock file and downloads; the others wait for the directory to appear.
+/// lock file and downloads; the others wait for the directory to appear, and
+/// download on their own after `lockWaitSeconds` (a frozen lock holder).
 final class ShipmentDownload {
     enum State: Equatable { case downloading, waitingForOtherWorker, complete }
 
@@ -138,6 +139,8 @@ final class ShipmentDownload {
     private let cache: ShipmentCache
     private let credit: Int
     private let retrySeconds: Double
+    private let lockWaitSeconds: Double
+    private let log: (String) -> Void
     private var lockDescriptor: Int32 = -1
     private var partial: URL?
     private var handles: [FileHandle] = []
@@ -151,12 +154,15 @@ final class ShipmentDownload {
 
     struct ChunkID: Hashable { var file: Int; var offset: UInt64 }
 
-    init(shipment: FileShipment, cache: ShipmentCache, credit: Int, retrySeconds: Double) throws {
+    init(shipment: FileShipment, cache: ShipmentCache, credit: Int, retrySeconds: Double,
+         lockWaitSeconds: Double = 120, log: @escaping (String) -> Void = { _ in }) throws {
         try shipment.validate()
         self.shipment = shipment
         self.cache = cache
         self.credit = max(1, credit)
         self.retrySeconds = retrySeconds
+        self.lockWaitSeconds = lockWaitSeconds
+        self.log = log
         let fm = FileManager.default
         do { try fm.createDirectory(at: cache.root, withIntermediateDirectories: true) } catch {
             throw ClusterError.shipment("cannot create the cache \(cache.root.path): \(error.localizedDescription)")
@@ -170,9 +176,9 @@ final class ShipmentDownload {
 
     deinit { abandon() }
 
-    /// Takes the host-wide lock if nobody holds it and opens the partial files.
-    private func startIfLockFree() throws {
-        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else { state = .waitingForOtherWorker; return }
+    /// Takes the host-wide lock if nobody holds it (or goes ahead without it when `force`d) and opens the partial files.
+    private func startIfLockFree(force: Bool = false) throws {
+        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 || force else { state = .waitingForOtherWorker; return }
         if cache.directory(for: shipment) != nil { finishWithoutDownload(); return }  // finished while we waited
         state = .downloading
         let fm = FileManager.default
@@ -204,7 +210,10 @@ final class ShipmentDownload {
     func nextRequests(now: Double) throws -> [WorkerMessage] {
         if state == .waitingForOtherWorker {
             if cache.directory(for: shipment) != nil { finishWithoutDownload(); return [] }
-            try startIfLockFree()  // the other worker died: take over
+            // The other worker died (its lock is gone): take over. Frozen (lock held, nothing published): go ahead anyway.
+            let stuck = now - startedAt >= lockWaitSeconds
+            if stuck { log("another worker on this host has held the download lock for \(Int(now - startedAt)) s: downloading anyway") }
+            try startIfLockFree(force: stuck)
             if state != .downloading { return [] }
         }
         guard state == .downloading else { return [] }
@@ -260,8 +269,13 @@ final class ShipmentDownload {
             }
             handles = []
             let final = cache.root.appendingPathComponent(shipment.key)
-            try? FileManager.default.removeItem(at: final)  // a stale, incomplete copy
-            try FileManager.default.moveItem(at: partial, to: final)
+            if cache.directory(for: shipment) != nil {
+                // Another worker published a complete copy meanwhile (others may be loading it): keep that one.
+                try? FileManager.default.removeItem(at: partial)
+            } else {
+                try? FileManager.default.removeItem(at: final)  // a stale, incomplete copy
+                try FileManager.default.moveItem(at: partial, to: final)
+            }
         } catch {
             throw ClusterError.shipment("cannot publish the downloaded model: \(error.localizedDescription)")
         }

@@ -71,6 +71,8 @@ public struct WorkerOptions: Sendable {
     public var fetchCredit = 4
     /// Downloads of one shipment before the worker gives up (a copy that fails the setup's check is fetched again).
     public var maxDownloads = 2
+    /// How long to wait for another worker on this host that holds the download lock before downloading too.
+    public var shipmentLockWaitSeconds = 120.0
     public var log: @Sendable (String) -> Void = standardErrorLog
 
     public init(name: String = WorkerOptions.defaultName()) {

@@ -269,7 +269,8 @@ public final class Worker: @unchecked Sendable {
         if cache.directory(for: shipment) != nil { cache.remove(shipment) }
         options.log("\(reason): fetching the model from the coordinator (\(shipment.totalBytes >> 20) MiB into \(root.path))")
         return try ShipmentDownload(shipment: shipment, cache: cache, credit: options.fetchCredit,
-                                    retrySeconds: max(2, options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)))
+                                    retrySeconds: max(2, options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)),
+                                    lockWaitSeconds: options.shipmentLockWaitSeconds, log: options.log)
     }
 
     private func makeDealer(_ context: ZMQContext) throws -> ZMQSocket {

@@ -120,6 +120,33 @@ final class ShipmentTests: XCTestCase {
         XCTAssertEqual(log2.lines.filter { $0.contains("fetching the model from the coordinator") }.count, 2)
     }
 
+    /// A download lock held by a frozen worker (here: the test itself) delays the download, but not forever.
+    func testFrozenLockHolderDoesNotBlockTheDownloadForever() throws {
+        let directory = try temporaryDirectory("ship-lock")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (shipment, urls, contents) = try makeShipment(in: directory)
+        let cacheRoot = directory.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: cacheRoot, withIntermediateDirectories: true)
+        let lock = open(cacheRoot.appendingPathComponent("\(shipment.key).lock").path, O_CREAT | O_RDWR, 0o644)
+        XCTAssertGreaterThanOrEqual(lock, 0)
+        XCTAssertEqual(flock(lock, LOCK_EX | LOCK_NB), 0)  // held for the whole run, as by a SIGSTOPped process
+        defer { close(lock) }
+
+        let log = LogCapture("coordinator")
+        var options = testCoordinatorOptions(log)
+        options.shippedFiles = urls
+        var manifest = testManifest()
+        manifest.shipment = shipment
+        let coordinator = try Coordinator(manifest: manifest, indices: selection, options: options)
+        var workerOptions = testWorkerOptions("w", log)
+        workerOptions.shipmentCache = cacheRoot
+        workerOptions.shipmentLockWaitSeconds = 0.5
+        let worker = try WorkerThread(endpoint: coordinator.endpoint, options: workerOptions)
+        worker.start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents))
+        XCTAssertEqual(try coordinator.run(), expectedResults(selection))
+        XCTAssertTrue(log.contains("held the download lock"), log.lines.joined(separator: "\n"))
+    }
+
     /// Without a shipment the worker refuses with a hint; the coordinator never serves files it was not given.
     func testNoShipmentMeansRefusalWithAHint() throws {
         let log = LogCapture("coordinator")
