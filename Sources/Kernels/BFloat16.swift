@@ -1,30 +1,9 @@
 import CKernels
 
-/// bfloat16 values as raw bits (the upper half of a float32), 64-byte aligned; grows like `FloatBuffer`.
-public final class BFloat16Buffer: @unchecked Sendable {
-    public private(set) var pointer: UnsafeMutablePointer<UInt16>
-    public private(set) var capacity: Int
+/// bfloat16 values as raw bits (the upper half of a float32).
+public typealias BFloat16Buffer = AlignedBuffer<UInt16>
 
-    public init(count: Int) {
-        capacity = max(count, 1)
-        pointer = BFloat16Buffer.allocate(capacity)
-    }
-
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<UInt16> {
-        guard let raw = iba_allocate_zeroed(count * 2) else { fatalError("out of memory: \(count * 2) bytes for a bfloat16 buffer") }
-        return raw.bindMemory(to: UInt16.self, capacity: count)
-    }
-
-    deinit { iba_deallocate(pointer, capacity * 2) }
-
-    /// Grows (contents discarded) when `count` exceeds the current capacity.
-    public func ensureCapacity(_ count: Int) {
-        guard count > capacity else { return }
-        iba_deallocate(pointer, capacity * 2)
-        capacity = count
-        pointer = BFloat16Buffer.allocate(capacity)
-    }
-
+extension AlignedBuffer where Element == UInt16 {
     /// A copy of `values` (count) rounded to bfloat16 (nearest even).
     public convenience init(rounding values: UnsafePointer<Float>, count: Int) {
         self.init(count: count)
