@@ -75,7 +75,8 @@ public final class Worker: @unchecked Sendable {
         var queue: [(lease: UInt64, entry: LeaseEntry)] = []
         var remaining: [UInt64: Int] = [:]  // open entries per live lease
         var computing = false
-        var download: ShipmentDownload?          // fetching the pending manifest's shipment
+        var pendingShipment: FileShipment?       // what the pending manifest offers to fetch
+        var download: ShipmentDownload?          // fetching it
         var downloadsOfPending = 0
         defer { download?.abandon() }
         var readyOutstanding = false
@@ -100,6 +101,12 @@ public final class Worker: @unchecked Sendable {
             readyOutstanding = false
             lastHello = monotonicSeconds()
             send(.hello(name: options.name, capacity: 1))
+        }
+        /// Tell the coordinator this worker takes no part in the job (the REFUSE gets a moment to leave); throw the result.
+        func refuseJob(_ reason: String) -> ClusterError {
+            send(.refuse(reason: reason))
+            farewellLingerMilliseconds = 1000
+            return ClusterError.setupRefused(reason)
         }
         greet()
 
@@ -131,10 +138,8 @@ public final class Worker: @unchecked Sendable {
                             download?.abandon()
                             download = nil
                             downloadsOfPending = 0
-                            do { _ = try JobManifest.decode(bytes) } catch {
-                                send(.refuse(reason: "\(error)"))
-                                farewellLingerMilliseconds = 1000
-                                throw ClusterError.setupRefused("\(error)")
+                            do { pendingShipment = try JobManifest.decode(bytes).shipment } catch {
+                                throw refuseJob("\(error)")
                             }
                             pendingManifest = bytes
                             acceptedManifest = nil
@@ -176,19 +181,14 @@ public final class Worker: @unchecked Sendable {
                         pendingManifest = nil
                         if phase == .settingUp { phase = .ready }
                     } else if kind == ComputeWire.setupFailed {
-                        let reason = frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "setup failed"
-                        send(.refuse(reason: reason))
-                        farewellLingerMilliseconds = 1000
-                        throw ClusterError.setupRefused(reason)
+                        throw refuseJob(frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "setup failed")
                     } else if kind == ComputeWire.setupNeedsFiles {
                         let reason = frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "no model"
                         do {
-                            download = try startDownload(manifest: pendingManifest, reason: reason, attempt: downloadsOfPending + 1)
+                            download = try startDownload(pendingShipment, reason: reason, attempt: downloadsOfPending + 1)
                             downloadsOfPending += 1
                         } catch {
-                            send(.refuse(reason: "\(error)"))
-                            farewellLingerMilliseconds = 1000
-                            throw ClusterError.setupRefused("\(error)")
+                            throw refuseJob("\(error)")
                         }
                     } else if (kind == ComputeWire.workDone || kind == ComputeWire.workFailed), frames.count == 5,
                               let lease = try? Wire.decodeUInt64(frames[1], "lease"),
@@ -213,9 +213,7 @@ public final class Worker: @unchecked Sendable {
                 do {
                     for request in try current.nextRequests(now: now) { send(request) }
                 } catch {
-                    send(.refuse(reason: "\(error)"))
-                    farewellLingerMilliseconds = 1000
-                    throw ClusterError.setupRefused("\(error)")
+                    throw refuseJob("\(error)")
                 }
                 if current.state == .complete {
                     let seconds = now - current.startedAt
@@ -251,11 +249,8 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Setup found no usable model: fetch the manifest's shipment into the cache, if it has one.
-    private func startDownload(manifest bytes: Data?, reason: String, attempt: Int) throws -> ShipmentDownload {
-        guard let bytes, let manifest = try? JobManifest.decode(bytes) else {
-            throw ClusterError.internalError("setup asked for files without a pending manifest")
-        }
-        guard let shipment = manifest.shipment else {
+    private func startDownload(_ shipment: FileShipment?, reason: String, attempt: Int) throws -> ShipmentDownload {
+        guard let shipment else {
             throw ClusterError.modelUnavailable("\(reason) (the coordinator can send it: start it with --ship-model)")
         }
         guard let root = options.shipmentCache else {
