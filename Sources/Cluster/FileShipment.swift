@@ -28,14 +28,21 @@ public struct FileShipment: Codable, Sendable, Equatable {
 
     public var totalBytes: UInt64 { files.reduce(0) { $0 + $1.size } }
 
+    /// The characters a key or file name may use: [A-Za-z0-9._-].
+    private static func isPlain(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "._-".contains(character))
+    }
+
+    /// `name` made acceptable as a shipped file name: other characters become "_", leading dots go, at most 100 characters.
+    public static func plainName(_ name: String) -> String {
+        let plain = String(name.map { isPlain($0) ? $0 : "_" }.drop(while: { $0 == "." }).prefix(100))
+        return plain.isEmpty ? "file" : plain
+    }
+
     /// Key and names become paths on the worker: plain names only, no separators, no dot-files.
     func validate() throws {
         func safe(_ name: String, _ what: String) throws {
-            let allowed = name.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                    || byte == 0x2D || byte == 0x2E || byte == 0x5F  // - . _
-            }
-            guard (1...128).contains(name.utf8.count), allowed, !name.hasPrefix(".") else {
+            guard (1...128).contains(name.utf8.count), name.allSatisfy(Self.isPlain), !name.hasPrefix(".") else {
                 throw ClusterError.shipment("\(what) \"\(name.prefix(64))\" must be 1...128 characters of [A-Za-z0-9._-], not starting with a dot")
             }
         }

@@ -35,41 +35,39 @@ struct ModelShipping {
 
 /// The shipment of a model (--ship-model): checkpoint, config and vocabulary under plain names, keyed by their hashes.
 func modelShipment(path: URL, config: String?, vocab: String?) throws -> ModelShipping {
+    let resolved = try modelFiles(path, config: config, vocab: vocab)
+    var names = ShippedModelNames(checkpoint: "checkpoint-" + FileShipment.plainName(resolved.checkpoint.lastPathComponent))
+    var entries = [(url: resolved.checkpoint, name: names.checkpoint)]
+    if let url = resolved.config {
+        names.config = "config.json"
+        entries.append((url, "config.json"))
+    }
+    if let url = resolved.vocab {
+        let name = url.lastPathComponent.hasSuffix(".json") ? "tokenizer.json" : "vocab.txt"
+        names.vocab = name
+        entries.append((url, name))
+    }
+    let files = try entries.map { url, name in
+        let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
+        return FileShipment.File(name: name, size: size, hash: try fileContentHash(url))
+    }
+    let key = contentHash(Data(files.map { "\($0.name)\u{0}\($0.size)\u{0}\($0.hash)\n" }.joined().utf8))
+        .replacingOccurrences(of: ":", with: "-")
+    return ModelShipping(shipment: FileShipment(key: key, files: files), files: entries.map(\.url), names: names)
+}
+
+/// The checkpoint, config and vocabulary files a model location resolves to.
+func modelFiles(_ path: URL, config: String?, vocab: String?) throws -> (checkpoint: URL, config: URL?, vocab: URL?) {
     var location = ModelLocation(path: path)
     location.config = config.map { URL(fileURLWithPath: $0) }
     location.vocab = vocab.map { URL(fileURLWithPath: $0) }
     location.requireVocabulary = false
-    let resolved = try ModelLoader.resolve(location)
-    // Names become paths on workers: keep them plain.
-    func plain(_ url: URL) -> String {
-        String(url.lastPathComponent.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
-            .drop(while: { $0 == "." }).prefix(100).description
-    }
-    var names = ShippedModelNames(checkpoint: "checkpoint-" + plain(resolved.checkpoint))
-    var urls = [resolved.checkpoint]
-    var listed = [names.checkpoint]
-    if let url = resolved.config { names.config = "config.json"; urls.append(url); listed.append("config.json") }
-    if let url = resolved.vocab {
-        let name = url.lastPathComponent.hasSuffix(".json") ? "tokenizer.json" : "vocab.txt"
-        names.vocab = name; urls.append(url); listed.append(name)
-    }
-    var files: [FileShipment.File] = []
-    for (url, name) in zip(urls, listed) {
-        let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
-        files.append(FileShipment.File(name: name, size: size, hash: try fileContentHash(url)))
-    }
-    let key = contentHash(Data(files.map { "\($0.name)\u{0}\($0.size)\u{0}\($0.hash)\n" }.joined().utf8))
-        .replacingOccurrences(of: ":", with: "-")
-    return ModelShipping(shipment: FileShipment(key: key, files: files), files: urls, names: names)
+    return try ModelLoader.resolve(location)
 }
 
 /// The checkpoint file a model location resolves to (what the manifest's model hash covers).
 func checkpointFile(_ path: URL, config: String?, vocab: String?) throws -> URL {
-    var location = ModelLocation(path: path)
-    location.config = config.map { URL(fileURLWithPath: $0) }
-    location.vocab = vocab.map { URL(fileURLWithPath: $0) }
-    location.requireVocabulary = false
-    return try ModelLoader.resolve(location).checkpoint
+    try modelFiles(path, config: config, vocab: vocab).checkpoint
 }
 
 /// Executable that sits next to the running one (iba-worker beside iba-coordinator).
