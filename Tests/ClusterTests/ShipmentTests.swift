@@ -37,6 +37,25 @@ final class ShipmentTests: XCTestCase {
         }
     }
 
+    /// A coordinator offering `shipment` (its files at `urls`) and `workers` workers that cache under `cacheRoot`.
+    func shippingRun(_ shipment: FileShipment, urls: [URL], cacheRoot: URL, log: LogCapture, workers: Int = 1, runID: String = "run-1",
+                     adjustCoordinator: (inout CoordinatorOptions) -> Void = { _ in },
+                     adjustWorker: (inout WorkerOptions) -> Void = { _ in }) throws -> (Coordinator, [WorkerThread]) {
+        var options = testCoordinatorOptions(log)
+        options.shippedFiles = urls
+        adjustCoordinator(&options)
+        var manifest = testManifest(runID: runID)
+        manifest.shipment = shipment
+        let coordinator = try Coordinator(manifest: manifest, indices: selection, options: options)
+        let threads = try (0..<workers).map { k -> WorkerThread in
+            var workerOptions = testWorkerOptions("w\(k)", log)
+            workerOptions.shipmentCache = cacheRoot
+            adjustWorker(&workerOptions)
+            return try WorkerThread(endpoint: coordinator.endpoint, options: workerOptions)
+        }
+        return (coordinator, threads)
+    }
+
     func testTwoWorkersShareOneDownloadAndTheNextRunUsesTheCache() throws {
         let directory = try temporaryDirectory("ship")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,17 +64,8 @@ final class ShipmentTests: XCTestCase {
 
         for run in 1...2 {
             let log = LogCapture("coordinator")
-            var options = testCoordinatorOptions(log)
-            options.shippedFiles = urls
-            var manifest = testManifest(runID: "run-\(run)")
-            manifest.shipment = shipment
-            let coordinator = try Coordinator(manifest: manifest, indices: selection, options: options)
-            let workers = try (0..<2).map { k -> WorkerThread in
-                var workerOptions = testWorkerOptions("w\(k)", log)
-                workerOptions.shipmentCache = cacheRoot
-                workerOptions.fetchCredit = 3
-                return try WorkerThread(endpoint: coordinator.endpoint, options: workerOptions)
-            }
+            let (coordinator, workers) = try shippingRun(shipment, urls: urls, cacheRoot: cacheRoot, log: log, workers: 2, runID: "run-\(run)",
+                                                         adjustWorker: { $0.fetchCredit = 3 })
             workers.forEach { $0.start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents)) }
             let results = try coordinator.run()
             XCTAssertEqual(results, expectedResults(selection), log.lines.joined(separator: "\n"))
@@ -88,31 +98,19 @@ final class ShipmentTests: XCTestCase {
         }
 
         let log = LogCapture("coordinator")
-        var options = testCoordinatorOptions(log)
-        options.shippedFiles = urls
-        var manifest = testManifest()
-        manifest.shipment = shipment
-        let coordinator = try Coordinator(manifest: manifest, indices: selection, options: options)
-        var workerOptions = testWorkerOptions("w", log)
-        workerOptions.shipmentCache = cacheRoot
-        let worker = try WorkerThread(endpoint: coordinator.endpoint, options: workerOptions)
-        worker.start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents))
+        let (coordinator, workers) = try shippingRun(shipment, urls: urls, cacheRoot: cacheRoot, log: log)
+        workers[0].start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents))
         XCTAssertEqual(try coordinator.run(), expectedResults(selection))
         XCTAssertTrue(log.contains("cached weights.bin differs"))
         XCTAssertEqual(try Data(contentsOf: stale.appendingPathComponent("weights.bin")), contents[0])
 
         // The source changes under a running coordinator's feet: every download fails the check.
         let log2 = LogCapture("coordinator")
-        var options2 = testCoordinatorOptions(log2)
-        options2.shippedFiles = urls
-        options2.workerTimeoutSeconds = 2
         let other = FileShipment(key: "model-key-2", files: shipment.files, chunkBytes: shipment.chunkBytes)
-        manifest.shipment = other
-        let coordinator2 = try Coordinator(manifest: manifest, indices: selection, options: options2)
-        var workerOptions2 = testWorkerOptions("w2", log2)
-        workerOptions2.shipmentCache = cacheRoot
-        workerOptions2.maxDownloads = 2
-        let worker2 = try WorkerThread(endpoint: coordinator2.endpoint, options: workerOptions2)
+        let (coordinator2, workers2) = try shippingRun(other, urls: urls, cacheRoot: cacheRoot, log: log2,
+                                                       adjustCoordinator: { $0.workerTimeoutSeconds = 2 },
+                                                       adjustWorker: { $0.maxDownloads = 2 })
+        let worker2 = workers2[0]
         worker2.start(setupCheck: { _ in throw ClusterError.modelUnavailable("never good enough") })
         XCTAssertThrowsError(try coordinator2.run())
         guard case .failure(ClusterError.setupRefused(let reason))? = worker2.join() else { return XCTFail("worker must refuse") }
@@ -133,16 +131,9 @@ final class ShipmentTests: XCTestCase {
         defer { close(lock) }
 
         let log = LogCapture("coordinator")
-        var options = testCoordinatorOptions(log)
-        options.shippedFiles = urls
-        var manifest = testManifest()
-        manifest.shipment = shipment
-        let coordinator = try Coordinator(manifest: manifest, indices: selection, options: options)
-        var workerOptions = testWorkerOptions("w", log)
-        workerOptions.shipmentCache = cacheRoot
-        workerOptions.shipmentLockWaitSeconds = 0.5
-        let worker = try WorkerThread(endpoint: coordinator.endpoint, options: workerOptions)
-        worker.start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents))
+        let (coordinator, workers) = try shippingRun(shipment, urls: urls, cacheRoot: cacheRoot, log: log,
+                                                     adjustWorker: { $0.shipmentLockWaitSeconds = 0.5 })
+        workers[0].start(setupCheck: setupNeedingCache(shipment, root: cacheRoot, expected: contents))
         XCTAssertEqual(try coordinator.run(), expectedResults(selection))
         XCTAssertTrue(log.contains("held the download lock"), log.lines.joined(separator: "\n"))
     }
