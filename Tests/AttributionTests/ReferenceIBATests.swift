@@ -3,7 +3,7 @@ import XCTest
 import Attribution
 import BERT
 
-/// IBA at layer 3 of the MiniLM AG News model against the PyTorch reference (20 examples).
+/// IBA at layer 3 of the MiniLM AG News, RTE and MNLI models against the PyTorch reference (20 / 10 / 10 examples).
 final class ReferenceIBATests: XCTestCase {
     func runReference(_ file: String, model modelPath: String) throws {
         let model = try ModelLoader.load(ModelLocation(path: try Shared.url(modelPath)))
@@ -44,4 +44,5 @@ final class ReferenceIBATests: XCTestCase {
 
     func testAGNewsLayer3() throws { try runReference("reference/iba-agnews-layer3.json", model: "models/minilm-agnews") }
     func testRTELayer3Pairs() throws { try runReference("reference/iba-rte-layer3.json", model: "models/minilm-rte") }
+    func testMNLILayer3Pairs() throws { try runReference("reference/iba-mnli-layer3.json", model: "models/minilm-mnli") }
 }
