@@ -38,6 +38,12 @@ job=""
 cleanup() {
     local status=$? entry name pid
     trap - EXIT INT TERM
+    if [ "$status" != 0 ]; then   # the temporary directory goes: show what it knew
+        [ -n "$job" ] && log "job $job: $(squeue -h -j "$job" -o '%T %r' 2>/dev/null)"
+        for file in "$work/log/slurmctld.log" "$work/log/slurmd.log" "$work/iba-eval-$job.out"; do
+            [ -s "$file" ] && { log "last lines of $(basename "$file"):"; tail -n 15 "$file" >&2; }
+        done
+    fi
     if [ -n "$job" ] && squeue -h -j "$job" 2>/dev/null | grep -q .; then
         log "cancelling job $job"
         scancel "$job" 2>/dev/null || true
@@ -55,7 +61,7 @@ cleanup() {
     for environ in /proc/[0-9]*/environ; do
         pid=${environ#/proc/}; pid=${pid%/environ}
         [ "$pid" = $$ ] && continue
-        if tr '\0' '\n' < "$environ" 2>/dev/null | grep -qxF "SLURM_CONF=$work/slurm.conf"; then
+        if tr '\0' '\n' 2>/dev/null < "$environ" | grep -qxF "SLURM_CONF=$work/slurm.conf"; then
             log "killing leftover process $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
             kill -9 "$pid" 2>/dev/null || true
         fi
@@ -161,9 +167,10 @@ job=${job%%;*}
 out="$work/out/iba-$job"
 results_log="$out/results.log.jsonl"
 job_state() { scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+job_is() { [ "$(job_state)" = "$1" ]; }
 results_logged() { local lines; lines=$( (cat "$results_log" 2>/dev/null || true) | wc -l); echo $((lines > 0 ? lines - 1 : 0)); }
 log "submitted job $job ($examples examples, 2 workers)"
-wait_for 60 "running job $job" test "$(job_state)" = RUNNING
+wait_for 60 "running job $job" job_is RUNNING
 
 first=$((examples / 4))
 enough_results() {
@@ -173,7 +180,7 @@ enough_results() {
 wait_for 120 "$first results in $results_log" enough_results
 log "requeueing job $job after $(results_logged) result(s)"
 scontrol requeue "$job"
-wait_for 30 "pending job $job after the requeue" test "$(job_state)" = PENDING
+wait_for 30 "pending job $job after the requeue" job_is PENDING
 done_before=$(results_logged)
 [ "$done_before" -lt "$examples" ] || fail "the first run finished all $examples examples before the requeue: pass more examples"
 log "job $job pending again, $done_before of $examples result(s) in its results log"
@@ -204,4 +211,4 @@ computed=$((examples - resumed))
 log "second run: $resumed result(s) from the results log, $computed computed"
 [ "$computed" -lt "$examples" ] || fail "the requeued job computed every example again"
 cmp -s "$work/reference/results.jsonl" "$out/results.jsonl" || fail "results.jsonl differs from iba evaluate's"
-log "PASS: job $job requeued after $done_before of $examples result(s), resumed from its results log ($computed computed again); results.jsonl identical to iba evaluate"
+log "PASS: job $job requeued after $done_before of $examples result(s), resumed from its results log (computed only the $computed left); results.jsonl identical to iba evaluate"
