@@ -9,7 +9,6 @@
 # Usage: cluster/slurm-test.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 16 examples)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 bin=$(realpath .build/release)
 model=$(realpath "${1:-models/demo-agnews}")
 examples=${2:-16}
@@ -36,7 +35,7 @@ chmod 755 "$work"   # munged wants its socket's directories searchable by all
 daemons=()          # "name pid", stopped in reverse order
 job=""
 cleanup() {
-    local status=$? entry name pid
+    local status=$? name pid
     trap - EXIT INT TERM
     if [ "$status" != 0 ]; then   # the temporary directory goes: show what it knew
         [ -n "$job" ] && log "job $job: $(squeue -h -j "$job" -o '%T %r' 2>/dev/null)"
