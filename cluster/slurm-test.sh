@@ -159,7 +159,7 @@ log "$(sinfo -V) up: node $node ($cpus CPUs), slurmctld on 127.0.0.1:$ctld_port"
 # The job: the repository's script as is; what differs from a real cluster is in sbatch's options
 # and the environment variables the script reads.
 job=$(COORDINATOR="$bin/iba-coordinator" WORKER="$bin/iba-worker" PORT=$coordinator_port BIND="tcp://127.0.0.1:$coordinator_port" \
-    RESULTS_DIR="$work/out" WORKERS_PER_NODE=2 sbatch --parsable --nodes=1 --cpus-per-task="$cpus" --time=10 --chdir="$work" \
+    RESULTS_DIR="$work/out" sbatch --parsable --nodes=1 --cpus-per-task="$cpus" --time=10 --chdir="$work" \
     --output="$work/iba-eval-%j.out" cluster/slurm.sbatch \
     --model "$model" --test-sample "$examples" --heartbeat 0.5 --worker-timeout 120)
 job=${job%%;*}
@@ -168,7 +168,7 @@ results_log="$out/results.log.jsonl"
 job_state() { scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 job_is() { [ "$(job_state)" = "$1" ]; }
 results_logged() { local lines; lines=$( (cat "$results_log" 2>/dev/null || true) | wc -l); echo $((lines > 0 ? lines - 1 : 0)); }
-log "submitted job $job ($examples examples, 2 workers)"
+log "submitted job $job ($examples examples, $cpus worker(s): one per CPU)"
 wait_for 60 "running job $job" job_is RUNNING
 
 first=$((examples / 4))
