@@ -13,7 +13,7 @@ bin=$(realpath .build/release)
 model=$(realpath "${1:-models/demo-agnews}")
 examples=${2:-16}
 timeout_seconds=${SLURM_TEST_TIMEOUT:-300}
-log() { echo "slurm-test: $*" >&2; }
+log() { echo "slurm-test: [${SECONDS}s] $*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "needs root (slurmd launches jobs as their user)"
@@ -195,8 +195,9 @@ finished() {
 wait_for 240 "completed job $job" finished
 restarts=$(scontrol show job "$job" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
 
-timeout 300 "$bin/iba" evaluate --model "$model" --test-sample "$examples" --output "$work/reference" --quiet >/dev/null \
-    || fail "iba evaluate failed"
+log "job $job completed; the same evaluation with iba evaluate"
+timeout 300 "$bin/iba" evaluate --model "$model" --test-sample "$examples" --output "$work/reference" --quiet \
+    >/dev/null 2>"$work/reference.err" || fail "iba evaluate failed: $(tail -5 "$work/reference.err")"
 
 output="$work/iba-eval-$job.out"
 grep -h "^job \|\[cluster\] coordinator on\|\[cluster\] run finished\|DUE TO JOB REQUEUE" "$output" >&2 || true
