@@ -94,6 +94,13 @@ final class ClassNamesAndCheckpointTests: XCTestCase {
                                        "--output", directory.appendingPathComponent("out").path])
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("3 labels") && run.stderr.contains("4 classes"), run.stderr)
+        // The coordinator refuses too, before it starts a worker.
+        let coordinator = try runCommand(try Executables.url("iba-coordinator"), [
+            "--workers", "1", "--model", model.path, "--test-sample", "4", "--layer", "0",
+            "--output", directory.appendingPathComponent("cluster").path])
+        XCTAssertNotEqual(coordinator.status, 0)
+        XCTAssertTrue(coordinator.stderr.contains("3 labels") && coordinator.stderr.contains("4 classes"), coordinator.stderr)
+        XCTAssertFalse(coordinator.stderr.contains("worker process"), "no worker started: \(coordinator.stderr)")
     }
 
     /// Discussion paragraphs are single lines: swift-argument-parser wraps them to the terminal.
