@@ -11,6 +11,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
     public var typeVocabSize: Int
     public var layerNormEps: Float
     public var numLabels: Int
+    /// Class names from config.json's `id2label`, one per label; nil when it has none or only
+    /// transformers' placeholders (LABEL_0, LABEL_1, ...).
+    public var labelNames: [String]?
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numLayers = "num_hidden_layers"
@@ -22,10 +25,11 @@ public struct BertConfig: Codable, Equatable, Sendable {
 
     public init(vocabSize: Int = 30522, hiddenSize: Int = 768, numLayers: Int = 12, numHeads: Int = 12,
                 intermediateSize: Int = 3072, maxPositions: Int = 512, typeVocabSize: Int = 2,
-                layerNormEps: Float = 1e-12, numLabels: Int = 2) {
+                layerNormEps: Float = 1e-12, numLabels: Int = 2, labelNames: [String]? = nil) {
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.numLayers = numLayers
         self.numHeads = numHeads; self.intermediateSize = intermediateSize; self.maxPositions = maxPositions
         self.typeVocabSize = typeVocabSize; self.layerNormEps = layerNormEps; self.numLabels = numLabels
+        self.labelNames = labelNames
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,13 +44,15 @@ public struct BertConfig: Codable, Equatable, Sendable {
         typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize) ?? defaults.typeVocabSize
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? defaults.layerNormEps
         // Hugging Face stores the label count implicitly in id2label unless num_labels is given.
+        let id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
         if let n = try c.decodeIfPresent(Int.self, forKey: .numLabels) {
             numLabels = n
-        } else if let labels = try c.decodeIfPresent([String: String].self, forKey: .id2label) {
-            numLabels = labels.count
+        } else if let id2label {
+            numLabels = id2label.count
         } else {
             numLabels = defaults.numLabels
         }
+        labelNames = id2label.flatMap { Self.names(id2label: $0, count: numLabels) }
         if let act = try c.decodeIfPresent(String.self, forKey: .hiddenAct), act != "gelu" {
             throw DecodingError.dataCorruptedError(forKey: .hiddenAct, in: c,
                 debugDescription: "hidden_act \(act) is not supported (BERT uses the erf GELU, \"gelu\")")
@@ -61,7 +67,32 @@ public struct BertConfig: Codable, Equatable, Sendable {
         try c.encode(typeVocabSize, forKey: .typeVocabSize); try c.encode(layerNormEps, forKey: .layerNormEps)
         try c.encode(numLabels, forKey: .numLabels); try c.encode("gelu", forKey: .hiddenAct)
         try c.encode("bert", forKey: .modelType); try c.encode(["BertForSequenceClassification"], forKey: .architectures)
-        try c.encode(Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("\($0)", "LABEL_\($0)") }), forKey: .id2label)
+        try c.encode(Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("\($0)", labelName($0) ?? "LABEL_\($0)") }), forKey: .id2label)
+    }
+
+    /// The names of classes 0..<count from an id2label map; nil unless every id has a distinct name and
+    /// some name is more than transformers' placeholder LABEL_i.
+    static func names(id2label: [String: String], count: Int) -> [String]? {
+        guard id2label.count == count else { return nil }
+        var names = [String]()
+        for id in 0..<count {
+            guard let name = id2label["\(id)"], !name.isEmpty else { return nil }
+            names.append(name)
+        }
+        guard Set(names).count == count, names.enumerated().contains(where: { $1 != "LABEL_\($0)" }) else { return nil }
+        return names
+    }
+
+    /// The name of class `index`, when the config has names.
+    public func labelName(_ index: Int) -> String? {
+        guard let labelNames, labelNames.indices.contains(index) else { return nil }
+        return labelNames[index]
+    }
+
+    /// The class index a name (case-insensitive) or a number stands for.
+    public func labelIndex(_ nameOrNumber: String) -> Int? {
+        if let index = Int(nameOrNumber) { return index }
+        return labelNames?.firstIndex { $0.caseInsensitiveCompare(nameOrNumber) == .orderedSame }
     }
 
     public static func load(_ url: URL) throws -> BertConfig {
@@ -86,6 +117,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
             throw BertError.badConfig(path: source, reason: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numHeads)")
         }
         guard layerNormEps.isFinite, layerNormEps >= 0 else { throw BertError.badConfig(path: source, reason: "bad layer_norm_eps") }
+        if let labelNames, labelNames.count != numLabels {
+            throw BertError.badConfig(path: source, reason: "\(labelNames.count) label names (id2label) for \(numLabels) labels")
+        }
     }
 
     public var headSize: Int { hiddenSize / numHeads }

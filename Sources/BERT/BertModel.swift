@@ -13,6 +13,8 @@ public final class BertModel: @unchecked Sendable {
     public let source: String
     public let loadReport: LoadReport
     private let cachedLayers: [EncoderLayerWeights]
+    /// The architecture used and whether it was inferred (for summaries and manifests).
+    public var architecture: ModelArchitecture { config.architecture(inferred: loadReport.architectureInferred) }
 
     public init(parameters: BertParameters, tokenizer: BertTokenizer?, source: String = "memory", loadReport: LoadReport = LoadReport()) {
         self.config = parameters.config

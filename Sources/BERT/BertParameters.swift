@@ -10,6 +10,8 @@ public struct LoadReport: Sendable, Equatable {
     /// Parameters viewed in place in the mapped file rather than copied.
     public var zeroCopyCount = 0
     public var warnings: [String] = []
+    /// True when there was no config and the architecture was inferred from tensor shapes.
+    public var architectureInferred = false
     public init() {}
 }
 

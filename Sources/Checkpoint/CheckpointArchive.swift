@@ -48,6 +48,7 @@ public final class CheckpointArchive: @unchecked Sendable {
     private init(store: ByteStore) throws {
         let file = store.view
         guard let format = Self.detect(file) else {
+            if let foreign = ForeignFormat.detect(file) { throw CheckpointError.foreignFormat(foreign) }
             let pickled = file.hasPrefix([0x80])
             throw CheckpointError.unrecognizedFormat(pickled
                 ? "a pickle without torch's magic number, e.g. a pickled Python object rather than torch.save output"

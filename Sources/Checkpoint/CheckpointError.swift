@@ -4,6 +4,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
     case cannotOpen(path: String, reason: String)
     /// The bytes match none of the supported formats.
     case unrecognizedFormat(String)
+    /// A model format this tool does not read (TensorFlow, Flax, ONNX), named.
+    case foreignFormat(ForeignFormat)
     /// The file ends before a structure it announces.
     case truncated(String)
     /// The file has the right format but inconsistent content.
@@ -17,6 +19,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
     /// A pickle that cannot be executed (stack underflow, missing memo, wrong types...).
     case invalidPickle(offset: Int, detail: String)
     case tensorNotFound(String)
+    /// The index of a sharded checkpoint is unreadable or does not match its shards.
+    case badShardIndex(String)
     /// A destination buffer's element count does not match the tensor.
     case sizeMismatch(name: String, expected: Int, actual: Int)
     /// Bad input to the safetensors writer.
@@ -32,6 +36,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
         case let .unrecognizedFormat(detail):
             return "not a checkpoint this tool can read (\(detail)); expected a .safetensors file or a PyTorch "
                 + "torch.save file (zip or legacy format)"
+        case let .foreignFormat(format):
+            return "this is \(format.displayName), which this tool cannot read (it reads safetensors and PyTorch "
+                + "torch.save files): \(format.advice)"
         case let .truncated(detail):
             return "the file is truncated or damaged: \(detail); download or save it again"
         case let .malformed(format, detail):
@@ -47,6 +54,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Sendable {
                 + "not a plain state dict saved by torch.save"
         case let .invalidPickle(offset, detail):
             return "invalid pickle at offset \(offset): \(detail)"
+        case let .badShardIndex(detail):
+            return "invalid sharded-checkpoint index: \(detail)"
         case let .tensorNotFound(name):
             return "no tensor named '\(name)' in the checkpoint"
         case let .sizeMismatch(name, expected, actual):

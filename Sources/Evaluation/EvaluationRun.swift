@@ -20,6 +20,19 @@ public struct EvaluationPlan: Sendable {
         skippedRows = load.skippedRows.count
         indices = try originalSelection(populationSize: examples.count, count: settings.testSample, seed: settings.selectionSeed)
         dataHash = try datasetHash(kind, path: url)
+        classCount = max(kind.classNames?.count ?? 0, (examples.map(\.label).max() ?? -1) + 1)
+    }
+
+    /// Classes of the dataset: its fixed classes, or (JSONL) one more than its largest label.
+    public var classCount: Int
+
+    /// Refuses, before any example runs, a model with fewer labels than the dataset has classes
+    /// (otherwise every example of the missing classes would become a failed record).
+    public func checkLabels(of config: BertConfig) throws {
+        guard config.numLabels >= classCount else {
+            throw EvaluationError.mismatchedInput("the model has \(config.numLabels) labels but the dataset has \(classCount) classes: "
+                + "use a classifier fine-tuned on this dataset (or --num-labels \(classCount) for an encoder-only checkpoint)")
+        }
     }
 }
 
@@ -29,6 +42,7 @@ public struct EvaluationPlan: Sendable {
 /// the records come back in selection order.
 public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1,
                           onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> (records: [ExampleRecord], summary: Summary) {
+    try plan.checkLabels(of: model.config)
     let start = Date()
     BLASThreads.set(1)
     let workers = max(1, min(jobs, plan.indices.count))

@@ -57,6 +57,7 @@ struct CoordinatorRun: ParsableCommand {
             let settings = try evaluation.settings(numLayers: model.config.numLayers)
             _ = try ExampleEvaluator(model: model, settings: settings)   // validates the options before any worker starts
             let plan = try EvaluationPlan(settings: settings)
+            try plan.checkLabels(of: model.config)
             let checkpoint = try checkpointFile(modelPath, config: modelOptions.config, vocab: modelOptions.vocab)
             let shipping = shipModel ? try modelShipment(path: modelPath, config: modelOptions.config, vocab: modelOptions.vocab) : nil
             let job = ClusterJob(settings: settings, examples: Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) }),

@@ -22,7 +22,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @Option(help: "Text to explain (default: a built-in AG News-style sentence).") var text: String = ExplainCommand.builtInSentence
     @Option(name: .customLong("text-pair"), help: "Second sentence of a pair.") var textPair: String?
-    @Option(help: "Class to explain: predicted, gold (needs --label) or a class index.") var target = "predicted"
+    @Option(help: "Class to explain: predicted, gold (needs --label), a class index or a class name (the model's id2label).") var target = "predicted"
     @Option(help: "Gold label of the text (for --target gold).") var label: Int?
     @Option(help: "Bottleneck layer (0-based; default 8, or the middle layer of models with 8 layers or fewer).") var layer: Int?
     @Option(help: "Several layers: all, or a comma-separated list (IBA only).") var layers: String?
@@ -42,7 +42,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.") var output: String?
 
     struct Explanation: Encodable {
-        var tokens: [String]; var input_ids: [Int]; var target: Int; var layer: Int?; var layers: [Int]?
+        var tokens: [String]; var input_ids: [Int]; var target: Int; var target_name: String?; var layer: Int?; var layers: [Int]?
         var method: String; var attribution: AttributionValues; var logits: [Float]; var probabilities: [Float]
         var losses: [[Float]]?; var seconds: Double
     }
@@ -77,7 +77,10 @@ struct ExplainCommand: ParsableCommand {
                 guard let label else { throw ValidationError("--target gold needs --label K (the text's gold class)") }
                 targetClass = label
             default:
-                guard let k = Int(target) else { throw ValidationError("--target must be predicted, gold or a class index") }
+                guard let k = model.config.labelIndex(target) else {
+                    let names = model.config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" } ?? " (the model's config names none)"
+                    throw ValidationError("--target must be predicted, gold, a class index or a class name\(names)")
+                }
                 targetClass = k
             }
             guard (0..<model.config.numLabels).contains(targetClass) else {
@@ -106,7 +109,7 @@ struct ExplainCommand: ParsableCommand {
             let seconds = Date().timeIntervalSince(start)
             let multi = layers != nil
             let explanation = Explanation(
-                tokens: encoding.tokens, input_ids: encoding.inputIds, target: targetClass,
+                tokens: encoding.tokens, input_ids: encoding.inputIds, target: targetClass, target_name: model.config.labelName(targetClass),
                 layer: multi || method != "iba" ? nil : layerList[0], layers: multi ? layerList : nil, method: method,
                 attribution: multi ? .perLayer(rows) : .single(rows[0]), logits: logits, probabilities: probabilities,
                 losses: multi ? nil : losses, seconds: seconds)
@@ -142,7 +145,8 @@ struct ExplainCommand: ParsableCommand {
 
     func render(_ e: Explanation, rows: [[Float]], layerList: [Int]) throws {
         let labels = method == "iba" ? layerList.map { "layer \($0)" } : [method]
-        let title = "\(method.uppercased()) attribution for class \(e.target) (p = \(String(format: "%.3f", e.probabilities[e.target])))"
+        let p = String(format: "%.3f", e.probabilities[e.target])
+        let title = "\(method.uppercased()) attribution for " + (e.target_name.map { "\($0) (class \(e.target), p = \(p))" } ?? "class \(e.target) (p = \(p))")
         switch format {
         case "json": try writeOutput(try jsonString(e, pretty: true), to: output)
         case "html":

@@ -9,7 +9,7 @@ struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune", abstract: "Fine-tune a BERT checkpoint into a sequence classifier (AdamW, warm-up, dropout).",
         discussion: """
-        With no data options, trains on the embedded 1,000-row AG News sample and reports accuracy on the
+        With no data options, trains on the embedded 1,000-row AG News sample and reports accuracy on the \
         embedded 200 test rows (what scripts/setup.sh does to make models/demo-agnews).
         Example:
           iba finetune --model models/all-minilm-l6-v2 --num-labels 4 --output models/demo-agnews
@@ -48,17 +48,24 @@ struct FinetuneCommand: ParsableCommand {
             options.maxLength = maxLength; options.seed = seed
             note("fine-tuning \(model) on \(trainSet.count) examples (\(trainURL.lastPathComponent)), \(epochs) epochs, batch \(batchSize), lr \(lr), max length \(maxLength)")
             let steps = epochs * ((trainSet.count + batchSize - 1) / batchSize)
-            let bar = ProgressBar(total: steps, label: "finetune", quiet: quiet)
+            let bar = ProgressBar(total: steps, label: "finetune", unit: "step", quiet: quiet)
             let report = try fineTune(model: pretrained, train: trainSet, eval: evalSet, options: options) { p in
-                bar.advance(extra: String(format: "epoch %d loss %.3f lr %.1e %.1f ex/s", p.epoch + 1, p.epochMeanLoss, p.learningRate, p.examplesPerSecond))
+                bar.advance(extra: String(format: "epoch %d loss %.3f lr %.1e %.1f ex/s", p.epoch, p.epochMeanLoss, p.learningRate, p.examplesPerSecond))
             }
             bar.finish()
-            try saveHuggingFaceDirectory(report.model, to: URL(fileURLWithPath: output))
+            try saveHuggingFaceDirectory(report.model, to: URL(fileURLWithPath: output), labelNames: labelNames(kind, numLabels: report.model.config.numLabels))
             print("epoch losses " + report.epochLosses.map { String(format: "%.4f", $0) }.joined(separator: " "))
             if let accuracy = report.evalAccuracy {
                 print(String(format: "accuracy %.4f", accuracy) + " on \(evalSet?.count ?? 0) evaluation examples (\(evalURL?.lastPathComponent ?? ""))")
             }
             print(String(format: "trained in %.1f s (%.1f examples/s)", report.trainSeconds, report.examplesPerSecond) + "; saved to \(output)")
         }
+    }
+
+    /// The dataset's class names for id2label when it has names for exactly the model's labels
+    /// (else the pretrained config's, else transformers' LABEL_i).
+    func labelNames(_ kind: DatasetKind, numLabels: Int) -> [String]? {
+        guard let names = kind.classNames, names.count == numLabels else { return nil }
+        return names
     }
 }

@@ -18,6 +18,8 @@ struct PredictCommand: ParsableCommand {
 
     struct Prediction: Encodable {
         var tokens: [String]; var input_ids: [Int]; var logits: [Float]; var probabilities: [Float]; var label: Int
+        /// The class's name from the model's id2label (omitted when it has none).
+        var label_name: String?
     }
 
     func run() throws {
@@ -29,14 +31,16 @@ struct PredictCommand: ParsableCommand {
                 let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) })
                 return zip(encodings, logits).map { encoding, z in
                     let p = softmax(z)
+                    let label = firstArgmax(p)
                     return Prediction(tokens: encoding.tokens, input_ids: encoding.inputIds, logits: z, probabilities: p,
-                                      label: firstArgmax(p))
+                                      label: label, label_name: model.config.labelName(label))
                 }
             }
             if let text {
                 let p = try predict([(text, textPair)])[0]
                 if json { print(try jsonString(p)) } else {
-                    print("label \(p.label)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
+                    let name = p.label_name.map { " (\($0))" } ?? ""
+                    print("label \(p.label)\(name)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
                 }
                 return
             }

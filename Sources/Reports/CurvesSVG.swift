@@ -79,8 +79,9 @@ public func renderCurvesSVG(
     svg += "<text x=\"\(yLabelX)\" y=\"\(yLabelY)\" font-size=\"13\" text-anchor=\"middle\" "
     svg += "transform=\"rotate(-90 \(yLabelX) \(yLabelY))\">\(xmlEscaped(yLabel))</text>\n"
 
-    // Lines and markers, clipped to the plot area; NaN breaks a line.
-    svg += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\">\n"
+    // Lines and markers, clipped to the plot area; NaN breaks a line. Each element carries its own
+    // presentation attributes: renderers without CSS or inheritance (ImageMagick, some LaTeX pipelines) draw them too.
+    svg += "<g clip-path=\"url(#plot-area)\">\n"
     for (index, s) in series.enumerated() {
         let colour = seriesColours[index % seriesColours.count]
         let dash = lineDash(index)
@@ -90,7 +91,7 @@ public func renderCurvesSVG(
             path += (penDown ? " L" : " M") + "\(svgNumber(px(x))) \(svgNumber(py(y)))"
             penDown = true
         }
-        svg += "<path class=\"series\" d=\"\(path.dropFirst())\" stroke=\"\(colour)\"\(dash)/>\n"
+        svg += "<path class=\"series\" d=\"\(path.dropFirst())\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-linejoin=\"round\"\(dash)/>\n"
         for (x, y) in zip(s.x, s.y) where x.isFinite && y.isFinite {
             svg += "<circle cx=\"\(svgNumber(px(x)))\" cy=\"\(svgNumber(py(y)))\" r=\"3\" fill=\"\(colour)\" stroke=\"none\">"
             svg += "<title>\(xmlEscaped(s.name)): (\(formatValue(x)), \(formatValue(y)))</title></circle>\n"

@@ -66,7 +66,7 @@ public func renderHTML(title: String, rows: [HeatmapRow], note: String?) -> Stri
 }
 
 /// The spans of one row; "##" pieces are glued to the previous span with no space.
-private func highlightedTokens(_ row: HeatmapRow) -> String {
+func highlightedTokens(_ row: HeatmapRow) -> String {
     let count = min(row.tokens.count, row.values.count)
     let tokens = Array(row.tokens.prefix(count))
     let values = Array(row.values.prefix(count))

@@ -12,6 +12,7 @@ import Foundation
 public final class ProgressBar: @unchecked Sendable {
     private let total: Int
     private let label: String
+    private let unit: String
     private let isTTY: Bool
     private let quiet: Bool
     private let clock: @Sendable () -> Double
@@ -30,18 +31,20 @@ public final class ProgressBar: @unchecked Sendable {
     /// Seconds between plain lines when not on a terminal.
     private let logInterval = 5.0
 
-    /// A bar for `total` items; `isTTY` nil asks isatty(stderr); `quiet` prints nothing.
-    public convenience init(total: Int, label: String, isTTY: Bool? = nil, quiet: Bool = false) {
-        self.init(total: total, label: label, isTTY: isTTY, quiet: quiet,
+    /// A bar for `total` items named `unit` in the rate ("ex" for examples); `isTTY` nil asks isatty(stderr);
+    /// `quiet` prints nothing.
+    public convenience init(total: Int, label: String, unit: String = "ex", isTTY: Bool? = nil, quiet: Bool = false) {
+        self.init(total: total, label: label, unit: unit, isTTY: isTTY, quiet: quiet,
                   clock: { ProcessInfo.processInfo.systemUptime },
                   write: { FileHandle.standardError.write(Data($0.utf8)) })
     }
 
     /// A bar with an injected time source (seconds) and output sink, for tests.
-    public init(total: Int, label: String, isTTY: Bool?, quiet: Bool,
+    public init(total: Int, label: String, unit: String = "ex", isTTY: Bool?, quiet: Bool,
                 clock: @escaping @Sendable () -> Double, write: @escaping @Sendable (String) -> Void) {
         self.total = max(0, total)
         self.label = label
+        self.unit = unit
         self.isTTY = isTTY ?? (isatty(STDERR_FILENO) != 0)
         self.quiet = quiet
         self.clock = clock
@@ -94,7 +97,7 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     private func line(now: Double, barWidth: Int) -> String {
-        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra, width: barWidth)
+        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra, width: barWidth, unit: unit)
     }
 
     private func redraw(now: Double) {

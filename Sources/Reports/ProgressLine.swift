@@ -1,8 +1,9 @@
 import Foundation
 
 /// One progress line: `[#####.....]  50%  50/100  2.5 ex/s  ETA 20s  extra`.
-/// `width` is the bar's width in characters (0 leaves the bar out); rate and ETA assume a steady pace.
-public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int) -> String {
+/// `width` is the bar's width in characters (0 leaves the bar out); rate and ETA assume a steady pace;
+/// `unit` names what is counted in the rate (ex = examples, step = optimiser steps...).
+public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int, unit: String = "ex") -> String {
     let fraction = total > 0 ? min(max(Double(done) / Double(total), 0), 1) : 1
     var parts: [String] = []
     if width > 0 {
@@ -13,10 +14,10 @@ public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, ex
     parts.append("\(leftPad(String(done), String(total).count))/\(total)")
     let rate = elapsedSeconds > 0 ? Double(done) / elapsedSeconds : 0
     if done >= total && total > 0 {
-        parts.append(formatRate(rate))
+        parts.append(formatRate(rate, unit: unit))
         parts.append("done in " + formatDuration(elapsedSeconds))
     } else if done > 0 && rate > 0 {
-        parts.append(formatRate(rate))
+        parts.append(formatRate(rate, unit: unit))
         parts.append("ETA " + formatDuration(Double(total - done) / rate))
     } else {
         parts.append("ETA ?")
@@ -25,10 +26,10 @@ public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, ex
     return parts.joined(separator: "  ")
 }
 
-/// Examples per second, or seconds per example when slower than one a second.
-func formatRate(_ rate: Double) -> String {
-    guard rate > 0 && rate.isFinite else { return "? ex/s" }
-    return rate >= 1 ? formatValue(rate) + " ex/s" : formatValue(1 / rate) + " s/ex"
+/// Units per second, or seconds per unit when slower than one a second.
+func formatRate(_ rate: Double, unit: String = "ex") -> String {
+    guard rate > 0 && rate.isFinite else { return "? \(unit)/s" }
+    return rate >= 1 ? formatValue(rate) + " \(unit)/s" : formatValue(1 / rate) + " s/\(unit)"
 }
 
 /// A duration as "42s", "3m05s", "1h02m" or "2d03h".

@@ -44,6 +44,7 @@ public struct FineTuneOptions: Sendable, Equatable {
 
 /// Reported after every update.
 public struct FineTuneProgress: Sendable {
+    /// The epoch this update belongs to, counted from 1.
     public var epoch: Int
     /// Updates done so far (1...totalSteps).
     public var step: Int

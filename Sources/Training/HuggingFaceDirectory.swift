@@ -5,11 +5,11 @@ import Checkpoint
 /// Writes `model` as a Hugging Face `BertForSequenceClassification` directory that transformers'
 /// `from_pretrained` and our `ModelLoader` both load: config.json, model.safetensors (float32,
 /// `bert.`-prefixed encoder and pooler keys, bare `classifier.*`), vocab.txt and tokenizer_config.json.
-/// `labelNames` (one per label) fill id2label/label2id; default LABEL_i.
+/// `labelNames` (one per label) fill id2label/label2id; default the model's own names, else LABEL_i.
 public func saveHuggingFaceDirectory(_ model: BertModel, to directory: URL, labelNames: [String]? = nil) throws {
     guard let tokenizer = model.tokenizer else { throw TrainingError.noTokenizer }
     let config = model.config
-    let names = labelNames ?? (0..<config.numLabels).map { "LABEL_\($0)" }
+    let names = labelNames ?? config.labelNames ?? (0..<config.numLabels).map { "LABEL_\($0)" }
     guard names.count == config.numLabels else {
         throw TrainingError.invalidOptions("\(names.count) label names for a model with \(config.numLabels) labels")
     }

@@ -43,7 +43,7 @@ func runCommand(_ executable: URL, _ arguments: [String], timeout: Double = 300,
 
 /// A small random BERT classifier (4 AG News classes) saved as a Hugging Face directory, with a vocabulary
 /// made from the embedded AG News sample's words: no shared files needed.
-func makeFixtureModel(in directory: URL) throws -> URL {
+func makeFixtureModel(in directory: URL, numLabels: Int = 4, labelNames: [String]? = nil) throws -> URL {
     let text = try String(contentsOf: EmbeddedData.agnewsDemoTest(), encoding: .utf8).lowercased()
     var counts = [String: Int]()
     for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) { counts[String(word), default: 0] += 1 }
@@ -53,7 +53,7 @@ func makeFixtureModel(in directory: URL) throws -> URL {
     var tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + characters + characters.map { "##" + $0 } + punctuation
     tokens += words.filter { !tokens.contains($0) }
     let config = BertConfig(vocabSize: tokens.count, hiddenSize: 32, numLayers: 2, numHeads: 4, intermediateSize: 64,
-                            maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 4)
+                            maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: numLabels)
     var generator = NormalGenerator(seed: 7)
     let tensors = InMemoryTensors()
     for spec in ParameterNames.specs(config) {
@@ -65,7 +65,7 @@ func makeFixtureModel(in directory: URL) throws -> URL {
     let parameters = try BertParameters(config: config, source: tensors, sourcePath: "fixture", report: &report)
     let model = BertModel(parameters: parameters, tokenizer: try BertTokenizer(vocabulary: Vocabulary(tokens: tokens)))
     let url = directory.appendingPathComponent("fixture-model")
-    try saveHuggingFaceDirectory(model, to: url)
+    try saveHuggingFaceDirectory(model, to: url, labelNames: labelNames)
     return url
 }
 

@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 @testable import Reports
 
@@ -36,5 +40,33 @@ final class CurvesSVGTests: XCTestCase {
                                   series: [CurveSeries(name: "s", x: [0, 9], y: [3, 97])], yRange: nil)
         XCTAssertTrue(svg.contains(">100</text>"), "y axis widened to a round 100")
         XCTAssertTrue(svg.contains(">10</text>"), "x axis covers the data, not [0, 1]")
+    }
+
+    /// Renderers without CSS or attribute inheritance (ImageMagick, LaTeX's svg pipelines) need every curve to
+    /// carry its own stroke, fill and width, or they draw a filled shape or nothing.
+    func testCurvesCarryTheirOwnPresentationAttributes() throws {
+        let svg = renderCurvesSVG(title: "t", xLabel: "x", yLabel: "y", series: SampleData.curves)
+        let collector = ElementCollector(name: "path")
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = collector
+        XCTAssertTrue(parser.parse())
+        XCTAssertEqual(collector.attributes.count, SampleData.curves.count)
+        for attributes in collector.attributes {
+            XCTAssertNotNil(attributes["stroke"], "\(attributes)")
+            XCTAssertEqual(attributes["fill"], "none", "\(attributes)")
+            XCTAssertEqual(attributes["stroke-width"], "2", "\(attributes)")
+        }
+        XCTAssertFalse(svg.contains("<style"), "no stylesheet")
+    }
+}
+
+/// The attributes of every element named `name`.
+final class ElementCollector: NSObject, XMLParserDelegate {
+    let name: String
+    var attributes: [[String: String]] = []
+    init(name: String) { self.name = name }
+    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+                attributes attributeDict: [String: String] = [:]) {
+        if elementName == name { attributes.append(attributeDict) }
     }
 }

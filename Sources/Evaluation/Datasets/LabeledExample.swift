@@ -66,3 +66,18 @@ struct RowCollector {
         }
     }
 }
+
+extension DatasetKind {
+    /// Class names in label order, as the readers number the classes (the original's orders):
+    /// AG News classes.txt; MNLI contradiction, entailment, neutral; RTE entailment -> 0; IMDB pos -> 0.
+    /// nil for JSONL, whose labels are plain numbers.
+    public var classNames: [String]? {
+        switch self {
+        case .agnews: return ["World", "Sports", "Business", "Sci/Tech"]
+        case .mnli: return mnliLabels
+        case .rte: return ["entailment", "not_entailment"]
+        case .imdb: return ["positive", "negative"]
+        case .jsonl: return nil
+        }
+    }
+}

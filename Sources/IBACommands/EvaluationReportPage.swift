@@ -1,0 +1,50 @@
+import Foundation
+import BERT
+import Evaluation
+import Reports
+
+/// report.html of an evaluation: settings, architecture, every method's summary and curve, the heatmaps of the
+/// ten examples whose probability dropped most and least at the first removal step, and the failed rows.
+/// `records` are the first summary's run (in selection order); `architecture` nil leaves its table empty.
+func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?) -> String {
+    let first = summaries.first
+    var settings = [ReportEntry]()
+    if let first {
+        settings.append(ReportEntry("method", summaries.map(\.method).joined(separator: ", ")))
+        settings.append(ReportEntry("dataset", first.dataset))
+        settings += first.options.sorted { $0.key < $1.key }.map { ReportEntry($0.key, $0.value) }
+    }
+    var table = [ReportEntry]()
+    if let a = architecture {
+        table = [ReportEntry("layers", "\(a.layers)"), ReportEntry("hidden size", "\(a.hiddenSize)"),
+                 ReportEntry("attention heads", "\(a.heads) of size \(a.headSize)"),
+                 ReportEntry("intermediate size", "\(a.intermediateSize)"), ReportEntry("max positions", "\(a.maxPositions)"),
+                 ReportEntry("vocabulary", "\(a.vocabSize)"),
+                 ReportEntry("labels", a.labelNames.map { $0.joined(separator: ", ") } ?? "\(a.labels)"),
+                 ReportEntry("read from", a.inferred ? "tensor shapes (no config.json: heads guessed)" : "config.json")]
+    }
+    let methods = summaries.map { s -> ReportMethod in
+        let evaluated = s.n + s.failed.count
+        var extra = [ReportEntry]()
+        extra.append(ReportEntry("AOPC comprehensiveness", s.aopcComprehensiveness.map { formatValue($0) } ?? ""))
+        extra.append(ReportEntry("AOPC sufficiency", s.aopcSufficiency.map { formatValue($0) } ?? ""))
+        return ReportMethod(name: "\(s.method) (\(s.dataset)\(s.layer.map { ", layer \($0)" } ?? ""))",
+                            examples: s.n, failed: s.failed.count, accuracy: s.originalAccuracy,
+                            originalProbability: s.originalProb, degradationProbability: s.degradationProb,
+                            degradationAccuracy: s.degradationAccuracy, extraColumns: extra,
+                            examplesPerSecond: s.seconds > 0 ? Double(evaluated) / s.seconds : nil)
+    }
+    func target(_ k: Int) -> String {
+        architecture?.labelNames.flatMap { $0.indices.contains(k) ? "\($0[k]) (class \(k))" : nil } ?? "class \(k)"
+    }
+    func example(_ r: ExampleRecord) -> ReportExample {
+        ReportExample(index: r.index, target: target(r.target), tokens: r.tokens, attribution: r.attribution,
+                      originalProbability: Double(r.originalProb), firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
+    }
+    let picked = examplesForReport(records)
+    let title = first.map { "Evaluation: \(summaries.map(\.method).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
+    return renderEvaluationReportHTML(EvaluationReport(
+        title: title, settings: settings, architecture: table, methods: methods,
+        mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),
+        failures: records.compactMap { r in r.failed.map { ReportFailure(index: r.index, reason: $0) } }))
+}

@@ -1,0 +1,211 @@
+// report.html: the page a person opens after an evaluation. One self-contained file (inline CSS and SVG,
+// no scripts, no network), built from plain values: this module knows no model or dataset.
+
+/// A named value of the report's settings or architecture tables.
+public struct ReportEntry: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public init(_ key: String, _ value: String) { self.key = key; self.value = value }
+}
+
+/// One attribution method's results: a row of the summary table and a curve of the plot.
+public struct ReportMethod: Sendable, Equatable {
+    /// e.g. "iba (agnews, layer 3)".
+    public var name: String
+    /// Examples that entered the means, and those that failed.
+    public var examples: Int
+    public var failed: Int
+    /// Accuracy of the unmodified inputs, in [0, 1].
+    public var accuracy: Double
+    public var originalProbability: Double
+    /// Mean target-class probability after each removal step.
+    public var degradationProbability: [Double]
+    public var degradationAccuracy: [Double]
+    /// Further columns (e.g. AOPC), shown in order; empty values show as "-".
+    public var extraColumns: [ReportEntry]
+    public var examplesPerSecond: Double?
+
+    public init(name: String, examples: Int, failed: Int, accuracy: Double, originalProbability: Double,
+                degradationProbability: [Double], degradationAccuracy: [Double], extraColumns: [ReportEntry] = [],
+                examplesPerSecond: Double?) {
+        self.name = name; self.examples = examples; self.failed = failed; self.accuracy = accuracy
+        self.originalProbability = originalProbability; self.degradationProbability = degradationProbability
+        self.degradationAccuracy = degradationAccuracy; self.extraColumns = extraColumns
+        self.examplesPerSecond = examplesPerSecond
+    }
+}
+
+/// One example's heatmap, with what happened to it at the first removal step.
+public struct ReportExample: Sendable, Equatable {
+    /// Row of the example in the dataset file.
+    public var index: Int
+    /// The explained class as shown, e.g. "Business (class 2)".
+    public var target: String
+    public var tokens: [String]
+    public var attribution: [Float]
+    public var originalProbability: Double
+    public var firstStepProbability: Double
+
+    public init(index: Int, target: String, tokens: [String], attribution: [Float],
+                originalProbability: Double, firstStepProbability: Double) {
+        self.index = index; self.target = target; self.tokens = tokens; self.attribution = attribution
+        self.originalProbability = originalProbability; self.firstStepProbability = firstStepProbability
+    }
+}
+
+/// An example that could not be evaluated, and why.
+public struct ReportFailure: Sendable, Equatable {
+    public var index: Int
+    public var reason: String
+    public init(index: Int, reason: String) { self.index = index; self.reason = reason }
+}
+
+/// Everything report.html shows.
+public struct EvaluationReport: Sendable, Equatable {
+    public var title: String
+    public var settings: [ReportEntry]
+    public var architecture: [ReportEntry]
+    public var methods: [ReportMethod]
+    /// The examples whose probability dropped most, and least, at the first removal step.
+    public var mostDropped: [ReportExample]
+    public var leastDropped: [ReportExample]
+    public var failures: [ReportFailure]
+
+    public init(title: String, settings: [ReportEntry], architecture: [ReportEntry], methods: [ReportMethod],
+                mostDropped: [ReportExample], leastDropped: [ReportExample], failures: [ReportFailure]) {
+        self.title = title; self.settings = settings; self.architecture = architecture; self.methods = methods
+        self.mostDropped = mostDropped; self.leastDropped = leastDropped; self.failures = failures
+    }
+}
+
+/// The report as one standalone HTML page (well-formed XML as well, so tests can parse it).
+/// Sections carry ids (settings, architecture, summary, curves, most-dropped, least-dropped, failed).
+public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
+    var html = """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8"/>
+    <title>\(xmlEscaped(report.title))</title>
+    <style>
+    body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;
+           margin: 24px auto; max-width: 1100px; padding: 0 16px; color: #222; background: #fff; }
+    h1 { font-size: 22px; margin: 0 0 16px; }
+    h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+    table { border-collapse: collapse; font-size: 13px; }
+    th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+    th { background: #f3f3f3; }
+    td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    .pair { display: flex; gap: 32px; flex-wrap: wrap; align-items: flex-start; }
+    .example { margin: 12px 0; }
+    .caption { font-size: 13px; font-weight: 600; color: #444; margin-bottom: 4px; }
+    .text { line-height: 2.0; font-size: 14px; }
+    .t { padding: 2px 3px; border-radius: 3px; white-space: pre; }
+    .t.cont { border-top-left-radius: 0; border-bottom-left-radius: 0; padding-left: 0; }
+    .t.head { border-top-right-radius: 0; border-bottom-right-radius: 0; padding-right: 0; }
+    .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; color: #555; margin: 4px 0 8px; }
+    .bar { width: 240px; height: 12px; border: 1px solid #999;
+           background: linear-gradient(to right, \(legendGradientStops())); }
+    p.none { color: #777; font-style: italic; }
+    </style>
+    </head>
+    <body>
+    <h1>\(xmlEscaped(report.title))</h1>
+
+    """
+    html += "<div class=\"pair\">\n"
+    html += "<section id=\"settings\">\n<h2>Settings</h2>\n" + entryTable(report.settings) + "</section>\n"
+    html += "<section id=\"architecture\">\n<h2>Model architecture</h2>\n" + entryTable(report.architecture) + "</section>\n"
+    html += "</div>\n"
+
+    html += "<section id=\"summary\">\n<h2>Summary</h2>\n" + summaryTable(report.methods) + "</section>\n"
+
+    html += "<section id=\"curves\">\n<h2>Degradation curves</h2>\n"
+    let series = report.methods.map { method -> CurveSeries in
+        let steps = method.degradationProbability.count
+        let x = [0.0] + (0..<steps).map { Double($0 + 1) / Double(steps) }
+        return CurveSeries(name: method.name, x: x, y: [method.originalProbability] + method.degradationProbability)
+    }
+    html += inlineSVG(renderCurvesSVG(title: "Degradation test", xLabel: "fraction of tokens removed",
+                                      yLabel: "probability of the target class", series: series))
+    html += "</section>\n"
+
+    html += """
+    <div class="legend"><span>low</span><div class="bar"></div><span>high</span>\
+    <span>(attribution; colour relative to each example's range; hover a token for its value)</span></div>
+
+    """
+    html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
+    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped)
+
+    html += "<section id=\"failed\">\n<h2>Failed examples (\(report.failures.count))</h2>\n"
+    if report.failures.isEmpty {
+        html += "<p class=\"none\">none</p>\n"
+    } else {
+        html += "<table>\n<tr><th>example</th><th>reason</th></tr>\n"
+        for failure in report.failures {
+            html += "<tr><td class=\"num\">\(failure.index)</td><td>\(xmlEscaped(failure.reason))</td></tr>\n"
+        }
+        html += "</table>\n"
+    }
+    html += "</section>\n</body>\n</html>\n"
+    return html
+}
+
+private func entryTable(_ entries: [ReportEntry]) -> String {
+    guard !entries.isEmpty else { return "<p class=\"none\">not recorded</p>\n" }
+    var html = "<table>\n"
+    for entry in entries {
+        html += "<tr><th>\(xmlEscaped(entry.key))</th><td>\(xmlEscaped(entry.value))</td></tr>\n"
+    }
+    return html + "</table>\n"
+}
+
+private func summaryTable(_ methods: [ReportMethod]) -> String {
+    guard !methods.isEmpty else { return "<p class=\"none\">no results</p>\n" }
+    let extraKeys = methods.flatMap { $0.extraColumns.map(\.key) }.reduce(into: [String]()) { keys, key in
+        if !keys.contains(key) { keys.append(key) }
+    }
+    var html = "<table>\n<tr><th>method</th><th>examples</th><th>failed</th><th>accuracy</th><th>examples/s</th>"
+    html += "<th>original probability</th><th>probability after the first step</th><th>after the last step</th>"
+    html += "<th>accuracy after the last step</th>"
+    for key in extraKeys { html += "<th>\(xmlEscaped(key))</th>" }
+    html += "</tr>\n"
+    func cell(_ value: Double?) -> String { "<td class=\"num\">\(value.map { formatValue($0) } ?? "-")</td>" }
+    for method in methods {
+        html += "<tr><td>\(xmlEscaped(method.name))</td><td class=\"num\">\(method.examples)</td>"
+        html += "<td class=\"num\">\(method.failed)</td>" + cell(method.accuracy) + cell(method.examplesPerSecond)
+        html += cell(method.originalProbability) + cell(method.degradationProbability.first)
+        html += cell(method.degradationProbability.last) + cell(method.degradationAccuracy.last)
+        for key in extraKeys {
+            let value = method.extraColumns.first { $0.key == key }?.value ?? "-"
+            html += "<td class=\"num\">\(xmlEscaped(value.isEmpty ? "-" : value))</td>"
+        }
+        html += "</tr>\n"
+    }
+    return html + "</table>\n"
+}
+
+private func exampleSection(id: String, heading: String, _ examples: [ReportExample]) -> String {
+    var html = "<section id=\"\(id)\">\n<h2>\(xmlEscaped(heading))</h2>\n"
+    if examples.isEmpty { html += "<p class=\"none\">no evaluated examples</p>\n" }
+    for example in examples {
+        let drop = example.originalProbability - example.firstStepProbability
+        html += "<div class=\"example\">\n<div class=\"caption\">example \(example.index): \(xmlEscaped(example.target)), "
+        html += "p = \(formatValue(example.originalProbability)) then \(formatValue(example.firstStepProbability)) "
+        html += "(drop \(formatValue(drop)))</div>\n<div class=\"text\">"
+        html += highlightedTokens(HeatmapRow(label: "", tokens: example.tokens, values: example.attribution))
+        html += "</div>\n</div>\n"
+    }
+    return html + "</section>\n"
+}
+
+/// An SVG document as an element inside HTML: without its XML declaration.
+private func inlineSVG(_ svg: String) -> String {
+    guard svg.hasPrefix("<?xml"), let end = svg.range(of: "?>") else { return svg }
+    return String(svg[end.upperBound...]).trimmingLeadingNewlines() + "\n"
+}
+
+private extension String {
+    func trimmingLeadingNewlines() -> String { String(drop { $0 == "\n" }) }
+}
