@@ -11,9 +11,7 @@ public struct EvaluationPlan: Sendable {
     public var dataHash: String
 
     public init(settings: EvaluationSettings) throws {
-        guard let kind = DatasetKind(rawValue: settings.dataset) else {
-            throw EvaluationError.mismatchedInput("unknown dataset \(settings.dataset) (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let kind = settings.dataset
         let url = URL(fileURLWithPath: settings.dataPath)
         let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows)
         examples = load.examples
@@ -37,8 +35,8 @@ public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: 
     let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onRecord: onRecord)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }
     let records = collector.records
-    let summary = try summarize(records: records, method: settings.method, dataset: settings.dataset,
-                                layer: settings.method == "iba" ? settings.layer : nil,
+    let summary = try summarize(records: records, method: settings.method.rawValue, dataset: settings.dataset.rawValue,
+                                layer: settings.summaryLayer,
                                 seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
     return (records, summary)
 }
