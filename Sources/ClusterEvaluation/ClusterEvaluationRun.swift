@@ -36,15 +36,15 @@ public struct ClusterRunOptions: Sendable {
     public init(workerExecutable: String) { self.workerExecutable = workerExecutable }
 }
 
-/// Runs a job's examples on cluster workers and returns their records in selection order (what
-/// `EvaluationJob.finish` writes). The model is not loaded here: the manifest needs only its files' hash.
+/// Runs a job's examples on cluster workers and returns their records per method in selection order
+/// (what `EvaluationJob.finish` writes). A task is one example; its worker runs every method on it. The model is not loaded here: the manifest needs only its files' hash.
 public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOptions,
-                                 progress: (ClusterProgress) -> Void = { _ in }) throws -> [ExampleRecord] {
+                                 progress: (ClusterProgress) -> Void = { _ in }) throws -> MethodRecords {
     let files = try ModelFiles(job.model)
     let shipping = options.shipModel ? try files.shipping() : nil
     let payload = try ClusterJobPayload(job: job, shipped: shipping?.names).encoded()
     let manifest = JobManifest(runID: UUID().uuidString, modelHash: try shipping?.checkpointHash ?? files.checkpointHash(),
-                               dataHash: job.plan.dataHash, options: ["settings": try job.settings.fingerprint()],
+                               dataHash: job.plan.dataHash, options: try manifestOptions(job),
                                seed: job.settings.seed, payload: payload, shipment: shipping?.shipment)
     let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices,
                                       options: coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [], payloadBytes: payload.count))
@@ -56,6 +56,13 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
     let results = try coordinator.run(progress: progress)
     return records(from: results, job: job)
+}
+
+/// What `--resume` compares: a hash of the encoded settings, and the methods when several run.
+func manifestOptions(_ job: EvaluationJob) throws -> [String: String] {
+    var options = ["settings": try job.settings.fingerprint()]
+    if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
+    return options
 }
 
 func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, shippedFiles: [URL], payloadBytes: Int) -> CoordinatorOptions {
@@ -104,21 +111,47 @@ func workerSlots(_ options: ClusterRunOptions, endpoint: String) throws -> [Work
     }
 }
 
-/// Records from the coordinator's results in selection order. A result that does not decode, or is not a
-/// valid record of its example in this run, is a failed record saying why (never a "done" example).
-func records(from results: [Int: WorkResult], job: EvaluationJob) -> [ExampleRecord] {
-    job.plan.indices.map { index in
+/// Records from the coordinator's results, per method in selection order. A result that does not decode,
+/// or is not a valid record of its example in this run, is a failed record saying why (never a "done"
+/// example).
+func records(from results: [Int: WorkResult], job: EvaluationJob) -> MethodRecords {
+    var seconds = [Double](repeating: 0, count: job.methods.count)
+    let perExample = job.plan.indices.map { index -> [ExampleRecord] in
         let example = job.plan.examples[index]
+        func failed(_ reason: String) -> [ExampleRecord] {
+            job.methods.map { _ in .failure(index: index, target: example.label, reason: reason) }
+        }
         switch results[index] {
         case .done(let data)?:
-            switch ExampleRecord.decodeValidated(data, expectedIndex: index, example: example, settings: job.settings) {
-            case .success(let record): return record
-            case .failure(let rejection): return .failure(index: index, target: example.label, reason: "a worker returned an unusable record: \(rejection.reason)")
+            switch decodeResult(data, index: index, example: example, job: job) {
+            case .success(let result):
+                for (m, s) in result.seconds.enumerated() { seconds[m] += s }
+                return result.records
+            case .failure(let rejection): return failed("a worker returned an unusable record: \(rejection.reason)")
             }
-        case .failed(let reason)?:
-            return .failure(index: index, target: example.label, reason: reason)
-        case nil:
-            return .failure(index: index, target: example.label, reason: "no result")
+        case .failed(let reason)?: return failed(reason)
+        case nil: return failed("no result")
         }
     }
+    return MethodRecords(methods: job.methods, perExample: perExample, seconds: seconds)
+}
+
+/// One example's result: the bare record (one method) or a `MethodsResult`, each record validated
+/// against its method's settings.
+func decodeResult(_ data: Data, index: Int, example: LabeledExample, job: EvaluationJob) -> Result<MethodsResult, RecordRejection> {
+    if job.methods.count == 1 {
+        return ExampleRecord.decodeValidated(data, expectedIndex: index, example: example, settings: job.settings)
+            .map { MethodsResult(records: [$0], seconds: [0]) }
+    }
+    guard isUTF8JSONObject(data), let result = try? JSONDecoder().decode(MethodsResult.self, from: data),
+          result.records.count == job.methods.count, result.seconds.count == job.methods.count,
+          result.seconds.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+        return .failure(RecordRejection(reason: "not one record and one time per method"))
+    }
+    for (method, record) in zip(job.methods, result.records) {
+        if let problem = record.validationError(expectedIndex: index, example: example, settings: job.settings(for: method)) {
+            return .failure(RecordRejection(reason: "invalid \(method.rawValue) record: \(problem)"))
+        }
+    }
+    return .success(result)
 }

@@ -7,6 +7,8 @@ import Evaluation
 /// found the model. The manifest's options carry only the settings' fingerprint.
 public struct ClusterJobPayload: Codable, Sendable {
     public var settings: EvaluationSettings
+    /// The methods every example runs (a task is one example; its result holds one record per method).
+    public var methods: [EvaluationMethod]
     public var examples: [Int: LabeledExample]
     public var model: ModelReference
     /// With --ship-model: the shipped files' names (the checkpoint, config and vocabulary in the cache directory).
@@ -14,6 +16,7 @@ public struct ClusterJobPayload: Codable, Sendable {
 
     public init(job: EvaluationJob, shipped: ShippedModelNames?) {
         settings = job.settings
+        methods = job.methods
         examples = job.selectedExamples
         model = job.model
         self.shipped = shipped
@@ -32,6 +35,13 @@ public struct ClusterJobPayload: Codable, Sendable {
             throw ClusterEvaluationError.payload("the coordinator's job is not an evaluation job of this version (\(error))")
         }
     }
+}
+
+/// A worker's result for one example when several methods run: one record per method, in the job's
+/// order, and each method's compute seconds. With one method the result is the bare record, as before.
+struct MethodsResult: Codable {
+    var records: [ExampleRecord]
+    var seconds: [Double]
 }
 
 /// The shipped files' names in a worker's cache directory.

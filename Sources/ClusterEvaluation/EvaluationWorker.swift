@@ -23,13 +23,15 @@ public struct EvaluationWorker: Sendable {
         let job = try ClusterJobPayload.decode(manifest.payload)
         let model = try replicaReference(manifest: manifest, job: job).load()
         for warning in model.loadReport.warnings { log("warning: \(warning)") }
-        let evaluator = try ExampleEvaluator(model: model, settings: job.settings)
+        let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return { index in
             guard let example = job.examples[index] else { throw ClusterEvaluationError.exampleNotInJob(index) }
             // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
-            return try encoder.encode(evaluateOrRecordFailure(evaluator, example, index: index))
+            let result = evaluator.evaluateAll(example, index: index)
+            if job.methods.count == 1 { return try encoder.encode(result.records[0]) }
+            return try encoder.encode(MethodsResult(records: result.records, seconds: result.seconds))
         }
     }
 

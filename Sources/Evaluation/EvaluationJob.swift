@@ -47,27 +47,52 @@ public struct ModelReference: Codable, Sendable, Equatable {
     }
 }
 
-/// One dataset evaluation: its settings, its model and its examples, and where its outputs go. The same
-/// job runs in one process (`run`) or over a cluster (the ClusterEvaluation module); either way `finish`
-/// writes every output from the records, so both write identical files.
+/// One dataset evaluation: its settings, its model, its examples and methods, and where its outputs go. The
+/// same job runs in one process (`run`) or over a cluster (the ClusterEvaluation module); either way
+/// `finish` writes every output from the records, so both write identical files.
 public struct EvaluationJob: Sendable {
+    /// The settings of the first method; `settings(for:)` gives each method's.
     public var settings: EvaluationSettings
+    /// One method (today's layout), or several compared on the same examples (`--methods`): each example
+    /// is tokenized and predicted once, then every method runs on it.
+    public var methods: [EvaluationMethod]
     public var model: ModelReference
     public var plan: EvaluationPlan
     public var outputDirectory: URL
 
-    /// Validates the settings (`model`'s config when known), loads the dataset's selection and a dataset
-    /// estimator's statistics. Nothing is computed or written yet.
-    public init(settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil) throws {
+    /// Validates the settings of every method (against `modelConfig` when known), loads the dataset's
+    /// selection and a dataset estimator's statistics. Nothing is computed or written yet.
+    public init(settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil,
+                methods: [EvaluationMethod]? = nil) throws {
+        let methods = methods ?? [settings.method]
+        guard !methods.isEmpty, Set(methods).count == methods.count else {
+            throw EvaluationError.invalidSetting("--methods must name each method once, not \(methods.map(\.rawValue).joined(separator: ","))")
+        }
+        guard methods.count == 1 || !methods.contains(.external) else {
+            throw EvaluationError.invalidSetting("--attributions evaluates one method: use it without --methods")
+        }
         var settings = settings
-        try settings.validate(model: modelConfig)
-        if let path = settings.estimatorFile, settings.method == .iba {
+        settings.method = methods[0]
+        for method in methods {
+            var one = settings
+            one.method = method
+            try one.validate(model: modelConfig)
+        }
+        if let path = settings.estimatorFile, methods.contains(.iba) {
             settings.iba.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
         }
         self.settings = settings
+        self.methods = methods
         self.model = model
         self.plan = try EvaluationPlan(settings: settings)
         self.outputDirectory = outputDirectory
+    }
+
+    /// The settings of one of the job's methods.
+    public func settings(for method: EvaluationMethod) -> EvaluationSettings {
+        var one = settings
+        one.method = method
+        return one
     }
 
     /// The selected examples by dataset index (what a cluster worker needs of the dataset).
@@ -76,25 +101,53 @@ public struct EvaluationJob: Sendable {
     }
 
     /// Evaluates every example in this process, `jobs` at a time (see `runEvaluation`).
-    public func run(model: BertModel, jobs: Int, onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> [ExampleRecord] {
-        try runEvaluation(model: model, settings: settings, plan: plan, jobs: jobs, onRecord: onRecord).records
+    public func run(model: BertModel, jobs: Int, onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
+        try runEvaluation(model: model, settings: settings, plan: plan, methods: methods, jobs: jobs, onExample: onExample)
     }
 
-    /// The summary of the records (in selection order).
-    public func summary(records: [ExampleRecord], seconds: Double) throws -> Summary {
-        try summarize(records: records, method: settings.method.rawValue, dataset: settings.dataset.rawValue,
-                      layer: settings.summaryLayer, seconds: seconds, options: settings.summaryOptions)
+    /// The summary of one method's records (in selection order).
+    public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
+        let one = settings(for: method)
+        return try summarize(records: records, method: method.rawValue, dataset: one.dataset.rawValue,
+                             layer: one.summaryLayer, seconds: seconds, options: one.summaryOptions)
     }
 
-    /// Writes every output of the run into the output directory: summary.json, results.jsonl, the original's
-    /// four .npy files and degradation.svg, each under a temporary name first and renamed into place once
-    /// all are written (a failed write leaves no partial set). Returns the summary.
+    /// Where a method's outputs go: the output directory itself for one method, a subdirectory per method
+    /// when several are compared.
+    public func directory(for method: EvaluationMethod) -> URL {
+        methods.count == 1 ? outputDirectory : outputDirectory.appendingPathComponent(method.rawValue)
+    }
+
+    /// What `finish` wrote: each method's summary, and the comparison when several methods ran.
+    public struct Outcome: Sendable {
+        public var summaries: [Summary]
+        public var comparison: MethodComparison?
+    }
+
+    /// Writes every output of the run: per method summary.json, results.jsonl, the original's four .npy
+    /// files and degradation.svg, and with several methods comparison.md/.csv/.svg at the top. Each file
+    /// is written under a temporary name and renamed into place once its directory's set is written.
+    /// One method's summary gives the run's wall time (`seconds`); with several, each gives its own
+    /// compute seconds.
     @discardableResult
-    public func finish(records: [ExampleRecord], seconds: Double) throws -> Summary {
-        let summary = try summary(records: records, seconds: seconds)
-        var files = try evaluationOutputFiles(records: records, summary: summary)
-        files.append(OutputFile(name: "degradation.svg", data: Data(degradationPlotSVG(summaries: [summary]).utf8)))
-        try writeOutputFiles(files, into: outputDirectory)
-        return summary
+    public func finish(_ run: MethodRecords, seconds: Double) throws -> Outcome {
+        var summaries = [Summary]()
+        for (m, method) in methods.enumerated() {
+            let records = run.records[m]
+            let methodSummary = try self.summary(of: method, records: records, seconds: methods.count == 1 ? seconds : run.seconds[m])
+            var files = try evaluationOutputFiles(records: records, summary: methodSummary)
+            files.append(OutputFile(name: "degradation.svg", data: Data(degradationPlotSVG(summaries: [methodSummary]).utf8)))
+            let methodDirectory = self.directory(for: method)
+            do { try FileManager.default.createDirectory(at: methodDirectory, withIntermediateDirectories: true) } catch {
+                throw EvaluationError.outputFailed(path: methodDirectory.path, reason: error.localizedDescription)
+            }
+            try writeOutputFiles(files, into: methodDirectory)
+            summaries.append(methodSummary)
+        }
+        guard methods.count > 1 else { return Outcome(summaries: summaries, comparison: nil) }
+        let comparison = MethodComparison(summaries: summaries,
+                                          secondsPerExample: methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) })
+        try writeOutputFiles(comparison.files, into: outputDirectory)
+        return Outcome(summaries: summaries, comparison: comparison)
     }
 }

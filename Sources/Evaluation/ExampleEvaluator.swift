@@ -60,18 +60,24 @@ public final class ExampleEvaluator {
         try score(try prepare(example, index: index), method: 0)
     }
 
-    /// One record per method, in `methods` order; a method that fails gives a failed record, the others go on.
-    public func evaluateAll(_ example: LabeledExample, index: Int) -> [ExampleRecord] {
+    /// One record per method, in `methods` order, and each method's seconds (its attribution, degradation
+    /// test and AOPC; the shared tokenization and prediction are not counted). A method that fails gives
+    /// a failed record; the others go on.
+    public func evaluateAll(_ example: LabeledExample, index: Int) -> (records: [ExampleRecord], seconds: [Double]) {
         let prepared: PreparedExample
         do { prepared = try prepare(example, index: index) } catch {
             let failure = ExampleRecord.failure(index: index, target: example.label, reason: "\(error)")
-            return methods.map { _ in failure }
+            return (methods.map { _ in failure }, methods.map { _ in 0 })
         }
-        return methods.indices.map { method in
-            do { return try score(prepared, method: method) } catch {
-                return .failure(index: index, target: example.label, reason: "\(error)")
+        var records = [ExampleRecord](), seconds = [Double]()
+        for method in methods.indices {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do { records.append(try score(prepared, method: method)) } catch {
+                records.append(.failure(index: index, target: example.label, reason: "\(error)"))
             }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
+        return (records, seconds)
     }
 
     /// What every method shares: the encoding and the original prediction.

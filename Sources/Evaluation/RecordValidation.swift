@@ -33,7 +33,7 @@ extension ExampleRecord {
     /// rather than guessed at), then `validationError`.
     public static func decodeValidated(_ data: Data, expectedIndex: Int, example: LabeledExample,
                                        settings: EvaluationSettings) -> Result<ExampleRecord, RecordRejection> {
-        guard data.first == UInt8(ascii: "{"), !data.contains(0), String(data: data, encoding: .utf8) != nil else {
+        guard isUTF8JSONObject(data) else {
             return .failure(RecordRejection(reason: "the record is not UTF-8 JSON"))
         }
         let record: ExampleRecord
@@ -50,14 +50,30 @@ extension ExampleRecord {
 /// Why a record was refused.
 public struct RecordRejection: Error, Equatable, CustomStringConvertible {
     public var reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { reason }
 }
 
 /// The examples that failed for good, when more than `allowed` did: the run's exit status depends on it.
-public func checkFailures(_ records: [ExampleRecord], allowed: Int) throws {
-    let failed = records.filter { $0.failed != nil }
+/// With several methods each failed (example, method) pair counts.
+public func checkFailures(_ run: MethodRecords, allowed: Int) throws {
+    let labelled = run.methods.count > 1
+    let failed = zip(run.methods, run.records).flatMap { method, records in
+        records.filter { $0.failed != nil }.map { (method: method, record: $0) }
+    }
     guard failed.count > allowed else { return }
-    let listed = failed.prefix(10).map { "example \($0.index): \($0.failed ?? "")" }
-    throw EvaluationError.examplesFailed(count: failed.count, of: records.count, allowed: allowed,
+    let listed = failed.prefix(10).map { "example \($0.record.index)\(labelled ? " (\($0.method.rawValue))" : ""): \($0.record.failed ?? "")" }
+    throw EvaluationError.examplesFailed(count: failed.count, of: run.records.map(\.count).reduce(0, +), allowed: allowed,
                                          first: listed + (failed.count > 10 ? ["... and \(failed.count - 10) more (summary.json lists all)"] : []))
+}
+
+/// `checkFailures` of one method's records.
+public func checkFailures(_ records: [ExampleRecord], allowed: Int) throws {
+    try checkFailures(MethodRecords(methods: [.iba], records: [records], seconds: [0]), allowed: allowed)
+}
+
+/// Whether bytes are a JSON object in UTF-8 (what a worker sends): a UTF-16 or binary payload is refused
+/// rather than guessed at, as JSONDecoder would.
+public func isUTF8JSONObject(_ data: Data) -> Bool {
+    data.first == UInt8(ascii: "{") && !data.contains(0) && String(data: data, encoding: .utf8) != nil
 }

@@ -54,10 +54,10 @@ struct CoordinatorRun: ParsableCommand {
             let start = Date()
             let job = try evaluation.job(model: modelOptions)
             let lock = try OutputDirectoryLock(job.outputDirectory)
-            let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.settings.method.rawValue)", quiet: evaluation.quiet)
+            let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             var shown = 0
             let cpuBefore = processCPUSeconds()
-            let records = try runClusterEvaluation(job, options: clusterOptions()) { p in
+            let run = try runClusterEvaluation(job, options: clusterOptions()) { p in
                 let done = p.done + p.failed
                 if done > shown {
                     bar.advance(by: done - shown, extra: "workers \(p.liveWorkers), requeued \(p.requeues)")
@@ -67,11 +67,11 @@ struct CoordinatorRun: ParsableCommand {
             bar.finish()
             let cpu = processCPUSeconds() - cpuBefore
             note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count))))
-            let summary = try job.finish(records: records, seconds: Date().timeIntervalSince(start))
+            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
             withExtendedLifetime(lock) {}
-            print(summaryTable(summary))
-            note("outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files (results.log.jsonl: arrival order, for --resume)")
-            try checkFailures(records, allowed: evaluation.allowFailures)
+            print(resultsTable(outcome))
+            note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
+            try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }
 

@@ -23,18 +23,19 @@ struct EvaluateCommand: ParsableCommand {
             let lock = try OutputDirectoryLock(job.outputDirectory)
             let model = try modelOptions.load()
             if job.plan.skippedRows > 0 { note("skipped \(job.plan.skippedRows) malformed rows (--skip-bad-rows)") }
-            let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.settings.method.rawValue)", quiet: evaluation.quiet)
+            let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
             let start = Date()
-            let records = try job.run(model: model, jobs: jobs) { record in
-                progress.advance(extra: record.failed == nil ? nil : "failed example \(record.index)")
+            let run = try job.run(model: model, jobs: jobs) { records in
+                let failed = records.first { $0.failed != nil }
+                progress.advance(extra: failed.map { "failed example \($0.index)" })
             }
             progress.finish()
-            let summary = try job.finish(records: records, seconds: Date().timeIntervalSince(start))
+            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
             withExtendedLifetime(lock) {}
-            print(summaryTable(summary))
-            note("outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files")
-            try checkFailures(records, allowed: evaluation.allowFailures)
+            print(resultsTable(outcome))
+            note(outputsNote(job))
+            try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }
 }

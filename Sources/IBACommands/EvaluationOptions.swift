@@ -8,6 +8,8 @@ import Evaluation
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
 public struct EvaluationOptions: ParsableArguments {
     @Option(help: "Attribution method.") var method = AttributionMethod.iba
+    @Option(help: "Several methods on the same examples, comma-separated (iba,ig,lime,random): each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.")
+    var methods: MethodList?
     @Option(help: "Dataset format.") var dataset = DatasetKind.agnews
     @Option(name: [.customLong("data-path"), .customLong("data_path")],
             help: "Dataset file or directory (default: the embedded 200-row AG News sample).") var dataPath: String?
@@ -34,13 +36,14 @@ public struct EvaluationOptions: ParsableArguments {
     public func validate() throws {
         if testSample != "all", (Int(testSample) ?? 0) < 1 { throw ValidationError("--test-sample must be a positive number or all") }
         guard allowFailures >= 0 else { throw ValidationError("--allow-failures must be 0 or more") }
+        if methods != nil, attributions != nil { throw ValidationError("--attributions evaluates one method: use it without --methods") }
         do { try settings(numLayers: 1, requireDataPath: false).validate() } catch { throw ValidationError("\(error)") }
     }
 
     /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
     func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
         var s = EvaluationSettings()
-        s.method = attributions == nil ? EvaluationMethod(method) : .external
+        s.method = attributions == nil ? EvaluationMethod(methods?.methods.first ?? method) : .external
         s.dataset = dataset
         if let dataPath {
             s.dataPath = dataPath
@@ -61,7 +64,8 @@ public struct EvaluationOptions: ParsableArguments {
     }
 
     func outputDirectory(_ settings: EvaluationSettings) -> URL {
-        URL(fileURLWithPath: output ?? "out/\(settings.method.rawValue)-\(settings.dataset.rawValue)")
+        let name = (methods?.methods.count ?? 1) > 1 ? "compare" : settings.method.rawValue
+        return URL(fileURLWithPath: output ?? "out/\(name)-\(settings.dataset.rawValue)")
     }
 
     /// The job: settings checked against the model's config (read from its files, the weights not loaded).
@@ -69,8 +73,35 @@ public struct EvaluationOptions: ParsableArguments {
         let reference = try model.reference()
         let config = try reference.readConfig()
         let settings = try settings(numLayers: config.numLayers)
-        return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config)
+        return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
+                                 methods: methods.map { $0.methods.map(EvaluationMethod.init) })
     }
+}
+
+/// `--methods iba,ig,lime,random`.
+struct MethodList: ExpressibleByArgument {
+    var methods: [AttributionMethod]
+
+    init?(argument: String) {
+        let names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let methods = names.compactMap(AttributionMethod.init(rawValue:))
+        guard !methods.isEmpty, methods.count == names.count else { return nil }
+        self.methods = methods
+    }
+}
+
+/// What a run prints at its end: the summary table, or the comparison of its methods.
+func resultsTable(_ outcome: EvaluationJob.Outcome) -> String {
+    outcome.comparison?.markdown ?? outcome.summaries.map(summaryTable).joined(separator: "\n")
+}
+
+/// Where a run's outputs went.
+func outputsNote(_ job: EvaluationJob) -> String {
+    guard job.methods.count > 1 else {
+        return "outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files"
+    }
+    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, and "
+        + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ") + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
 }
 
 /// The summary as a table for standard output.

@@ -23,7 +23,7 @@ final class EvaluationJobTests: XCTestCase {
     func testFinishWritesEveryOutputInOnePlace() throws {
         let job = try job(in: try temporaryDirectory(self))
         try FileManager.default.createDirectory(at: job.outputDirectory, withIntermediateDirectories: true)
-        let summary = try job.finish(records: records(job), seconds: 1)
+        let summary = try job.finish(MethodRecords(methods: job.methods, records: [records(job)], seconds: [0]), seconds: 1).summaries[0]
         XCTAssertEqual(summary.n, 3)
         XCTAssertEqual(summary.layer, 8)
         let names = try FileManager.default.contentsOfDirectory(atPath: job.outputDirectory.path).sorted()
@@ -81,5 +81,52 @@ final class OutputDirectoryLockTests: XCTestCase {
         withExtendedLifetime(first) {}
         first = nil
         XCTAssertNoThrow(try OutputDirectoryLock(directory))
+    }
+}
+
+final class EvaluationJobMethodsTests: XCTestCase {
+    func settings() throws -> EvaluationSettings {
+        var settings = EvaluationSettings()
+        settings.dataPath = try EmbeddedData.agnewsDemoTest().path
+        settings.testSample = 2
+        return settings
+    }
+
+    func testSeveralMethodsWriteOneDirectoryEachAndTheComparison() throws {
+        let directory = try temporaryDirectory(self).appendingPathComponent("out")
+        let job = try EvaluationJob(settings: settings(), model: ModelReference(path: "/nowhere"), outputDirectory: directory,
+                                    methods: [.iba, .random])
+        XCTAssertEqual(job.settings.method, .iba)
+        XCTAssertEqual(job.directory(for: .random), directory.appendingPathComponent("random"))
+        let perExample = job.plan.indices.map { index in
+            [0.75, 0.25].map { p in
+                ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
+                              originalProb: 0.5, originalCorrect: true, degradationProb: Array(repeating: Float(p), count: 9),
+                              degradationCorrect: Array(repeating: p > 0.5, count: 9))
+            }
+        }
+        let outcome = try job.finish(MethodRecords(methods: job.methods, perExample: perExample, seconds: [4, 1]), seconds: 10)
+        XCTAssertEqual(outcome.summaries.map(\.method), ["iba", "random"])
+        XCTAssertEqual(outcome.summaries.map(\.seconds), [4, 1], "each method's own compute time")
+        let top = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "random"])
+        let csv = try String(contentsOf: directory.appendingPathComponent("comparison.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(csv[1].hasPrefix("iba,2,0.5000,1.0000,0.7500"), String(csv[1]))
+        XCTAssertTrue(csv[2].hasPrefix("random,2,0.5000,1.0000,0.2500"), String(csv[2]))
+        XCTAssertTrue(csv[1].hasSuffix(",2.000"), "seconds per example: \(csv[1])")
+        for method in ["iba", "random"] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(method).path)
+            XCTAssertTrue(names.contains("summary.json") && names.contains("degradation.svg") && names.contains("results.jsonl"), "\(names)")
+        }
+    }
+
+    func testMethodsAreNamedOnceAndNotMixedWithExternalAttributions() throws {
+        let directory = try temporaryDirectory(self)
+        XCTAssertThrowsError(try EvaluationJob(settings: settings(), model: ModelReference(path: "/nowhere"), outputDirectory: directory,
+                                               methods: [.iba, .iba]))
+        var external = try settings()
+        external.attributionsFile = "/a.jsonl"
+        XCTAssertThrowsError(try EvaluationJob(settings: external, model: ModelReference(path: "/nowhere"), outputDirectory: directory,
+                                               methods: [.external, .random]))
     }
 }
