@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ClusterEvaluationTests", dependencies: ["ClusterEvaluation", "Evaluation", "Cluster"]),
         .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer"]),
     ]
 )

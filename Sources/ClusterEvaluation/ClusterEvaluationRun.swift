@@ -155,3 +155,14 @@ func decodeResult(_ data: Data, index: Int, example: LabeledExample, job: Evalua
     }
     return .success(result)
 }
+
+/// The coordinator's check of one worker result as it arrives (for a result-validation hook in
+/// `CoordinatorOptions`): nil when `data` is a valid result of example `index` in this job, else why not.
+/// An invalid result should be an error for that attempt (the example is issued again), never logged.
+public func resultValidationError(_ data: Data, index: Int, job: EvaluationJob) -> String? {
+    guard job.plan.examples.indices.contains(index) else { return "example \(index) is not in the dataset" }
+    switch decodeResult(data, index: index, example: job.plan.examples[index], job: job) {
+    case .success: return nil
+    case .failure(let rejection): return rejection.reason
+    }
+}

@@ -56,17 +56,21 @@ public func writeEvaluationOutputs(directory: URL, records: [ExampleRecord], sum
 public func writeOutputFiles(_ files: [OutputFile], into directory: URL) throws {
     let suffix = ".partial-\(ProcessInfo.processInfo.processIdentifier)"
     let staged = files.map { (file: $0, temporary: directory.appendingPathComponent("." + $0.name + suffix)) }
+    var written = [URL]()   // only what this call wrote is removed on failure
     do {
-        for (file, temporary) in staged { try write(file.data, to: temporary) }
+        for (file, temporary) in staged {
+            try write(file.data, to: temporary)
+            written.append(temporary)
+        }
     } catch {
-        for (_, temporary) in staged { try? FileManager.default.removeItem(at: temporary) }
+        for temporary in written { try? FileManager.default.removeItem(at: temporary) }
         throw error
     }
-    for (file, temporary) in staged {
+    for (number, (file, temporary)) in staged.enumerated() {
         let destination = directory.appendingPathComponent(file.name)
         guard rename(temporary.path, destination.path) == 0 else {
             let reason = String(cString: strerror(errno))
-            for (_, temporary) in staged { try? FileManager.default.removeItem(at: temporary) }
+            for later in staged[number...] { try? FileManager.default.removeItem(at: later.temporary) }
             throw EvaluationError.outputFailed(path: destination.path, reason: reason)
         }
     }
