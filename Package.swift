@@ -8,11 +8,14 @@ import PackageDescription
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
 //   Attribution            IBA, integrated gradients, LIME, random
-//   Evaluation             datasets, example selection, degradation test, metrics, outputs
-//   Training               fine-tuning (weight gradients, AdamW, dropout), saving Hugging Face directories
 //   Reports                heatmaps and curves (HTML, SVG, ANSI), progress; no model
+//   Evaluation             typed settings, datasets, example selection, degradation test, metrics, the
+//                          evaluation job (validation, output directory lock, every output file)
+//   Training               fine-tuning (weight gradients, AdamW, dropout), saving Hugging Face directories
 //   Cluster                ZeroMQ coordinator/worker protocol over opaque payloads; no model
-//   IBACommands            the command-line layer shared by the three executables
+//   ClusterEvaluation      an evaluation job over Cluster: payload, model files and shipment, worker
+//                          setup (replica, hash checks), coordinator-side run, record decoding
+//   IBACommands            the command-line layer shared by the three executables (parse, call, print)
 let package = Package(
     name: "iba-swift",
     platforms: [.macOS(.v13)],
@@ -34,12 +37,13 @@ let package = Package(
         .target(name: "Checkpoint"),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
         .target(name: "Attribution", dependencies: ["BERT", "Kernels"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels"], resources: [.copy("Resources")]),
+        .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports"], resources: [.copy("Resources")]),
         .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"], swiftSettings: fast),
         .target(name: "Reports"),
         .target(name: "Cluster", dependencies: ["CZMQ"]),
+        .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster"]),
         .target(name: "IBACommands", dependencies: [
-            "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster",
+            "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster", "ClusterEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iba", dependencies: ["IBACommands"]),
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "ClusterEvaluationTests", dependencies: ["ClusterEvaluation", "Evaluation", "Cluster"]),
         .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer"]),
     ]
 )

@@ -3,12 +3,12 @@ import BERT
 import Tokenizer
 
 /// The attribution methods the original compares.
-public enum AttributionMethod: String, CaseIterable, Sendable {
+public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
     case iba, ig, lime, random
 }
 
 /// Which evaluation protocol the methods follow.
-public enum ProtocolVariant: String, CaseIterable, Sendable {
+public enum ProtocolVariant: String, CaseIterable, Sendable, Codable {
     /// The original's: IBA explains the gold label, IG always class 0, LIME always class 1 (while the
     /// degradation test scores the gold label); LIME predicts on 512-padded inputs without a mask.
     case original

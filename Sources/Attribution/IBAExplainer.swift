@@ -3,7 +3,7 @@ import BERT
 import Kernels
 
 /// Where the bottleneck's mean and std come from.
-public enum EstimatorKind: Sendable, Equatable {
+public enum EstimatorKind: Sendable, Equatable, Codable {
     /// The original: the example's own hidden state entering layer L as the mean, std sqrt(1e-5).
     case sample
     /// Per-hidden-unit mean and std pooled over a dataset at that layer (Schulz et al.).
@@ -11,7 +11,7 @@ public enum EstimatorKind: Sendable, Equatable {
 }
 
 /// IBA settings; defaults are the original's (contract section 2).
-public struct IBAOptions: Sendable, Equatable {
+public struct IBAOptions: Sendable, Equatable, Codable {
     public var layer = 8
     public var beta: Float = 1e-5
     public var steps = 10

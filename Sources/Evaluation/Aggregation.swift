@@ -1,3 +1,5 @@
+import BERT
+
 /// Everything recorded about one evaluated example (one line of results.jsonl).
 public struct ExampleRecord: Codable, Sendable, Equatable {
     /// Row of the example in the dataset file.
@@ -62,18 +64,21 @@ public struct Summary: Codable, Sendable, Equatable {
     public var failed: [Int]
     public var seconds: Double
     public var options: [String: String]
+    /// The architecture the model ran with (written when known; absent in older summaries).
+    public var architecture: ModelArchitecture?
 
     enum CodingKeys: String, CodingKey {
         case method, dataset, layer, n
         case originalAccuracy = "original_accuracy", originalProb = "original_prob"
         case degradationProb = "degradation_prob", degradationAccuracy = "degradation_accuracy"
         case aopcComprehensiveness = "aopc_comprehensiveness", aopcSufficiency = "aopc_sufficiency"
-        case failed, seconds, options
+        case failed, seconds, options, architecture
     }
 
     public init(method: String, dataset: String, layer: Int?, n: Int, originalAccuracy: Double, originalProb: Double,
                 degradationProb: [Double], degradationAccuracy: [Double], aopcComprehensiveness: Double?,
-                aopcSufficiency: Double?, failed: [Int], seconds: Double, options: [String: String]) {
+                aopcSufficiency: Double?, failed: [Int], seconds: Double, options: [String: String],
+                architecture: ModelArchitecture? = nil) {
         self.method = method
         self.dataset = dataset
         self.layer = layer
@@ -87,6 +92,7 @@ public struct Summary: Codable, Sendable, Equatable {
         self.failed = failed
         self.seconds = seconds
         self.options = options
+        self.architecture = architecture
     }
 
     // Keys whose value is absent are written as null, so every summary has every key.
@@ -105,6 +111,7 @@ public struct Summary: Codable, Sendable, Equatable {
         try container.encode(failed, forKey: .failed)
         try container.encode(seconds, forKey: .seconds)
         try container.encode(options, forKey: .options)
+        try container.encodeIfPresent(architecture, forKey: .architecture)
     }
 }
 

@@ -15,6 +15,12 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case missingResource(String)
     /// An output file could not be written or encoded.
     case outputFailed(path: String, reason: String)
+    /// Another run holds the output directory's lock.
+    case outputInUse(path: String, holder: String)
+    /// A setting that would make every example fail or mean nothing (the message names the flag).
+    case invalidSetting(String)
+    /// More examples failed for good than the run allows (`--allow-failures`); the first are listed.
+    case examplesFailed(count: Int, of: Int, allowed: Int, first: [String])
 
     public var description: String {
         switch self {
@@ -32,6 +38,13 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             return "the embedded resource \(name) is missing from the package bundle; rebuild the package"
         case let .outputFailed(path, reason):
             return "cannot write \(path): \(reason)"
+        case let .outputInUse(path, holder):
+            return "\(path) is in use by another run\(holder.isEmpty ? "" : " (\(holder))"): wait for it to finish or choose another --output"
+        case let .invalidSetting(message):
+            return message
+        case let .examplesFailed(count, total, allowed, first):
+            return "\(count) of \(total) examples failed (allowed: \(allowed); --allow-failures N accepts up to N):\n  "
+                + first.joined(separator: "\n  ")
         }
     }
 }

@@ -11,9 +11,7 @@ public struct EvaluationPlan: Sendable {
     public var dataHash: String
 
     public init(settings: EvaluationSettings) throws {
-        guard let kind = DatasetKind(rawValue: settings.dataset) else {
-            throw EvaluationError.mismatchedInput("unknown dataset \(settings.dataset) (\(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let kind = settings.dataset
         let url = URL(fileURLWithPath: settings.dataPath)
         let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows)
         examples = load.examples
@@ -36,25 +34,48 @@ public struct EvaluationPlan: Sendable {
     }
 }
 
+/// The records of a run, one list per method in selection order, and each method's compute time
+/// summed over the examples (the comparison's seconds per example).
+public struct MethodRecords: Sendable {
+    public var methods: [EvaluationMethod]
+    /// records[m][p]: method m's record of the example at selection position p.
+    public var records: [[ExampleRecord]]
+    public var seconds: [Double]
+
+    public init(methods: [EvaluationMethod], records: [[ExampleRecord]], seconds: [Double]) {
+        self.methods = methods; self.records = records; self.seconds = seconds
+    }
+
+    /// Per-example results (one record per method, as `evaluateAll` returns them) regrouped by method.
+    public init(methods: [EvaluationMethod], perExample: [[ExampleRecord]], seconds: [Double]) {
+        self.init(methods: methods, records: methods.indices.map { m in perExample.map { $0[m] } }, seconds: seconds)
+    }
+}
+
 /// Runs every selected example in one process: `jobs` examples at a time, each on one thread with a
 /// single-threaded BLAS (as every cluster worker computes), so the records are bit-identical to a
-/// cluster run's whatever `jobs` is. `onRecord` sees each record as it is made (completion order);
-/// the records come back in selection order.
+/// cluster run's whatever `jobs` is. Each example is tokenized and predicted once, then every method
+/// runs on it. `onExample` sees each example's records as they are made (completion order).
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, methods: [EvaluationMethod], jobs: Int = 1,
+                          onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
+    BLASThreads.set(1)
+    let workers = max(1, min(jobs, plan.indices.count))
+    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings, methods: methods) }
+    let collector = RecordCollector(count: plan.indices.count, methods: methods.count)
+    let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onExample: onExample)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }
+    return MethodRecords(methods: methods, perExample: collector.records, seconds: collector.secondsByMethod)
+}
+
+/// One method's run (`settings.method`): the records in selection order and their summary.
 public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1,
                           onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> (records: [ExampleRecord], summary: Summary) {
     try plan.checkLabels(of: model.config)
     let start = Date()
-    BLASThreads.set(1)
-    let workers = max(1, min(jobs, plan.indices.count))
-    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings) }
-    let collector = RecordCollector(count: plan.indices.count)
-    let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onRecord: onRecord)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }
-    let records = collector.records
-    let summary = try summarize(records: records, method: settings.method, dataset: settings.dataset,
-                                layer: settings.method == "iba" ? settings.layer : nil,
-                                seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
-    return (records, summary)
+    let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs) { onRecord($0[0]) }
+    let summary = try summarize(records: run.records[0], method: settings.method.rawValue, dataset: settings.dataset.rawValue,
+                                layer: settings.summaryLayer, seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
+    return (run.records[0], summary)
 }
 
 /// Evaluates one example; an example that cannot be evaluated becomes a failed record (the run goes on).
@@ -67,9 +88,13 @@ public func evaluateOrRecordFailure(_ evaluator: ExampleEvaluator, _ example: La
 /// Records by selection position, filled from several threads.
 final class RecordCollector: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [ExampleRecord?]
+    private var slots: [[ExampleRecord]?]
+    private var seconds: [Double]
     private var next = 0
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int, methods: Int) {
+        slots = Array(repeating: nil, count: count)
+        seconds = Array(repeating: 0, count: methods)
+    }
 
     /// The next selection position to evaluate, or nil when all are taken.
     func claim() -> Int? {
@@ -79,11 +104,15 @@ final class RecordCollector: @unchecked Sendable {
         return next - 1
     }
 
-    func store(_ record: ExampleRecord, at position: Int) {
-        lock.lock(); slots[position] = record; lock.unlock()
+    func store(_ records: [ExampleRecord], seconds methodSeconds: [Double], at position: Int) {
+        lock.lock()
+        slots[position] = records
+        for (m, s) in methodSeconds.enumerated() { seconds[m] += s }
+        lock.unlock()
     }
 
-    var records: [ExampleRecord] { slots.compactMap { $0 } }
+    var records: [[ExampleRecord]] { slots.compactMap { $0 } }
+    var secondsByMethod: [Double] { lock.withLock { seconds } }
 }
 
 /// One worker thread's loop: each evaluator (and its workspaces) is used by exactly one thread.
@@ -91,14 +120,14 @@ struct UnsafeEvaluationTask: @unchecked Sendable {
     let evaluators: [ExampleEvaluator]
     let plan: EvaluationPlan
     let collector: RecordCollector
-    let onRecord: @Sendable (ExampleRecord) -> Void
+    let onExample: @Sendable ([ExampleRecord]) -> Void
 
     func run(worker: Int) {
         while let position = collector.claim() {
             let index = plan.indices[position]
-            let record = evaluateOrRecordFailure(evaluators[worker], plan.examples[index], index: index)
-            collector.store(record, at: position)
-            onRecord(record)
+            let result = evaluators[worker].evaluateAll(plan.examples[index], index: index)
+            collector.store(result.records, seconds: result.seconds, at: position)
+            onExample(result.records)
         }
     }
 }

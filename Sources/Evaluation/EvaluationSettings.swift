@@ -1,15 +1,26 @@
 import Foundation
+import Attribution
 import BERT
 
+/// The methods a dataset evaluation scores: the four attribution methods, or attributions computed
+/// elsewhere (`external`, read from `attributionsFile`). The raw values are the command line's and
+/// summary.json's spellings.
+public enum EvaluationMethod: String, Codable, CaseIterable, Sendable {
+    case iba, ig, lime, random, external
+
+    public init(_ method: AttributionMethod) { self = EvaluationMethod(rawValue: method.rawValue) ?? .external }
+
+    /// The attribution method that computes it (nil for `external`).
+    public var attributionMethod: AttributionMethod? { AttributionMethod(rawValue: rawValue) }
+}
+
 /// Everything that determines a dataset evaluation's numbers. It is the run manifest: the cluster ships
-/// it to workers and `--resume` refuses to continue a run whose settings differ. Defaults are the original's.
+/// it to workers and `--resume` refuses to continue a run whose settings differ (see `fingerprint`).
+/// Defaults are the original's.
 public struct EvaluationSettings: Codable, Sendable, Equatable {
-    /// iba, ig, lime, random (or "external" with `attributionsFile`).
-    public var method = "iba"
-    public var dataset = "agnews"
+    public var method = EvaluationMethod.iba
+    public var dataset = DatasetKind.agnews
     public var dataPath = ""
-    /// Layer of the bottleneck (IBA only).
-    public var layer = 8
     /// Number of examples (nil = all), chosen by the original's selection.
     public var testSample: Int?
     public var selectionSeed: UInt32 = 3
@@ -17,39 +28,102 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     public var reverse = false
     /// Replace removed tokens with [MASK] instead of deleting them.
     public var replace = false
-    public var beta: Float = 1e-5
-    public var trainSteps = 10
-    public var learningRate: Float = 1
-    public var batchSize = 10
+    /// IBA's layer, beta, steps, learning rate, noise batch, precision and estimator. The estimator is the
+    /// sample one unless `estimatorFile` is set; `EvaluationJob` loads that file into it once.
+    public var iba = IBAOptions()
     /// Run seed: the noise of example i is seeded from (seed, i).
     public var seed: UInt64 = 0
     /// original (fixed classes for IG/LIME, 512-padding for LIME) or corrected (gold label everywhere, masked).
-    public var protocolVariant = "original"
+    public var protocolVariant = ProtocolVariant.original
     public var maxLength = 512
     public var skipBadRows = false
     /// Compute AOPC comprehensiveness/sufficiency (extra forwards, not in the original).
     public var aopc = true
     /// Dataset-estimator statistics file for IBA (nil = the original's sample estimator).
     public var estimatorFile: String?
-    /// Attributions computed elsewhere (JSONL {"index", "attribution"}); method "external".
+    /// Attributions computed elsewhere (JSONL {"index", "attribution"}); method external.
     public var attributionsFile: String?
-    /// Arithmetic of IBA's upper layers during the optimisation (see `Precision`); the degradation test is float32.
-    public var precision = Precision.float32
 
     public init() {}
 
-    /// The options as strings for summary.json.
+    /// Bottleneck layer (IBA only).
+    public var layer: Int {
+        get { iba.layer }
+        set { iba.layer = newValue }
+    }
+
+    /// The layer summary.json names: IBA's bottleneck, nothing for the other methods.
+    public var summaryLayer: Int? { method == .iba ? iba.layer : nil }
+
+    /// Most degradation steps a run may ask for: every step is one forward pass per example, and more
+    /// steps than an input has tokens only repeats inputs.
+    public var maxDegradationSteps: Int { max(2, maxLength) }
+
+    /// Refuses settings that would make every example fail or give meaningless numbers, before any work.
+    /// With `model`, also what depends on it (the layer, bfloat16 support).
+    public func validate(model config: BertConfig? = nil) throws {
+        func refuse(_ message: String) -> EvaluationError { .invalidSetting(message) }
+        if let testSample, testSample < 1 { throw refuse("--test-sample must be a positive number or all, not \(testSample)") }
+        guard maxLength >= 3 else {
+            throw refuse("--max-length must be at least 3 ([CLS], one token, [SEP]), not \(maxLength)")
+        }
+        guard (2...maxDegradationSteps).contains(degradationSteps) else {
+            throw refuse("--degrad-steps must be 2...\(maxDegradationSteps) (at most --max-length), not \(degradationSteps)")
+        }
+        if method == .external, attributionsFile == nil { throw refuse("method external needs --attributions FILE") }
+        if method == .iba { try validateIBA(model: config) }
+    }
+
+    private func validateIBA(model config: BertConfig?) throws {
+        try iba.validate()
+        if let config, !(0..<config.numLayers).contains(iba.layer) {
+            throw EvaluationError.invalidSetting("--layer \(iba.layer) is outside 0...\(config.numLayers - 1): the model has \(config.numLayers) layers")
+        }
+    }
+
+    /// The settings as sorted-key JSON: what a cluster worker receives.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return try encoder.encode(self) } catch {
+            throw EvaluationError.invalidSetting("the settings cannot be encoded (\(error))")
+        }
+    }
+
+    /// A hash of the encoded settings: two runs with the same fingerprint compute the same numbers
+    /// (given the same model and data), so `--resume` may continue one with the other.
+    public func fingerprint() throws -> String {
+        contentHash(try encoded())
+    }
+
+    /// The options as strings for summary.json (its historical layout).
     public var summaryOptions: [String: String] {
         var o: [String: String] = [
-            "data_path": dataPath, "layer": "\(layer)", "test_sample": testSample.map(String.init) ?? "all",
+            "data_path": dataPath, "layer": "\(iba.layer)", "test_sample": testSample.map(String.init) ?? "all",
             "degrad_step": "\(degradationSteps)", "reverse": "\(reverse)", "replace": "\(replace)",
-            "beta": "\(beta)", "train_steps": "\(trainSteps)", "lr": "\(learningRate)", "batch": "\(batchSize)",
-            "seed": "\(seed)", "protocol": protocolVariant, "max_length": "\(maxLength)", "aopc": "\(aopc)",
+            "beta": "\(iba.beta)", "train_steps": "\(iba.steps)", "lr": "\(iba.learningRate)", "batch": "\(iba.batchSize)",
+            "seed": "\(seed)", "protocol": protocolVariant.rawValue, "max_length": "\(maxLength)", "aopc": "\(aopc)",
         ]
         if let estimatorFile { o["estimator_data"] = estimatorFile }
         if let attributionsFile { o["attributions"] = attributionsFile }
         // Only when not the default, so float32 summaries read as before this option existed.
-        if precision != .float32 { o["precision"] = precision.rawValue }
+        if iba.precision != .float32 { o["precision"] = iba.precision.rawValue }
         return o
+    }
+}
+
+extension IBAOptions {
+    /// Refuses options with which IBA cannot give an attribution (no step, no noise sample, a learning
+    /// rate or beta that is not a number) or that this machine cannot run, naming the flag to change.
+    public func validate() throws {
+        guard steps >= 1 else { throw EvaluationError.invalidSetting("--train-steps must be at least 1, not \(steps)") }
+        guard batchSize >= 1 else { throw EvaluationError.invalidSetting("--batch must be at least 1, not \(batchSize)") }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw EvaluationError.invalidSetting("--lr must be a positive finite number, not \(learningRate)")
+        }
+        guard beta.isFinite, beta >= 0 else { throw EvaluationError.invalidSetting("--beta must be a finite number >= 0, not \(beta)") }
+        guard precision.isSupported else {
+            throw EvaluationError.invalidSetting("--precision \(precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+        }
     }
 }

@@ -4,56 +4,46 @@ import BERT
 import Tokenizer
 
 /// Evaluates one example end to end: tokenize, predict, attribute, degrade, score. The same code runs in
-/// `iba evaluate` and in every cluster worker, so both write identical records.
+/// `iba evaluate` and in every cluster worker, so both write identical records. With several methods
+/// (`--methods`) the example is tokenized and predicted once, then every method attributes and is scored.
 public final class ExampleEvaluator {
     public let model: BertModel
     public let settings: EvaluationSettings
+    /// The methods, in the order their records come back from `evaluateAll`.
+    public let methods: [EvaluationMethod]
     let tokenizer: BertTokenizer
-    let attributor: Attributor?
+    /// One per method (nil for external attributions); each holds its method's workspaces.
+    let attributors: [Attributor?]
     let tape: ForwardTape
     let externalAttributions: [Int: [Float]]?
 
-    public init(model: BertModel, settings: EvaluationSettings) throws {
+    /// `methods` defaults to the settings' one method. Validates the settings against the model.
+    public init(model: BertModel, settings: EvaluationSettings, methods: [EvaluationMethod]? = nil) throws {
         guard let tokenizer = model.tokenizer else {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
+        let methods = methods ?? [settings.method]
+        for method in methods {
+            var one = settings
+            one.method = method
+            try one.validate(model: model.config)
+        }
         self.model = model
         self.settings = settings
+        self.methods = methods
         self.tokenizer = tokenizer
-        var options = IBAOptions()
-        options.layer = settings.layer
-        options.beta = settings.beta
-        options.steps = settings.trainSteps
-        options.learningRate = settings.learningRate
-        options.batchSize = settings.batchSize
-        options.precision = settings.precision
-        if settings.method == "iba", !settings.precision.isSupported {
-            throw EvaluationError.mismatchedInput("--precision \(settings.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+        var options = AttributionOptions()
+        options.iba = settings.iba
+        if let path = settings.estimatorFile, settings.iba.estimator == .sample {
+            options.iba.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
         }
-        if let path = settings.estimatorFile {
-            options.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
-        }
-        if settings.method == "iba", !(0..<model.config.numLayers).contains(settings.layer) {
-            throw EvaluationError.mismatchedInput("--layer \(settings.layer) is outside 0...\(model.config.numLayers - 1): the model has \(model.config.numLayers) layers")
-        }
-        var methodOptions = AttributionOptions()
-        methodOptions.iba = options
-        if settings.method == "external" {
-            attributor = nil
-        } else {
-            guard let method = AttributionMethod(rawValue: settings.method) else {
-                throw EvaluationError.mismatchedInput("unknown method \(settings.method) (iba, ig, lime, random)")
-            }
-            guard let variant = ProtocolVariant(rawValue: settings.protocolVariant) else {
-                throw EvaluationError.mismatchedInput("unknown protocol \(settings.protocolVariant) (original, corrected)")
-            }
-            attributor = try Attributor(model: model, method: method, variant: variant, options: methodOptions, tokenizer: tokenizer)
+        attributors = try methods.map { method in
+            guard let attributionMethod = method.attributionMethod else { return nil }
+            return try Attributor(model: model, method: attributionMethod, variant: settings.protocolVariant,
+                                  options: options, tokenizer: tokenizer)
         }
         tape = ForwardTape(config: model.config)
-        if settings.method == "external" {
-            guard let path = settings.attributionsFile else {
-                throw EvaluationError.mismatchedInput("method external needs --attributions FILE")
-            }
+        if methods.contains(.external), let path = settings.attributionsFile {
             externalAttributions = try readAttributionsJSONL(URL(fileURLWithPath: path))
         } else {
             externalAttributions = nil
@@ -65,52 +55,91 @@ public final class ExampleEvaluator {
         try model.probabilities(inputs, tape: tape)
     }
 
-    /// The record of the example at `index` (its position in the loaded dataset).
+    /// The record of the example at `index` (its position in the loaded dataset) for the first method.
     public func evaluate(_ example: LabeledExample, index: Int) throws -> ExampleRecord {
+        try score(try prepare(example, index: index), method: 0)
+    }
+
+    /// One record per method, in `methods` order, and each method's seconds (its attribution, degradation
+    /// test and AOPC; the shared tokenization and prediction are not counted). A method that fails gives
+    /// a failed record; the others go on.
+    public func evaluateAll(_ example: LabeledExample, index: Int) -> (records: [ExampleRecord], seconds: [Double]) {
+        let prepared: PreparedExample
+        do { prepared = try prepare(example, index: index) } catch {
+            let failure = ExampleRecord.failure(index: index, target: example.label, reason: "\(error)")
+            return (methods.map { _ in failure }, methods.map { _ in 0 })
+        }
+        var records = [ExampleRecord](), seconds = [Double]()
+        for method in methods.indices {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do { records.append(try score(prepared, method: method)) } catch {
+                records.append(.failure(index: index, target: example.label, reason: "\(error)"))
+            }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return (records, seconds)
+    }
+
+    /// What every method shares: the encoding and the original prediction.
+    struct PreparedExample {
+        var example: LabeledExample
+        var index: Int
+        var tokens: [String]
+        var input: ModelInput
+        var isSpecial: [Bool]
+        var original: (probability: Float, correct: Bool)
+    }
+
+    func prepare(_ example: LabeledExample, index: Int) throws -> PreparedExample {
         let encoding = tokenizer.encode(example.text, pair: example.textPair, maxLength: settings.maxLength)
         let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
-        let target = example.label
-        guard (0..<model.config.numLabels).contains(target) else {
-            throw EvaluationError.mismatchedInput("example \(index) has label \(target) but the model has \(model.config.numLabels) classes")
+        guard (0..<model.config.numLabels).contains(example.label) else {
+            throw EvaluationError.mismatchedInput("example \(index) has label \(example.label) but the model has \(model.config.numLabels) classes")
         }
-        let original = try targetOutcome(probabilities: probabilities([input])[0], target: target)
-        let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: index)
-        let attribution = try attribute(input: input, example: example, target: target, seed: seed, index: index)
+        let original = try targetOutcome(probabilities: probabilities([input])[0], target: example.label)
+        return PreparedExample(example: example, index: index, tokens: encoding.tokens, input: input,
+                               isSpecial: specialTokenMask(encoding.tokens), original: (original.probability, original.correct))
+    }
+
+    /// Attributes with `methods[method]`, then the degradation test and AOPC of that attribution.
+    func score(_ e: PreparedExample, method: Int) throws -> ExampleRecord {
+        let target = e.example.label, index = e.index
+        let attribution = try attribute(e, method: method)
         guard attribution.allSatisfy(\.isFinite) else {
             // e.g. IBA pushed so far (large --lr or --train-steps) that sigmoid(alpha) rounds to 1 and the
             // capacity is infinite, as it would in the original: record the example as failed, clearly.
-            throw EvaluationError.mismatchedInput("example \(index): the \(settings.method) attribution is not finite (IBA diverged? lower --lr or --train-steps)")
+            throw EvaluationError.mismatchedInput("example \(index): the \(methods[method].rawValue) attribution is not finite (IBA diverged? lower --lr or --train-steps)")
         }
-        guard attribution.count == input.count else {
-            throw EvaluationError.mismatchedInput("example \(index): \(attribution.count) attribution values for \(input.count) tokens")
+        guard attribution.count == e.input.count else {
+            throw EvaluationError.mismatchedInput("example \(index): \(attribution.count) attribution values for \(e.input.count) tokens")
         }
-        let isSpecial = specialTokenMask(encoding.tokens)
-        let degradation = DegradationOptions(steps: settings.degradationSteps, reverse: settings.reverse,
-                                             replaceWith: settings.replace ? tokenizer.maskId : nil)
-        let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: target,
+        let replaceWith = settings.replace ? tokenizer.maskId : nil
+        let degradation = DegradationOptions(steps: settings.degradationSteps, reverse: settings.reverse, replaceWith: replaceWith)
+        let outcome = try degradationTest(input: e.input, isSpecial: e.isSpecial, attribution: attribution, target: target,
                                           options: degradation, predict: probabilities)
-        var record = ExampleRecord(index: index, target: target, tokens: encoding.tokens, attribution: attribution,
-                                   originalProb: original.probability, originalCorrect: original.correct,
+        var record = ExampleRecord(index: index, target: target, tokens: e.tokens, attribution: attribution,
+                                   originalProb: e.original.probability, originalCorrect: e.original.correct,
                                    degradationProb: outcome.degradationProb, degradationCorrect: outcome.degradationCorrect)
         if settings.aopc {
-            let aopc = AOPCOptions(replaceWith: settings.replace ? tokenizer.maskId : nil)
-            let inputs = try aopcInputs(input: input, isSpecial: isSpecial, attribution: attribution, options: aopc)
+            let inputs = try aopcInputs(input: e.input, isSpecial: e.isSpecial, attribution: attribution,
+                                        options: AOPCOptions(replaceWith: replaceWith))
             let all = try probabilities(inputs.comprehensiveness + inputs.sufficiency)
             let comprehensive = all.prefix(inputs.comprehensiveness.count).map { $0[target] }
             let sufficient = all.suffix(inputs.sufficiency.count).map { $0[target] }
-            record.aopcComprehensiveness = Float(aopcComprehensiveness(originalProbability: original.probability, perturbedProbabilities: comprehensive))
-            record.aopcSufficiency = Float(aopcSufficiency(originalProbability: original.probability, perturbedProbabilities: sufficient))
+            record.aopcComprehensiveness = Float(aopcComprehensiveness(originalProbability: e.original.probability, perturbedProbabilities: comprehensive))
+            record.aopcSufficiency = Float(aopcSufficiency(originalProbability: e.original.probability, perturbedProbabilities: sufficient))
         }
         return record
     }
 
-    func attribute(input: ModelInput, example: LabeledExample, target: Int, seed: UInt64, index: Int) throws -> [Float] {
-        guard let attributor else {
-            guard let values = externalAttributions?[index] else {
-                throw EvaluationError.mismatchedInput("the attributions file has no entry for index \(index)")
+    func attribute(_ e: PreparedExample, method: Int) throws -> [Float] {
+        guard let attributor = attributors[method] else {
+            guard let values = externalAttributions?[e.index] else {
+                throw EvaluationError.mismatchedInput("the attributions file has no entry for index \(e.index)")
             }
             return values
         }
-        return try attributor.attribute(ExampleToExplain(input: input, text: example.text, pair: example.textPair, gold: target), seed: seed)
+        let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: e.index)
+        return try attributor.attribute(ExampleToExplain(input: e.input, text: e.example.text, pair: e.example.textPair, gold: e.example.label), seed: seed)
     }
 }

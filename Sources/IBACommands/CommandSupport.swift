@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BERT
+import Evaluation
 import Kernels
 
 /// Writes a line to standard error (progress, notes, warnings): standard output stays machine-readable.
@@ -72,6 +73,11 @@ public struct ModelOptions: ParsableArguments {
     func load() throws -> BertModel {
         try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize, threads: threads)
     }
+
+    /// The model as an evaluation job names it (resolved path, overrides as given).
+    func reference() throws -> ModelReference {
+        ModelReference(path: try resolvedPath().path, config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
+    }
 }
 
 /// Loads a classifier and prints what loading noticed (warnings go to standard error).
@@ -110,15 +116,4 @@ func softmax(_ z: [Float]) -> [Float] {
     let e = z.map { Foundation.exp(Double($0 - m)) }
     let s = e.reduce(0, +)
     return e.map { Float($0 / s) }
-}
-
-/// The precisions the commands offer: fp32 and bf16-backward. bfloat16 in the forward as well stays a
-/// library mode for measurement: it failed the fidelity bar (degradation summary within 0.01 of float32).
-func offeredPrecision(_ name: String) throws -> Precision {
-    guard let precision = Precision(name: name) else { throw ValidationError("--precision must be fp32 or bf16-backward") }
-    guard precision != .bfloat16 else {
-        throw ValidationError("--precision bf16 (bfloat16 forward as well) is not offered: on the 20 AG News reference examples it moved "
-                              + "the degradation summary by 0.05 against float32 (bar 0.01); bf16-backward (bfloat16 gradients only) holds the bar")
-    }
-    return precision
 }

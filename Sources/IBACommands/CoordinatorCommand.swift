@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import BERT
 import Cluster
+import ClusterEvaluation
 import Evaluation
 import Reports
 
@@ -52,75 +52,12 @@ struct CoordinatorRun: ParsableCommand {
     func run() throws {
         try failing {
             let start = Date()
-            let modelPath = try modelOptions.resolvedPath()
-            let model = try modelOptions.load()
-            let settings = try evaluation.settings(numLayers: model.config.numLayers)
-            _ = try ExampleEvaluator(model: model, settings: settings)   // validates the options before any worker starts
-            let plan = try EvaluationPlan(settings: settings)
-            try plan.checkLabels(of: model.config)
-            let checkpoint = try checkpointFile(modelPath, config: modelOptions.config, vocab: modelOptions.vocab)
-            let shipping = shipModel ? try modelShipment(path: modelPath, config: modelOptions.config, vocab: modelOptions.vocab) : nil
-            let job = ClusterJob(settings: settings, examples: Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) }),
-                                 modelPath: modelPath.path, config: modelOptions.config, vocab: modelOptions.vocab,
-                                 numLabels: modelOptions.numLabels, headSize: modelOptions.headSize, shipped: shipping?.names)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var options = settings.summaryOptions
-            options["method"] = settings.method
-            options["dataset"] = settings.dataset
-            let manifest = JobManifest(runID: UUID().uuidString, modelHash: try shipping?.checkpointHash ?? fileContentHash(checkpoint), dataHash: plan.dataHash,
-                                       options: options, seed: settings.seed, payload: try encoder.encode(job),
-                                       shipment: shipping?.shipment)
-            let directory = evaluation.outputDirectory(settings)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-
-            var coordinatorOptions = CoordinatorOptions()
-            coordinatorOptions.bind = bind ?? "tcp://127.0.0.1:0"
-            coordinatorOptions.workerTimeoutSeconds = workerTimeout
-            coordinatorOptions.heartbeatIntervalSeconds = heartbeat
-            coordinatorOptions.maxAttempts = maxAttempts
-            coordinatorOptions.shardSize = shardSize
-            coordinatorOptions.speculate = speculate
-            coordinatorOptions.curveKeysDirectory = curveKeys.map { URL(fileURLWithPath: $0) }
-            coordinatorOptions.resultsLog = directory.appendingPathComponent("results.log.jsonl")
-            coordinatorOptions.resume = resume
-            coordinatorOptions.shippedFiles = shipping?.files ?? []
-            coordinatorOptions.maxMessageBytes = max(64 << 20, manifest.payload.count * 2)
-            let quiet = evaluation.quiet
-            coordinatorOptions.log = { line in if !quiet { note("[cluster] \(line)") } }
-            let coordinator = try Coordinator(manifest: manifest, indices: plan.indices, options: coordinatorOptions)
-
-            // Workers: local processes, and hosts from --hosts (SSH), kept alive until the run ends.
-            let port = coordinator.endpoint.split(separator: ":").last.map(String.init) ?? "5555"
-            var hostEntries = [HostEntry]()
-            if workers > 0 { hostEntries.append(HostEntry(slots: workers, host: ":")) }
-            if let hosts { hostEntries += try HostEntry.parseFile(String(contentsOfFile: hosts, encoding: .utf8)) }
-            let remoteAddress = advertise ?? ProcessInfo.processInfo.hostName
-            let slots = hostEntries.flatMap { entry -> [WorkerLauncher.Slot] in
-                let connect = entry.isLocal ? "tcp://127.0.0.1:\(port)" : "tcp://\(remoteAddress):\(port)"
-                return WorkerLauncher.slots(
-                    hosts: [entry], localExecutable: siblingExecutable("iba-worker"), remoteExecutable: remoteWorker,
-                    workerArguments: { name in
-                        var arguments = ["--connect", connect, "--name", name, "--threads", "\(workerThreads)"]
-                        if let workerModel { arguments += ["--model", workerModel] }
-                        if let workerModelCache { arguments += ["--model-cache", workerModelCache] }
-                        if let curveKeys { arguments += ["--curve-keys", curveKeys] }
-                        return arguments
-                    },
-                    environment: ["OPENBLAS_NUM_THREADS": "\(workerThreads)"],
-                    ssh: ssh.split(separator: " ").map(String.init))
-            }
-            let launcher = WorkerLauncher(slots: slots)
-            launcher.logDirectory = directory.appendingPathComponent("workers")
-            launcher.log = coordinatorOptions.log
-            try launcher.start()
-            defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
-            note("coordinator at \(coordinator.endpoint) with \(slots.count) worker process(es); logs in \(directory.path)/workers")
-
-            let bar = ProgressBar(total: plan.indices.count, label: "cluster \(settings.method)", quiet: quiet)
+            let job = try evaluation.job(model: modelOptions)
+            let lock = try OutputDirectoryLock(job.outputDirectory)
+            let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             var shown = 0
             let cpuBefore = processCPUSeconds()
-            let results = try coordinator.run { p in
+            let run = try runClusterEvaluation(job, options: clusterOptions()) { p in
                 let done = p.done + p.failed
                 if done > shown {
                     bar.advance(by: done - shown, extra: "workers \(p.liveWorkers), requeued \(p.requeues)")
@@ -129,16 +66,27 @@ struct CoordinatorRun: ParsableCommand {
             }
             bar.finish()
             let cpu = processCPUSeconds() - cpuBefore
-            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, plan.indices.count))))
-            let ordered = records(from: results, plan: plan)
-            let summary = try summarize(records: ordered, method: settings.method, dataset: settings.dataset,
-                                        layer: settings.method == "iba" ? settings.layer : nil,
-                                        seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
-            try writeEvaluationOutputs(directory: directory, records: ordered, summary: summary)
-            try writeDegradationPlot(summaries: [summary], to: directory.appendingPathComponent("degradation.svg"))
-            print(summaryTable(summary))
-            note("outputs in \(directory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files (results.log.jsonl: arrival order, for --resume)")
+            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count))))
+            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            withExtendedLifetime(lock) {}
+            print(resultsTable(outcome))
+            note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
+            try checkFailures(run, allowed: evaluation.allowFailures)
         }
+    }
+
+    func clusterOptions() -> ClusterRunOptions {
+        var o = ClusterRunOptions(workerExecutable: siblingExecutable("iba-worker"))
+        o.localWorkers = workers; o.workerThreads = workerThreads
+        o.bind = bind; o.advertise = advertise; o.hostsFile = hosts; o.remoteWorker = remoteWorker; o.ssh = ssh
+        o.workerModel = workerModel; o.workerModelCache = workerModelCache; o.curveKeys = curveKeys
+        o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat
+        o.shardSize = shardSize; o.maxAttempts = maxAttempts; o.speculate = speculate
+        o.shipModel = shipModel; o.resume = resume
+        let quiet = evaluation.quiet
+        o.log = { line in if !quiet { note("[cluster] \(line)") } }
+        o.announce = { line in note(line) }
+        return o
     }
 }
 
@@ -164,4 +112,10 @@ func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Executable that sits next to the running one (iba-worker beside iba-coordinator).
+func siblingExecutable(_ name: String) -> String {
+    URL(fileURLWithPath: CommandLine.arguments.first ?? name).resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent(name).path
 }

@@ -19,35 +19,25 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try failing {
+            let job = try evaluation.job(model: modelOptions)
+            let lock = try OutputDirectoryLock(job.outputDirectory)
             let model = try modelOptions.load()
-            let settings = try evaluation.settings(numLayers: model.config.numLayers)
-            let plan = try EvaluationPlan(settings: settings)
-            if plan.skippedRows > 0 { note("skipped \(plan.skippedRows) malformed rows (--skip-bad-rows)") }
-            let progress = ProgressBar(total: plan.indices.count, label: "evaluate \(settings.method)", quiet: evaluation.quiet)
+            if job.plan.skippedRows > 0 { note("skipped \(job.plan.skippedRows) malformed rows (--skip-bad-rows)") }
+            let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: jobs) { record in
-                progress.advance(extra: record.failed == nil ? nil : "failed example \(record.index)")
+            let start = Date()
+            let run = try job.run(model: model, jobs: jobs) { records in
+                let failed = records.first { $0.failed != nil }
+                progress.advance(extra: failed.map { "failed example \($0.index)" })
             }
             progress.finish()
-            let directory = evaluation.outputDirectory(settings)
-            try writeEvaluationOutputs(directory: directory, records: records, summary: summary)
-            try writeDegradationPlot(summaries: [summary], to: directory.appendingPathComponent("degradation.svg"))
-            print(summaryTable(summary))
-            note("outputs in \(directory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files")
+            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            withExtendedLifetime(lock) {}
+            print(resultsTable(outcome))
+            note(outputsNote(job))
+            try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }
-}
-
-/// Probability against the fraction of tokens removed, one curve per summary.
-func writeDegradationPlot(summaries: [Summary], to url: URL) throws {
-    let series = summaries.map { s -> CurveSeries in
-        let steps = s.degradationProb.count
-        let x = [0.0] + (1...max(steps, 1)).map { Double($0) / Double(steps) }
-        return CurveSeries(name: "\(s.method) (\(s.dataset)\(s.layer.map { ", layer \($0)" } ?? ""))", x: x, y: [s.originalProb] + s.degradationProb)
-    }
-    let svg = renderCurvesSVG(title: "Degradation test", xLabel: "fraction of tokens removed (most important first)",
-                              yLabel: "probability of the target class", series: series)
-    try Data(svg.utf8).write(to: url, options: .atomic)
 }
 
 /// `iba plot`: several runs' summaries on one degradation plot.
@@ -69,7 +59,7 @@ struct PlotCommand: ParsableCommand {
                 }
                 return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url))
             }
-            try writeDegradationPlot(summaries: loaded, to: URL(fileURLWithPath: output))
+            try Data(degradationPlotSVG(summaries: loaded).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
             note("wrote \(output)")
         }
     }

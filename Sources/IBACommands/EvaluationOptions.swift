@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+import Attribution
 import BERT
 import Evaluation
 
 /// The options of a dataset evaluation, shared by `iba evaluate` and `iba-coordinator`.
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
 public struct EvaluationOptions: ParsableArguments {
-    @Option(help: "iba, ig, lime or random.") var method = "iba"
-    @Option(help: "imdb, agnews, mnli, rte or jsonl.") var dataset = "agnews"
+    @Option(help: "Attribution method.") var method = AttributionMethod.iba
+    @Option(help: "Several methods on the same examples, comma-separated (iba,ig,lime,random): each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.")
+    var methods: MethodList?
+    @Option(help: "Dataset format.") var dataset = DatasetKind.agnews
     @Option(name: [.customLong("data-path"), .customLong("data_path")],
             help: "Dataset file or directory (default: the embedded 200-row AG News sample).") var dataPath: String?
     @Option(name: [.customLong("layer"), .customLong("layer_idx")], help: "Bottleneck layer (default 8, or the middle layer of small models).") var layer: Int?
@@ -15,54 +18,91 @@ public struct EvaluationOptions: ParsableArguments {
     @Option(name: [.customLong("degrad-steps"), .customLong("degrad_step")], help: "Degradation linspace points (9 degraded inputs for 10).") var degradSteps = 10
     @Flag(help: "Remove the least important tokens first.") var reverse = false
     @Flag(help: "Replace removed tokens with [MASK] instead of deleting them.") var replace = false
-    @Option(help: "Information loss weight.") var beta: Float = 1e-5
-    @Option(name: [.customLong("train-steps"), .customLong("train_steps")], help: "IBA optimisation steps.") var trainSteps = 10
-    @Option(help: "IBA learning rate.") var lr: Float = 1
-    @Option(help: "IBA noise samples per step.") var batch = 10
+    @OptionGroup var iba: IBAFlags
     @Option(help: "Run seed (noise of example i is seeded from the run seed and i).") var seed: UInt64 = 0
-    @Option(name: .customLong("protocol"), help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).") var protocolVariant = "original"
-    @Option(name: .customLong("max-length")) var maxLength = 512
+    @Option(name: .customLong("protocol"), help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).")
+    var protocolVariant = ProtocolVariant.original
+    @Option(name: .customLong("max-length"), help: "Truncate inputs to this many word pieces ([CLS] and [SEP] included).") var maxLength = 512
     @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
     @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
     @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
-    @Option(help: "IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; needs AVX512_BF16 or AMX).") var precision = "fp32"
     @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.") var attributions: String?
     @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
+    @Option(name: .customLong("allow-failures"), help: "Examples that may fail for good before the run exits with an error.") var allowFailures = 0
     @Flag(help: "No progress bar.") var quiet = false
 
     public init() {}
 
-    func settings(numLayers: Int) throws -> EvaluationSettings {
+    public func validate() throws {
+        if testSample != "all", (Int(testSample) ?? 0) < 1 { throw ValidationError("--test-sample must be a positive number or all") }
+        guard allowFailures >= 0 else { throw ValidationError("--allow-failures must be 0 or more") }
+        if methods != nil, attributions != nil { throw ValidationError("--attributions evaluates one method: use it without --methods") }
+        do { try settings(numLayers: 1, requireDataPath: false).validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
+    func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
         var s = EvaluationSettings()
-        s.method = attributions == nil ? method : "external"
+        s.method = attributions == nil ? EvaluationMethod(methods?.methods.first ?? method) : .external
         s.dataset = dataset
         if let dataPath {
             s.dataPath = dataPath
-        } else if dataset == "agnews" {
+        } else if dataset == .agnews {
             s.dataPath = try EmbeddedData.agnewsDemoTest().path
-        } else {
-            throw ValidationError("--data-path is required for --dataset \(dataset)")
+        } else if requireDataPath {
+            throw ValidationError("--data-path is required for --dataset \(dataset.rawValue)")
         }
-        s.layer = layer ?? defaultLayer(numLayers: numLayers)
-        if testSample != "all" {
-            guard let n = Int(testSample), n > 0 else { throw ValidationError("--test-sample must be a positive number or all") }
-            s.testSample = n
-        }
+        s.testSample = Int(testSample)
+        s.iba = iba.options(layer: layer ?? defaultLayer(numLayers: numLayers))
         s.degradationSteps = degradSteps
-        s.reverse = reverse; s.replace = replace; s.beta = beta; s.trainSteps = trainSteps
-        s.learningRate = lr; s.batchSize = batch; s.seed = seed
-        guard ["original", "corrected"].contains(protocolVariant) else { throw ValidationError("--protocol must be original or corrected") }
+        s.reverse = reverse; s.replace = replace; s.seed = seed
         s.protocolVariant = protocolVariant
         s.maxLength = maxLength; s.skipBadRows = skipBadRows; s.aopc = !noAOPC
         s.estimatorFile = estimatorData.map { URL(fileURLWithPath: $0).path }
         s.attributionsFile = attributions.map { URL(fileURLWithPath: $0).path }
-        s.precision = try offeredPrecision(precision)
         return s
     }
 
     func outputDirectory(_ settings: EvaluationSettings) -> URL {
-        URL(fileURLWithPath: output ?? "out/\(settings.method)-\(settings.dataset)")
+        let name = (methods?.methods.count ?? 1) > 1 ? "compare" : settings.method.rawValue
+        return URL(fileURLWithPath: output ?? "out/\(name)-\(settings.dataset.rawValue)")
     }
+
+    /// The job: settings checked against the model's config (read from its files, the weights not loaded).
+    func job(model: ModelOptions) throws -> EvaluationJob {
+        let reference = try model.reference()
+        let (config, architecture) = try reference.readArchitecture()
+        let settings = try settings(numLayers: config.numLayers)
+        return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
+                                 architecture: architecture,
+                                 methods: methods.map { $0.methods.map(EvaluationMethod.init) })
+    }
+}
+
+/// `--methods iba,ig,lime,random`.
+struct MethodList: ExpressibleByArgument {
+    var methods: [AttributionMethod]
+
+    init?(argument: String) {
+        let names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let methods = names.compactMap(AttributionMethod.init(rawValue:))
+        guard !methods.isEmpty, methods.count == names.count else { return nil }
+        self.methods = methods
+    }
+}
+
+/// What a run prints at its end: the summary table, or the comparison of its methods.
+func resultsTable(_ outcome: EvaluationJob.Outcome) -> String {
+    outcome.comparison?.markdown ?? outcome.summaries.map(summaryTable).joined(separator: "\n")
+}
+
+/// Where a run's outputs went.
+func outputsNote(_ job: EvaluationJob) -> String {
+    guard job.methods.count > 1 else {
+        return "outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files"
+    }
+    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, and "
+        + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ") + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
 }
 
 /// The summary as a table for standard output.
@@ -70,10 +110,12 @@ func summaryTable(_ s: Summary) -> String {
     var lines = ["method \(s.method)  dataset \(s.dataset)  layer \(s.layer.map(String.init) ?? "-")  n \(s.n)  (\(String(format: "%.1f", s.seconds)) s)"]
     lines.append(String(format: "original accuracy %.4f   original prob %.4f", s.originalAccuracy, s.originalProb))
     let steps = s.degradationProb.count
-    let fractions = (1...max(steps, 1)).map { String(format: "%6.0f%%", 100 * Double($0) / Double(steps)) }
-    lines.append("removed          " + fractions.joined(separator: " "))
-    lines.append("degraded prob    " + s.degradationProb.map { String(format: "%7.4f", $0) }.joined(separator: " "))
-    lines.append("degraded acc     " + s.degradationAccuracy.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+    if steps > 0 {   // no curve when no example was evaluated
+        let fractions = (1...steps).map { String(format: "%6.0f%%", 100 * Double($0) / Double(steps)) }
+        lines.append("removed          " + fractions.joined(separator: " "))
+        lines.append("degraded prob    " + s.degradationProb.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+        lines.append("degraded acc     " + s.degradationAccuracy.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+    }
     if let c = s.aopcComprehensiveness, let u = s.aopcSufficiency {
         lines.append(String(format: "AOPC comprehensiveness %.4f   sufficiency %.4f", c, u))
     }

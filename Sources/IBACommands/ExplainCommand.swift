@@ -26,19 +26,15 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Gold label of the text (for --target gold).") var label: Int?
     @Option(help: "Bottleneck layer (0-based; default 8, or the middle layer of models with 8 layers or fewer).") var layer: Int?
     @Option(help: "Several layers: all, or a comma-separated list (IBA only).") var layers: String?
-    @Option(help: "iba, ig, lime or random.") var method = "iba"
-    @Option(help: "Information loss weight.") var beta: Float = 1e-5
-    @Option(name: [.customLong("steps"), .customLong("train_steps")], help: "Optimisation steps.") var steps = 10
-    @Option(help: "Adam learning rate of alpha.") var lr: Float = 1
-    @Option(help: "Noise samples per step.") var batch = 10
+    @Option(help: "Attribution method.") var method = AttributionMethod.iba
+    @OptionGroup var iba: IBAFlags
     @Option(help: "Noise seed.") var seed: UInt64 = 0
-    @Option(help: "IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; needs AVX512_BF16 or AMX).") var precision = "fp32"
-    @Option(help: "sample (the original's) or dataset (needs --estimator-data).") var estimator = "sample"
+    @Option(help: "sample (the original's) or dataset (needs --estimator-data).") var estimator = EstimatorChoice.sample
     @Option(name: .customLong("estimator-data"), help: "Statistics file (read if it exists, else computed from --estimator-dataset and written).") var estimatorData: String?
     @Option(name: .customLong("estimator-dataset"), help: "Dataset file (AG News CSV, RTE/MNLI TSV, JSONL) for --estimator dataset.") var estimatorDataset: String?
     @Option(name: .customLong("estimator-samples"), help: "Examples pooled for the dataset estimator.") var estimatorSamples = 100
     @Option(name: .customLong("max-length")) var maxLength = 512
-    @Option(help: "json, text, html or svg.") var format = "text"
+    @Option(help: "Output format.") var format = HeatmapFormat.text
     @Option(help: "Write to this file instead of standard output.") var output: String?
 
     struct Explanation: Encodable {
@@ -55,10 +51,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard ["json", "text", "html", "svg"].contains(format) else { throw ValidationError("--format must be json, text, html or svg") }
-        guard ["iba", "ig", "lime", "random"].contains(method) else { throw ValidationError("--method must be iba, ig, lime or random") }
-        if layers != nil, method != "iba" { throw ValidationError("--layers works with --method iba only") }
-        _ = try offeredPrecision(precision)
+        if layers != nil, method != .iba { throw ValidationError("--layers works with --method iba only") }
     }
 
     func run() throws {
@@ -88,11 +81,8 @@ struct ExplainCommand: ParsableCommand {
             }
             let layerList = try selectedLayers(model.config)
             var rows = [[Float]](), losses: [[Float]]?
-            if method == "iba" {
-                var options = IBAOptions()
-                options.beta = beta; options.steps = steps; options.learningRate = lr; options.batchSize = batch
-                options.precision = try offeredPrecision(precision)
-                let explainer = IBAExplainer(model: model, options: options)
+            if method == .iba {
+                let explainer = IBAExplainer(model: model, options: iba.options(layer: layerList[0]))
                 for l in layerList {
                     explainer.options.layer = l
                     explainer.options.estimator = try estimatorKind(model: model, layer: l)
@@ -102,15 +92,14 @@ struct ExplainCommand: ParsableCommand {
                 }
             } else {
                 // One explanation explains the chosen class with every method (the corrected protocol).
-                guard let chosen = AttributionMethod(rawValue: method) else { throw CommandError("unknown method \(method)") }
-                let attributor = try Attributor(model: model, method: chosen, variant: .corrected)
+                let attributor = try Attributor(model: model, method: method, variant: .corrected)
                 rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
             }
             let seconds = Date().timeIntervalSince(start)
             let multi = layers != nil
             let explanation = Explanation(
                 tokens: encoding.tokens, input_ids: encoding.inputIds, target: targetClass, target_name: model.config.labelName(targetClass),
-                layer: multi || method != "iba" ? nil : layerList[0], layers: multi ? layerList : nil, method: method,
+                layer: multi || method != .iba ? nil : layerList[0], layers: multi ? layerList : nil, method: method.rawValue,
                 attribution: multi ? .perLayer(rows) : .single(rows[0]), logits: logits, probabilities: probabilities,
                 losses: multi ? nil : losses, seconds: seconds)
             try render(explanation, rows: rows, layerList: layerList)
@@ -128,7 +117,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func estimatorKind(model: BertModel, layer: Int) throws -> EstimatorKind {
-        guard estimator == "dataset" else { return .sample }
+        guard estimator == .dataset else { return .sample }
         guard let estimatorData else { throw ValidationError("--estimator dataset needs --estimator-data FILE") }
         let url = URL(fileURLWithPath: estimatorData)
         if FileManager.default.fileExists(atPath: url.path) {
@@ -144,16 +133,16 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func render(_ e: Explanation, rows: [[Float]], layerList: [Int]) throws {
-        let labels = method == "iba" ? layerList.map { "layer \($0)" } : [method]
+        let labels = method == .iba ? layerList.map { "layer \($0)" } : [method.rawValue]
         let p = String(format: "%.3f", e.probabilities[e.target])
-        let title = "\(method.uppercased()) attribution for " + (e.target_name.map { "\($0) (class \(e.target), p = \(p))" } ?? "class \(e.target) (p = \(p))")
+        let title = "\(method.rawValue.uppercased()) attribution for " + (e.target_name.map { "\($0) (class \(e.target), p = \(p))" } ?? "class \(e.target) (p = \(p))")
         switch format {
-        case "json": try writeOutput(try jsonString(e, pretty: true), to: output)
-        case "html":
+        case .json: try writeOutput(try jsonString(e, pretty: true), to: output)
+        case .html:
             let rowsHTML = zip(labels, rows).map { HeatmapRow(label: $0, tokens: e.tokens, values: $1) }
             try writeOutput(renderHTML(title: title, rows: rowsHTML, note: "text: \(text)"), to: output)
-        case "svg": try writeOutput(renderHeatmapSVG(rowLabels: labels, tokens: e.tokens, values: rows, title: title), to: output)
-        default:
+        case .svg: try writeOutput(renderHeatmapSVG(rowLabels: labels, tokens: e.tokens, values: rows, title: title), to: output)
+        case .text:
             var text = title + "\n"
             let mode = output == nil ? TerminalColorMode.detect() : .plain
             for (label, row) in zip(labels, rows) {

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import BERT
 import Cluster
-import Evaluation
+import ClusterEvaluation
 import Kernels
 
 /// `iba-worker`: holds a model replica and computes the examples a coordinator hands out.
@@ -37,58 +36,11 @@ public struct WorkerCommand: ParsableCommand {
             options.exitWhenDone = !stay
             if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
-            let localModel = model
-            let cacheRoot = options.shipmentCache
-            let worker = try Worker(connect: connect, options: options)
-            let exit = try worker.run { manifest in
-                let job = try JSONDecoder().decode(ClusterJob.self, from: manifest.payload)
-                let source = try modelReplicaSource(manifest: manifest, job: job, localModel: localModel, cacheRoot: cacheRoot)
-                let replica = try loadModel(path: source.path, config: source.config, vocab: source.vocab,
-                                            numLabels: job.numLabels, headSize: job.headSize)
-                let evaluator = try ExampleEvaluator(model: replica, settings: job.settings)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                return { index in
-                    guard let example = job.examples[index] else { throw CommandError("example \(index) is not part of this job") }
-                    // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
-                    return try encoder.encode(evaluateOrRecordFailure(evaluator, example, index: index))
-                }
-            }
+            let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, log: { note($0) })
+            let exit = try Worker(connect: connect, options: options).run(setup: evaluation.setUp)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             note("worker \(name): \(exit); peak resident memory \(usage.ru_maxrss / 1024) MiB")
         }
     }
-}
-
-/// Where a worker's replica comes from: its own copy when that hashes to the coordinator's model,
-/// else the shipped copy in the cache (every file checked against its hash). Throws
-/// `ClusterError.modelUnavailable` when neither is usable, so the worker fetches the shipment.
-func modelReplicaSource(manifest: JobManifest, job: ClusterJob, localModel: String?, cacheRoot: URL?) throws
-    -> (path: URL, config: String?, vocab: String?) {
-    let path = URL(fileURLWithPath: localModel ?? job.modelPath)
-    let localProblem: String
-    do {
-        let checkpoint = try checkpointFile(path, config: job.config, vocab: job.vocab)
-        let hash = try fileContentHash(checkpoint)
-        if hash == manifest.modelHash { return (path, job.config, job.vocab) }
-        localProblem = "model at \(checkpoint.path) hashes to \(hash), the coordinator's to \(manifest.modelHash)"
-    } catch {
-        localProblem = "\(error)"
-    }
-    guard let shipment = manifest.shipment, let names = job.shipped, let cacheRoot else {
-        throw ClusterError.modelUnavailable(localProblem)
-    }
-    let cache = ShipmentCache(root: cacheRoot)
-    guard let directory = cache.directory(for: shipment) else { throw ClusterError.modelUnavailable(localProblem) }
-    for file in shipment.files {
-        let hash = try fileContentHash(directory.appendingPathComponent(file.name))
-        guard hash == file.hash else {
-            throw ClusterError.modelUnavailable("the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
-        }
-    }
-    note("using the shipped model in \(directory.path) (\(localProblem))")
-    return (directory.appendingPathComponent(names.checkpoint),
-            names.config.map { directory.appendingPathComponent($0).path },
-            names.vocab.map { directory.appendingPathComponent($0).path })
 }

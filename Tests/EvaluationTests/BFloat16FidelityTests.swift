@@ -16,13 +16,13 @@ final class BFloat16FidelityTests: XCTestCase {
         let shared = try sharedDirectory()
         let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
         var settings = EvaluationSettings()
-        settings.dataset = "agnews"
+        settings.dataset = .agnews
         settings.dataPath = shared.appendingPathComponent("data/agnews/test.csv").path
         settings.layer = 3
         settings.testSample = 20
         let plan = try EvaluationPlan(settings: settings)
         let (exact, exactSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2)
-        settings.precision = precision
+        settings.iba.precision = precision
         let (low, lowSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2)
         XCTAssertEqual(lowSummary.options["precision"], precision.rawValue)
         XCTAssertNil(exactSummary.options["precision"])

@@ -19,13 +19,13 @@ final class ReferenceEvaluationTests: XCTestCase {
         var examples: [Example]
     }
 
-    func setUp(method: String) throws -> (BertModel, EvaluationSettings, EvaluationPlan, Reference, URL) {
+    func setUp(method: EvaluationMethod) throws -> (BertModel, EvaluationSettings, EvaluationPlan, Reference, URL) {
         let shared = try sharedDirectory()
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: shared.appendingPathComponent("reference/iba-agnews-layer3.json")))
         let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
         var settings = EvaluationSettings()
         settings.method = method
-        settings.dataset = "agnews"
+        settings.dataset = .agnews
         settings.dataPath = shared.appendingPathComponent("data/agnews/test.csv").path
         settings.layer = 3
         settings.testSample = 20
@@ -45,7 +45,7 @@ final class ReferenceEvaluationTests: XCTestCase {
 
     /// The reference's own attributions through our degradation test: per example within 1e-3, summary within 1e-4.
     func testReferenceAttributionsThroughOurDegradationTest() throws {
-        var (model, settings, plan, reference, directory) = try setUp(method: "external")
+        var (model, settings, plan, reference, directory) = try setUp(method: .external)
         let file = directory.appendingPathComponent("attributions.jsonl")
         let lines = reference.examples.map { e -> String in
             "{\"index\": \(e.index), \"attribution\": [\(e.attribution.map { "\($0)" }.joined(separator: ","))]}"
@@ -66,7 +66,7 @@ final class ReferenceEvaluationTests: XCTestCase {
 
     /// Our IBA + degradation test end to end: summary within 0.01 of the reference.
     func testIBAEvaluationReproducesReferenceSummary() throws {
-        let (model, settings, plan, reference, directory) = try setUp(method: "iba")
+        let (model, settings, plan, reference, directory) = try setUp(method: .iba)
         let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan)
         compareSummary(summary, reference.summary, tolerance: 0.01, "iba")
         try writeEvaluationOutputs(directory: directory, records: records, summary: summary)
@@ -86,8 +86,8 @@ final class DivergenceTests: XCTestCase {
         settings.dataPath = try EmbeddedData.agnewsDemoTest().path
         settings.testSample = 2
         settings.layer = 0
-        settings.learningRate = 1e6
-        settings.trainSteps = 50
+        settings.iba.learningRate = 1e6
+        settings.iba.steps = 50
         // tiny-safetensors has 3 classes; keep examples whose label fits.
         let plan = try EvaluationPlan(settings: settings)
         let evaluator = try ExampleEvaluator(model: model, settings: settings)

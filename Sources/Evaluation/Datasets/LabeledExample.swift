@@ -18,7 +18,7 @@ public struct LabeledExample: Sendable, Codable, Equatable {
 }
 
 /// The dataset formats the original's `process_{dataset}` functions read, plus generic JSONL.
-public enum DatasetKind: String, CaseIterable, Sendable {
+public enum DatasetKind: String, CaseIterable, Sendable, Codable {
     case imdb, agnews, mnli, rte, jsonl
 }
 

@@ -1,12 +1,11 @@
 import Foundation
 import BERT
-import Evaluation
 import Reports
 
 /// report.html of an evaluation: settings, architecture, every method's summary and curve, the heatmaps of the
 /// ten examples whose probability dropped most and least at the first removal step, and the failed rows.
 /// `records` are the first summary's run (in selection order); `architecture` nil leaves its table empty.
-func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?) -> String {
+public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?) -> String {
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {

@@ -1,0 +1,66 @@
+import Foundation
+import BERT
+import Cluster
+import Evaluation
+
+/// The worker side of a cluster evaluation: sets up a model replica for a coordinator's job and
+/// computes its examples, one record (JSON) per example.
+public struct EvaluationWorker: Sendable {
+    /// Model path on this machine (nil: the coordinator's path).
+    public var localModel: String?
+    /// Where shipped models are cached (nil: never use a shipment).
+    public var cacheRoot: URL?
+    public var log: @Sendable (String) -> Void
+
+    public init(localModel: String?, cacheRoot: URL?, log: @escaping @Sendable (String) -> Void) {
+        self.localModel = localModel
+        self.cacheRoot = cacheRoot
+        self.log = log
+    }
+
+    /// `Worker.run`'s setup: decodes the job, loads the replica, and returns the per-example computation.
+    public func setUp(_ manifest: JobManifest) throws -> (Int) throws -> Data {
+        let job = try ClusterJobPayload.decode(manifest.payload)
+        let model = try replicaReference(manifest: manifest, job: job).load()
+        for warning in model.loadReport.warnings { log("warning: \(warning)") }
+        let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return { index in
+            guard let example = job.examples[index] else { throw ClusterEvaluationError.exampleNotInJob(index) }
+            // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
+            let result = evaluator.evaluateAll(example, index: index)
+            if job.methods.count == 1 { return try encoder.encode(result.records[0]) }
+            return try encoder.encode(MethodsResult(records: result.records, seconds: result.seconds))
+        }
+    }
+
+    /// Where the replica comes from: this machine's copy when its checkpoint hashes to the coordinator's
+    /// model, else the shipped copy in the cache (every file checked against its hash). Throws
+    /// `ClusterError.modelUnavailable` when neither is usable, so the worker fetches the shipment.
+    func replicaReference(manifest: JobManifest, job: ClusterJobPayload) throws -> ModelReference {
+        let own = job.model.at(path: localModel ?? job.model.path, config: job.model.config, vocab: job.model.vocab)
+        let localProblem: String
+        do {
+            let hash = try ModelFiles(own).checkpointHash()
+            if hash == manifest.modelHash { return own }
+            localProblem = "model at \(own.path) hashes to \(hash), the coordinator's to \(manifest.modelHash)"
+        } catch {
+            localProblem = "\(error)"
+        }
+        guard let shipment = manifest.shipment, let names = job.shipped, let cacheRoot,
+              let directory = ShipmentCache(root: cacheRoot).directory(for: shipment) else {
+            throw ClusterError.modelUnavailable(localProblem)
+        }
+        for file in shipment.files {
+            let hash = try fileContentHash(directory.appendingPathComponent(file.name))
+            guard hash == file.hash else {
+                throw ClusterError.modelUnavailable("the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
+            }
+        }
+        log("using the shipped model in \(directory.path) (\(localProblem))")
+        return job.model.at(path: directory.appendingPathComponent(names.checkpoint).path,
+                            config: names.config.map { directory.appendingPathComponent($0).path },
+                            vocab: names.vocab.map { directory.appendingPathComponent($0).path })
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Attribution
+import BERT
+import Checkpoint
+
+/// Where a job's classifier is, as the command line named it. Codable: the cluster sends it to workers,
+/// which load their replica from the same path unless told otherwise.
+public struct ModelReference: Codable, Sendable, Equatable {
+    public var path: String
+    public var config: String?
+    public var vocab: String?
+    /// Classes for a checkpoint without a classifier (an encoder-only checkpoint).
+    public var numLabels: Int?
+    /// Attention head size used when the architecture is inferred from tensor shapes.
+    public var headSize = 64
+
+    public init(path: String, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64) {
+        self.path = path; self.config = config; self.vocab = vocab; self.numLabels = numLabels; self.headSize = headSize
+    }
+
+    public var location: ModelLocation {
+        var location = ModelLocation(path: URL(fileURLWithPath: path), config: config.map { URL(fileURLWithPath: $0) },
+                                     vocab: vocab.map { URL(fileURLWithPath: $0) }, numLabels: numLabels)
+        location.headSize = headSize
+        return location
+    }
+
+    /// The same reference with its path replaced (a worker's own copy, a shipped copy).
+    public func at(path: String, config: String?, vocab: String?) -> ModelReference {
+        ModelReference(path: path, config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
+    }
+
+    /// Loads the classifier.
+    public func load() throws -> BertModel { try ModelLoader.load(location) }
+
+    /// The architecture without loading the weights: config.json, or the shapes in the checkpoint's index.
+    public func readConfig() throws -> BertConfig { try readArchitecture().config }
+
+    /// The configuration (as `readConfig`) and the record of it for summaries: inferred when no config.json was found.
+    public func readArchitecture() throws -> (config: BertConfig, architecture: ModelArchitecture) {
+        var location = self.location
+        location.requireVocabulary = false
+        let files = try ModelLoader.resolve(location)
+        if let url = files.config {
+            let config = try BertConfig.load(url)
+            return (config, config.architecture(inferred: false))
+        }
+        let archive = try ModelLoader.openWeights(files.checkpoint)
+        var config = try ParameterNames.inferConfig(from: archive, headSize: headSize)
+        let hasClassifier = archive.tensorNames.contains { ParameterNames.canonical($0) == "classifier.weight" }
+        if !hasClassifier, let numLabels { config.numLabels = numLabels }
+        return (config, config.architecture(inferred: true))
+    }
+}
+
+/// One dataset evaluation: its settings, its model, its examples and methods, and where its outputs go. The
+/// same job runs in one process (`run`) or over a cluster (the ClusterEvaluation module); either way
+/// `finish` writes every output from the records, so both write identical files.
+public struct EvaluationJob: Sendable {
+    /// The settings of the first method; `settings(for:)` gives each method's.
+    public var settings: EvaluationSettings
+    /// One method (today's layout), or several compared on the same examples (`--methods`): each example
+    /// is tokenized and predicted once, then every method runs on it.
+    public var methods: [EvaluationMethod]
+    public var model: ModelReference
+    public var plan: EvaluationPlan
+    public var outputDirectory: URL
+    /// The model's architecture, recorded in summary.json and report.html (nil when the job was made without it).
+    public var architecture: ModelArchitecture?
+
+    /// Validates the settings of every method (against `modelConfig` when known), loads the dataset's
+    /// selection (refusing a model with fewer labels than the dataset has classes) and a dataset estimator's
+    /// statistics. Nothing is computed or written yet.
+    public init(settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil,
+                architecture: ModelArchitecture? = nil, methods: [EvaluationMethod]? = nil) throws {
+        let methods = methods ?? [settings.method]
+        guard !methods.isEmpty, Set(methods).count == methods.count else {
+            throw EvaluationError.invalidSetting("--methods must name each method once, not \(methods.map(\.rawValue).joined(separator: ","))")
+        }
+        guard methods.count == 1 || !methods.contains(.external) else {
+            throw EvaluationError.invalidSetting("--attributions evaluates one method: use it without --methods")
+        }
+        var settings = settings
+        settings.method = methods[0]
+        for method in methods {
+            var one = settings
+            one.method = method
+            try one.validate(model: modelConfig)
+        }
+        if let path = settings.estimatorFile, methods.contains(.iba) {
+            settings.iba.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
+        }
+        self.settings = settings
+        self.methods = methods
+        self.model = model
+        self.plan = try EvaluationPlan(settings: settings)
+        if let modelConfig { try plan.checkLabels(of: modelConfig) }
+        self.outputDirectory = outputDirectory
+        self.architecture = architecture ?? modelConfig.map { $0.architecture(inferred: false) }
+    }
+
+    /// The settings of one of the job's methods.
+    public func settings(for method: EvaluationMethod) -> EvaluationSettings {
+        var one = settings
+        one.method = method
+        return one
+    }
+
+    /// The selected examples by dataset index (what a cluster worker needs of the dataset).
+    public var selectedExamples: [Int: LabeledExample] {
+        Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) })
+    }
+
+    /// Evaluates every example in this process, `jobs` at a time (see `runEvaluation`).
+    public func run(model: BertModel, jobs: Int, onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
+        try runEvaluation(model: model, settings: settings, plan: plan, methods: methods, jobs: jobs, onExample: onExample)
+    }
+
+    /// The summary of one method's records (in selection order).
+    public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
+        let one = settings(for: method)
+        var summary = try summarize(records: records, method: method.rawValue, dataset: one.dataset.rawValue,
+                                    layer: one.summaryLayer, seconds: seconds, options: one.summaryOptions)
+        summary.architecture = architecture
+        return summary
+    }
+
+    /// Where a method's outputs go: the output directory itself for one method, a subdirectory per method
+    /// when several are compared.
+    public func directory(for method: EvaluationMethod) -> URL {
+        methods.count == 1 ? outputDirectory : outputDirectory.appendingPathComponent(method.rawValue)
+    }
+
+    /// What `finish` wrote: each method's summary, and the comparison when several methods ran.
+    public struct Outcome: Sendable {
+        public var summaries: [Summary]
+        public var comparison: MethodComparison?
+    }
+
+    /// Writes every output of the run: per method summary.json, results.jsonl, the original's four .npy
+    /// files and degradation.svg, with several methods comparison.md/.csv/.svg at the top, and report.html
+    /// (the page to open) at the top. Each file
+    /// is written under a temporary name and renamed into place once its directory's set is written.
+    /// One method's summary gives the run's wall time (`seconds`); with several, each gives its own
+    /// compute seconds.
+    @discardableResult
+    public func finish(_ run: MethodRecords, seconds: Double) throws -> Outcome {
+        var summaries = [Summary]()
+        for (m, method) in methods.enumerated() {
+            let records = run.records[m]
+            let methodSummary = try self.summary(of: method, records: records, seconds: methods.count == 1 ? seconds : run.seconds[m])
+            var files = try evaluationOutputFiles(records: records, summary: methodSummary)
+            files.append(OutputFile(name: "degradation.svg", data: Data(degradationPlotSVG(summaries: [methodSummary]).utf8)))
+            let methodDirectory = self.directory(for: method)
+            do { try FileManager.default.createDirectory(at: methodDirectory, withIntermediateDirectories: true) } catch {
+                throw EvaluationError.outputFailed(path: methodDirectory.path, reason: error.localizedDescription)
+            }
+            try writeOutputFiles(files, into: methodDirectory)
+            summaries.append(methodSummary)
+        }
+        let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
+            summaries: summaries, records: run.records.first ?? [], architecture: architecture).utf8))
+        guard methods.count > 1 else {
+            try writeOutputFiles([report], into: outputDirectory)
+            return Outcome(summaries: summaries, comparison: nil)
+        }
+        let comparison = MethodComparison(summaries: summaries,
+                                          secondsPerExample: methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) })
+        try writeOutputFiles(comparison.files + [report], into: outputDirectory)
+        return Outcome(summaries: summaries, comparison: comparison)
+    }
+}

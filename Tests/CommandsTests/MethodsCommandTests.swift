@@ -1,0 +1,46 @@
+import Foundation
+import XCTest
+
+/// `--methods` (issue 13): several methods on the same examples in one job, in `iba evaluate` and in
+/// `iba-coordinator`, each method's outputs identical to a run of that method alone.
+final class MethodsCommandTests: XCTestCase {
+    func testMethodsMatchSingleRunsAndTheClusterMatchesEvaluate() throws {
+        let iba = try Executables.url("iba"), coordinator = try Executables.url("iba-coordinator")
+        _ = try Executables.url("iba-worker")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let options = ["--model", model.path, "--test-sample", "4", "--layer", "0", "--quiet"]
+        let methods = ["iba", "ig", "random"]
+        let together = directory.appendingPathComponent("together")
+        let run = try runCommand(iba, ["evaluate", "--methods", methods.joined(separator: ",")] + options + ["--output", together.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for method in methods {
+            XCTAssertTrue(run.stdout.contains("| \(method) |"), "the comparison table is printed:\n\(run.stdout)")
+            let alone = directory.appendingPathComponent("alone-\(method)")
+            let single = try runCommand(iba, ["evaluate", "--method", method] + options + ["--output", alone.path])
+            XCTAssertEqual(single.status, 0, single.stderr)
+            try assertSameEvaluation(alone, together.appendingPathComponent(method))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: together.appendingPathComponent("\(method)/degradation.svg").path))
+        }
+        let csv = try String(contentsOf: together.appendingPathComponent("comparison.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n")
+        XCTAssertEqual(rows.count, 1 + methods.count)
+        XCTAssertTrue(rows[0].hasPrefix("method,n,original_prob,original_acc,prob_11%"), String(rows[0]))
+        XCTAssertEqual(rows.dropFirst().map { String($0.prefix { $0 != "," }) }, methods)
+        XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.md"), encoding: .utf8).contains("| random |"))
+        XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.svg"), encoding: .utf8).contains("random (floor)"))
+
+        // A task is one example; a worker runs every method on it: the same files for any worker count.
+        for workers in [1, 2] {
+            let out = directory.appendingPathComponent("cluster-\(workers)")
+            let cluster = try runCommand(coordinator, ["--workers", "\(workers)", "--methods", methods.joined(separator: ",")] + options + ["--output", out.path])
+            XCTAssertEqual(cluster.status, 0, cluster.stderr)
+            for method in methods { try assertSameEvaluation(together.appendingPathComponent(method), out.appendingPathComponent(method)) }
+            func withoutSeconds(_ url: URL) throws -> [String] {
+                try String(contentsOf: url.appendingPathComponent("comparison.csv"), encoding: .utf8)
+                    .split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+            }
+            XCTAssertEqual(try withoutSeconds(out), try withoutSeconds(together), "comparison.csv apart from the seconds column")
+        }
+    }
+}
