@@ -129,7 +129,7 @@ public final class IBAExplainer {
         return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
     }
 
-    /// Explains `target` for one example; `seed` drives the noise (derive it with `NoiseGenerator.exampleSeed`).
+    /// Explains `target` for one example; `seed` drives the noise (derive it with `NormalGenerator.exampleSeed`).
     public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
         let prepared = try prepare(input, target: target)
         let count = prepared.count, n = input.count, h = model.config.hiddenSize
@@ -138,7 +138,7 @@ public final class IBAExplainer {
         var capacity = [Float](repeating: 0, count: count)
         var eps = [Float](repeating: 0, count: options.batchSize * count)
         var adam = AdamOptimizer(count: count, learningRate: options.learningRate)
-        var noise = NoiseGenerator(seed: seed)
+        var noise = NormalGenerator(seed: seed)
         var losses = [[Float]]()
         for _ in 0..<options.steps {
             noise.fillNormal(&eps, count: eps.count)

@@ -23,6 +23,34 @@ final class LayerActivations {
     }
 }
 
+/// One layer's dropout masks (training mode): attention probabilities, attention output, FFN output.
+struct LayerDropoutMasks {
+    var attention: AttentionDropout
+    var attentionOutput: UnsafePointer<Float>
+    var output: UnsafePointer<Float>
+}
+
+extension LayerActivations {
+    /// Draws layer `layer`'s masks for a training-mode forward over `layout` (sites as in `DropoutConfig`).
+    func drawMasks(_ dropout: DropoutConfig, layer: Int, layout: SequenceLayout, hidden: Int) -> LayerDropoutMasks {
+        let count = layout.probabilityCount, rows = layout.rows
+        probsMask.ensureCapacity(count); droppedProbs.ensureCapacity(count)
+        attentionOutputMask.ensureCapacity(rows * hidden); outputMask.ensureCapacity(rows * hidden)
+        dropout.fillMask(probsMask.pointer, count: count, site: DropoutConfig.layerSite(layer, 0))
+        dropout.fillMask(attentionOutputMask.pointer, count: rows * hidden, site: DropoutConfig.layerSite(layer, 1))
+        dropout.fillMask(outputMask.pointer, count: rows * hidden, site: DropoutConfig.layerSite(layer, 2))
+        return masks
+    }
+
+    /// The masks of this layer's last forward, nil when it ran in evaluation mode (the backward mirrors it).
+    var dropoutMasks: LayerDropoutMasks? { droppedOut ? masks : nil }
+
+    private var masks: LayerDropoutMasks {
+        LayerDropoutMasks(attention: AttentionDropout(mask: probsMask.pointer, dropped: droppedProbs.pointer),
+                          attentionOutput: attentionOutputMask.pointer, output: outputMask.pointer)
+    }
+}
+
 /// Training-mode dropout as Hugging Face BERT applies it (hidden_dropout_prob = attention_probs_dropout_prob
 /// = classifier dropout = `probability`). Inverted: kept values are scaled by 1/(1-p), so evaluation needs
 /// no rescaling. Each site's mask depends only on (seed, site), so two forwards with the same seed drop

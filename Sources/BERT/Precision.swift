@@ -57,3 +57,17 @@ final class BFloat16WeightCache: @unchecked Sendable {
         return made
     }
 }
+
+/// The bfloat16 operands of one layer's dense products on a tape: nil in float32 (and in training), else the
+/// product's float32 input (or, in the backward, its dout) rounded into the tape's scratch right before the
+/// product, paired with the layer's bfloat16 weight.
+struct DenseOperands {
+    let tape: ForwardTape
+    let weights: BFloat16LayerWeights?
+
+    /// `values` (count) rounded, with the bfloat16 copy of `weight`; nil in float32. Valid until the next call.
+    func rounding(_ values: UnsafePointer<Float>, count: Int, _ weight: KeyPath<BFloat16LayerWeights, BFloat16Buffer>) -> BFloat16Operands? {
+        guard let weights else { return nil }
+        return BFloat16Operands(input: tape.roundedToBFloat16(values, count: count), weight: weights[keyPath: weight].pointer)
+    }
+}

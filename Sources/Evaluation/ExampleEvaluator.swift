@@ -74,7 +74,7 @@ public final class ExampleEvaluator {
             throw EvaluationError.mismatchedInput("example \(index) has label \(target) but the model has \(model.config.numLabels) classes")
         }
         let original = try targetOutcome(probabilities: probabilities([input])[0], target: target)
-        let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: index)
+        let seed = NormalGenerator.exampleSeed(runSeed: settings.seed, index: index)
         let attribution = try attribute(input: input, example: example, target: target, seed: seed, index: index)
         guard attribution.allSatisfy(\.isFinite) else {
             // e.g. IBA pushed so far (large --lr or --train-steps) that sigmoid(alpha) rounds to 1 and the

@@ -105,13 +105,6 @@ func writeOutput(_ text: String, to path: String?) throws {
     note("wrote \(path)")
 }
 
-func softmax(_ z: [Float]) -> [Float] {
-    let m = z.max() ?? 0
-    let e = z.map { Foundation.exp(Double($0 - m)) }
-    let s = e.reduce(0, +)
-    return e.map { Float($0 / s) }
-}
-
 /// The precisions the commands offer: fp32 and bf16-backward. bfloat16 in the forward as well stays a
 /// library mode for measurement: it failed the fidelity bar (degradation summary within 0.01 of float32).
 func offeredPrecision(_ name: String) throws -> Precision {

@@ -3,6 +3,7 @@ import Foundation
 import Attribution
 import BERT
 import Evaluation
+import Kernels
 import Reports
 
 /// `iba explain`: a heatmap for one text, at one layer or at every layer.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import BERT
 import Evaluation
+import Kernels
 
 /// `iba predict`: label and probabilities for a text (or JSON lines on standard input).
 struct PredictCommand: ParsableCommand {

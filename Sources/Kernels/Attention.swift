@@ -1,24 +1,74 @@
 import CKernels
 
+/// Training mode only: dropout on the attention probabilities. `mask` and `dropped` are (layout.probabilityCount),
+/// like the probabilities; the forward writes dropped = P * mask and multiplies V by it, P itself stays for the
+/// softmax backward.
+public struct AttentionDropout {
+    public var mask: UnsafePointer<Float>
+    public var dropped: UnsafeMutablePointer<Float>
+    public init(mask: UnsafePointer<Float>, dropped: UnsafeMutablePointer<Float>) { self.mask = mask; self.dropped = dropped }
+}
+
 /// Multi-head self-attention core over a packed batch.
 /// q, k, v, out are (R, C) with head h in columns h*D ..< (h+1)*D, D = C / heads.
-/// probs is (layout.probabilityCount): per sequence (heads, len, len) softmax(q k^T / sqrt D), kept for the backward.
+/// probs is (layout.probabilityCount): per sequence (heads, len, len) P = softmax(q k^T / sqrt D), kept for the
+/// backward; out = P V, or (P * mask) V with `dropout`.
 public func attentionForward(
     out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
     q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    layout: SequenceLayout, channels: Int
+    layout: SequenceLayout, channels: Int, dropout: AttentionDropout? = nil
 ) {
     let heads = layout.heads, d = channels / heads
     let scale = 1 / Float(d).squareRoot()
     forEachSequenceAndHead(layout) { b, h in
         let n = layout.lengths[b], row0 = layout.offsets[b]
-        let p = probs + layout.probabilityOffsets[b] + h * n * n
+        let offset = layout.probabilityOffsets[b] + h * n * n
+        let p = probs + offset
         let column = row0 * channels + h * d
         sgemm(transA: false, transB: true, m: n, n: n, k: d, alpha: scale,
               a: q + column, lda: channels, b: k + column, ldb: channels, beta: 0, c: p, ldc: n)
         iba_softmax_rows(p, n, n, 1)
+        var weights = UnsafePointer(p)
+        if let dropout {
+            let dropped = dropout.dropped + offset
+            dropped.update(from: p, count: n * n)
+            dropoutForward(dropped, mask: dropout.mask + offset, count: n * n)
+            weights = UnsafePointer(dropped)
+        }
         sgemm(transA: false, transB: false, m: n, n: d, k: n,
-              a: p, lda: n, b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
+              a: weights, lda: n, b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
+    }
+}
+
+/// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds layout.probabilityCount floats (one block per
+/// sequence and head); `dropout` must be the forward's.
+public func attentionBackward(
+    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+    layout: SequenceLayout, channels: Int, dropout: AttentionDropout? = nil
+) {
+    let heads = layout.heads, d = channels / heads
+    let scale = 1 / Float(d).squareRoot()
+    forEachSequenceAndHead(layout) { b, h in
+        let n = layout.lengths[b], row0 = layout.offsets[b]
+        let offset = layout.probabilityOffsets[b] + h * n * n
+        let p = probs + offset, ds = scratch + offset
+        let weights = dropout.map { UnsafePointer($0.dropped + offset) } ?? p
+        let column = row0 * channels + h * d
+        // dP = dout V^T (then through the dropout mask) ; dV += (P or P * mask)^T dout
+        sgemm(transA: false, transB: true, m: n, n: n, k: d,
+              a: dout + column, lda: channels, b: v + column, ldb: channels, beta: 0, c: ds, ldc: n)
+        if let dropout { dropoutBackward(ds, mask: dropout.mask + offset, count: n * n) }
+        sgemm(transA: true, transB: false, m: n, n: d, k: n,
+              a: weights, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
+        // dS = P * (dP - rowsum(dP * P)) * scale (softmax backward, then the 1/sqrt(D) scaling)
+        iba_softmax_backward_rows(ds, p, n, n, scale)
+        // dQ += dS K ; dK += dS^T Q
+        sgemm(transA: false, transB: false, m: n, n: d, k: n,
+              a: ds, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
+        sgemm(transA: true, transB: false, m: n, n: d, k: n,
+              a: ds, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
     }
 }
 
@@ -34,33 +84,4 @@ func forEachSequenceAndHead(_ layout: SequenceLayout, _ body: (Int, Int) -> Void
     BLASThreads.set(1)
     defer { BLASThreads.set(threads) }
     parallelItems(items, threads: threads) { item in body(item / layout.heads, item % layout.heads) }
-}
-
-/// dout (R, C) -> dq, dk, dv (R, C) += ... . `scratch` holds layout.probabilityCount floats (one block per sequence and head).
-public func attentionBackward(
-    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
-    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    layout: SequenceLayout, channels: Int
-) {
-    let heads = layout.heads, d = channels / heads
-    let scale = 1 / Float(d).squareRoot()
-    forEachSequenceAndHead(layout) { b, h in
-        let n = layout.lengths[b], row0 = layout.offsets[b]
-        let p = probs + layout.probabilityOffsets[b] + h * n * n
-        let ds = scratch + layout.probabilityOffsets[b] + h * n * n
-        let column = row0 * channels + h * d
-        // dP = dout V^T ; dV += P^T dout
-        sgemm(transA: false, transB: true, m: n, n: n, k: d,
-              a: dout + column, lda: channels, b: v + column, ldb: channels, beta: 0, c: ds, ldc: n)
-        sgemm(transA: true, transB: false, m: n, n: d, k: n,
-              a: p, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
-        // dS = P * (dP - rowsum(dP * P)) * scale (softmax backward, then the 1/sqrt(D) scaling)
-        iba_softmax_backward_rows(ds, p, n, n, scale)
-        // dQ += dS K ; dK += dS^T Q
-        sgemm(transA: false, transB: false, m: n, n: d, k: n,
-              a: ds, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
-        sgemm(transA: true, transB: false, m: n, n: d, k: n,
-              a: ds, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
-    }
 }

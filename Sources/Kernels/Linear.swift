@@ -59,11 +59,18 @@ public func linearBackward(
 }
 
 /// out (R,OC) = residual (R,OC) + inp (R,C) @ weight(OC,C)^T + bias: BERT's dense + residual before each LayerNorm.
+/// With `dropoutMask` (R,OC), training mode: out = residual + mask * (inp @ weight^T + bias).
 public func linearResidualForward(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int,
-    bfloat16: BFloat16Operands? = nil
+    dropoutMask: UnsafePointer<Float>? = nil, bfloat16: BFloat16Operands? = nil
 ) {
+    if let dropoutMask {
+        linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                      bfloat16: bfloat16)
+        for j in 0..<(rows * outFeatures) { out[j] = out[j] * dropoutMask[j] + residual[j] }
+        return
+    }
     parallelChunks(rows, grain: 64) { chunk in
         for r in chunk {
             let o = out + r * outFeatures, s = residual + r * outFeatures

@@ -27,8 +27,8 @@ final class IntegratedGradientsTests: XCTestCase {
         let model = try randomTinyModel(seed: 7)
         let ig = IntegratedGradients(model: model)
         let n = 5, h = model.config.hiddenSize, copies = 2, target = 1
-        var noise = NoiseGenerator(seed: 11)
-        var embeddings = (0..<(copies * n * h)).map { _ in noise.normal() }
+        var noise = NormalGenerator(seed: 11)
+        var embeddings = (0..<(copies * n * h)).map { _ in noise.next() }
         let analytic = ig.probabilityGradients(embeddings: embeddings, length: n, copies: copies, target: target).gradients
         var checked = 0
         for i in stride(from: 0, to: embeddings.count, by: 3) {

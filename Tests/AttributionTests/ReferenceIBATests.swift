@@ -19,7 +19,7 @@ final class ReferenceIBATests: XCTestCase {
                   let losses = e["losses"] as? [[Double]], let index = e["index"] as? Int else { return XCTFail("example \(i) fields") }
             let types = (e["token_type_ids"] as? [Int]) ?? pairTypes(ids)
             let result = try explainer.explain(ModelInput(ids: ids, types: types), target: target,
-                                               seed: NoiseGenerator.exampleSeed(runSeed: 0, index: index))
+                                               seed: NormalGenerator.exampleSeed(runSeed: 0, index: index))
             let r = pearson(result.attribution, expected)
             let d = zip(result.attribution, expected).map { abs(Double($0) - $1) }.max() ?? 0
             worstPearson = min(worstPearson, r); worstAbs = max(worstAbs, d)
