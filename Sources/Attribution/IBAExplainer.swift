@@ -47,11 +47,14 @@ public final class IBAExplainer {
     private let lowerTape: ForwardTape
     private var upperTapes: [Int: ForwardTape] = [:]
     private let workspace = BackwardWorkspace()
+    /// The GEMM library and threads of every forward and backward.
+    public let context: ComputeContext
 
-    public init(model: BertModel, options: IBAOptions = IBAOptions()) {
+    public init(model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext) {
         self.model = model
         self.options = options
-        lowerTape = ForwardTape(config: model.config)
+        self.context = context
+        lowerTape = ForwardTape(config: model.config, context: context)
     }
 
     func validate(_ input: ModelInput, target: Int) throws {
@@ -69,7 +72,7 @@ public final class IBAExplainer {
                 throw AttributionError.invalidOption("the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; IBA runs at layer \(options.layer) with \(config.hiddenSize)")
             }
         }
-        guard options.precision.isSupported else {
+        guard options.precision.isSupported(in: context) else {
             throw AttributionError.invalidOption("\(options.precision.rawValue) precision needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
         try model.validate([input])
@@ -157,7 +160,7 @@ public final class IBAExplainer {
 
     private func upperTape(forLayer first: Int) -> ForwardTape {
         if let tape = upperTapes[first] { return tape }
-        let tape = ForwardTape(config: model.config, firstLayer: first)
+        let tape = ForwardTape(config: model.config, firstLayer: first, context: context)
         upperTapes[first] = tape
         return tape
     }

@@ -1,5 +1,6 @@
 import Foundation
 import BERT
+import Kernels
 import Tokenizer
 
 /// How a sentence pair reaches the classifier inside LIME (the text LIME perturbs is `a ****** b`).
@@ -60,11 +61,11 @@ public final class LIMEExplainer {
     public var options: LIMEOptions
     private let tape: ForwardTape
 
-    public init(model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions()) {
+    public init(model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions(), context: ComputeContext) {
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
-        tape = ForwardTape(config: model.config)
+        tape = ForwardTape(config: model.config, context: context)
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded` is the model input whose wordpieces receive the weights.

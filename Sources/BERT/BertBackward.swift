@@ -13,13 +13,13 @@ extension BertModel {
         workspace.dCls.zero(batch * h)
         linearBackward(dinp: workspace.dPooled.pointer, dweight: g?.classifierWeight, dbias: g?.classifierBias,
                        dout: dlogits, inp: tape.headDroppedOut ? tape.pooledDropped.pointer : tape.pooled.pointer,
-                       weight: w.classifierWeight, rows: batch, inFeatures: h, outFeatures: k)
+                       weight: w.classifierWeight, rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
         if tape.headDroppedOut { dropoutBackward(workspace.dPooled.pointer, mask: tape.pooledMask.pointer, count: batch * h) }
         // tanh backward in place: dPooled becomes the gradient before the activation.
         for i in 0..<(batch * h) { workspace.dPooled.pointer[i] *= 1 - tape.pooled.pointer[i] * tape.pooled.pointer[i] }
         linearBackward(dinp: workspace.dCls.pointer, dweight: g?.poolerWeight, dbias: g?.poolerBias,
                        dout: workspace.dPooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight,
-                       rows: batch, inFeatures: h, outFeatures: h)
+                       rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
         workspace.dHidden.zero(tape.layout.rows * h)
         for b in 0..<batch {
             (workspace.dHidden.pointer + tape.layout.offsets[b] * h).update(from: workspace.dCls.pointer + b * h, count: h)
@@ -45,28 +45,28 @@ extension BertModel {
         let x = tape.hiddenState(enteringLayer: l)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
         let masks = a.dropoutMasks
-        let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil ? bfloat16Weights(l) : nil)
+        let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil ? bfloat16Weights(l, context: tape.context) : nil)
         // feed-forward: LayerNorm, dense + residual (the residual passes the gradient on to attentionNormed), GELU, dense
         ws.dOutputResidual.zero(rows * h)
         layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?.outputNormWeight, dbeta: g?.outputNormBias,
                           dout: ws.dHidden.pointer, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
-                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: rows, channels: h)
+                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: rows, channels: h, context: tape.context)
         ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: rows * h)
         if let masks { dropoutBackward(ws.dOutputResidual.pointer, mask: masks.output, count: rows * h) }
         ws.dActivated.zero(rows * i)
         linearBackward(dinp: ws.dActivated.pointer, dweight: g?.outputWeight, dbias: g?.outputBias,
                        dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                       rows: rows, inFeatures: i, outFeatures: h, bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: rows * h, \.output))
+                       rows: rows, inFeatures: i, outFeatures: h, bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: rows * h, \.output), context: tape.context)
         ws.dIntermediate.zero(rows * i)
-        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: rows * i)
+        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: rows * i, context: tape.context)
         linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?.intermediateWeight, dbias: g?.intermediateBias,
                        dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                       rows: rows, inFeatures: h, outFeatures: i, bfloat16: dense.rounding(ws.dIntermediate.pointer, count: rows * i, \.intermediate))
+                       rows: rows, inFeatures: h, outFeatures: i, bfloat16: dense.rounding(ws.dIntermediate.pointer, count: rows * i, \.intermediate), context: tape.context)
         // attention output: LayerNorm, dense + residual (the residual passes the gradient on to the layer input)
         ws.dAttentionResidual.zero(rows * h)
         layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?.attentionNormWeight, dbeta: g?.attentionNormBias,
                           dout: ws.dAttentionNormed.pointer, inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
-                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: rows, channels: h)
+                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: rows, channels: h, context: tape.context)
         let dInput = ws.dInput.pointer
         dInput.update(from: ws.dAttentionResidual.pointer, count: rows * h)
         if let masks { dropoutBackward(ws.dAttentionResidual.pointer, mask: masks.attentionOutput, count: rows * h) }
@@ -74,21 +74,21 @@ extension BertModel {
         linearBackward(dinp: ws.dContext.pointer, dweight: g?.attentionOutputWeight, dbias: g?.attentionOutputBias,
                        dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
                        rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: rows * h, \.attentionOutput))
+                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: rows * h, \.attentionOutput), context: tape.context)
         // self-attention
         ws.dq.zero(rows * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
         attentionBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
                           dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                          layout: tape.layout, channels: h, dropout: masks?.attention)
+                          layout: tape.layout, channels: h, dropout: masks?.attention, context: tape.context)
         linearBackward(dinp: dInput, dweight: g?.queryWeight, dbias: g?.queryBias,
                        dout: ws.dq.pointer, inp: x, weight: w.queryWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dq.pointer, count: rows * h, \.query))
+                       bfloat16: dense.rounding(ws.dq.pointer, count: rows * h, \.query), context: tape.context)
         linearBackward(dinp: dInput, dweight: g?.keyWeight, dbias: g?.keyBias,
                        dout: ws.dk.pointer, inp: x, weight: w.keyWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dk.pointer, count: rows * h, \.key))
+                       bfloat16: dense.rounding(ws.dk.pointer, count: rows * h, \.key), context: tape.context)
         linearBackward(dinp: dInput, dweight: g?.valueWeight, dbias: g?.valueBias,
                        dout: ws.dv.pointer, inp: x, weight: w.valueWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dv.pointer, count: rows * h, \.value))
+                       bfloat16: dense.rounding(ws.dv.pointer, count: rows * h, \.value), context: tape.context)
         ws.dHidden.pointer.update(from: dInput, count: rows * h)
     }
 
@@ -106,7 +106,7 @@ extension BertModel {
         }
         layerNormBackward(dinp: ws.dInput.pointer, dgamma: g.normWeight, dbeta: g.normBias,
                           dout: dNormed, inp: tape.embeddingSum.pointer, gamma: embeddingWeights.normWeight,
-                          mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h)
+                          mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h, context: tape.context)
         for (b, input) in inputs.enumerated() {
             for pos in 0..<input.count {
                 let d = ws.dInput.pointer + (tape.layout.offsets[b] + pos) * h

@@ -32,8 +32,8 @@ public final class BertModel: @unchecked Sendable {
     func layerWeights(_ l: Int) -> EncoderLayerWeights { cachedLayers[l] }
 
     /// Layer l's dense weights in bfloat16 (converted on first use, then kept with the model).
-    func bfloat16Weights(_ l: Int) -> BFloat16LayerWeights {
-        bfloat16Cache.weights(l) { BFloat16LayerWeights(cachedLayers[l], config) }
+    func bfloat16Weights(_ l: Int, context: ComputeContext) -> BFloat16LayerWeights {
+        bfloat16Cache.weights(l) { BFloat16LayerWeights(cachedLayers[l], config, context: context) }
     }
 
     /// Checks ids, token types and lengths before any compute.
@@ -72,7 +72,7 @@ public final class BertModel: @unchecked Sendable {
             }
         }
         layerNormForward(out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
-                         inp: sum, gamma: e.normWeight, beta: e.normBias, rows: tape.layout.rows, channels: h, eps: config.layerNormEps)
+                         inp: sum, gamma: e.normWeight, beta: e.normBias, rows: tape.layout.rows, channels: h, eps: config.layerNormEps, context: tape.context)
         tape.embeddingDroppedOut = tape.dropout != nil
         if let dropout = tape.dropout {
             let count = tape.layout.rows * h
@@ -95,33 +95,33 @@ public final class BertModel: @unchecked Sendable {
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
         let masks = tape.dropout.map { a.drawMasks($0, layer: l, layout: tape.layout, hidden: h) }
         a.droppedOut = masks != nil
-        let dense = DenseOperands(tape: tape, weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l) : nil)
+        let dense = DenseOperands(tape: tape, weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l, context: tape.context) : nil)
         // self-attention
         linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.query))
+                      bfloat16: dense.rounding(x, count: rows * h, \.query), context: tape.context)
         linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.key))
+                      bfloat16: dense.rounding(x, count: rows * h, \.key), context: tape.context)
         linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.value))
+                      bfloat16: dense.rounding(x, count: rows * h, \.value), context: tape.context)
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                         layout: tape.layout, channels: h, dropout: masks?.attention)
+                         layout: tape.layout, channels: h, dropout: masks?.attention, context: tape.context)
         // attention output dense + residual, LayerNorm
         linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
                               bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h,
-                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: rows * h, \.attentionOutput))
+                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: rows * h, \.attentionOutput), context: tape.context)
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
-                         rows: rows, channels: h, eps: config.layerNormEps)
+                         rows: rows, channels: h, eps: config.layerNormEps, context: tape.context)
         // feed-forward: dense, GELU, dense + residual, LayerNorm
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
                       bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i,
-                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: rows * h, \.intermediate))
-        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
+                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: rows * h, \.intermediate), context: tape.context)
+        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i, context: tape.context)
         linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
                               bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h,
-                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: rows * i, \.output))
+                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: rows * i, \.output), context: tape.context)
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
-                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)
+                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps, context: tape.context)
     }
 
     /// Pooler and classifier on the encoder output: logits and softmax probabilities (B,K) on the tape.
@@ -132,7 +132,7 @@ public final class BertModel: @unchecked Sendable {
             (tape.clsRows.pointer + b * h).update(from: last + tape.layout.offsets[b] * h, count: h)
         }
         linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight, bias: w.poolerBias,
-                      rows: batch, inFeatures: h, outFeatures: h)
+                      rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
         tanhForward(out: tape.pooled.pointer, inp: tape.pooled.pointer, count: batch * h)
         var classifierInput = tape.pooled.pointer
         tape.headDroppedOut = tape.dropout != nil
@@ -145,7 +145,7 @@ public final class BertModel: @unchecked Sendable {
             classifierInput = tape.pooledDropped.pointer
         }
         linearForward(out: tape.logits.pointer, inp: classifierInput, weight: w.classifierWeight, bias: w.classifierBias,
-                      rows: batch, inFeatures: h, outFeatures: k)
+                      rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
         softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
     }
 
@@ -158,16 +158,20 @@ public final class BertModel: @unchecked Sendable {
     }
 
     /// Logits of each input (a convenience that allocates a tape; hot paths keep their own).
-    public func logits(_ inputs: [ModelInput]) throws -> [[Float]] {
+    public func logits(_ inputs: [ModelInput], context: ComputeContext) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
-        let tape = ForwardTape(config: config)
+        let tape = ForwardTape(config: config, context: context)
         try forward(inputs, tape: tape)
         return (0..<inputs.count).map { tape.logits(of: $0) }
     }
 
     /// Softmax probabilities of each input, evaluated in chunks of at most `maxRows` packed tokens.
-    public func probabilities(_ inputs: [ModelInput], tape: ForwardTape? = nil, maxRows: Int = 8192) throws -> [[Float]] {
-        let tape = tape ?? ForwardTape(config: config)
+    public func probabilities(_ inputs: [ModelInput], context: ComputeContext, maxRows: Int = 8192) throws -> [[Float]] {
+        try probabilities(inputs, tape: ForwardTape(config: config, context: context), maxRows: maxRows)
+    }
+
+    /// The same on the caller's tape (which keeps its buffers for the next call).
+    public func probabilities(_ inputs: [ModelInput], tape: ForwardTape, maxRows: Int = 8192) throws -> [[Float]] {
         var result = [[Float]]()
         var start = 0
         while start < inputs.count {

@@ -95,6 +95,8 @@ public final class ForwardTape {
     let clsRows = FloatBuffer(count: 1), pooled = FloatBuffer(count: 1)
     public let logits = FloatBuffer(count: 1), probabilities = FloatBuffer(count: 1)
     let config: BertConfig
+    /// The GEMM library and threads of every kernel run on this tape, forward and backward.
+    public let context: ComputeContext
     /// nil (the default) is evaluation mode; set it before a forward to train with dropout (masks are sized there).
     public var dropout: DropoutConfig?
     /// Arithmetic of the dense GEMMs of this tape's layers, forward and (activation) backward; see `Precision`.
@@ -105,8 +107,9 @@ public final class ForwardTape {
     let embeddingMask = FloatBuffer(count: 1), pooledMask = FloatBuffer(count: 1), pooledDropped = FloatBuffer(count: 1)
     var embeddingDroppedOut = false, headDroppedOut = false
 
-    public init(config: BertConfig, firstLayer: Int = 0) {
+    public init(config: BertConfig, firstLayer: Int = 0, context: ComputeContext) {
         self.config = config
+        self.context = context
         self.firstLayer = firstLayer
         hidden = (firstLayer...config.numLayers).map { _ in FloatBuffer(count: 1) }
         layers = (firstLayer..<config.numLayers).map { _ in LayerActivations() }
@@ -130,7 +133,7 @@ public final class ForwardTape {
     /// `values` (count) rounded into the tape's bfloat16 scratch (valid until the next call).
     func roundedToBFloat16(_ values: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
         bfloat16Input.ensureCapacity(count)
-        convertToBFloat16(out: bfloat16Input.pointer, inp: values, count: count)
+        convertToBFloat16(out: bfloat16Input.pointer, inp: values, count: count, context: context)
         return UnsafePointer(bfloat16Input.pointer)
     }
 

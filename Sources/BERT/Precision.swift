@@ -24,22 +24,22 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
     var forwardInBFloat16: Bool { self == .bfloat16 }
     var backwardInBFloat16: Bool { self != .float32 }
 
-    /// Whether this machine runs it (bfloat16 needs oneDNN and a CPU with AVX512_BF16 or AMX).
-    public var isSupported: Bool { self == .float32 || BFloat16GEMM.isSupported }
+    /// Whether it runs in `context` (bfloat16 needs oneDNN and a CPU with AVX512_BF16 or AMX).
+    public func isSupported(in context: ComputeContext) -> Bool { self == .float32 || context.runsBFloat16 }
 }
 
 /// bfloat16 copies of one layer's dense weights ((OC,C), as the float32 ones).
 final class BFloat16LayerWeights: @unchecked Sendable {
     let query, key, value, attentionOutput, intermediate, output: BFloat16Buffer
 
-    init(_ w: EncoderLayerWeights, _ c: BertConfig) {
+    init(_ w: EncoderLayerWeights, _ c: BertConfig, context: ComputeContext) {
         let h = c.hiddenSize, i = c.intermediateSize
-        query = BFloat16Buffer(rounding: w.queryWeight, count: h * h)
-        key = BFloat16Buffer(rounding: w.keyWeight, count: h * h)
-        value = BFloat16Buffer(rounding: w.valueWeight, count: h * h)
-        attentionOutput = BFloat16Buffer(rounding: w.attentionOutputWeight, count: h * h)
-        intermediate = BFloat16Buffer(rounding: w.intermediateWeight, count: i * h)
-        output = BFloat16Buffer(rounding: w.outputWeight, count: h * i)
+        query = BFloat16Buffer(rounding: w.queryWeight, count: h * h, context: context)
+        key = BFloat16Buffer(rounding: w.keyWeight, count: h * h, context: context)
+        value = BFloat16Buffer(rounding: w.valueWeight, count: h * h, context: context)
+        attentionOutput = BFloat16Buffer(rounding: w.attentionOutputWeight, count: h * h, context: context)
+        intermediate = BFloat16Buffer(rounding: w.intermediateWeight, count: i * h, context: context)
+        output = BFloat16Buffer(rounding: w.outputWeight, count: h * i, context: context)
     }
 }
 

@@ -23,16 +23,15 @@ public struct EvaluationPlan: Sendable {
     }
 }
 
-/// Runs every selected example in one process: `jobs` examples at a time, each on one thread with a
-/// single-threaded BLAS (as every cluster worker computes), so the records are bit-identical to a
-/// cluster run's whatever `jobs` is. `onRecord` sees each record as it is made (completion order);
+/// Runs every selected example in one process: `jobs` examples at a time, each on one thread of `backend`
+/// (as every cluster worker computes), so the records are bit-identical to a cluster run's whatever `jobs` is. `onRecord` sees each record as it is made (completion order);
 /// the records come back in selection order.
-public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1,
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1, backend: GEMMBackend,
                           onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> (records: [ExampleRecord], summary: Summary) {
     let start = Date()
-    BLASThreads.set(1)
     let workers = max(1, min(jobs, plan.indices.count))
-    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings) }
+    let context = ComputeContext(backend: backend, threads: 1)
+    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings, context: context) }
     let collector = RecordCollector(count: plan.indices.count)
     let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onRecord: onRecord)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }

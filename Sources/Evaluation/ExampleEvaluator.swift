@@ -1,6 +1,7 @@
 import Foundation
 import Attribution
 import BERT
+import Kernels
 import Tokenizer
 
 /// Evaluates one example end to end: tokenize, predict, attribute, degrade, score. The same code runs in
@@ -13,7 +14,9 @@ public final class ExampleEvaluator {
     let tape: ForwardTape
     let externalAttributions: [Int: [Float]]?
 
-    public init(model: BertModel, settings: EvaluationSettings) throws {
+    /// `context`: the GEMM library and threads of every forward and backward (one thread in `runEvaluation`
+    /// and the cluster workers, which is what makes their records bit-identical).
+    public init(model: BertModel, settings: EvaluationSettings, context: ComputeContext) throws {
         guard let tokenizer = model.tokenizer else {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
@@ -27,7 +30,7 @@ public final class ExampleEvaluator {
         options.learningRate = settings.learningRate
         options.batchSize = settings.batchSize
         options.precision = settings.precision
-        if settings.method == "iba", !settings.precision.isSupported {
+        if settings.method == "iba", !settings.precision.isSupported(in: context) {
             throw EvaluationError.mismatchedInput("--precision \(settings.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
         if let path = settings.estimatorFile {
@@ -47,9 +50,10 @@ public final class ExampleEvaluator {
             guard let variant = ProtocolVariant(rawValue: settings.protocolVariant) else {
                 throw EvaluationError.mismatchedInput("unknown protocol \(settings.protocolVariant) (original, corrected)")
             }
-            attributor = try Attributor(model: model, method: method, variant: variant, options: methodOptions, tokenizer: tokenizer)
+            attributor = try Attributor(model: model, method: method, variant: variant, options: methodOptions, tokenizer: tokenizer,
+                                         context: context)
         }
-        tape = ForwardTape(config: model.config)
+        tape = ForwardTape(config: model.config, context: context)
         if settings.method == "external" {
             guard let path = settings.attributionsFile else {
                 throw EvaluationError.mismatchedInput("method external needs --attributions FILE")

@@ -60,6 +60,9 @@ public struct ModelOptions: ParsableArguments {
 
     public init() {}
 
+    /// The GEMM library (`IBA_GEMM`) and `--threads` (default: every core), read once per command.
+    var context: ComputeContext { ComputeContext.fromEnvironment(threads: threads) }
+
     /// The model path: --model, else $IBA_MODEL, else models/demo-agnews (here or in the project root).
     func resolvedPath() throws -> URL {
         if let model { return URL(fileURLWithPath: model) }
@@ -70,13 +73,12 @@ public struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> BertModel {
-        try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize, threads: threads)
+        try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
     }
 }
 
 /// Loads a classifier and prints what loading noticed (warnings go to standard error).
-func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64, threads: Int? = nil) throws -> BertModel {
-    if let threads { BLASThreads.set(threads) }
+func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64) throws -> BertModel {
     var location = ModelLocation(path: path)
     location.config = config.map { URL(fileURLWithPath: $0) }
     location.vocab = vocab.map { URL(fileURLWithPath: $0) }

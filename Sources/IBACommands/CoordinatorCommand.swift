@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import BERT
 import Cluster
 import Evaluation
@@ -55,7 +56,7 @@ struct CoordinatorRun: ParsableCommand {
             let modelPath = try modelOptions.resolvedPath()
             let model = try modelOptions.load()
             let settings = try evaluation.settings(numLayers: model.config.numLayers)
-            _ = try ExampleEvaluator(model: model, settings: settings)   // validates the options before any worker starts
+            _ = try ExampleEvaluator(model: model, settings: settings, context: modelOptions.context)   // validates the options before any worker starts
             let plan = try EvaluationPlan(settings: settings)
             let checkpoint = try checkpointFile(modelPath, config: modelOptions.config, vocab: modelOptions.vocab)
             let shipping = shipModel ? try modelShipment(path: modelPath, config: modelOptions.config, vocab: modelOptions.vocab) : nil

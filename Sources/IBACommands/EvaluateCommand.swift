@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Evaluation
 import Reports
 
@@ -25,7 +26,7 @@ struct EvaluateCommand: ParsableCommand {
             if plan.skippedRows > 0 { note("skipped \(plan.skippedRows) malformed rows (--skip-bad-rows)") }
             let progress = ProgressBar(total: plan.indices.count, label: "evaluate \(settings.method)", quiet: evaluation.quiet)
             let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: jobs) { record in
+            let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: jobs, backend: modelOptions.context.backend) { record in
                 progress.advance(extra: record.failed == nil ? nil : "failed example \(record.index)")
             }
             progress.finish()

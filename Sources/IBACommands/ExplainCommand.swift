@@ -66,10 +66,11 @@ struct ExplainCommand: ParsableCommand {
         try failing {
             let start = Date()
             let model = try modelOptions.load()
+            let context = modelOptions.context
             guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
             let encoding = tokenizer.encode(text, pair: textPair, maxLength: maxLength)
             let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
-            let logits = try model.logits([input])[0]
+            let logits = try model.logits([input], context: context)[0]
             let probabilities = softmax(logits)
             let targetClass: Int
             switch target {
@@ -90,7 +91,7 @@ struct ExplainCommand: ParsableCommand {
                 var options = IBAOptions()
                 options.beta = beta; options.steps = steps; options.learningRate = lr; options.batchSize = batch
                 options.precision = try offeredPrecision(precision)
-                let explainer = IBAExplainer(model: model, options: options)
+                let explainer = IBAExplainer(model: model, options: options, context: context)
                 for l in layerList {
                     explainer.options.layer = l
                     explainer.options.estimator = try estimatorKind(model: model, layer: l)
@@ -101,7 +102,7 @@ struct ExplainCommand: ParsableCommand {
             } else {
                 // One explanation explains the chosen class with every method (the corrected protocol).
                 guard let chosen = AttributionMethod(rawValue: method) else { throw CommandError("unknown method \(method)") }
-                let attributor = try Attributor(model: model, method: chosen, variant: .corrected)
+                let attributor = try Attributor(model: model, method: chosen, variant: .corrected, context: context)
                 rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
             }
             let seconds = Date().timeIntervalSince(start)
@@ -135,7 +136,8 @@ struct ExplainCommand: ParsableCommand {
             guard estimatorDataset != nil else { throw ValidationError("\(estimatorData) holds layer \(stats.layer), not \(layer): pass --estimator-dataset to recompute") }
         }
         guard let estimatorDataset else { throw ValidationError("no \(estimatorData) yet: pass --estimator-dataset FILE to compute it") }
-        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength)
+        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength,
+                                         context: modelOptions.context)
         try stats.save(to: url)
         note("wrote estimator statistics for layer \(layer) to \(estimatorData)")
         return .dataset(stats)
@@ -163,7 +165,8 @@ struct ExplainCommand: ParsableCommand {
 }
 
 /// Reads a dataset file by its extension/format and pools the estimator statistics over its first `samples` rows.
-func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int) throws -> EstimatorStatistics {
+func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int,
+                      context: ComputeContext) throws -> EstimatorStatistics {
     guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
     let url = URL(fileURLWithPath: datasetPath)
     let kind: DatasetKind = url.pathExtension == "csv" ? .agnews : url.pathExtension == "jsonl" ? .jsonl
@@ -173,5 +176,5 @@ func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer
         let encoding = tokenizer.encode(e.text, pair: e.textPair, maxLength: maxLength)
         return ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
     }
-    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer)
+    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer, context: context)
 }

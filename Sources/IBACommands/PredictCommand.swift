@@ -24,10 +24,11 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try failing {
             let model = try modelOptions.load()
+            let context = modelOptions.context
             guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
             func predict(_ items: [(String, String?)]) throws -> [Prediction] {
                 let encodings = items.map { tokenizer.encode($0.0, pair: $0.1, maxLength: maxLength) }
-                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) })
+                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) }, context: context)
                 return zip(encodings, logits).map { encoding, z in
                     let p = softmax(z)
                     return Prediction(tokens: encoding.tokens, input_ids: encoding.inputIds, logits: z, probabilities: p,

@@ -31,7 +31,7 @@ public struct WorkerCommand: ParsableCommand {
 
     public func run() throws {
         try failing {
-            BLASThreads.set(threads)
+            let context = ComputeContext.fromEnvironment(threads: threads)
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
@@ -45,7 +45,7 @@ public struct WorkerCommand: ParsableCommand {
                 let source = try modelReplicaSource(manifest: manifest, job: job, localModel: localModel, cacheRoot: cacheRoot)
                 let replica = try loadModel(path: source.path, config: source.config, vocab: source.vocab,
                                             numLabels: job.numLabels, headSize: job.headSize)
-                let evaluator = try ExampleEvaluator(model: replica, settings: job.settings)
+                let evaluator = try ExampleEvaluator(model: replica, settings: job.settings, context: context)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 return { index in

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Attribution
 @testable import BERT
 
@@ -65,7 +66,7 @@ final class BottleneckGradientTests: XCTestCase {
             // With the dataset estimator (std 1) capacities are O(1): a large beta makes that term count.
             options.beta = dataset ? 0.5 : 1e-5
             if dataset { options.estimator = .dataset(unitStats(layer)) }
-            let explainer = IBAExplainer(model: model, options: options)
+            let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
             let input = ModelInput(ids: [1, 7, 4, 9, 2], types: [0, 0, 0, 0, 0])
             let prepared = try explainer.prepare(input, target: 1)
             var noise = NormalGenerator(seed: 9)
@@ -95,10 +96,10 @@ final class BottleneckGradientTests: XCTestCase {
     func testSameSeedSameHeatmapBitForBit() throws {
         let model = try randomTinyModel(seed: 3)
         var options = IBAOptions(); options.layer = 1
-        let explainer = IBAExplainer(model: model, options: options)
+        let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
         let input = ModelInput(ids: [1, 5, 6, 7, 2], types: [0, 0, 0, 0, 0])
         let a = try explainer.explain(input, target: 0, seed: 77)
-        let b = try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 77)
+        let b = try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 0, seed: 77)
         XCTAssertEqual(a.attribution, b.attribution)
         XCTAssertEqual(a.losses, b.losses)
         XCTAssertEqual(a.attribution.count, 5)
@@ -110,9 +111,9 @@ final class BottleneckGradientTests: XCTestCase {
         let model = try randomTinyModel(seed: 3)
         var options = IBAOptions(); options.layer = 3
         let input = ModelInput(ids: [1, 2], types: [0, 0])
-        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 1))
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 0, seed: 1))
         options.layer = 0
-        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 3, seed: 1))
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 3, seed: 1))
     }
 }
 

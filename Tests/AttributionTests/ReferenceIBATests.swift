@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import Attribution
 import BERT
 
@@ -12,7 +13,7 @@ final class ReferenceIBATests: XCTestCase {
         }
         var options = IBAOptions()
         options.layer = 3
-        let explainer = IBAExplainer(model: model, options: options)
+        let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
         var worstPearson = 1.0, worstAbs = 0.0, worstLossRelative = 0.0
         for (i, e) in examples.enumerated() {
             guard let ids = e["ids"] as? [Int], let target = e["target"] as? Int, let expected = e["attribution"] as? [Double],

@@ -27,7 +27,7 @@ final class ModelGradientTests: XCTestCase {
     let targets = [2, 0]
 
     func loss(_ model: BertModel) throws -> Double {
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         try model.forward(inputs, tape: tape)
         var probs = [Float](repeating: 0, count: 6)
         return softmaxCrossEntropyForward(probs: &probs, logits: tape.logits.pointer, targets: targets, batch: 2, classes: 3)
@@ -37,7 +37,7 @@ final class ModelGradientTests: XCTestCase {
     /// Gradients of the mean cross-entropy: weights (every parameter) and the activation entering layer 0.
     func testWeightAndActivationGradients() throws {
         let model = try Self.randomModel(seed: 11)
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         try model.forward(inputs, tape: tape)
         let workspace = BackwardWorkspace()
         workspace.ensure(layout: tape.layout, config: model.config)
@@ -68,11 +68,11 @@ final class ModelGradientTests: XCTestCase {
         XCTAssertGreaterThan(checked, 150)
 
         // Activation gradient: perturb the embedding output and run from layer 0 on a tape without embeddings.
-        let upper = ForwardTape(config: model.config, firstLayer: 0)
+        let upper = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext())
         try model.forward(inputs, tape: upper)
         let embedded = upper.hidden[0].array(8 * 8)
         func lossFrom(_ hidden: [Float]) -> Double {
-            let t = ForwardTape(config: model.config, firstLayer: 0)
+            let t = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext())
             t.prepare(lengths: inputs.map(\.count))
             t.hidden[0].pointer.update(from: hidden, count: hidden.count)
             model.forwardLayers(tape: t, from: 0, to: 2)
