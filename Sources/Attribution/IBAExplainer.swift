@@ -160,7 +160,8 @@ public final class IBAExplainer {
 
     private func upperTape(forLayer first: Int) -> ForwardTape {
         if let tape = upperTapes[first] { return tape }
-        let tape = ForwardTape(config: model.config, firstLayer: first, context: context)
+        // Only the logits leave the upper layers: the top layer computes its [CLS] rows alone past K and V.
+        let tape = ForwardTape(config: model.config, firstLayer: first, context: context, logitsOnly: true)
         upperTapes[first] = tape
         return tape
     }

@@ -37,7 +37,7 @@ public final class IntegratedGradients {
     public init(model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions(), context: ComputeContext) {
         self.model = model
         self.options = options
-        tape = ForwardTape(config: model.config, context: context)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
     }
 
     /// The original's IG input for an encoded example (`[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, pairs told

@@ -65,7 +65,7 @@ public final class LIMEExplainer {
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
-        tape = ForwardTape(config: model.config, context: context)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded` is the model input whose wordpieces receive the weights.

@@ -4,7 +4,8 @@ import Kernels
 /// only when a `gradients` store is passed (IBA and IG never pay for them): it has the parameters' layout,
 /// so `gradients.layer(l).outputNormWeight` is the gradient of `parameters.layer(l).outputNormWeight`.
 extension BertModel {
-    /// dlogits (B,K) -> gradient w.r.t. the encoder output, written (not added) into `workspace.dHidden` (R,H).
+    /// dlogits (B,K) -> gradient w.r.t. the encoder output, written (not added) into `workspace.dHidden` (R,H;
+    /// (B,H) on a logits-only tape).
     public func backwardHead(tape: ForwardTape, dlogits: UnsafePointer<Float>, workspace: BackwardWorkspace, gradients: BertParameters? = nil) {
         workspace.ensure(layout: tape.layout, config: config)
         let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch
@@ -20,6 +21,10 @@ extension BertModel {
         linearBackward(dinp: workspace.dCls.pointer, dweight: g?.poolerWeight, dbias: g?.poolerBias,
                        dout: workspace.dPooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight,
                        rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
+        if tape.encoderOutputIsFirstRows {
+            workspace.dHidden.pointer.update(from: workspace.dCls.pointer, count: batch * h)
+            return
+        }
         workspace.dHidden.zero(tape.layout.rows * h)
         for b in 0..<batch {
             (workspace.dHidden.pointer + tape.layout.offsets[b] * h).update(from: workspace.dCls.pointer + b * h, count: h)
@@ -37,58 +42,69 @@ extension BertModel {
         }
     }
 
-    /// `forwardLayer` backwards: ws.dHidden (R,H), the gradient w.r.t. the layer's output, becomes the gradient
-    /// w.r.t. its input; `g` (nil: none) accumulates the weight gradients. bfloat16 backward (never with weight
-    /// gradients or dropout): each dense product's dout is rounded.
+    /// `forwardLayer` backwards: ws.dHidden, the gradient w.r.t. the layer's output (M,H), becomes the gradient
+    /// w.r.t. its input (R,H); `g` (nil: none) accumulates the weight gradients. bfloat16 backward (never with
+    /// weight gradients or dropout): each dense product's dout is rounded.
     func backwardLayer(_ l: Int, tape: ForwardTape, workspace ws: BackwardWorkspace, gradients g: EncoderLayerWeights?) {
-        let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
+        let w = layerWeights(l), a = tape.layers[l - tape.firstLayer], context = tape.context
         let x = tape.hiddenState(enteringLayer: l)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
+        let queries = tape.queries(atLayer: l), m = tape.layout.queryRows(queries)
+        let xq = queries == .all ? UnsafePointer(x) : UnsafePointer(a.queryInput.pointer)
         let masks = a.dropoutMasks
-        let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil ? bfloat16Weights(l, context: tape.context) : nil)
+        let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil
+                                  ? bfloat16Weights(l, context: context) : nil)
         // feed-forward: LayerNorm, dense + residual (the residual passes the gradient on to attentionNormed), GELU, dense
-        ws.dOutputResidual.zero(rows * h)
+        ws.dOutputResidual.zero(m * h)
         layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?.outputNormWeight, dbeta: g?.outputNormBias,
                           dout: ws.dHidden.pointer, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
-                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: rows, channels: h, context: tape.context)
-        ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: rows * h)
-        if let masks { dropoutBackward(ws.dOutputResidual.pointer, mask: masks.output, count: rows * h) }
-        ws.dActivated.zero(rows * i)
+                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: m, channels: h, context: context)
+        ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: m * h)
+        if let masks { dropoutBackward(ws.dOutputResidual.pointer, mask: masks.output, count: m * h) }
+        ws.dActivated.zero(m * i)
         linearBackward(dinp: ws.dActivated.pointer, dweight: g?.outputWeight, dbias: g?.outputBias,
-                       dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                       rows: rows, inFeatures: i, outFeatures: h, bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: rows * h, \.output), context: tape.context)
-        ws.dIntermediate.zero(rows * i)
-        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: rows * i, context: tape.context)
+                       dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight, rows: m, inFeatures: i, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: m * h, \.output), context: context)
+        ws.dIntermediate.zero(m * i)
+        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: m * i, context: context)
         linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?.intermediateWeight, dbias: g?.intermediateBias,
                        dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                       rows: rows, inFeatures: h, outFeatures: i, bfloat16: dense.rounding(ws.dIntermediate.pointer, count: rows * i, \.intermediate), context: tape.context)
-        // attention output: LayerNorm, dense + residual (the residual passes the gradient on to the layer input)
-        ws.dAttentionResidual.zero(rows * h)
+                       rows: m, inFeatures: h, outFeatures: i,
+                       bfloat16: dense.rounding(ws.dIntermediate.pointer, count: m * i, \.intermediate), context: context)
+        // attention output: LayerNorm, dense + residual (the residual passes the gradient on to the queries' input)
+        ws.dAttentionResidual.zero(m * h)
         layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?.attentionNormWeight, dbeta: g?.attentionNormBias,
                           dout: ws.dAttentionNormed.pointer, inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
-                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: rows, channels: h, context: tape.context)
-        let dInput = ws.dInput.pointer
-        dInput.update(from: ws.dAttentionResidual.pointer, count: rows * h)
-        if let masks { dropoutBackward(ws.dAttentionResidual.pointer, mask: masks.attentionOutput, count: rows * h) }
-        ws.dContext.zero(rows * h)
+                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: m, channels: h, context: context)
+        let dInput = ws.dInput.pointer, dQueryInput = queries == .all ? dInput : ws.dQueryInput.pointer
+        dQueryInput.update(from: ws.dAttentionResidual.pointer, count: m * h)
+        if let masks { dropoutBackward(ws.dAttentionResidual.pointer, mask: masks.attentionOutput, count: m * h) }
+        ws.dContext.zero(m * h)
         linearBackward(dinp: ws.dContext.pointer, dweight: g?.attentionOutputWeight, dbias: g?.attentionOutputBias,
                        dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                       rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: rows * h, \.attentionOutput), context: tape.context)
-        // self-attention
-        ws.dq.zero(rows * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
+                       rows: m, inFeatures: h, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: m * h, \.attentionOutput), context: context)
+        // self-attention: queries from xq, keys and values from every row of x
+        ws.dq.zero(m * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
         attentionBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
                           dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                          layout: tape.layout, channels: h, dropout: masks?.attention, context: tape.context)
-        linearBackward(dinp: dInput, dweight: g?.queryWeight, dbias: g?.queryBias,
-                       dout: ws.dq.pointer, inp: x, weight: w.queryWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dq.pointer, count: rows * h, \.query), context: tape.context)
+                          layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: context)
+        linearBackward(dinp: dQueryInput, dweight: g?.queryWeight, dbias: g?.queryBias,
+                       dout: ws.dq.pointer, inp: xq, weight: w.queryWeight, rows: m, inFeatures: h, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dq.pointer, count: m * h, \.query), context: context)
+        if queries == .first { ws.dInput.zero(rows * h) }
         linearBackward(dinp: dInput, dweight: g?.keyWeight, dbias: g?.keyBias,
                        dout: ws.dk.pointer, inp: x, weight: w.keyWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dk.pointer, count: rows * h, \.key), context: tape.context)
+                       bfloat16: dense.rounding(ws.dk.pointer, count: rows * h, \.key), context: context)
         linearBackward(dinp: dInput, dweight: g?.valueWeight, dbias: g?.valueBias,
                        dout: ws.dv.pointer, inp: x, weight: w.valueWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dv.pointer, count: rows * h, \.value), context: tape.context)
+                       bfloat16: dense.rounding(ws.dv.pointer, count: rows * h, \.value), context: context)
+        if queries == .first {
+            for b in 0..<tape.layout.batch {
+                let row = dInput + tape.layout.offsets[b] * h, cls = dQueryInput + b * h
+                for c in 0..<h { row[c] += cls[c] }
+            }
+        }
         ws.dHidden.pointer.update(from: dInput, count: rows * h)
     }
 

@@ -87,41 +87,45 @@ public final class BertModel: @unchecked Sendable {
         for l in lower..<upper { forwardLayer(l, tape: tape) }
     }
 
-    /// One post-LN encoder layer, x (R,H) -> out (R,H). One path for every mode: evaluation in float32 or
-    /// bfloat16 (`dense` rounds each product's operands), training (the masks of Hugging Face's three dropouts).
+    /// One post-LN encoder layer, x (R,H) -> out (M,H): M = R, or B for the [CLS] rows alone in the top layer
+    /// of a logits-only tape (K and V still from every token). One path for every mode: evaluation in float32
+    /// or bfloat16 (`dense` rounds each product's operands), training (the masks of Hugging Face's three dropouts).
     func forwardLayer(_ l: Int, tape: ForwardTape) {
         let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
         let x = tape.hiddenState(enteringLayer: l), out = tape.hiddenState(enteringLayer: l + 1)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
-        let masks = tape.dropout.map { a.drawMasks($0, layer: l, layout: tape.layout, hidden: h) }
+        let queries = tape.queries(atLayer: l), m = tape.layout.queryRows(queries)
+        let xq = queries == .all ? UnsafePointer(x) : a.gatherFirstRows(x, layout: tape.layout, hidden: h)
+        let masks = tape.dropout.map { a.drawMasks($0, layer: l, layout: tape.layout, hidden: h, queries: queries) }
         a.droppedOut = masks != nil
         let dense = DenseOperands(tape: tape, weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l, context: tape.context) : nil)
         // self-attention
-        linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.query), context: tape.context)
+        linearForward(out: a.q.pointer, inp: xq, weight: w.queryWeight, bias: w.queryBias, rows: m, inFeatures: h, outFeatures: h,
+                      bfloat16: dense.rounding(xq, count: m * h, \.query), context: tape.context)
         linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
                       bfloat16: dense.rounding(x, count: rows * h, \.key), context: tape.context)
         linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
                       bfloat16: dense.rounding(x, count: rows * h, \.value), context: tape.context)
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                         layout: tape.layout, channels: h, dropout: masks?.attention, context: tape.context)
+                         layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: tape.context)
         // attention output dense + residual, LayerNorm
         linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                              bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h,
-                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: rows * h, \.attentionOutput), context: tape.context)
+                              bias: w.attentionOutputBias, residual: xq, rows: m, inFeatures: h, outFeatures: h,
+                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: m * h, \.attentionOutput),
+                              context: tape.context)
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
-                         rows: rows, channels: h, eps: config.layerNormEps, context: tape.context)
+                         rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
         // feed-forward: dense, GELU, dense + residual, LayerNorm
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i,
-                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: rows * h, \.intermediate), context: tape.context)
-        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i, context: tape.context)
+                      bias: w.intermediateBias, rows: m, inFeatures: h, outFeatures: i,
+                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: m * h, \.intermediate), context: tape.context)
+        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: m * i, context: tape.context)
         linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h,
-                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: rows * i, \.output), context: tape.context)
+                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: m, inFeatures: i, outFeatures: h,
+                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: m * i, \.output), context: tape.context)
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
-                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps, context: tape.context)
+                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
     }
 
     /// Pooler and classifier on the encoder output: logits and softmax probabilities (B,K) on the tape.
@@ -129,7 +133,8 @@ public final class BertModel: @unchecked Sendable {
         let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch, w = headWeights
         let last = tape.hiddenState(enteringLayer: config.numLayers)
         for b in 0..<batch {
-            (tape.clsRows.pointer + b * h).update(from: last + tape.layout.offsets[b] * h, count: h)
+            let row = tape.encoderOutputIsFirstRows ? b : tape.layout.offsets[b]
+            (tape.clsRows.pointer + b * h).update(from: last + row * h, count: h)
         }
         linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight, bias: w.poolerBias,
                       rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
@@ -160,14 +165,14 @@ public final class BertModel: @unchecked Sendable {
     /// Logits of each input (a convenience that allocates a tape; hot paths keep their own).
     public func logits(_ inputs: [ModelInput], context: ComputeContext) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
-        let tape = ForwardTape(config: config, context: context)
+        let tape = ForwardTape(config: config, context: context, logitsOnly: true)
         try forward(inputs, tape: tape)
         return (0..<inputs.count).map { tape.logits(of: $0) }
     }
 
     /// Softmax probabilities of each input, evaluated in chunks of at most `maxRows` packed tokens.
     public func probabilities(_ inputs: [ModelInput], context: ComputeContext, maxRows: Int = 8192) throws -> [[Float]] {
-        try probabilities(inputs, tape: ForwardTape(config: config, context: context), maxRows: maxRows)
+        try probabilities(inputs, tape: ForwardTape(config: config, context: context, logitsOnly: true), maxRows: maxRows)
     }
 
     /// The same on the caller's tape (which keeps its buffers for the next call).

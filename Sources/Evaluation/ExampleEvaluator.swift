@@ -53,7 +53,7 @@ public final class ExampleEvaluator {
             attributor = try Attributor(model: model, method: method, variant: variant, options: methodOptions, tokenizer: tokenizer,
                                          context: context)
         }
-        tape = ForwardTape(config: model.config, context: context)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
         if settings.method == "external" {
             guard let path = settings.attributionsFile else {
                 throw EvaluationError.mismatchedInput("method external needs --attributions FILE")

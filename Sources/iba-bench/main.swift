@@ -70,11 +70,25 @@ func layerFlops(_ c: BertConfig, n: Int) -> (forward: Double, backward: Double) 
     return (dense + 4 * t * t * h, dense + 8 * t * t * h)
 }
 
-/// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each step.
+/// FLOPs of the top layer when only the logits are needed (K and V for every token, the rest for [CLS] alone).
+func topLayerFlops(_ c: BertConfig, n: Int) -> (forward: Double, backward: Double) {
+    let h = Double(c.hiddenSize), i = Double(c.intermediateSize), t = Double(n)
+    let dense = 4 * t * h * h + 4 * h * h + 4 * h * i   // K, V: t rows; Q, attention output, FFN: one row
+    return (dense + 4 * t * h, dense + 8 * t * h)
+}
+
+/// Forward FLOPs of a logits-only pass through every layer (the top one as above).
+func logitsForwardFlops(_ c: BertConfig, n: Int) -> Double {
+    Double(c.numLayers - 1) * layerFlops(c, n: n).forward + topLayerFlops(c, n: n).forward
+}
+
+/// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each
+/// step, the top layer for [CLS] alone past K and V.
 func ibaFlops(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
-    let f = layerFlops(c, n: n)
-    let upper = Double(c.numLayers - layer - 1)
-    return Double(layer + 1) * f.forward + Double(steps * copies) * upper * (f.forward + f.backward)
+    let f = layerFlops(c, n: n), top = topLayerFlops(c, n: n)
+    let upper = c.numLayers - layer - 1
+    let perCopy = upper == 0 ? 0 : Double(upper - 1) * (f.forward + f.backward) + top.forward + top.backward
+    return Double(layer + 1) * f.forward + Double(steps * copies) * perCopy
 }
 
 func randomModel(_ config: BertConfig) throws -> BertModel {
@@ -166,11 +180,11 @@ do {
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
         var isSpecial = [Bool](repeating: false, count: n); isSpecial[0] = true; isSpecial[n - 1] = true
         let attribution = (0..<n).map { Float(($0 * 7919) % n) }
-        let tape = ForwardTape(config: bert.config, context: context)
+        let tape = ForwardTape(config: bert.config, context: context, logitsOnly: true)
         let t0 = now()
         let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) { try bert.probabilities($0, tape: tape) }
         let lengths = degradationCounts(tokenCount: n).map { n - $0 }
-        let flops = lengths.reduce(0.0) { $0 + Double(bertBase.numLayers) * layerFlops(bertBase, n: $1).forward }
+        let flops = lengths.reduce(0.0) { $0 + logitsForwardFlops(bertBase, n: $1) }
         record("degradation-bert-base-n384", seconds: now() - t0, flops: flops, note: "9 degraded forwards, one packed batch (\(outcome.degradationProb.count) steps)")
     }
 } catch {

@@ -26,8 +26,8 @@ final class ModelGradientTests: XCTestCase {
     let inputs = [ModelInput(ids: [1, 5, 7, 3, 2], types: [0, 0, 0, 1, 1]), ModelInput(ids: [1, 9, 2], types: [0, 0, 0])]
     let targets = [2, 0]
 
-    func loss(_ model: BertModel) throws -> Double {
-        let tape = ForwardTape(config: model.config, context: ComputeContext())
+    func loss(_ model: BertModel, logitsOnly: Bool) throws -> Double {
+        let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
         try model.forward(inputs, tape: tape)
         var probs = [Float](repeating: 0, count: 6)
         return softmaxCrossEntropyForward(probs: &probs, logits: tape.logits.pointer, targets: targets, batch: 2, classes: 3)
@@ -35,9 +35,14 @@ final class ModelGradientTests: XCTestCase {
     }
 
     /// Gradients of the mean cross-entropy: weights (every parameter) and the activation entering layer 0.
-    func testWeightAndActivationGradients() throws {
+    func testWeightAndActivationGradients() throws { try checkWeightAndActivationGradients(logitsOnly: false) }
+
+    /// The same through the logits-only top layer (queries, attention output and FFN for the [CLS] rows alone).
+    func testWeightAndActivationGradientsOfTheLogitsOnlyPath() throws { try checkWeightAndActivationGradients(logitsOnly: true) }
+
+    func checkWeightAndActivationGradients(logitsOnly: Bool) throws {
         let model = try Self.randomModel(seed: 11)
-        let tape = ForwardTape(config: model.config, context: ComputeContext())
+        let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
         try model.forward(inputs, tape: tape)
         let workspace = BackwardWorkspace()
         workspace.ensure(layout: tape.layout, config: model.config)
@@ -57,8 +62,8 @@ final class ModelGradientTests: XCTestCase {
             // Embedding tables: only rows that the inputs touch have gradients; probe a few of each tensor.
             for i in stride(from: 0, to: count, by: max(1, count / 7)) {
                 let saved = p[i], h: Float = 1e-2
-                p[i] = saved + h; let plus = try loss(model)
-                p[i] = saved - h; let minus = try loss(model)
+                p[i] = saved + h; let plus = try loss(model, logitsOnly: logitsOnly)
+                p[i] = saved - h; let minus = try loss(model, logitsOnly: logitsOnly)
                 p[i] = saved
                 let numeric = (plus - minus) / (2 * Double(h))
                 XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(spec.name)[\(i)]")
@@ -72,7 +77,7 @@ final class ModelGradientTests: XCTestCase {
         try model.forward(inputs, tape: upper)
         let embedded = upper.hidden[0].array(8 * 8)
         func lossFrom(_ hidden: [Float]) -> Double {
-            let t = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext())
+            let t = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext(), logitsOnly: logitsOnly)
             t.prepare(lengths: inputs.map(\.count))
             t.hidden[0].pointer.update(from: hidden, count: hidden.count)
             model.forwardLayers(tape: t, from: 0, to: 2)
@@ -89,6 +94,44 @@ final class ModelGradientTests: XCTestCase {
             hidden[i] = saved
             let numeric = (plus - minus) / 2e-2
             XCTAssertEqual(Double(dEmbeddingOutput[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "d embedding output [\(i)]")
+        }
+    }
+
+    /// The logits-only path is the full layer restricted to [CLS]: same logits, same gradients (weights and the
+    /// activation entering layer 0), in evaluation and in training mode (the same dropout masks), up to rounding.
+    func testLogitsOnlyTopLayerMatchesTheFullLayer() throws {
+        let model = try Self.randomModel(seed: 12)
+        for dropout in [nil, DropoutConfig(probability: 0.2, seed: 77)] {
+            func run(logitsOnly: Bool) throws -> (logits: [Float], dHidden: [Float], gradients: BertParameters) {
+                let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
+                tape.dropout = dropout
+                try model.forward(inputs, tape: tape)
+                let workspace = BackwardWorkspace()
+                workspace.ensure(layout: tape.layout, config: model.config)
+                workspace.dLogits.zero(6)
+                softmaxCrossEntropyBackward(dlogits: workspace.dLogits.pointer, probs: tape.probabilities.pointer, targets: targets,
+                                            batch: 2, classes: 3, scale: 0.5)
+                let gradients = BertParameters(zeroed: model.config)
+                model.backwardHead(tape: tape, dlogits: workspace.dLogits.pointer, workspace: workspace, gradients: gradients)
+                model.backwardLayers(tape: tape, from: 2, downTo: 0, workspace: workspace, gradients: gradients)
+                let dHidden = workspace.dHidden.array(8 * 8)
+                model.backwardEmbeddings(inputs, tape: tape, workspace: workspace, gradients: gradients)
+                return (tape.logits.array(6), dHidden, gradients)
+            }
+            let full = try run(logitsOnly: false), top = try run(logitsOnly: true)
+            let mode = dropout == nil ? "evaluation" : "training"
+            for (a, b) in zip(full.logits, top.logits) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) logits") }
+            for (a, b) in zip(full.dHidden, top.dHidden) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) d embedding output") }
+            var compared = 0
+            for spec in model.parameters.specs {
+                let count = spec.shape.reduce(1, *)
+                let a = full.gradients[spec.name], b = top.gradients[spec.name]
+                for i in 0..<count {
+                    XCTAssertEqual(a[i], b[i], accuracy: 1e-5 + 1e-4 * abs(a[i]), "\(mode) \(spec.name)[\(i)]")
+                    if a[i] != 0 { compared += 1 }
+                }
+            }
+            XCTAssertGreaterThan(compared, 500)
         }
     }
 }

@@ -162,4 +162,35 @@ final class KernelGradientTests: XCTestCase {
         assertGradientMatches("dropout attention dk", parameters: &k, analytic: dk, step: 1e-3) { weightedSum(forward(q0, $0, v0, spare).0, probe) }
         assertGradientMatches("dropout attention dv", parameters: &v, analytic: dv, step: 1e-3) { weightedSum(forward(q0, k0, $0, spare).0, probe) }
     }
+
+    /// [CLS] queries alone: the full attention's first rows, and its gradients by finite differences.
+    func testAttentionOfTheFirstQueriesBackward() {
+        var rng = TestRandom(9)
+        let layout = SequenceLayout(lengths: [3, 5, 1], heads: 2)
+        let c = 8, r = layout.rows, b = layout.batch
+        var q = rng.normals(b * c), k = rng.normals(r * c), v = rng.normals(r * c)
+        let probe = rng.normals(b * c)
+        func forward(_ q: [Float], _ k: [Float], _ v: [Float]) -> ([Float], [Float]) {
+            var out = [Float](repeating: 0, count: b * c), probs = [Float](repeating: 0, count: layout.probabilityCount(.first))
+            attentionForward(out: &out, probs: &probs, q: q, k: k, v: v, layout: layout, channels: c, queries: .first, context: ComputeContext())
+            return (out, probs)
+        }
+        // Against every query of the full attention, with the [CLS] query of each sequence in its first row.
+        var fullQ = rng.normals(r * c)
+        for s in 0..<b { for j in 0..<c { fullQ[layout.offsets[s] * c + j] = q[s * c + j] } }
+        var fullOut = [Float](repeating: 0, count: r * c), fullProbs = [Float](repeating: 0, count: layout.probabilityCount)
+        attentionForward(out: &fullOut, probs: &fullProbs, q: fullQ, k: k, v: v, layout: layout, channels: c, context: ComputeContext())
+        let (out, probs) = forward(q, k, v)
+        for s in 0..<b { for j in 0..<c {
+            XCTAssertEqual(out[s * c + j], fullOut[layout.offsets[s] * c + j], accuracy: 1e-6, "sequence \(s) column \(j)")
+        } }
+        var dq = [Float](repeating: 0, count: b * c), dk = [Float](repeating: 0, count: r * c), dv = dk
+        var scratch = [Float](repeating: 0, count: layout.probabilityCount(.first))
+        attentionBackward(dq: &dq, dk: &dk, dv: &dv, scratch: &scratch, dout: probe, probs: probs, q: q, k: k, v: v, layout: layout,
+                          channels: c, queries: .first, context: ComputeContext())
+        let (q0, k0, v0) = (q, k, v)
+        assertGradientMatches("first-query attention dq", parameters: &q, analytic: dq, step: 1e-3) { weightedSum(forward($0, k0, v0).0, probe) }
+        assertGradientMatches("first-query attention dk", parameters: &k, analytic: dk, step: 1e-3) { weightedSum(forward(q0, $0, v0).0, probe) }
+        assertGradientMatches("first-query attention dv", parameters: &v, analytic: dv, step: 1e-3) { weightedSum(forward(q0, k0, $0).0, probe) }
+    }
 }

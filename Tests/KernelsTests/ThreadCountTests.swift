@@ -29,7 +29,16 @@ final class ThreadCountTests: XCTestCase {
         var dq = [Float](repeating: 0, count: r * width), dk = dq, dv = dq, scratch = probs
         attentionBackward(dq: &dq, dk: &dk, dv: &dv, scratch: &scratch, dout: dout, probs: probs, q: q, k: k, v: v,
                           layout: layout, channels: width, context: context)
-        return [ln, mean, rstd, dx, gelu, dgelu, out, probs, dq, dk, dv]
+        // ... and for the [CLS] queries alone (the top layer of a logits-only pass).
+        let batch = layout.batch, firstProbs = layout.probabilityCount(.first)
+        var clsOut = [Float](repeating: 0, count: batch * width), clsProbs = [Float](repeating: 0, count: firstProbs)
+        attentionForward(out: &clsOut, probs: &clsProbs, q: Array(q.prefix(batch * width)), k: k, v: v, layout: layout, channels: width,
+                         queries: .first, context: context)
+        var clsDq = [Float](repeating: 0, count: batch * width), clsDk = [Float](repeating: 0, count: r * width), clsDv = clsDk
+        var clsScratch = clsProbs
+        attentionBackward(dq: &clsDq, dk: &clsDk, dv: &clsDv, scratch: &clsScratch, dout: Array(dout.prefix(batch * width)), probs: clsProbs,
+                          q: Array(q.prefix(batch * width)), k: k, v: v, layout: layout, channels: width, queries: .first, context: context)
+        return [ln, mean, rstd, dx, gelu, dgelu, out, probs, dq, dk, dv, clsOut, clsProbs, clsDq, clsDk, clsDv]
     }
 
     func testKernelsDoNotDependOnTheThreadCount() {
