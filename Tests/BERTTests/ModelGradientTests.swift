@@ -40,9 +40,11 @@ final class ModelGradientTests: XCTestCase {
     /// The same through the logits-only top layer (queries, attention output and FFN for the [CLS] rows alone).
     func testWeightAndActivationGradientsOfTheLogitsOnlyPath() throws { try checkWeightAndActivationGradients(logitsOnly: true) }
 
-    func checkWeightAndActivationGradients(logitsOnly: Bool) throws {
-        let model = try Self.randomModel(seed: 11)
+    /// Forward and backward of the mean cross-entropy: logits, the gradient w.r.t. the embedding output, weight gradients.
+    func lossGradients(_ model: BertModel, logitsOnly: Bool, dropout: DropoutConfig? = nil) throws
+        -> (logits: [Float], dEmbeddingOutput: [Float], gradients: BertParameters) {
         let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
+        tape.dropout = dropout
         try model.forward(inputs, tape: tape)
         let workspace = BackwardWorkspace()
         workspace.ensure(layout: tape.layout, config: model.config)
@@ -54,6 +56,12 @@ final class ModelGradientTests: XCTestCase {
         model.backwardLayers(tape: tape, from: 2, downTo: 0, workspace: workspace, gradients: gradients)
         let dEmbeddingOutput = workspace.dHidden.array(8 * 8)
         model.backwardEmbeddings(inputs, tape: tape, workspace: workspace, gradients: gradients)
+        return (tape.logits.array(6), dEmbeddingOutput, gradients)
+    }
+
+    func checkWeightAndActivationGradients(logitsOnly: Bool) throws {
+        let model = try Self.randomModel(seed: 11)
+        let (_, dEmbeddingOutput, gradients) = try lossGradients(model, logitsOnly: logitsOnly)
 
         var checked = 0
         for spec in model.parameters.specs {
@@ -101,27 +109,22 @@ final class ModelGradientTests: XCTestCase {
     /// activation entering layer 0), in evaluation and in training mode (the same dropout masks), up to rounding.
     func testLogitsOnlyTopLayerMatchesTheFullLayer() throws {
         let model = try Self.randomModel(seed: 12)
+        // The top layer really ran for the [CLS] rows alone: its output is (B,H), sequence 1's [CLS] in row 1.
+        let fullTape = ForwardTape(config: model.config, context: ComputeContext())
+        let topTape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: true)
+        try model.forward(inputs, tape: fullTape)
+        try model.forward(inputs, tape: topTape)
+        let fullOutput = fullTape.hiddenState(enteringLayer: 2), topOutput = topTape.hiddenState(enteringLayer: 2)
+        for c in 0..<8 {
+            XCTAssertEqual(topOutput[c], fullOutput[c], accuracy: 1e-5)
+            XCTAssertEqual(topOutput[8 + c], fullOutput[5 * 8 + c], accuracy: 1e-5)
+        }
         for dropout in [nil, DropoutConfig(probability: 0.2, seed: 77)] {
-            func run(logitsOnly: Bool) throws -> (logits: [Float], dHidden: [Float], gradients: BertParameters) {
-                let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
-                tape.dropout = dropout
-                try model.forward(inputs, tape: tape)
-                let workspace = BackwardWorkspace()
-                workspace.ensure(layout: tape.layout, config: model.config)
-                workspace.dLogits.zero(6)
-                softmaxCrossEntropyBackward(dlogits: workspace.dLogits.pointer, probs: tape.probabilities.pointer, targets: targets,
-                                            batch: 2, classes: 3, scale: 0.5)
-                let gradients = BertParameters(zeroed: model.config)
-                model.backwardHead(tape: tape, dlogits: workspace.dLogits.pointer, workspace: workspace, gradients: gradients)
-                model.backwardLayers(tape: tape, from: 2, downTo: 0, workspace: workspace, gradients: gradients)
-                let dHidden = workspace.dHidden.array(8 * 8)
-                model.backwardEmbeddings(inputs, tape: tape, workspace: workspace, gradients: gradients)
-                return (tape.logits.array(6), dHidden, gradients)
-            }
-            let full = try run(logitsOnly: false), top = try run(logitsOnly: true)
+            let full = try lossGradients(model, logitsOnly: false, dropout: dropout)
+            let top = try lossGradients(model, logitsOnly: true, dropout: dropout)
             let mode = dropout == nil ? "evaluation" : "training"
             for (a, b) in zip(full.logits, top.logits) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) logits") }
-            for (a, b) in zip(full.dHidden, top.dHidden) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) d embedding output") }
+            for (a, b) in zip(full.dEmbeddingOutput, top.dEmbeddingOutput) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) d embedding output") }
             var compared = 0
             for spec in model.parameters.specs {
                 let count = spec.shape.reduce(1, *)
