@@ -4,7 +4,7 @@ import PackageDescription
 // Module graph (each imports only what is below it):
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
 //   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows), oneDNN GEMM
-//   Kernels                flat-buffer forward/backward kernels on BLAS + SIMD
+//   Kernels                flat-buffer forward/backward kernels (oneDNN or OpenBLAS GEMMs, SIMD), run in an explicit ComputeContext
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
 //   Attribution            IBA, integrated gradients, LIME, random
@@ -35,13 +35,13 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Tokenizer"),
         .target(name: "Checkpoint"),
-        .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"], swiftSettings: fast),
-        .target(name: "Attribution", dependencies: ["BERT", "Kernels"], swiftSettings: fast),
+        .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"]),
+        .target(name: "Attribution", dependencies: ["BERT", "Kernels"]),
         .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports"], resources: [.copy("Resources")]),
-        .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"]),
         .target(name: "Reports"),
         .target(name: "Cluster", dependencies: ["CZMQ"]),
-        .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster"]),
+        .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster", "Kernels"]),
         .target(name: "IBACommands", dependencies: [
             "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster", "ClusterEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -52,7 +52,7 @@ let package = Package(
         // A coordinator/worker pair over a fake computation: tests the Cluster module in real processes.
         .executableTarget(name: "cluster-demo", dependencies: ["Cluster"]),
         // scripts/bench.sh: performance measured as ratios within one run (never in tests).
-        .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"], swiftSettings: fast),
+        .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
@@ -67,4 +67,6 @@ let package = Package(
     ]
 )
 
+// Kernels' inner loops only: their sizes come from the layers that call them, never straight from a file. BERT,
+// Attribution and Training index with sizes from checkpoints and configs, so they keep -O's bounds checks.
 var fast: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }

@@ -1,5 +1,6 @@
 import Foundation
 import BERT
+import Kernels
 import Tokenizer
 
 /// The attribution methods the original compares.
@@ -57,20 +58,21 @@ public final class Attributor {
     private let lime: LIMEExplainer?
     private let padId: Int
 
-    /// `tokenizer` defaults to the model's; LIME needs one, IG needs its [PAD] id.
+    /// `tokenizer` defaults to the model's; LIME needs one, IG needs its [PAD] id. `context`: the GEMM library
+    /// and threads of every forward and backward.
     public init(model: BertModel, method: AttributionMethod, variant: ProtocolVariant = .original,
-                options: AttributionOptions = AttributionOptions(), tokenizer: BertTokenizer? = nil) throws {
+                options: AttributionOptions = AttributionOptions(), tokenizer: BertTokenizer? = nil, context: ComputeContext) throws {
         self.model = model
         self.method = method
         self.variant = variant
         let tokenizer = tokenizer ?? model.tokenizer
-        iba = method == .iba ? IBAExplainer(model: model, options: options.iba) : nil
-        integratedGradients = method == .ig ? IntegratedGradients(model: model, options: options.integratedGradients) : nil
+        iba = method == .iba ? IBAExplainer(model: model, options: options.iba, context: context) : nil
+        integratedGradients = method == .ig ? IntegratedGradients(model: model, options: options.integratedGradients, context: context) : nil
         if method == .lime {
             guard let tokenizer else { throw AttributionError.needsTokenizer("LIME") }
             var limeOptions = options.lime
             if variant == .corrected { limeOptions.paddedLength = nil; limeOptions.pairPrediction = .split }
-            lime = LIMEExplainer(model: model, tokenizer: tokenizer, options: limeOptions)
+            lime = LIMEExplainer(model: model, tokenizer: tokenizer, options: limeOptions, context: context)
         } else {
             lime = nil
         }

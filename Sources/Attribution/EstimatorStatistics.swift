@@ -1,5 +1,6 @@
 import Foundation
 import BERT
+import Kernels
 
 /// Per-hidden-unit mean and std of the hidden state entering a layer, pooled over every token of a
 /// dataset sample (the dataset estimator of Schulz et al.); saved as JSON so a cluster computes it once.
@@ -11,13 +12,14 @@ public struct EstimatorStatistics: Codable, Sendable, Equatable {
     public var std: [Float]
 
     /// Streams the examples through layers 0..<layer; std floored at `minimumStd`.
-    public static func estimate(model: BertModel, inputs: [ModelInput], layer: Int, minimumStd: Float = 0.01) throws -> EstimatorStatistics {
+    public static func estimate(model: BertModel, inputs: [ModelInput], layer: Int, minimumStd: Float = 0.01,
+                                context: ComputeContext) throws -> EstimatorStatistics {
         let h = model.config.hiddenSize
         guard (0..<model.config.numLayers).contains(layer) else { throw AttributionError.invalidOption("layer \(layer) is outside the model") }
         guard !inputs.isEmpty else { throw AttributionError.invalidOption("the estimator needs at least one example") }
         var sum = [Double](repeating: 0, count: h), sumSquares = [Double](repeating: 0, count: h)
         var tokens = 0
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: context)
         for input in inputs {
             try model.validate([input])
             model.embed([input], tape: tape)

@@ -47,11 +47,14 @@ public final class IBAExplainer {
     private let lowerTape: ForwardTape
     private var upperTapes: [Int: ForwardTape] = [:]
     private let workspace = BackwardWorkspace()
+    /// The GEMM library and threads of every forward and backward.
+    public let context: ComputeContext
 
-    public init(model: BertModel, options: IBAOptions = IBAOptions()) {
+    public init(model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext) {
         self.model = model
         self.options = options
-        lowerTape = ForwardTape(config: model.config)
+        self.context = context
+        lowerTape = ForwardTape(config: model.config, context: context)
     }
 
     func validate(_ input: ModelInput, target: Int) throws {
@@ -69,7 +72,7 @@ public final class IBAExplainer {
                 throw AttributionError.invalidOption("the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; IBA runs at layer \(options.layer) with \(config.hiddenSize)")
             }
         }
-        guard options.precision.isSupported else {
+        guard options.precision.isSupported(in: context) else {
             throw AttributionError.invalidOption("\(options.precision.rawValue) precision needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
         try model.validate([input])
@@ -129,7 +132,7 @@ public final class IBAExplainer {
         return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
     }
 
-    /// Explains `target` for one example; `seed` drives the noise (derive it with `NoiseGenerator.exampleSeed`).
+    /// Explains `target` for one example; `seed` drives the noise (derive it with `NormalGenerator.exampleSeed`).
     public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
         let prepared = try prepare(input, target: target)
         let count = prepared.count, n = input.count, h = model.config.hiddenSize
@@ -138,7 +141,7 @@ public final class IBAExplainer {
         var capacity = [Float](repeating: 0, count: count)
         var eps = [Float](repeating: 0, count: options.batchSize * count)
         var adam = AdamOptimizer(count: count, learningRate: options.learningRate)
-        var noise = NoiseGenerator(seed: seed)
+        var noise = NormalGenerator(seed: seed)
         var losses = [[Float]]()
         for _ in 0..<options.steps {
             noise.fillNormal(&eps, count: eps.count)
@@ -157,7 +160,8 @@ public final class IBAExplainer {
 
     private func upperTape(forLayer first: Int) -> ForwardTape {
         if let tape = upperTapes[first] { return tape }
-        let tape = ForwardTape(config: model.config, firstLayer: first)
+        // Only the logits leave the upper layers: the top layer computes its [CLS] rows alone past K and V.
+        let tape = ForwardTape(config: model.config, firstLayer: first, context: context, logitsOnly: true)
         upperTapes[first] = tape
         return tape
     }

@@ -1,5 +1,6 @@
 import Foundation
 import BERT
+import Kernels
 
 /// Integrated gradients settings; defaults are the original's (captum 0.2 defaults, contract section 5).
 public struct IntegratedGradientsOptions: Sendable, Equatable {
@@ -33,10 +34,10 @@ public final class IntegratedGradients {
     private let tape: ForwardTape
     private let workspace = BackwardWorkspace()
 
-    public init(model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions()) {
+    public init(model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions(), context: ComputeContext) {
         self.model = model
         self.options = options
-        tape = ForwardTape(config: model.config)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
     }
 
     /// The original's IG input for an encoded example (`[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, pairs told

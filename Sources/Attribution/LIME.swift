@@ -1,5 +1,6 @@
 import Foundation
 import BERT
+import Kernels
 import Tokenizer
 
 /// How a sentence pair reaches the classifier inside LIME (the text LIME perturbs is `a ****** b`).
@@ -51,7 +52,7 @@ public let limePairSeparator = " ****** "
 /// LIME for one BERT classifier, as the original ran lime 0.2.0: bag-of-words perturbations of the text,
 /// cosine-distance kernel, 'auto' feature selection with num_features = number of wordpieces, ridge
 /// explanation of one class, word weights mapped to wordpieces.
-/// Randomness: lime draws from numpy's RandomState; we draw from `NoiseGenerator` seeded per example
+/// Randomness: lime draws from numpy's RandomState; we draw from `NormalGenerator` seeded per example
 /// (same distributions, a different stream), so single runs differ from the original's but are reproducible.
 /// Not thread-safe; one per thread.
 public final class LIMEExplainer {
@@ -60,11 +61,11 @@ public final class LIMEExplainer {
     public var options: LIMEOptions
     private let tape: ForwardTape
 
-    public init(model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions()) {
+    public init(model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions(), context: ComputeContext) {
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
-        tape = ForwardTape(config: model.config)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded` is the model input whose wordpieces receive the weights.
@@ -90,7 +91,7 @@ public final class LIMEExplainer {
         guard d > 0 else { throw AttributionError.nothingToExplain("LIME found no word (a run of \\w characters) in the text") }
 
         // Neighbourhood: row 0 = the text; row i: k ~ U{1..d}, then k distinct words removed (all occurrences).
-        var noise = NoiseGenerator(seed: seed)
+        var noise = NormalGenerator(seed: seed)
         let sizes = (1..<sampleCount).map { _ in 1 + uniformInteger(below: d, &noise) }
         var data = [Double](repeating: 1, count: sampleCount * d)
         var texts = [joined]
@@ -196,7 +197,7 @@ func stableSortedByMagnitude(_ pairs: [(Int, Double)]) -> [(Int, Double)] {
 }
 
 /// Uniform integer in 0..<bound (bound >= 1) by rejection on 64-bit draws (no modulo bias).
-func uniformInteger(below bound: Int, _ noise: inout NoiseGenerator) -> Int {
+func uniformInteger(below bound: Int, _ noise: inout NormalGenerator) -> Int {
     let b = UInt64(bound)
     let limit = UInt64.max - UInt64.max % b
     while true {

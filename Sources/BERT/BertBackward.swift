@@ -1,23 +1,30 @@
 import Kernels
 
 /// The backward pass mirrors the forward line by line. Activation gradients always; weight gradients
-/// only when a `gradients` store is passed (IBA and IG never pay for them).
+/// only when a `gradients` store is passed (IBA and IG never pay for them): it has the parameters' layout,
+/// so `gradients.layer(l).outputNormWeight` is the gradient of `parameters.layer(l).outputNormWeight`.
 extension BertModel {
-    /// dlogits (B,K) -> gradient w.r.t. the encoder output, written (not added) into `workspace.dHidden` (R,H).
+    /// dlogits (B,K) -> gradient w.r.t. the encoder output, written (not added) into `workspace.dHidden` (R,H;
+    /// (B,H) on a logits-only tape).
     public func backwardHead(tape: ForwardTape, dlogits: UnsafePointer<Float>, workspace: BackwardWorkspace, gradients: BertParameters? = nil) {
         workspace.ensure(layout: tape.layout, config: config)
         let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch
+        let w = headWeights, g = gradients?.head()
         workspace.dPooled.zero(batch * h)
         workspace.dCls.zero(batch * h)
-        linearBackward(dinp: workspace.dPooled.pointer, dweight: gradients?["classifier.weight"], dbias: gradients?["classifier.bias"],
+        linearBackward(dinp: workspace.dPooled.pointer, dweight: g?.classifierWeight, dbias: g?.classifierBias,
                        dout: dlogits, inp: tape.headDroppedOut ? tape.pooledDropped.pointer : tape.pooled.pointer,
-                       weight: parameters["classifier.weight"], rows: batch, inFeatures: h, outFeatures: k)
-        if tape.headDroppedOut { dropoutForward(workspace.dPooled.pointer, mask: tape.pooledMask.pointer, count: batch * h) }
+                       weight: w.classifierWeight, rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
+        if tape.headDroppedOut { dropoutBackward(workspace.dPooled.pointer, mask: tape.pooledMask.pointer, count: batch * h) }
         // tanh backward in place: dPooled becomes the gradient before the activation.
         for i in 0..<(batch * h) { workspace.dPooled.pointer[i] *= 1 - tape.pooled.pointer[i] * tape.pooled.pointer[i] }
-        linearBackward(dinp: workspace.dCls.pointer, dweight: gradients?["pooler.dense.weight"], dbias: gradients?["pooler.dense.bias"],
-                       dout: workspace.dPooled.pointer, inp: tape.clsRows.pointer, weight: parameters["pooler.dense.weight"],
-                       rows: batch, inFeatures: h, outFeatures: h)
+        linearBackward(dinp: workspace.dCls.pointer, dweight: g?.poolerWeight, dbias: g?.poolerBias,
+                       dout: workspace.dPooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight,
+                       rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
+        if tape.encoderOutputIsFirstRows {
+            workspace.dHidden.pointer.update(from: workspace.dCls.pointer, count: batch * h)
+            return
+        }
         workspace.dHidden.zero(tape.layout.rows * h)
         for b in 0..<batch {
             (workspace.dHidden.pointer + tape.layout.offsets[b] * h).update(from: workspace.dCls.pointer + b * h, count: h)
@@ -30,138 +37,98 @@ extension BertModel {
         workspace.ensure(layout: tape.layout, config: config)
         var l = upper - 1
         while l >= lower {
-            backwardLayer(l, tape: tape, workspace: workspace, gradients: gradients)
+            backwardLayer(l, tape: tape, workspace: workspace, gradients: gradients?.layer(l))
             l -= 1
         }
     }
 
-    func backwardLayer(_ l: Int, tape: ForwardTape, workspace ws: BackwardWorkspace, gradients g: BertParameters?) {
-        let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
+    /// `forwardLayer` backwards: ws.dHidden, the gradient w.r.t. the layer's output (M,H), becomes the gradient
+    /// w.r.t. its input (R,H); `g` (nil: none) accumulates the weight gradients. bfloat16 backward (never with
+    /// weight gradients or dropout): each dense product's dout is rounded.
+    func backwardLayer(_ l: Int, tape: ForwardTape, workspace ws: BackwardWorkspace, gradients g: EncoderLayerWeights?) {
+        let w = layerWeights(l), a = tape.layers[l - tape.firstLayer], context = tape.context
         let x = tape.hiddenState(enteringLayer: l)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
-        let p = "encoder.layer.\(l)."
-        let dOut = ws.dHidden.pointer
-        // bfloat16 (never with weight gradients): each dense product's dout is rounded into the tape's scratch.
-        let half = tape.precision.backwardInBFloat16 && g == nil && !a.droppedOut ? bfloat16Weights(l) : nil
-        func operands(_ dout: UnsafePointer<Float>, count: Int, _ weight: BFloat16Buffer?) -> BFloat16Operands? {
-            guard let weight else { return nil }
-            return BFloat16Operands(input: tape.roundedToBFloat16(dout, count: count), weight: weight.pointer)
-        }
-        // output LayerNorm
-        ws.dOutputResidual.zero(rows * h)
-        layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?[p + "output.LayerNorm.weight"], dbeta: g?[p + "output.LayerNorm.bias"],
-                          dout: dOut, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
-                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: rows, channels: h)
-        // output dense + residual from attentionNormed
-        ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: rows * h)
-        if a.droppedOut { dropoutForward(ws.dOutputResidual.pointer, mask: a.outputMask.pointer, count: rows * h) }
-        ws.dActivated.zero(rows * i)
-        linearBackward(dinp: ws.dActivated.pointer, dweight: g?[p + "output.dense.weight"], dbias: g?[p + "output.dense.bias"],
-                       dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                       rows: rows, inFeatures: i, outFeatures: h, bfloat16: operands(ws.dOutputResidual.pointer, count: rows * h, half?.output))
-        ws.dIntermediate.zero(rows * i)
-        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: rows * i)
-        linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?[p + "intermediate.dense.weight"], dbias: g?[p + "intermediate.dense.bias"],
+        let queries = tape.queries(atLayer: l), m = tape.layout.queryRows(queries)
+        let xq = queries == .all ? UnsafePointer(x) : UnsafePointer(a.queryInput.pointer)
+        let masks = a.dropoutMasks
+        let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil
+                                  ? bfloat16Weights(l, context: context) : nil)
+        // feed-forward: LayerNorm, dense + residual (the residual passes the gradient on to attentionNormed), GELU, dense
+        ws.dOutputResidual.zero(m * h)
+        layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?.outputNormWeight, dbeta: g?.outputNormBias,
+                          dout: ws.dHidden.pointer, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
+                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: m, channels: h, context: context)
+        ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: m * h)
+        if let masks { dropoutBackward(ws.dOutputResidual.pointer, mask: masks.output, count: m * h) }
+        ws.dActivated.zero(m * i)
+        linearBackward(dinp: ws.dActivated.pointer, dweight: g?.outputWeight, dbias: g?.outputBias,
+                       dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight, rows: m, inFeatures: i, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: m * h, \.output), context: context)
+        ws.dIntermediate.zero(m * i)
+        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: m * i, context: context)
+        linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?.intermediateWeight, dbias: g?.intermediateBias,
                        dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                       rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(ws.dIntermediate.pointer, count: rows * i, half?.intermediate))
-        // attention LayerNorm
-        ws.dAttentionResidual.zero(rows * h)
-        layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?[p + "attention.output.LayerNorm.weight"],
-                          dbeta: g?[p + "attention.output.LayerNorm.bias"], dout: ws.dAttentionNormed.pointer,
-                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
-                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: rows, channels: h)
-        // attention output dense + residual from the layer input
-        let dInput = ws.dInput.pointer
-        dInput.update(from: ws.dAttentionResidual.pointer, count: rows * h)
-        if a.droppedOut { dropoutForward(ws.dAttentionResidual.pointer, mask: a.attentionOutputMask.pointer, count: rows * h) }
-        ws.dContext.zero(rows * h)
-        linearBackward(dinp: ws.dContext.pointer, dweight: g?[p + "attention.output.dense.weight"], dbias: g?[p + "attention.output.dense.bias"],
+                       rows: m, inFeatures: h, outFeatures: i,
+                       bfloat16: dense.rounding(ws.dIntermediate.pointer, count: m * i, \.intermediate), context: context)
+        // attention output: LayerNorm, dense + residual (the residual passes the gradient on to the queries' input)
+        ws.dAttentionResidual.zero(m * h)
+        layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?.attentionNormWeight, dbeta: g?.attentionNormBias,
+                          dout: ws.dAttentionNormed.pointer, inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
+                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: m, channels: h, context: context)
+        let dInput = ws.dInput.pointer, dQueryInput = queries == .all ? dInput : ws.dQueryInput.pointer
+        dQueryInput.update(from: ws.dAttentionResidual.pointer, count: m * h)
+        if let masks { dropoutBackward(ws.dAttentionResidual.pointer, mask: masks.attentionOutput, count: m * h) }
+        ws.dContext.zero(m * h)
+        linearBackward(dinp: ws.dContext.pointer, dweight: g?.attentionOutputWeight, dbias: g?.attentionOutputBias,
                        dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                       rows: rows, inFeatures: h, outFeatures: h, bfloat16: operands(ws.dAttentionResidual.pointer, count: rows * h, half?.attentionOutput))
-        ws.dq.zero(rows * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
-        if a.droppedOut {
-            attentionDropoutBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
-                                     dout: ws.dContext.pointer, probs: a.probs.pointer, droppedProbs: a.droppedProbs.pointer,
-                                     mask: a.probsMask.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                                     layout: tape.layout, channels: h)
-        } else {
-            attentionBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
-                              dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                              layout: tape.layout, channels: h)
-        }
-        linearBackward(dinp: dInput, dweight: g?[p + "attention.self.query.weight"], dbias: g?[p + "attention.self.query.bias"],
-                       dout: ws.dq.pointer, inp: x, weight: w.queryWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: operands(ws.dq.pointer, count: rows * h, half?.query))
-        linearBackward(dinp: dInput, dweight: g?[p + "attention.self.key.weight"], dbias: g?[p + "attention.self.key.bias"],
+                       rows: m, inFeatures: h, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: m * h, \.attentionOutput), context: context)
+        // self-attention: queries from xq, keys and values from every row of x
+        ws.dq.zero(m * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
+        attentionBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
+                          dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
+                          layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: context)
+        linearBackward(dinp: dQueryInput, dweight: g?.queryWeight, dbias: g?.queryBias,
+                       dout: ws.dq.pointer, inp: xq, weight: w.queryWeight, rows: m, inFeatures: h, outFeatures: h,
+                       bfloat16: dense.rounding(ws.dq.pointer, count: m * h, \.query), context: context)
+        if queries == .first { ws.dInput.zero(rows * h) }
+        linearBackward(dinp: dInput, dweight: g?.keyWeight, dbias: g?.keyBias,
                        dout: ws.dk.pointer, inp: x, weight: w.keyWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: operands(ws.dk.pointer, count: rows * h, half?.key))
-        linearBackward(dinp: dInput, dweight: g?[p + "attention.self.value.weight"], dbias: g?[p + "attention.self.value.bias"],
+                       bfloat16: dense.rounding(ws.dk.pointer, count: rows * h, \.key), context: context)
+        linearBackward(dinp: dInput, dweight: g?.valueWeight, dbias: g?.valueBias,
                        dout: ws.dv.pointer, inp: x, weight: w.valueWeight, rows: rows, inFeatures: h, outFeatures: h,
-                       bfloat16: operands(ws.dv.pointer, count: rows * h, half?.value))
+                       bfloat16: dense.rounding(ws.dv.pointer, count: rows * h, \.value), context: context)
+        if queries == .first {
+            for b in 0..<tape.layout.batch {
+                let row = dInput + tape.layout.offsets[b] * h, cls = dQueryInput + b * h
+                for c in 0..<h { row[c] += cls[c] }
+            }
+        }
         ws.dHidden.pointer.update(from: dInput, count: rows * h)
     }
 
     /// Weight gradients of the embeddings from `workspace.dHidden` (gradient w.r.t. the embedding output).
-    public func backwardEmbeddings(_ inputs: [ModelInput], tape: ForwardTape, workspace ws: BackwardWorkspace, gradients g: BertParameters) {
+    public func backwardEmbeddings(_ inputs: [ModelInput], tape: ForwardTape, workspace ws: BackwardWorkspace, gradients: BertParameters) {
         ws.ensure(layout: tape.layout, config: config)
-        let rows = tape.layout.rows, h = config.hiddenSize
+        let rows = tape.layout.rows, h = config.hiddenSize, g = gradients.embeddings()
         ws.dInput.zero(rows * h)
         var dNormed = UnsafePointer(ws.dHidden.pointer)
         if tape.embeddingDroppedOut {
             // Through the embedding dropout into a free buffer, leaving dHidden as the caller's gradient.
             ws.dAttentionResidual.pointer.update(from: ws.dHidden.pointer, count: rows * h)
-            dropoutForward(ws.dAttentionResidual.pointer, mask: tape.embeddingMask.pointer, count: rows * h)
+            dropoutBackward(ws.dAttentionResidual.pointer, mask: tape.embeddingMask.pointer, count: rows * h)
             dNormed = UnsafePointer(ws.dAttentionResidual.pointer)
         }
-        layerNormBackward(dinp: ws.dInput.pointer, dgamma: g["embeddings.LayerNorm.weight"], dbeta: g["embeddings.LayerNorm.bias"],
-                          dout: dNormed, inp: tape.embeddingSum.pointer, gamma: parameters["embeddings.LayerNorm.weight"],
-                          mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h)
-        let dWord = g["embeddings.word_embeddings.weight"], dPosition = g["embeddings.position_embeddings.weight"]
-        let dType = g["embeddings.token_type_embeddings.weight"]
+        layerNormBackward(dinp: ws.dInput.pointer, dgamma: g.normWeight, dbeta: g.normBias,
+                          dout: dNormed, inp: tape.embeddingSum.pointer, gamma: embeddingWeights.normWeight,
+                          mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h, context: tape.context)
         for (b, input) in inputs.enumerated() {
             for pos in 0..<input.count {
                 let d = ws.dInput.pointer + (tape.layout.offsets[b] + pos) * h
-                let w = dWord + input.ids[pos] * h, pp = dPosition + pos * h, t = dType + input.types[pos] * h
+                let w = g.word + input.ids[pos] * h, pp = g.position + pos * h, t = g.tokenType + input.types[pos] * h
                 for c in 0..<h { w[c] += d[c]; pp[c] += d[c]; t[c] += d[c] }
             }
-        }
-    }
-}
-
-/// `attentionBackward` when the forward used dropped probabilities P * M for the context (P * M) V:
-/// dV += (P * M)^T dout, and the softmax backward sees dP * M. `scratch` holds at least maxLength^2 floats.
-func attentionDropoutBackward(
-    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-    scratch: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probs: UnsafePointer<Float>,
-    droppedProbs: UnsafePointer<Float>, mask: UnsafePointer<Float>,
-    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-    layout: SequenceLayout, channels: Int
-) {
-    let heads = layout.heads, d = channels / heads
-    let scale = 1 / Float(d).squareRoot()
-    for b in 0..<layout.batch {
-        let n = layout.lengths[b], row0 = layout.offsets[b]
-        for h in 0..<heads {
-            let offset = layout.probabilityOffsets[b] + h * n * n
-            let p = probs + offset, pd = droppedProbs + offset, m = mask + offset
-            let column = row0 * channels + h * d
-            // dP = (dout V^T) * M ; dV += (P * M)^T dout
-            sgemm(transA: false, transB: true, m: n, n: n, k: d,
-                  a: dout + column, lda: channels, b: v + column, ldb: channels, beta: 0, c: scratch, ldc: n)
-            for j in 0..<(n * n) { scratch[j] *= m[j] }
-            sgemm(transA: true, transB: false, m: n, n: d, k: n,
-                  a: pd, lda: n, b: dout + column, ldb: channels, beta: 1, c: dv + column, ldc: channels)
-            // dS = P * (dP - rowsum(dP * P)) * scale, as in attentionBackward
-            for i in 0..<n {
-                let pr = p + i * n, dr = scratch + i * n
-                var dot: Float = 0
-                for j in 0..<n { dot += pr[j] * dr[j] }
-                for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) * scale }
-            }
-            sgemm(transA: false, transB: false, m: n, n: d, k: n,
-                  a: scratch, lda: n, b: k + column, ldb: channels, beta: 1, c: dq + column, ldc: channels)
-            sgemm(transA: true, transB: false, m: n, n: d, k: n,
-                  a: scratch, lda: n, b: q + column, ldb: channels, beta: 1, c: dk + column, ldc: channels)
         }
     }
 }

@@ -15,6 +15,8 @@ public final class BertModel: @unchecked Sendable {
     private let cachedLayers: [EncoderLayerWeights]
     /// The architecture used and whether it was inferred (for summaries and manifests).
     public var architecture: ModelArchitecture { config.architecture(inferred: loadReport.architectureInferred) }
+    let embeddingWeights: EmbeddingWeights
+    let headWeights: HeadWeights
 
     public init(parameters: BertParameters, tokenizer: BertTokenizer?, source: String = "memory", loadReport: LoadReport = LoadReport()) {
         self.config = parameters.config
@@ -23,6 +25,8 @@ public final class BertModel: @unchecked Sendable {
         self.source = source
         self.loadReport = loadReport
         cachedLayers = (0..<parameters.config.numLayers).map { parameters.layer($0) }
+        embeddingWeights = parameters.embeddings()
+        headWeights = parameters.head()
     }
 
     private let bfloat16Cache = BFloat16WeightCache()
@@ -30,8 +34,8 @@ public final class BertModel: @unchecked Sendable {
     func layerWeights(_ l: Int) -> EncoderLayerWeights { cachedLayers[l] }
 
     /// Layer l's dense weights in bfloat16 (converted on first use, then kept with the model).
-    func bfloat16Weights(_ l: Int) -> BFloat16LayerWeights {
-        bfloat16Cache.weights(l) { BFloat16LayerWeights(cachedLayers[l], config) }
+    func bfloat16Weights(_ l: Int, context: ComputeContext) -> BFloat16LayerWeights {
+        bfloat16Cache.weights(l) { BFloat16LayerWeights(cachedLayers[l], config, context: context) }
     }
 
     /// Checks ids, token types and lengths before any compute.
@@ -59,22 +63,18 @@ public final class BertModel: @unchecked Sendable {
     public func embed(_ inputs: [ModelInput], tape: ForwardTape) {
         precondition(tape.firstLayer == 0, "embeddings need a tape that starts at layer 0")
         tape.prepare(lengths: inputs.map(\.count))
-        let h = config.hiddenSize
-        let word = parameters["embeddings.word_embeddings.weight"]
-        let position = parameters["embeddings.position_embeddings.weight"]
-        let type = parameters["embeddings.token_type_embeddings.weight"]
+        let h = config.hiddenSize, e = embeddingWeights
         let sum = tape.embeddingSum.pointer
         for (b, input) in inputs.enumerated() {
             let row0 = tape.layout.offsets[b]
             for p in 0..<input.count {
                 let out = sum + (row0 + p) * h
-                let w = word + input.ids[p] * h, pos = position + p * h, t = type + input.types[p] * h
+                let w = e.word + input.ids[p] * h, pos = e.position + p * h, t = e.tokenType + input.types[p] * h
                 for c in 0..<h { out[c] = w[c] + pos[c] + t[c] }
             }
         }
         layerNormForward(out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
-                         inp: sum, gamma: parameters["embeddings.LayerNorm.weight"], beta: parameters["embeddings.LayerNorm.bias"],
-                         rows: tape.layout.rows, channels: h, eps: config.layerNormEps)
+                         inp: sum, gamma: e.normWeight, beta: e.normBias, rows: tape.layout.rows, channels: h, eps: config.layerNormEps, context: tape.context)
         tape.embeddingDroppedOut = tape.dropout != nil
         if let dropout = tape.dropout {
             let count = tape.layout.rows * h
@@ -89,79 +89,57 @@ public final class BertModel: @unchecked Sendable {
         for l in lower..<upper { forwardLayer(l, tape: tape) }
     }
 
+    /// One post-LN encoder layer, x (R,H) -> out (M,H): M = R, or B for the [CLS] rows alone in the top layer
+    /// of a logits-only tape (K and V still from every token). One path for every mode: evaluation in float32
+    /// or bfloat16 (`dense` rounds each product's operands), training (the masks of Hugging Face's three dropouts).
     func forwardLayer(_ l: Int, tape: ForwardTape) {
         let w = layerWeights(l), a = tape.layers[l - tape.firstLayer]
         let x = tape.hiddenState(enteringLayer: l), out = tape.hiddenState(enteringLayer: l + 1)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
-        // Training mode only: Hugging Face's dropouts on the attention probabilities and on both dense outputs.
-        let dropout = tape.dropout
-        a.droppedOut = dropout != nil
-        // bfloat16: each dense input is rounded once into the tape's scratch, right before its products.
-        let half = tape.precision.forwardInBFloat16 && dropout == nil ? bfloat16Weights(l) : nil
-        let xHalf = half.map { _ in tape.roundedToBFloat16(x, count: rows * h) }
-        func operands(_ input: UnsafePointer<UInt16>?, _ weight: BFloat16Buffer?) -> BFloat16Operands? {
-            guard let input, let weight else { return nil }
-            return BFloat16Operands(input: input, weight: weight.pointer)
-        }
-        linearForward(out: a.q.pointer, inp: x, weight: w.queryWeight, bias: w.queryBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, half?.query))
+        let queries = tape.queries(atLayer: l), m = tape.layout.queryRows(queries)
+        let xq = queries == .all ? UnsafePointer(x) : a.gatherFirstRows(x, layout: tape.layout, hidden: h)
+        let masks = tape.dropout.map { a.drawMasks($0, layer: l, layout: tape.layout, hidden: h, queries: queries) }
+        a.droppedOut = masks != nil
+        let dense = DenseOperands(tape: tape, weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l, context: tape.context) : nil)
+        // self-attention
+        linearForward(out: a.q.pointer, inp: xq, weight: w.queryWeight, bias: w.queryBias, rows: m, inFeatures: h, outFeatures: h,
+                      bfloat16: dense.rounding(xq, count: m * h, \.query), context: tape.context)
         linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, half?.key))
+                      bfloat16: dense.rounding(x, count: rows * h, \.key), context: tape.context)
         linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: operands(xHalf, half?.value))
+                      bfloat16: dense.rounding(x, count: rows * h, \.value), context: tape.context)
         attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                         layout: tape.layout, channels: h)
-        if let dropout {
-            // context = (P * M) V; P itself stays on the tape for the softmax backward.
-            let count = tape.layout.probabilityCount
-            a.probsMask.ensureCapacity(count); a.droppedProbs.ensureCapacity(count)
-            dropout.fillMask(a.probsMask.pointer, count: count, site: DropoutConfig.layerSite(l, 0))
-            a.droppedProbs.pointer.update(from: a.probs.pointer, count: count)
-            dropoutForward(a.droppedProbs.pointer, mask: a.probsMask.pointer, count: count)
-            attentionContextForward(out: a.context.pointer, probs: a.droppedProbs.pointer, v: a.v.pointer, layout: tape.layout, channels: h)
-            a.attentionOutputMask.ensureCapacity(rows * h)
-            dropout.fillMask(a.attentionOutputMask.pointer, count: rows * h, site: DropoutConfig.layerSite(l, 1))
-            linearDropoutResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                                         bias: w.attentionOutputBias, mask: a.attentionOutputMask.pointer, residual: x,
-                                         rows: rows, inFeatures: h, outFeatures: h)
-        } else {
-            let contextHalf = half.map { _ in tape.roundedToBFloat16(a.context.pointer, count: rows * h) }
-            linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                                  bias: w.attentionOutputBias, residual: x, rows: rows, inFeatures: h, outFeatures: h,
-                                  bfloat16: operands(contextHalf, half?.attentionOutput))
-        }
+                         layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: tape.context)
+        // attention output dense + residual, LayerNorm
+        linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+                              bias: w.attentionOutputBias, residual: xq, rows: m, inFeatures: h, outFeatures: h,
+                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: m * h, \.attentionOutput),
+                              context: tape.context)
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
-                         rows: rows, channels: h, eps: config.layerNormEps)
-        let normedHalf = half.map { _ in tape.roundedToBFloat16(a.attentionNormed.pointer, count: rows * h) }
+                         rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
+        // feed-forward: dense, GELU, dense + residual, LayerNorm
         linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                      bias: w.intermediateBias, rows: rows, inFeatures: h, outFeatures: i, bfloat16: operands(normedHalf, half?.intermediate))
-        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: rows * i)
-        if let dropout {
-            a.outputMask.ensureCapacity(rows * h)
-            dropout.fillMask(a.outputMask.pointer, count: rows * h, site: DropoutConfig.layerSite(l, 2))
-            linearDropoutResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                                         bias: w.outputBias, mask: a.outputMask.pointer, residual: a.attentionNormed.pointer,
-                                         rows: rows, inFeatures: i, outFeatures: h)
-        } else {
-            let activatedHalf = half.map { _ in tape.roundedToBFloat16(a.activated.pointer, count: rows * i) }
-            linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                                  bias: w.outputBias, residual: a.attentionNormed.pointer, rows: rows, inFeatures: i, outFeatures: h,
-                                  bfloat16: operands(activatedHalf, half?.output))
-        }
+                      bias: w.intermediateBias, rows: m, inFeatures: h, outFeatures: i,
+                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: m * h, \.intermediate), context: tape.context)
+        geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: m * i, context: tape.context)
+        linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: m, inFeatures: i, outFeatures: h,
+                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: m * i, \.output), context: tape.context)
         layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
-                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: rows, channels: h, eps: config.layerNormEps)
+                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
     }
 
     /// Pooler and classifier on the encoder output: logits and softmax probabilities (B,K) on the tape.
     public func forwardHead(tape: ForwardTape) {
-        let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch
+        let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch, w = headWeights
         let last = tape.hiddenState(enteringLayer: config.numLayers)
         for b in 0..<batch {
-            (tape.clsRows.pointer + b * h).update(from: last + tape.layout.offsets[b] * h, count: h)
+            let row = tape.encoderOutputIsFirstRows ? b : tape.layout.offsets[b]
+            (tape.clsRows.pointer + b * h).update(from: last + row * h, count: h)
         }
-        linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: parameters["pooler.dense.weight"],
-                      bias: parameters["pooler.dense.bias"], rows: batch, inFeatures: h, outFeatures: h)
+        linearForward(out: tape.pooled.pointer, inp: tape.clsRows.pointer, weight: w.poolerWeight, bias: w.poolerBias,
+                      rows: batch, inFeatures: h, outFeatures: h, context: tape.context)
         tanhForward(out: tape.pooled.pointer, inp: tape.pooled.pointer, count: batch * h)
         var classifierInput = tape.pooled.pointer
         tape.headDroppedOut = tape.dropout != nil
@@ -173,8 +151,8 @@ public final class BertModel: @unchecked Sendable {
             dropoutForward(tape.pooledDropped.pointer, mask: tape.pooledMask.pointer, count: batch * h)
             classifierInput = tape.pooledDropped.pointer
         }
-        linearForward(out: tape.logits.pointer, inp: classifierInput, weight: parameters["classifier.weight"],
-                      bias: parameters["classifier.bias"], rows: batch, inFeatures: h, outFeatures: k)
+        linearForward(out: tape.logits.pointer, inp: classifierInput, weight: w.classifierWeight, bias: w.classifierBias,
+                      rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
         softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
     }
 
@@ -187,16 +165,20 @@ public final class BertModel: @unchecked Sendable {
     }
 
     /// Logits of each input (a convenience that allocates a tape; hot paths keep their own).
-    public func logits(_ inputs: [ModelInput]) throws -> [[Float]] {
+    public func logits(_ inputs: [ModelInput], context: ComputeContext) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
-        let tape = ForwardTape(config: config)
+        let tape = ForwardTape(config: config, context: context, logitsOnly: true)
         try forward(inputs, tape: tape)
         return (0..<inputs.count).map { tape.logits(of: $0) }
     }
 
     /// Softmax probabilities of each input, evaluated in chunks of at most `maxRows` packed tokens.
-    public func probabilities(_ inputs: [ModelInput], tape: ForwardTape? = nil, maxRows: Int = 8192) throws -> [[Float]] {
-        let tape = tape ?? ForwardTape(config: config)
+    public func probabilities(_ inputs: [ModelInput], context: ComputeContext, maxRows: Int = 8192) throws -> [[Float]] {
+        try probabilities(inputs, tape: ForwardTape(config: config, context: context, logitsOnly: true), maxRows: maxRows)
+    }
+
+    /// The same on the caller's tape (which keeps its buffers for the next call).
+    public func probabilities(_ inputs: [ModelInput], tape: ForwardTape, maxRows: Int = 8192) throws -> [[Float]] {
         var result = [[Float]]()
         var start = 0
         while start < inputs.count {
@@ -208,35 +190,5 @@ public final class BertModel: @unchecked Sendable {
             start = end
         }
         return result
-    }
-}
-
-// MARK: training-mode dropout
-
-/// x (count) *= mask; the backward is the same product on the gradient.
-func dropoutForward(_ x: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { x[i] *= mask[i] }
-}
-
-/// out (R,OC) = residual + mask * (inp (R,C) @ weight(OC,C)^T + bias): BERT's dense, dropout, residual add.
-func linearDropoutResidualForward(
-    out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    mask: UnsafePointer<Float>, residual: UnsafePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int
-) {
-    linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-    for j in 0..<(rows * outFeatures) { out[j] = out[j] * mask[j] + residual[j] }
-}
-
-/// out (R,C) = P V per sequence and head, P from `probs` (layout.probabilityCount), head h in columns h*D ..< (h+1)*D.
-func attentionContextForward(out: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                             layout: SequenceLayout, channels: Int) {
-    let heads = layout.heads, d = channels / heads
-    for b in 0..<layout.batch {
-        let n = layout.lengths[b], row0 = layout.offsets[b]
-        for h in 0..<heads {
-            let column = row0 * channels + h * d
-            sgemm(transA: false, transB: false, m: n, n: d, k: n, a: probs + layout.probabilityOffsets[b] + h * n * n, lda: n,
-                  b: v + column, ldb: channels, beta: 0, c: out + column, ldc: channels)
-        }
     }
 }

@@ -15,6 +15,19 @@ public struct LoadReport: Sendable, Equatable {
     public init() {}
 }
 
+// Typed views of the parameters, for weights and gradients alike (a gradient store is a `BertParameters`
+// too): the forward reads `w.outputNormWeight`, the backward adds into `g.outputNormWeight`.
+
+/// Pointers to the embedding tables (V,H), (P,H), (T,H) and the embedding LayerNorm (H).
+public struct EmbeddingWeights {
+    public var word, position, tokenType, normWeight, normBias: UnsafeMutablePointer<Float>
+}
+
+/// Pointers to the pooler (H,H), (H) and the classifier (K,H), (K).
+public struct HeadWeights {
+    public var poolerWeight, poolerBias, classifierWeight, classifierBias: UnsafeMutablePointer<Float>
+}
+
 /// Pointers to one encoder layer's weights, PyTorch [out, in] layout.
 public struct EncoderLayerWeights {
     public var queryWeight, queryBias, keyWeight, keyBias, valueWeight, valueBias: UnsafeMutablePointer<Float>
@@ -126,6 +139,17 @@ public final class BertParameters: @unchecked Sendable {
         return p
     }
 
+    public func embeddings() -> EmbeddingWeights {
+        EmbeddingWeights(word: self["embeddings.word_embeddings.weight"], position: self["embeddings.position_embeddings.weight"],
+                         tokenType: self["embeddings.token_type_embeddings.weight"],
+                         normWeight: self["embeddings.LayerNorm.weight"], normBias: self["embeddings.LayerNorm.bias"])
+    }
+
+    public func head() -> HeadWeights {
+        HeadWeights(poolerWeight: self["pooler.dense.weight"], poolerBias: self["pooler.dense.bias"],
+                    classifierWeight: self["classifier.weight"], classifierBias: self["classifier.bias"])
+    }
+
     public func layer(_ l: Int) -> EncoderLayerWeights {
         let p = "encoder.layer.\(l)."
         return EncoderLayerWeights(
@@ -145,21 +169,5 @@ public final class BertParameters: @unchecked Sendable {
             let count = spec.shape.reduce(1, *)
             return (spec.name, spec.shape, Array(UnsafeBufferPointer(start: self[spec.name], count: count)))
         }
-    }
-}
-
-/// Box-Muller over SplitMix64: a small deterministic normal generator for initialisation.
-public struct NormalGenerator {
-    var bits: SplitMix64
-    var spare: Float?
-    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
-    public mutating func nextUInt64() -> UInt64 { bits.next() }
-    public mutating func uniform() -> Double { Double(nextUInt64() >> 11) * (1.0 / 9007199254740992.0) }
-    public mutating func next() -> Float {
-        if let s = spare { spare = nil; return s }
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        let r = (-2 * log(u1)).squareRoot()
-        spare = Float(r * sin(2 * Double.pi * u2))
-        return Float(r * cos(2 * Double.pi * u2))
     }
 }

@@ -4,6 +4,8 @@ import Kernels
 final class LayerActivations {
     let q = FloatBuffer(count: 1), k = FloatBuffer(count: 1), v = FloatBuffer(count: 1)
     let probs = FloatBuffer(count: 1), context = FloatBuffer(count: 1)
+    // The top layer of a logits-only tape: the [CLS] rows of the layer input (B,H), its queries' input.
+    let queryInput = FloatBuffer(count: 1)
     let attentionResidual = FloatBuffer(count: 1), attentionMean = FloatBuffer(count: 1), attentionRstd = FloatBuffer(count: 1)
     let attentionNormed = FloatBuffer(count: 1)
     let intermediate = FloatBuffer(count: 1), activated = FloatBuffer(count: 1)
@@ -14,12 +16,61 @@ final class LayerActivations {
     /// Whether the last forward of this layer applied dropout (the backward mirrors it).
     var droppedOut = false
 
-    func ensure(rows: Int, hidden: Int, intermediateSize: Int, probabilities: Int) {
+    func ensure(rows: Int, batch: Int, hidden: Int, intermediateSize: Int, probabilities: Int) {
         for b in [q, k, v, context, attentionResidual, attentionNormed, outputResidual] { b.ensureCapacity(rows * hidden) }
+        queryInput.ensureCapacity(batch * hidden)
         for b in [attentionMean, attentionRstd, outputMean, outputRstd] { b.ensureCapacity(rows) }
         intermediate.ensureCapacity(rows * intermediateSize)
         activated.ensureCapacity(rows * intermediateSize)
         probs.ensureCapacity(probabilities)
+    }
+}
+
+/// One layer's dropout masks (training mode): attention probabilities, attention output, FFN output.
+struct LayerDropoutMasks {
+    var attention: AttentionDropout
+    var attentionOutput: UnsafePointer<Float>
+    var output: UnsafePointer<Float>
+}
+
+extension LayerActivations {
+    /// Draws layer `layer`'s masks for a training-mode forward over `layout` (sites as in `DropoutConfig`). With
+    /// `.first` queries, the [CLS] rows of the masks every token would get: the same units drop on either path.
+    func drawMasks(_ dropout: DropoutConfig, layer: Int, layout: SequenceLayout, hidden: Int, queries: AttentionQueries) -> LayerDropoutMasks {
+        let count = layout.probabilityCount, rows = layout.rows
+        probsMask.ensureCapacity(count); droppedProbs.ensureCapacity(count)
+        attentionOutputMask.ensureCapacity(rows * hidden); outputMask.ensureCapacity(rows * hidden)
+        let probabilities = queries == .all ? probsMask.pointer : droppedProbs.pointer
+        dropout.fillMask(probabilities, count: count, site: DropoutConfig.layerSite(layer, 0))
+        dropout.fillMask(attentionOutputMask.pointer, count: rows * hidden, site: DropoutConfig.layerSite(layer, 1))
+        dropout.fillMask(outputMask.pointer, count: rows * hidden, site: DropoutConfig.layerSite(layer, 2))
+        if queries == .first {
+            for b in 0..<layout.batch {
+                let n = layout.lengths[b]
+                for h in 0..<layout.heads {
+                    (probsMask.pointer + layout.heads * layout.offsets[b] + h * n)
+                        .update(from: probabilities + layout.probabilityOffsets[b] + h * n * n, count: n)
+                }
+                for mask in [attentionOutputMask, outputMask] where layout.offsets[b] != b {
+                    (mask.pointer + b * hidden).update(from: mask.pointer + layout.offsets[b] * hidden, count: hidden)
+                }
+            }
+        }
+        return masks
+    }
+
+    /// x (R,H) -> its [CLS] rows (B,H) in `queryInput`.
+    func gatherFirstRows(_ x: UnsafePointer<Float>, layout: SequenceLayout, hidden: Int) -> UnsafePointer<Float> {
+        for b in 0..<layout.batch { (queryInput.pointer + b * hidden).update(from: x + layout.offsets[b] * hidden, count: hidden) }
+        return UnsafePointer(queryInput.pointer)
+    }
+
+    /// The masks of this layer's last forward, nil when it ran in evaluation mode (the backward mirrors it).
+    var dropoutMasks: LayerDropoutMasks? { droppedOut ? masks : nil }
+
+    private var masks: LayerDropoutMasks {
+        LayerDropoutMasks(attention: AttentionDropout(mask: probsMask.pointer, dropped: droppedProbs.pointer),
+                          attentionOutput: attentionOutputMask.pointer, output: outputMask.pointer)
     }
 }
 
@@ -67,6 +118,12 @@ public final class ForwardTape {
     let clsRows = FloatBuffer(count: 1), pooled = FloatBuffer(count: 1)
     public let logits = FloatBuffer(count: 1), probabilities = FloatBuffer(count: 1)
     let config: BertConfig
+    /// The GEMM library and threads of every kernel run on this tape, forward and backward.
+    public let context: ComputeContext
+    /// Whether only the logits are wanted: the last encoder layer then computes K and V for every token but
+    /// everything else for the [CLS] rows alone (exact: nothing else reaches the pooler), and its output
+    /// (hidden state `numLayers`) is (B,H), the [CLS] row of each sequence. False where all hidden states count.
+    public let logitsOnly: Bool
     /// nil (the default) is evaluation mode; set it before a forward to train with dropout (masks are sized there).
     public var dropout: DropoutConfig?
     /// Arithmetic of the dense GEMMs of this tape's layers, forward and (activation) backward; see `Precision`.
@@ -77,8 +134,10 @@ public final class ForwardTape {
     let embeddingMask = FloatBuffer(count: 1), pooledMask = FloatBuffer(count: 1), pooledDropped = FloatBuffer(count: 1)
     var embeddingDroppedOut = false, headDroppedOut = false
 
-    public init(config: BertConfig, firstLayer: Int = 0) {
+    public init(config: BertConfig, firstLayer: Int = 0, context: ComputeContext, logitsOnly: Bool = false) {
         self.config = config
+        self.context = context
+        self.logitsOnly = logitsOnly
         self.firstLayer = firstLayer
         hidden = (firstLayer...config.numLayers).map { _ in FloatBuffer(count: 1) }
         layers = (firstLayer..<config.numLayers).map { _ in LayerActivations() }
@@ -90,7 +149,8 @@ public final class ForwardTape {
         let rows = layout.rows, h = config.hiddenSize
         for b in hidden { b.ensureCapacity(rows * h) }
         for a in layers {
-            a.ensure(rows: rows, hidden: h, intermediateSize: config.intermediateSize, probabilities: layout.probabilityCount)
+            a.ensure(rows: rows, batch: layout.batch, hidden: h, intermediateSize: config.intermediateSize,
+                     probabilities: layout.probabilityCount)
         }
         if firstLayer == 0 {
             embeddingSum.ensureCapacity(rows * h); embeddingMean.ensureCapacity(rows); embeddingRstd.ensureCapacity(rows)
@@ -102,11 +162,18 @@ public final class ForwardTape {
     /// `values` (count) rounded into the tape's bfloat16 scratch (valid until the next call).
     func roundedToBFloat16(_ values: UnsafePointer<Float>, count: Int) -> UnsafePointer<UInt16> {
         bfloat16Input.ensureCapacity(count)
-        convertToBFloat16(out: bfloat16Input.pointer, inp: values, count: count)
+        convertToBFloat16(out: bfloat16Input.pointer, inp: values, count: count, context: context)
         return UnsafePointer(bfloat16Input.pointer)
     }
 
-    /// The hidden state entering `layer` ((R,H), `layer` in firstLayer...numLayers; numLayers = encoder output).
+    /// Which query rows layer l computes: all, or the [CLS] rows in the top layer of a logits-only tape.
+    func queries(atLayer l: Int) -> AttentionQueries { logitsOnly && l == config.numLayers - 1 ? .first : .all }
+
+    /// Whether the encoder output (hidden state numLayers) holds only the [CLS] rows (B,H).
+    var encoderOutputIsFirstRows: Bool { logitsOnly && firstLayer < config.numLayers }
+
+    /// The hidden state entering `layer` ((R,H), `layer` in firstLayer...numLayers; numLayers = encoder output,
+    /// (B,H) on a logits-only tape).
     public func hiddenState(enteringLayer layer: Int) -> UnsafeMutablePointer<Float> {
         precondition(layer >= firstLayer && layer <= config.numLayers, "layer \(layer) is not on this tape")
         return hidden[layer - firstLayer].pointer
@@ -130,6 +197,8 @@ public final class BackwardWorkspace {
     let dContext = FloatBuffer(count: 1), dq = FloatBuffer(count: 1), dk = FloatBuffer(count: 1), dv = FloatBuffer(count: 1)
     let scratch = FloatBuffer(count: 1)
     let dCls = FloatBuffer(count: 1), dPooled = FloatBuffer(count: 1), dLogits = FloatBuffer(count: 1)
+    // The top layer of a logits-only tape: gradient w.r.t. its queries' input, the [CLS] rows (B,H).
+    let dQueryInput = FloatBuffer(count: 1)
 
     public init() {}
 
@@ -140,7 +209,7 @@ public final class BackwardWorkspace {
         }
         dActivated.ensureCapacity(rows * i); dIntermediate.ensureCapacity(rows * i)
         scratch.ensureCapacity(layout.probabilityCount)
-        dCls.ensureCapacity(layout.batch * h); dPooled.ensureCapacity(layout.batch * h)
+        dCls.ensureCapacity(layout.batch * h); dPooled.ensureCapacity(layout.batch * h); dQueryInput.ensureCapacity(layout.batch * h)
         dLogits.ensureCapacity(layout.batch * config.numLabels)
     }
 }

@@ -24,22 +24,22 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
     var forwardInBFloat16: Bool { self == .bfloat16 }
     var backwardInBFloat16: Bool { self != .float32 }
 
-    /// Whether this machine runs it (bfloat16 needs oneDNN and a CPU with AVX512_BF16 or AMX).
-    public var isSupported: Bool { self == .float32 || BFloat16GEMM.isSupported }
+    /// Whether it runs in `context` (bfloat16 needs oneDNN and a CPU with AVX512_BF16 or AMX).
+    public func isSupported(in context: ComputeContext) -> Bool { self == .float32 || context.runsBFloat16 }
 }
 
 /// bfloat16 copies of one layer's dense weights ((OC,C), as the float32 ones).
 final class BFloat16LayerWeights: @unchecked Sendable {
     let query, key, value, attentionOutput, intermediate, output: BFloat16Buffer
 
-    init(_ w: EncoderLayerWeights, _ c: BertConfig) {
+    init(_ w: EncoderLayerWeights, _ c: BertConfig, context: ComputeContext) {
         let h = c.hiddenSize, i = c.intermediateSize
-        query = BFloat16Buffer(rounding: w.queryWeight, count: h * h)
-        key = BFloat16Buffer(rounding: w.keyWeight, count: h * h)
-        value = BFloat16Buffer(rounding: w.valueWeight, count: h * h)
-        attentionOutput = BFloat16Buffer(rounding: w.attentionOutputWeight, count: h * h)
-        intermediate = BFloat16Buffer(rounding: w.intermediateWeight, count: i * h)
-        output = BFloat16Buffer(rounding: w.outputWeight, count: h * i)
+        query = BFloat16Buffer(rounding: w.queryWeight, count: h * h, context: context)
+        key = BFloat16Buffer(rounding: w.keyWeight, count: h * h, context: context)
+        value = BFloat16Buffer(rounding: w.valueWeight, count: h * h, context: context)
+        attentionOutput = BFloat16Buffer(rounding: w.attentionOutputWeight, count: h * h, context: context)
+        intermediate = BFloat16Buffer(rounding: w.intermediateWeight, count: i * h, context: context)
+        output = BFloat16Buffer(rounding: w.outputWeight, count: h * i, context: context)
     }
 }
 
@@ -55,5 +55,19 @@ final class BFloat16WeightCache: @unchecked Sendable {
         let made = make()
         layers[l] = made
         return made
+    }
+}
+
+/// The bfloat16 operands of one layer's dense products on a tape: nil in float32 (and in training), else the
+/// product's float32 input (or, in the backward, its dout) rounded into the tape's scratch right before the
+/// product, paired with the layer's bfloat16 weight.
+struct DenseOperands {
+    let tape: ForwardTape
+    let weights: BFloat16LayerWeights?
+
+    /// `values` (count) rounded, with the bfloat16 copy of `weight`; nil in float32. Valid until the next call.
+    func rounding(_ values: UnsafePointer<Float>, count: Int, _ weight: KeyPath<BFloat16LayerWeights, BFloat16Buffer>) -> BFloat16Operands? {
+        guard let weights else { return nil }
+        return BFloat16Operands(input: tape.roundedToBFloat16(values, count: count), weight: weights[keyPath: weight].pointer)
     }
 }

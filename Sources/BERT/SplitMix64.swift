@@ -1,4 +1,4 @@
-/// SplitMix64: the one small seeded generator behind initialisation, IBA noise, LIME sampling and shuffling.
+/// SplitMix64: the bits behind `NormalGenerator`.
 public struct SplitMix64: Sendable {
     public private(set) var state: UInt64
     public init(seed: UInt64) { state = seed }

@@ -5,6 +5,7 @@
 #include <dnnl.h>
 // From libgomp (omp.h is not on the Swift toolchain's include path): threads of the next parallel regions of this thread.
 void omp_set_num_threads(int);
+int omp_get_max_threads(void);
 #include <pthread.h>
 
 static dnnl_engine_t engine;
@@ -15,13 +16,13 @@ static void create_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
 }
 
-// C (f32) = alpha op(A) op(B) + beta C with A and B of type `input` (f32, or bf16 with f32 accumulation).
-static int onednn_gemm(dnnl_data_type_t input, int trans_a, int trans_b, long m, long n, long k, float alpha, const void *a,
-                       long lda, const void *b, long ldb, float beta, float *c, long ldc, int threads) {
+// C (f32) = alpha op(A) op(B) + beta C with A and B of type `input` (f32, or bf16 with f32 accumulation),
+// on the OpenMP threads the calling thread has set.
+static int onednn_gemm_body(dnnl_data_type_t input, int trans_a, int trans_b, long m, long n, long k, float alpha, const void *a,
+                            long lda, const void *b, long ldb, float beta, float *c, long ldc) {
     pthread_once(&engine_once, create_engine);
     if (!engine) return 1;
     if (!stream && dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) { stream = NULL; return 2; }
-    omp_set_num_threads(threads > 0 ? threads : 1);
     dnnl_memory_desc_t ad, bd, cd;
     dnnl_dims_t da = {m, k}, db = {k, n}, dc = {m, n};
     dnnl_dims_t sa = {trans_a ? 1 : lda, trans_a ? lda : 1};
@@ -64,6 +65,16 @@ static int onednn_gemm(dnnl_data_type_t input, int trans_a, int trans_b, long m,
     if (mc) dnnl_memory_destroy(mc);
     dnnl_primitive_destroy(primitive);
     return status ? 8 : 0;
+}
+
+// The same on `threads` threads: the calling thread's OpenMP setting is restored afterwards.
+static int onednn_gemm(dnnl_data_type_t input, int trans_a, int trans_b, long m, long n, long k, float alpha, const void *a,
+                       long lda, const void *b, long ldb, float beta, float *c, long ldc, int threads) {
+    int previous = omp_get_max_threads();
+    omp_set_num_threads(threads > 0 ? threads : 1);
+    int status = onednn_gemm_body(input, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    omp_set_num_threads(previous);
+    return status;
 }
 
 int iba_onednn_sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,

@@ -2,6 +2,7 @@ import Foundation
 import BERT
 import Cluster
 import Evaluation
+import Kernels
 
 /// The worker side of a cluster evaluation: sets up a model replica for a coordinator's job and
 /// computes its examples, one record (JSON) per example.
@@ -10,11 +11,14 @@ public struct EvaluationWorker: Sendable {
     public var localModel: String?
     /// Where shipped models are cached (nil: never use a shipment).
     public var cacheRoot: URL?
+    /// The GEMM library and threads of this worker's computations.
+    public var context: ComputeContext
     public var log: @Sendable (String) -> Void
 
-    public init(localModel: String?, cacheRoot: URL?, log: @escaping @Sendable (String) -> Void) {
+    public init(localModel: String?, cacheRoot: URL?, context: ComputeContext, log: @escaping @Sendable (String) -> Void) {
         self.localModel = localModel
         self.cacheRoot = cacheRoot
+        self.context = context
         self.log = log
     }
 
@@ -23,7 +27,7 @@ public struct EvaluationWorker: Sendable {
         let job = try ClusterJobPayload.decode(manifest.payload)
         let model = try replicaReference(manifest: manifest, job: job).load()
         for warning in model.loadReport.warnings { log("warning: \(warning)") }
-        let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods)
+        let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods, context: context)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return { index in

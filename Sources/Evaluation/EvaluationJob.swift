@@ -2,6 +2,7 @@ import Foundation
 import Attribution
 import BERT
 import Checkpoint
+import Kernels
 
 /// Where a job's classifier is, as the command line named it. Codable: the cluster sends it to workers,
 /// which load their replica from the same path unless told otherwise.
@@ -112,8 +113,9 @@ public struct EvaluationJob: Sendable {
     }
 
     /// Evaluates every example in this process, `jobs` at a time (see `runEvaluation`).
-    public func run(model: BertModel, jobs: Int, onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
-        try runEvaluation(model: model, settings: settings, plan: plan, methods: methods, jobs: jobs, onExample: onExample)
+    public func run(model: BertModel, jobs: Int, backend: GEMMBackend,
+                    onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
+        try runEvaluation(model: model, settings: settings, plan: plan, methods: methods, jobs: jobs, backend: backend, onExample: onExample)
     }
 
     /// The summary of one method's records (in selection order).

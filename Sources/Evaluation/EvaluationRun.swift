@@ -52,15 +52,15 @@ public struct MethodRecords: Sendable {
     }
 }
 
-/// Runs every selected example in one process: `jobs` examples at a time, each on one thread with a
-/// single-threaded BLAS (as every cluster worker computes), so the records are bit-identical to a
-/// cluster run's whatever `jobs` is. Each example is tokenized and predicted once, then every method
-/// runs on it. `onExample` sees each example's records as they are made (completion order).
+/// Runs every selected example in one process: `jobs` examples at a time, each on one thread of `backend`
+/// (as every cluster worker computes), so the records are bit-identical to a cluster run's whatever `jobs`
+/// is. Each example is tokenized and predicted once, then every method runs on it. `onExample` sees each
+/// example's records as they are made (completion order).
 public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, methods: [EvaluationMethod], jobs: Int = 1,
-                          onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
-    BLASThreads.set(1)
+                          backend: GEMMBackend, onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
     let workers = max(1, min(jobs, plan.indices.count))
-    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings, methods: methods) }
+    let context = ComputeContext(backend: backend, threads: 1)
+    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings, methods: methods, context: context) }
     let collector = RecordCollector(count: plan.indices.count, methods: methods.count)
     let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onExample: onExample)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }
@@ -68,11 +68,11 @@ public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: 
 }
 
 /// One method's run (`settings.method`): the records in selection order and their summary.
-public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1,
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1, backend: GEMMBackend,
                           onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> (records: [ExampleRecord], summary: Summary) {
     try plan.checkLabels(of: model.config)
     let start = Date()
-    let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs) { onRecord($0[0]) }
+    let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs, backend: backend) { onRecord($0[0]) }
     let summary = try summarize(records: run.records[0], method: settings.method.rawValue, dataset: settings.dataset.rawValue,
                                 layer: settings.summaryLayer, seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
     return (run.records[0], summary)

@@ -1,6 +1,7 @@
 import Foundation
 import Attribution
 import BERT
+import Kernels
 
 /// The methods a dataset evaluation scores: the four attribution methods, or attributions computed
 /// elsewhere (`external`, read from `attributionsFile`). The raw values are the command line's and
@@ -114,15 +115,16 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
 
 extension IBAOptions {
     /// Refuses options with which IBA cannot give an attribution (no step, no noise sample, a learning
-    /// rate or beta that is not a number) or that this machine cannot run, naming the flag to change.
-    public func validate() throws {
+    /// rate or beta that is not a number) or, given the context it will run in, that this machine cannot run,
+    /// naming the flag to change.
+    public func validate(context: ComputeContext? = nil) throws {
         guard steps >= 1 else { throw EvaluationError.invalidSetting("--train-steps must be at least 1, not \(steps)") }
         guard batchSize >= 1 else { throw EvaluationError.invalidSetting("--batch must be at least 1, not \(batchSize)") }
         guard learningRate.isFinite, learningRate > 0 else {
             throw EvaluationError.invalidSetting("--lr must be a positive finite number, not \(learningRate)")
         }
         guard beta.isFinite, beta >= 0 else { throw EvaluationError.invalidSetting("--beta must be a finite number >= 0, not \(beta)") }
-        guard precision.isSupported else {
+        if let context, !precision.isSupported(in: context) {
             throw EvaluationError.invalidSetting("--precision \(precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
     }

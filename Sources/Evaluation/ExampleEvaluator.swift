@@ -1,6 +1,7 @@
 import Foundation
 import Attribution
 import BERT
+import Kernels
 import Tokenizer
 
 /// Evaluates one example end to end: tokenize, predict, attribute, degrade, score. The same code runs in
@@ -18,7 +19,9 @@ public final class ExampleEvaluator {
     let externalAttributions: [Int: [Float]]?
 
     /// `methods` defaults to the settings' one method. Validates the settings against the model.
-    public init(model: BertModel, settings: EvaluationSettings, methods: [EvaluationMethod]? = nil) throws {
+    /// `context`: the GEMM library and threads of every forward and backward (one thread in `runEvaluation`
+    /// and the cluster workers, which is what makes their records bit-identical).
+    public init(model: BertModel, settings: EvaluationSettings, methods: [EvaluationMethod]? = nil, context: ComputeContext) throws {
         guard let tokenizer = model.tokenizer else {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
@@ -32,6 +35,9 @@ public final class ExampleEvaluator {
         self.settings = settings
         self.methods = methods
         self.tokenizer = tokenizer
+        if methods.contains(.iba), !settings.iba.precision.isSupported(in: context) {
+            throw EvaluationError.invalidSetting("--precision \(settings.iba.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+        }
         var options = AttributionOptions()
         options.iba = settings.iba
         if let path = settings.estimatorFile, settings.iba.estimator == .sample {
@@ -40,9 +46,9 @@ public final class ExampleEvaluator {
         attributors = try methods.map { method in
             guard let attributionMethod = method.attributionMethod else { return nil }
             return try Attributor(model: model, method: attributionMethod, variant: settings.protocolVariant,
-                                  options: options, tokenizer: tokenizer)
+                                  options: options, tokenizer: tokenizer, context: context)
         }
-        tape = ForwardTape(config: model.config)
+        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
         if methods.contains(.external), let path = settings.attributionsFile {
             externalAttributions = try readAttributionsJSONL(URL(fileURLWithPath: path))
         } else {
@@ -139,7 +145,7 @@ public final class ExampleEvaluator {
             }
             return values
         }
-        let seed = NoiseGenerator.exampleSeed(runSeed: settings.seed, index: e.index)
+        let seed = NormalGenerator.exampleSeed(runSeed: settings.seed, index: e.index)
         return try attributor.attribute(ExampleToExplain(input: e.input, text: e.example.text, pair: e.example.textPair, gold: e.example.label), seed: seed)
     }
 }

@@ -61,6 +61,9 @@ public struct ModelOptions: ParsableArguments {
 
     public init() {}
 
+    /// The GEMM library (`IBA_GEMM`) and `--threads` (default: every core), read once per command.
+    var context: ComputeContext { ComputeContext.fromEnvironment(threads: threads) }
+
     /// The model path: --model, else $IBA_MODEL, else models/demo-agnews (here or in the project root).
     func resolvedPath() throws -> URL {
         if let model { return URL(fileURLWithPath: model) }
@@ -71,7 +74,7 @@ public struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> BertModel {
-        try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize, threads: threads)
+        try loadModel(path: try resolvedPath(), config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
     }
 
     /// The model as an evaluation job names it (resolved path, overrides as given).
@@ -81,8 +84,7 @@ public struct ModelOptions: ParsableArguments {
 }
 
 /// Loads a classifier and prints what loading noticed (warnings go to standard error).
-func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64, threads: Int? = nil) throws -> BertModel {
-    if let threads { BLASThreads.set(threads) }
+func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64) throws -> BertModel {
     var location = ModelLocation(path: path)
     location.config = config.map { URL(fileURLWithPath: $0) }
     location.vocab = vocab.map { URL(fileURLWithPath: $0) }
@@ -109,11 +111,4 @@ func writeOutput(_ text: String, to path: String?) throws {
     guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
     try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     note("wrote \(path)")
-}
-
-func softmax(_ z: [Float]) -> [Float] {
-    let m = z.max() ?? 0
-    let e = z.map { Foundation.exp(Double($0 - m)) }
-    let s = e.reduce(0, +)
-    return e.map { Float($0 / s) }
 }

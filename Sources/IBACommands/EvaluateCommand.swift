@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Evaluation
 import Reports
 
@@ -26,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
             let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
             let start = Date()
-            let run = try job.run(model: model, jobs: jobs) { records in
+            let run = try job.run(model: model, jobs: jobs, backend: modelOptions.context.backend) { records in
                 let failed = records.first { $0.failed != nil }
                 progress.advance(extra: failed.map { "failed example \($0.index)" })
             }

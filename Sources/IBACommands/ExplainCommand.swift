@@ -3,6 +3,7 @@ import Foundation
 import Attribution
 import BERT
 import Evaluation
+import Kernels
 import Reports
 
 /// `iba explain`: a heatmap for one text, at one layer or at every layer.
@@ -58,10 +59,11 @@ struct ExplainCommand: ParsableCommand {
         try failing {
             let start = Date()
             let model = try modelOptions.load()
+            let context = modelOptions.context
             guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
             let encoding = tokenizer.encode(text, pair: textPair, maxLength: maxLength)
             let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
-            let logits = try model.logits([input])[0]
+            let logits = try model.logits([input], context: context)[0]
             let probabilities = softmax(logits)
             let targetClass: Int
             switch target {
@@ -82,7 +84,7 @@ struct ExplainCommand: ParsableCommand {
             let layerList = try selectedLayers(model.config)
             var rows = [[Float]](), losses: [[Float]]?
             if method == .iba {
-                let explainer = IBAExplainer(model: model, options: iba.options(layer: layerList[0]))
+                let explainer = IBAExplainer(model: model, options: iba.options(layer: layerList[0]), context: context)
                 for l in layerList {
                     explainer.options.layer = l
                     explainer.options.estimator = try estimatorKind(model: model, layer: l)
@@ -92,7 +94,7 @@ struct ExplainCommand: ParsableCommand {
                 }
             } else {
                 // One explanation explains the chosen class with every method (the corrected protocol).
-                let attributor = try Attributor(model: model, method: method, variant: .corrected)
+                let attributor = try Attributor(model: model, method: method, variant: .corrected, context: context)
                 rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
             }
             let seconds = Date().timeIntervalSince(start)
@@ -126,7 +128,8 @@ struct ExplainCommand: ParsableCommand {
             guard estimatorDataset != nil else { throw ValidationError("\(estimatorData) holds layer \(stats.layer), not \(layer): pass --estimator-dataset to recompute") }
         }
         guard let estimatorDataset else { throw ValidationError("no \(estimatorData) yet: pass --estimator-dataset FILE to compute it") }
-        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength)
+        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength,
+                                         context: modelOptions.context)
         try stats.save(to: url)
         note("wrote estimator statistics for layer \(layer) to \(estimatorData)")
         return .dataset(stats)
@@ -155,7 +158,8 @@ struct ExplainCommand: ParsableCommand {
 }
 
 /// Reads a dataset file by its extension/format and pools the estimator statistics over its first `samples` rows.
-func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int) throws -> EstimatorStatistics {
+func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int,
+                      context: ComputeContext) throws -> EstimatorStatistics {
     guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
     let url = URL(fileURLWithPath: datasetPath)
     let kind: DatasetKind = url.pathExtension == "csv" ? .agnews : url.pathExtension == "jsonl" ? .jsonl
@@ -165,5 +169,5 @@ func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer
         let encoding = tokenizer.encode(e.text, pair: e.textPair, maxLength: maxLength)
         return ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
     }
-    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer)
+    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer, context: context)
 }

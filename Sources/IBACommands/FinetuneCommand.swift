@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Evaluation
 import Reports
 import Training
@@ -37,7 +38,7 @@ struct FinetuneCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: model) else {
                 throw CommandError("no pretrained model at \(model): run scripts/setup.sh (it fetches all-MiniLM-L6-v2), or pass --model")
             }
-            let pretrained = try loadModel(path: URL(fileURLWithPath: model), config: config, vocab: vocab, numLabels: numLabels, threads: threads)
+            let pretrained = try loadModel(path: URL(fileURLWithPath: model), config: config, vocab: vocab, numLabels: numLabels)
             guard let kind = DatasetKind(rawValue: dataset) else { throw CommandError("unknown dataset \(dataset)") }
             let trainURL = try train.map { URL(fileURLWithPath: $0) } ?? EmbeddedData.agnewsDemoTrain()
             let evalURL = try eval.map { URL(fileURLWithPath: $0) } ?? (train == nil ? EmbeddedData.agnewsDemoTest() : nil)
@@ -49,7 +50,8 @@ struct FinetuneCommand: ParsableCommand {
             note("fine-tuning \(model) on \(trainSet.count) examples (\(trainURL.lastPathComponent)), \(epochs) epochs, batch \(batchSize), lr \(lr), max length \(maxLength)")
             let steps = epochs * ((trainSet.count + batchSize - 1) / batchSize)
             let bar = ProgressBar(total: steps, label: "finetune", unit: "step", quiet: quiet)
-            let report = try fineTune(model: pretrained, train: trainSet, eval: evalSet, options: options) { p in
+            let report = try fineTune(model: pretrained, train: trainSet, eval: evalSet, options: options,
+                                      context: ComputeContext.fromEnvironment(threads: threads)) { p in
                 bar.advance(extra: String(format: "epoch %d loss %.3f lr %.1e %.1f ex/s", p.epoch, p.epochMeanLoss, p.learningRate, p.examplesPerSecond))
             }
             bar.finish()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import BERT
 import Evaluation
+import Kernels
 
 /// `iba predict`: label and probabilities for a text (or JSON lines on standard input).
 struct PredictCommand: ParsableCommand {
@@ -25,10 +26,11 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try failing {
             let model = try modelOptions.load()
+            let context = modelOptions.context
             guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
             func predict(_ items: [(String, String?)]) throws -> [Prediction] {
                 let encodings = items.map { tokenizer.encode($0.0, pair: $0.1, maxLength: maxLength) }
-                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) })
+                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) }, context: context)
                 return zip(encodings, logits).map { encoding, z in
                     let p = softmax(z)
                     let label = firstArgmax(p)

@@ -30,13 +30,13 @@ public struct WorkerCommand: ParsableCommand {
 
     public func run() throws {
         try failing {
-            BLASThreads.set(threads)
+            let context = ComputeContext.fromEnvironment(threads: threads)
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
             if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
-            let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, log: { note($0) })
+            let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, context: context, log: { note($0) })
             let exit = try Worker(connect: connect, options: options).run(setup: evaluation.setUp)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)

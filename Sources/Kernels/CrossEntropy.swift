@@ -32,3 +32,10 @@ public func softmaxCrossEntropyBackward(
         }
     }
 }
+
+/// softmax(logits) of one row (K), by `softmaxCrossEntropyForward`.
+public func softmax(_ logits: [Float]) -> [Float] {
+    var probabilities = [Float](repeating: 0, count: logits.count)
+    softmaxCrossEntropyForward(probs: &probabilities, logits: logits, targets: nil, batch: 1, classes: logits.count)
+    return probabilities
+}

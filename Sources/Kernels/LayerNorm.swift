@@ -6,9 +6,9 @@ import CKernels
 public func layerNormForward(
     out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,
     inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-    rows: Int, channels: Int, eps: Float
+    rows: Int, channels: Int, eps: Float, context: ComputeContext
 ) {
-    parallelChunks(rows, grain: 32) { chunk in
+    parallelChunks(rows, grain: 32, context: context) { chunk in
         let offset = chunk.lowerBound * channels
         iba_layernorm_forward(out + offset, mean.map { $0 + chunk.lowerBound }, rstd.map { $0 + chunk.lowerBound },
                               inp + offset, gamma, beta, chunk.count, channels, eps)
@@ -19,10 +19,10 @@ public func layerNormForward(
 public func layerNormBackward(
     dinp: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int
+    mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, channels: Int, context: ComputeContext
 ) {
     if let dinp {
-        parallelChunks(rows, grain: 32) { chunk in
+        parallelChunks(rows, grain: 32, context: context) { chunk in
             let offset = chunk.lowerBound * channels
             iba_layernorm_backward_input(dinp + offset, dout + offset, inp + offset, gamma,
                                          mean + chunk.lowerBound, rstd + chunk.lowerBound, chunk.count, channels)

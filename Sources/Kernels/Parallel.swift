@@ -1,16 +1,16 @@
 import CKernels
 import Dispatch
 
-/// Runs body(i) for i in 0..<items on the GEMM threads (`BLASThreads.current`; inline with one thread).
+/// Runs body(i) for i in 0..<items on the context's threads (inline with one).
 /// Items must write disjoint memory; each is computed the same way on whichever thread runs it.
-/// With oneDNN the items run on libgomp's pool, the threads of its GEMMs; with OpenBLAS, whose own
-/// threads spin after each GEMM, on Dispatch's (libgomp's spinning on top of them measured 2.5x slower).
-func parallelItems(_ items: Int, threads: Int = BLASThreads.current, _ body: (Int) -> Void) {
-    guard threads > 1, items > 1 else {
+/// With oneDNN the items run on libgomp's pool, the threads of its GEMMs; with OpenBLAS on Dispatch's
+/// (libgomp's spinning on top of OpenBLAS's threads measured 2.5x slower).
+func parallelItems(_ items: Int, context: ComputeContext, _ body: (Int) -> Void) {
+    guard context.threads > 1, items > 1 else {
         for i in 0..<items { body(i) }
         return
     }
-    guard GEMMBackend.current == .onednn else {
+    guard context.backend == .onednn else {
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: items) { task.value($0) }
@@ -20,7 +20,7 @@ func parallelItems(_ items: Int, threads: Int = BLASThreads.current, _ body: (In
     withoutActuallyEscaping(body) { body in
         var task = body
         withUnsafeMutablePointer(to: &task) { task in
-            iba_parallel_for(items, Int32(threads), { context, item in
+            iba_parallel_for(items, Int32(context.threads), { context, item in
                 guard let context else { return }
                 context.assumingMemoryBound(to: ((Int) -> Void).self).pointee(item)
             }, task)
@@ -29,10 +29,10 @@ func parallelItems(_ items: Int, threads: Int = BLASThreads.current, _ body: (In
 }
 
 /// Runs body(range) over contiguous chunks of 0..<count (each at least `grain` long, starting at multiples
-/// of 16) on the GEMM threads. For row-wise and elementwise kernels: the result of each row or element
+/// of 16) on the context's threads. For row-wise and elementwise kernels: the result of each row or element
 /// does not depend on the chunking, so it does not depend on the thread count.
-public func parallelChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-    let threads = BLASThreads.current
+public func parallelChunks(_ count: Int, grain: Int, context: ComputeContext, _ body: (Range<Int>) -> Void) {
+    let threads = context.threads
     // A few chunks per thread, so a thread slowed by other load does not hold the others up.
     let chunks = min(4 * threads, count / max(grain, 1))
     guard threads > 1, chunks > 1 else {
@@ -40,7 +40,7 @@ public func parallelChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Voi
         return
     }
     let size = ((count + chunks - 1) / chunks + 15) / 16 * 16
-    parallelItems((count + size - 1) / size, threads: threads) { c in body(c * size ..< min(count, (c + 1) * size)) }
+    parallelItems((count + size - 1) / size, context: context) { c in body(c * size ..< min(count, (c + 1) * size)) }
 }
 
 /// Lets a closure over raw buffers cross into `concurrentPerform`; callers guarantee disjoint writes.

@@ -7,8 +7,9 @@ import Tokenizer
 /// Fine-tunes `model` into a sequence classifier on `train` (mean cross-entropy, AdamW, linear warm-up
 /// and decay, clipping, dropout: transformers' Trainer recipe) and returns a new model; the input model's
 /// weights are not touched (they may be read-only mapped memory). With `eval`, reports its accuracy.
+/// `context`: the GEMM library and threads of every forward and backward.
 public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledExample]? = nil,
-                     options: FineTuneOptions = FineTuneOptions(),
+                     options: FineTuneOptions = FineTuneOptions(), context: ComputeContext,
                      progress: ((FineTuneProgress) -> Void)? = nil) throws -> FineTuneReport {
     try options.validate()
     guard !train.isEmpty else { throw TrainingError.noTrainingData }
@@ -25,7 +26,7 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
     let stepsPerEpoch = (inputs.count + options.batchSize - 1) / options.batchSize
     let schedule = LinearWarmupSchedule(peak: options.learningRate, warmupFraction: options.warmupFraction,
                                         totalSteps: stepsPerEpoch * options.epochs)
-    let tape = ForwardTape(config: config)
+    let tape = ForwardTape(config: config, context: context, logitsOnly: true)
     let workspace = BackwardWorkspace()
     let dlogits = FloatBuffer(count: options.batchSize * config.numLabels)
     var shuffler = NormalGenerator(seed: options.seed)
@@ -60,7 +61,8 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
     let seconds = Date().timeIntervalSince(start)
     var accuracy: Double?
     if let eval, !eval.isEmpty {
-        accuracy = try evaluateAccuracy(model: trained, examples: eval, maxLength: options.maxLength, maxRows: options.evaluationMaxRows)
+        accuracy = try evaluateAccuracy(model: trained, examples: eval, maxLength: options.maxLength, maxRows: options.evaluationMaxRows,
+                                        context: context)
     }
     return FineTuneReport(model: trained, steps: step, epochLosses: epochLosses, evalAccuracy: accuracy,
                           trainSeconds: seconds, examplesPerSecond: Double(seen) / max(seconds, 1e-9),
@@ -111,12 +113,13 @@ public func clipGlobalNorm(_ gradients: BertParameters, maxNorm: Float) -> Float
 }
 
 /// Fraction of `examples` whose argmax prediction (evaluation mode) equals the label.
-public func evaluateAccuracy(model: BertModel, examples: [LabeledExample], maxLength: Int = 128, maxRows: Int = 8192) throws -> Double {
+public func evaluateAccuracy(model: BertModel, examples: [LabeledExample], maxLength: Int = 128, maxRows: Int = 8192,
+                             context: ComputeContext) throws -> Double {
     guard let tokenizer = model.tokenizer else { throw TrainingError.noTokenizer }
     guard !examples.isEmpty else { return 0 }
     let labels = try checkedLabels(examples, numLabels: model.config.numLabels)
     let (inputs, _) = encode(examples, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxPositions))
-    let probabilities = try model.probabilities(inputs, maxRows: maxRows)
+    let probabilities = try model.probabilities(inputs, context: context, maxRows: maxRows)
     var correct = 0
     for (p, label) in zip(probabilities, labels) {
         let predicted = p.indices.max { p[$0] < p[$1] } ?? -1

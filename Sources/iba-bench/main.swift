@@ -32,31 +32,32 @@ func argument(_ name: String) -> String? {
 func now() -> Double { Date().timeIntervalSince1970 }
 
 /// sgemm peak on a large square product with the current thread count (best of 3).
-func measureSgemmPeak() -> Double {
+func measureSgemmPeak(_ context: ComputeContext) -> Double {
     let n = 2048
     let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
     for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
     var best = 0.0
     for _ in 0..<3 {
         let t0 = now()
-        sgemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        sgemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n, context: context)
         best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
     return best
 }
 
 /// bfloat16 GEMM peak (f32 accumulation and output) on the same product, or nil where it does not run natively.
-func measureBFloat16Peak() -> Double? {
-    guard BFloat16GEMM.isSupported else { return nil }
+func measureBFloat16Peak(_ context: ComputeContext) -> Double? {
+    guard context.runsBFloat16 else { return nil }
     let n = 2048
     let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
     for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
-    let ah = BFloat16Buffer(rounding: a.pointer, count: n * n), bh = BFloat16Buffer(rounding: b.pointer, count: n * n)
+    let ah = BFloat16Buffer(rounding: a.pointer, count: n * n, context: context)
+    let bh = BFloat16Buffer(rounding: b.pointer, count: n * n, context: context)
     var best = 0.0
     for _ in 0..<3 {
         let t0 = now()
         guard gemmBFloat16(transA: false, transB: true, m: n, n: n, k: n, a: ah.pointer, lda: n, b: bh.pointer, ldb: n,
-                           beta: 0, c: c.pointer, ldc: n) else { return nil }
+                           beta: 0, c: c.pointer, ldc: n, context: context) else { return nil }
         best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
     return best
@@ -69,11 +70,25 @@ func layerFlops(_ c: BertConfig, n: Int) -> (forward: Double, backward: Double) 
     return (dense + 4 * t * t * h, dense + 8 * t * t * h)
 }
 
-/// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each step.
+/// FLOPs of the top layer when only the logits are needed (K and V for every token, the rest for [CLS] alone).
+func topLayerFlops(_ c: BertConfig, n: Int) -> (forward: Double, backward: Double) {
+    let h = Double(c.hiddenSize), i = Double(c.intermediateSize), t = Double(n)
+    let dense = 4 * t * h * h + 4 * h * h + 4 * h * i   // K, V: t rows; Q, attention output, FFN: one row
+    return (dense + 4 * t * h, dense + 8 * t * h)
+}
+
+/// Forward FLOPs of a logits-only pass through every layer (the top one as above).
+func logitsForwardFlops(_ c: BertConfig, n: Int) -> Double {
+    Double(c.numLayers - 1) * layerFlops(c, n: n).forward + topLayerFlops(c, n: n).forward
+}
+
+/// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each
+/// step, the top layer for [CLS] alone past K and V.
 func ibaFlops(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
-    let f = layerFlops(c, n: n)
-    let upper = Double(c.numLayers - layer - 1)
-    return Double(layer + 1) * f.forward + Double(steps * copies) * upper * (f.forward + f.backward)
+    let f = layerFlops(c, n: n), top = topLayerFlops(c, n: n)
+    let upper = c.numLayers - layer - 1
+    let perCopy = upper == 0 ? 0 : Double(upper - 1) * (f.forward + f.backward) + top.forward + top.backward
+    return Double(layer + 1) * f.forward + Double(steps * copies) * perCopy
 }
 
 func randomModel(_ config: BertConfig) throws -> BertModel {
@@ -89,13 +104,13 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
 }
 
 let threads = Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
-BLASThreads.set(threads)
+let context = ComputeContext.fromEnvironment(threads: threads)
 let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").split(separator: ",").map(String.init))
 let shared = URL(fileURLWithPath: argument("--shared") ?? "../shared")
-let peak = measureSgemmPeak()
+let peak = measureSgemmPeak(context)
 FileHandle.standardError.write(Data("sgemm peak with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
 let wantsBFloat16 = cases.contains { $0.hasSuffix("-bf16") || $0.hasSuffix("-bf16bwd") }
-let bf16Peak = wantsBFloat16 ? measureBFloat16Peak() : nil
+let bf16Peak = wantsBFloat16 ? measureBFloat16Peak(context) : nil
 if wantsBFloat16 {
     FileHandle.standardError.write(Data((bf16Peak.map { "bf16 GEMM peak with \(threads) thread(s): \(String(format: "%.1f", $0)) GFLOP/s\n" }
         ?? "bf16 cases skipped: no native bfloat16 GEMM here (oneDNN with AVX512_BF16 or AMX)\n").utf8))
@@ -132,7 +147,7 @@ do {
         if let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) {
             let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
             var options = IBAOptions(); options.layer = 3; options.precision = precision
-            let explainer = IBAExplainer(model: model, options: options)
+            let explainer = IBAExplainer(model: model, options: options, context: context)
             _ = try explainer.explain(ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0, seed: 0)
             var flops = 0.0
             let t0 = now()
@@ -153,7 +168,7 @@ do {
     for n in [128, 384, 512] { for precision in precisions("bert\(n)") {
         guard let bert else { break }
         var options = IBAOptions(); options.layer = 8; options.precision = precision
-        let explainer = IBAExplainer(model: bert, options: options)
+        let explainer = IBAExplainer(model: bert, options: options, context: context)
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
         let t0 = now()
         _ = try explainer.explain(input, target: 0, seed: 1)
@@ -165,11 +180,11 @@ do {
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
         var isSpecial = [Bool](repeating: false, count: n); isSpecial[0] = true; isSpecial[n - 1] = true
         let attribution = (0..<n).map { Float(($0 * 7919) % n) }
-        let tape = ForwardTape(config: bert.config)
+        let tape = ForwardTape(config: bert.config, context: context, logitsOnly: true)
         let t0 = now()
         let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) { try bert.probabilities($0, tape: tape) }
         let lengths = degradationCounts(tokenCount: n).map { n - $0 }
-        let flops = lengths.reduce(0.0) { $0 + Double(bertBase.numLayers) * layerFlops(bertBase, n: $1).forward }
+        let flops = lengths.reduce(0.0) { $0 + logitsForwardFlops(bertBase, n: $1) }
         record("degradation-bert-base-n384", seconds: now() - t0, flops: flops, note: "9 degraded forwards, one packed batch (\(outcome.degradationProb.count) steps)")
     }
 } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Attribution
 import BERT
 
@@ -33,18 +34,18 @@ final class AttributorTests: XCTestCase {
         options.lime.paddedLength = 32   // the tiny model's positions
         for variant in ProtocolVariant.allCases {
             for method in AttributionMethod.allCases {
-                let attributor = try Attributor(model: model, method: method, variant: variant, options: options, tokenizer: tokenizer)
+                let attributor = try Attributor(model: model, method: method, variant: variant, options: options, tokenizer: tokenizer, context: ComputeContext())
                 let values = try attributor.attribute(example, seed: 7)
                 XCTAssertEqual(values.count, example.input.count, "\(method) \(variant)")
                 XCTAssertTrue(values.allSatisfy(\.isFinite), "\(method) \(variant)")
                 XCTAssertEqual(values, try attributor.attribute(example, seed: 7), "\(method) \(variant) is reproducible")
             }
-            let ig = try Attributor(model: model, method: .ig, variant: variant, options: options, tokenizer: tokenizer).attribute(example, seed: 0)
-            let direct = try IntegratedGradients(model: model).explain(example.input, target: variant == .original ? 0 : 2, padId: tokenizer.padId)
+            let ig = try Attributor(model: model, method: .ig, variant: variant, options: options, tokenizer: tokenizer, context: ComputeContext()).attribute(example, seed: 0)
+            let direct = try IntegratedGradients(model: model, context: ComputeContext()).explain(example.input, target: variant == .original ? 0 : 2, padId: tokenizer.padId)
             XCTAssertEqual(ig, direct)
         }
         let noText = ExampleToExplain(input: example.input, gold: 0)
-        XCTAssertThrowsError(try Attributor(model: model, method: .lime, options: options, tokenizer: tokenizer).attribute(noText, seed: 0))
-        XCTAssertThrowsError(try Attributor(model: model, method: .lime))   // no tokenizer anywhere
+        XCTAssertThrowsError(try Attributor(model: model, method: .lime, options: options, tokenizer: tokenizer, context: ComputeContext()).attribute(noText, seed: 0))
+        XCTAssertThrowsError(try Attributor(model: model, method: .lime, context: ComputeContext()))   // no tokenizer anywhere
     }
 }

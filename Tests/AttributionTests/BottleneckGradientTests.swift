@@ -1,19 +1,20 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Attribution
 @testable import BERT
 
 final class BottleneckGradientTests: XCTestCase {
     /// The bottleneck kernel alone: loss = sum(t * w) + c * sum(capacity), in and out of the clamp region.
     func testBottleneckBackwardMatchesFiniteDifferences() {
-        var noise = NoiseGenerator(seed: 5)
+        var noise = NormalGenerator(seed: 5)
         let count = 24, copies = 3
         // alphas from -3 to 7: logvar = 2 log(1 - sigmoid(alpha)) crosses -10 near alpha = 5.
         var alpha = (0..<count).map { Float(-3 + 10 * Double($0) / Double(count - 1)) }
-        let x = (0..<count).map { _ in noise.normal() }, mean = (0..<count).map { _ in noise.normal() }
-        let std = (0..<count).map { _ in 0.5 + abs(noise.normal()) }
-        let eps = (0..<(copies * count)).map { _ in noise.normal() }
-        let probe = (0..<(copies * count)).map { _ in noise.normal() }
+        let x = (0..<count).map { _ in noise.next() }, mean = (0..<count).map { _ in noise.next() }
+        let std = (0..<count).map { _ in 0.5 + abs(noise.next()) }
+        let eps = (0..<(copies * count)).map { _ in noise.next() }
+        let probe = (0..<(copies * count)).map { _ in noise.next() }
         let capacityWeight: Float = 0.3
         // Double-precision reference of the forward (the contract's formulas), so finite differences
         // are not swamped by float rounding of 1 - sigmoid(alpha) near the clamp.
@@ -65,14 +66,14 @@ final class BottleneckGradientTests: XCTestCase {
             // With the dataset estimator (std 1) capacities are O(1): a large beta makes that term count.
             options.beta = dataset ? 0.5 : 1e-5
             if dataset { options.estimator = .dataset(unitStats(layer)) }
-            let explainer = IBAExplainer(model: model, options: options)
+            let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
             let input = ModelInput(ids: [1, 7, 4, 9, 2], types: [0, 0, 0, 0, 0])
             let prepared = try explainer.prepare(input, target: 1)
-            var noise = NoiseGenerator(seed: 9)
+            var noise = NormalGenerator(seed: 9)
             let count = prepared.count
             // alpha around 0..2 keeps the noise std unclamped, so eps matters too.
-            var alpha = (0..<count).map { _ in 1 + noise.normal() }
-            let eps = (0..<(3 * count)).map { _ in noise.normal() }
+            var alpha = (0..<count).map { _ in 1 + noise.next() }
+            let eps = (0..<(3 * count)).map { _ in noise.next() }
             var capacity = [Float](repeating: 0, count: count), dalpha = [Float](repeating: 0, count: count)
             _ = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)
             let analytic = dalpha
@@ -95,10 +96,10 @@ final class BottleneckGradientTests: XCTestCase {
     func testSameSeedSameHeatmapBitForBit() throws {
         let model = try randomTinyModel(seed: 3)
         var options = IBAOptions(); options.layer = 1
-        let explainer = IBAExplainer(model: model, options: options)
+        let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
         let input = ModelInput(ids: [1, 5, 6, 7, 2], types: [0, 0, 0, 0, 0])
         let a = try explainer.explain(input, target: 0, seed: 77)
-        let b = try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 77)
+        let b = try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 0, seed: 77)
         XCTAssertEqual(a.attribution, b.attribution)
         XCTAssertEqual(a.losses, b.losses)
         XCTAssertEqual(a.attribution.count, 5)
@@ -110,20 +111,20 @@ final class BottleneckGradientTests: XCTestCase {
         let model = try randomTinyModel(seed: 3)
         var options = IBAOptions(); options.layer = 3
         let input = ModelInput(ids: [1, 2], types: [0, 0])
-        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 0, seed: 1))
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 0, seed: 1))
         options.layer = 0
-        XCTAssertThrowsError(try IBAExplainer(model: model, options: options).explain(input, target: 3, seed: 1))
+        XCTAssertThrowsError(try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 3, seed: 1))
     }
 }
 
-final class NoiseGeneratorTests: XCTestCase {
+final class NormalGeneratorTests: XCTestCase {
     /// Example seeds depend only on (run seed, index), so any process computing example i draws the same noise.
     func testExampleSeedDependsOnlyOnRunSeedAndIndex() {
-        XCTAssertEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 42, index: 7))
-        XCTAssertNotEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 42, index: 8))
-        XCTAssertNotEqual(NoiseGenerator.exampleSeed(runSeed: 42, index: 7), NoiseGenerator.exampleSeed(runSeed: 43, index: 7))
-        var generator = NoiseGenerator(seed: 1)
-        let draws = (0..<20_000).map { _ in Double(generator.normal()) }
+        XCTAssertEqual(NormalGenerator.exampleSeed(runSeed: 42, index: 7), NormalGenerator.exampleSeed(runSeed: 42, index: 7))
+        XCTAssertNotEqual(NormalGenerator.exampleSeed(runSeed: 42, index: 7), NormalGenerator.exampleSeed(runSeed: 42, index: 8))
+        XCTAssertNotEqual(NormalGenerator.exampleSeed(runSeed: 42, index: 7), NormalGenerator.exampleSeed(runSeed: 43, index: 7))
+        var generator = NormalGenerator(seed: 1)
+        let draws = (0..<20_000).map { _ in Double(generator.next()) }
         let mean = draws.reduce(0, +) / Double(draws.count)
         let variance = draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(draws.count)
         XCTAssertEqual(mean, 0, accuracy: 0.03)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Attribution
 import BERT
 
@@ -25,10 +26,10 @@ final class IntegratedGradientsTests: XCTestCase {
     /// d softmax(logits)[c] / d embedding output against central differences, on a tiny random model.
     func testProbabilityGradientMatchesFiniteDifferences() throws {
         let model = try randomTinyModel(seed: 7)
-        let ig = IntegratedGradients(model: model)
+        let ig = IntegratedGradients(model: model, context: ComputeContext())
         let n = 5, h = model.config.hiddenSize, copies = 2, target = 1
-        var noise = NoiseGenerator(seed: 11)
-        var embeddings = (0..<(copies * n * h)).map { _ in noise.normal() }
+        var noise = NormalGenerator(seed: 11)
+        var embeddings = (0..<(copies * n * h)).map { _ in noise.next() }
         let analytic = ig.probabilityGradients(embeddings: embeddings, length: n, copies: copies, target: target).gradients
         var checked = 0
         for i in stride(from: 0, to: embeddings.count, by: 3) {
@@ -55,12 +56,12 @@ final class IntegratedGradientsTests: XCTestCase {
         var options = IntegratedGradientsOptions()
         options.steps = 40
         options.stepsPerPass = 7   // also exercises the chunked passes
-        let ig = IntegratedGradients(model: model, options: options)
+        let ig = IntegratedGradients(model: model, options: options, context: ComputeContext())
         let input = ModelInput(ids: [2, 7, 19, 4, 11, 3], types: [0, 0, 0, 0, 0, 0])
         let baseline = ModelInput(ids: [2, 0, 0, 0, 0, 3], types: input.types)
         for target in 0..<3 {
             let raw = try ig.unnormalisedAttribution(input, baseline: baseline, target: target)
-            let p = try model.probabilities([input, baseline])
+            let p = try model.probabilities([input, baseline], context: ComputeContext())
             let sum = raw.reduce(0.0) { $0 + Double($1) }
             XCTAssertEqual(sum, Double(p[0][target] - p[1][target]), accuracy: 1e-4, "target \(target)")
             XCTAssertEqual(raw[0], 0, "[CLS] equals the baseline there")
@@ -100,7 +101,7 @@ final class IntegratedGradientsTests: XCTestCase {
         let model = try ModelLoader.load(ModelLocation(path: try Shared.url("models/minilm-agnews")))
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: try Shared.url("reference/ig-agnews.json")))
         XCTAssertEqual(reference.examples.count, 10)
-        let ig = IntegratedGradients(model: model)
+        let ig = IntegratedGradients(model: model, context: ComputeContext())
         var worst = 0.0
         for e in reference.examples {
             let input = ModelInput(ids: e.ids, types: [Int](repeating: 0, count: e.ids.count))

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Attribution
 import BERT
 import Tokenizer
@@ -61,7 +62,7 @@ final class LIMETests: XCTestCase {
         let text = "the plot is good but the acting is bad and the movie is long"
         let words = LIMEIndexedText(text).words
         let tokens = ["[CLS]"] + text.split(separator: " ").map(String.init) + ["[SEP]"]
-        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer())
+        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer(), context: ComputeContext())
         let result = try explainer.explain(text: text, pair: nil, tokens: tokens, label: 1, seed: 42, classifier: linearClassifier)
         XCTAssertEqual(result.samples, 100)
         XCTAssertEqual(Set(result.wordWeights.map(\.word)), Set(words), "num_features >= words: every word is kept")
@@ -80,7 +81,7 @@ final class LIMETests: XCTestCase {
 
     /// Five wordpieces (<= 6): forward selection picks "good" first, and only min(5, 3 words) words are used.
     func testForwardSelectionForShortTexts() throws {
-        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer())
+        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer(), context: ComputeContext())
         let result = try explainer.explain(text: "good bad plot", pair: nil, tokens: ["[CLS]", "good", "bad", "plot", "[SEP]"],
                                            label: 1, seed: 3, classifier: linearClassifier)
         XCTAssertEqual(result.wordWeights.count, 3)
@@ -107,7 +108,7 @@ final class LIMETests: XCTestCase {
         options.paddedLength = 12
         XCTAssertEqual(options.pairPrediction, .split, "the contract's split-back is the default")
         options.pairPrediction = .asTheOriginal
-        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: tokenizer, options: options)
+        let explainer = LIMEExplainer(model: try randomTinyModel(seed: 1), tokenizer: tokenizer, options: options, context: ComputeContext())
         let single = explainer.predictionInputs(["good movie"], isPair: false)
         XCTAssertEqual(single[0].ids, [ids("[CLS]"), ids("good"), ids("movie"), ids("[SEP]")] + [Int](repeating: ids("[PAD]"), count: 8))
         XCTAssertEqual(single[0].types, [Int](repeating: 0, count: 12))
@@ -134,7 +135,7 @@ final class LIMETests: XCTestCase {
         let model = try randomTinyModel(seed: 9)
         var options = LIMEOptions()
         options.paddedLength = 32   // the tiny model has 32 positions
-        let explainer = LIMEExplainer(model: model, tokenizer: tokenizer, options: options)
+        let explainer = LIMEExplainer(model: model, tokenizer: tokenizer, options: options, context: ComputeContext())
         let text = "the movie is good and not boring, the plot is fun"
         let encoding = tokenizer.encode(text)
         let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import Attribution
 import BERT
 
@@ -12,14 +13,14 @@ final class ReferenceIBATests: XCTestCase {
         }
         var options = IBAOptions()
         options.layer = 3
-        let explainer = IBAExplainer(model: model, options: options)
+        let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
         var worstPearson = 1.0, worstAbs = 0.0, worstLossRelative = 0.0
         for (i, e) in examples.enumerated() {
             guard let ids = e["ids"] as? [Int], let target = e["target"] as? Int, let expected = e["attribution"] as? [Double],
                   let losses = e["losses"] as? [[Double]], let index = e["index"] as? Int else { return XCTFail("example \(i) fields") }
             let types = (e["token_type_ids"] as? [Int]) ?? pairTypes(ids)
             let result = try explainer.explain(ModelInput(ids: ids, types: types), target: target,
-                                               seed: NoiseGenerator.exampleSeed(runSeed: 0, index: index))
+                                               seed: NormalGenerator.exampleSeed(runSeed: 0, index: index))
             let r = pearson(result.attribution, expected)
             let d = zip(result.attribution, expected).map { abs(Double($0) - $1) }.max() ?? 0
             worstPearson = min(worstPearson, r); worstAbs = max(worstAbs, d)

@@ -26,8 +26,8 @@ final class ModelGradientTests: XCTestCase {
     let inputs = [ModelInput(ids: [1, 5, 7, 3, 2], types: [0, 0, 0, 1, 1]), ModelInput(ids: [1, 9, 2], types: [0, 0, 0])]
     let targets = [2, 0]
 
-    func loss(_ model: BertModel) throws -> Double {
-        let tape = ForwardTape(config: model.config)
+    func loss(_ model: BertModel, logitsOnly: Bool) throws -> Double {
+        let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
         try model.forward(inputs, tape: tape)
         var probs = [Float](repeating: 0, count: 6)
         return softmaxCrossEntropyForward(probs: &probs, logits: tape.logits.pointer, targets: targets, batch: 2, classes: 3)
@@ -35,9 +35,16 @@ final class ModelGradientTests: XCTestCase {
     }
 
     /// Gradients of the mean cross-entropy: weights (every parameter) and the activation entering layer 0.
-    func testWeightAndActivationGradients() throws {
-        let model = try Self.randomModel(seed: 11)
-        let tape = ForwardTape(config: model.config)
+    func testWeightAndActivationGradients() throws { try checkWeightAndActivationGradients(logitsOnly: false) }
+
+    /// The same through the logits-only top layer (queries, attention output and FFN for the [CLS] rows alone).
+    func testWeightAndActivationGradientsOfTheLogitsOnlyPath() throws { try checkWeightAndActivationGradients(logitsOnly: true) }
+
+    /// Forward and backward of the mean cross-entropy: logits, the gradient w.r.t. the embedding output, weight gradients.
+    func lossGradients(_ model: BertModel, logitsOnly: Bool, dropout: DropoutConfig? = nil) throws
+        -> (logits: [Float], dEmbeddingOutput: [Float], gradients: BertParameters) {
+        let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: logitsOnly)
+        tape.dropout = dropout
         try model.forward(inputs, tape: tape)
         let workspace = BackwardWorkspace()
         workspace.ensure(layout: tape.layout, config: model.config)
@@ -49,6 +56,12 @@ final class ModelGradientTests: XCTestCase {
         model.backwardLayers(tape: tape, from: 2, downTo: 0, workspace: workspace, gradients: gradients)
         let dEmbeddingOutput = workspace.dHidden.array(8 * 8)
         model.backwardEmbeddings(inputs, tape: tape, workspace: workspace, gradients: gradients)
+        return (tape.logits.array(6), dEmbeddingOutput, gradients)
+    }
+
+    func checkWeightAndActivationGradients(logitsOnly: Bool) throws {
+        let model = try Self.randomModel(seed: 11)
+        let (_, dEmbeddingOutput, gradients) = try lossGradients(model, logitsOnly: logitsOnly)
 
         var checked = 0
         for spec in model.parameters.specs {
@@ -57,8 +70,8 @@ final class ModelGradientTests: XCTestCase {
             // Embedding tables: only rows that the inputs touch have gradients; probe a few of each tensor.
             for i in stride(from: 0, to: count, by: max(1, count / 7)) {
                 let saved = p[i], h: Float = 1e-2
-                p[i] = saved + h; let plus = try loss(model)
-                p[i] = saved - h; let minus = try loss(model)
+                p[i] = saved + h; let plus = try loss(model, logitsOnly: logitsOnly)
+                p[i] = saved - h; let minus = try loss(model, logitsOnly: logitsOnly)
                 p[i] = saved
                 let numeric = (plus - minus) / (2 * Double(h))
                 XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(spec.name)[\(i)]")
@@ -68,11 +81,11 @@ final class ModelGradientTests: XCTestCase {
         XCTAssertGreaterThan(checked, 150)
 
         // Activation gradient: perturb the embedding output and run from layer 0 on a tape without embeddings.
-        let upper = ForwardTape(config: model.config, firstLayer: 0)
+        let upper = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext())
         try model.forward(inputs, tape: upper)
         let embedded = upper.hidden[0].array(8 * 8)
         func lossFrom(_ hidden: [Float]) -> Double {
-            let t = ForwardTape(config: model.config, firstLayer: 0)
+            let t = ForwardTape(config: model.config, firstLayer: 0, context: ComputeContext(), logitsOnly: logitsOnly)
             t.prepare(lengths: inputs.map(\.count))
             t.hidden[0].pointer.update(from: hidden, count: hidden.count)
             model.forwardLayers(tape: t, from: 0, to: 2)
@@ -89,6 +102,39 @@ final class ModelGradientTests: XCTestCase {
             hidden[i] = saved
             let numeric = (plus - minus) / 2e-2
             XCTAssertEqual(Double(dEmbeddingOutput[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "d embedding output [\(i)]")
+        }
+    }
+
+    /// The logits-only path is the full layer restricted to [CLS]: same logits, same gradients (weights and the
+    /// activation entering layer 0), in evaluation and in training mode (the same dropout masks), up to rounding.
+    func testLogitsOnlyTopLayerMatchesTheFullLayer() throws {
+        let model = try Self.randomModel(seed: 12)
+        // The top layer really ran for the [CLS] rows alone: its output is (B,H), sequence 1's [CLS] in row 1.
+        let fullTape = ForwardTape(config: model.config, context: ComputeContext())
+        let topTape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: true)
+        try model.forward(inputs, tape: fullTape)
+        try model.forward(inputs, tape: topTape)
+        let fullOutput = fullTape.hiddenState(enteringLayer: 2), topOutput = topTape.hiddenState(enteringLayer: 2)
+        for c in 0..<8 {
+            XCTAssertEqual(topOutput[c], fullOutput[c], accuracy: 1e-5)
+            XCTAssertEqual(topOutput[8 + c], fullOutput[5 * 8 + c], accuracy: 1e-5)
+        }
+        for dropout in [nil, DropoutConfig(probability: 0.2, seed: 77)] {
+            let full = try lossGradients(model, logitsOnly: false, dropout: dropout)
+            let top = try lossGradients(model, logitsOnly: true, dropout: dropout)
+            let mode = dropout == nil ? "evaluation" : "training"
+            for (a, b) in zip(full.logits, top.logits) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) logits") }
+            for (a, b) in zip(full.dEmbeddingOutput, top.dEmbeddingOutput) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(mode) d embedding output") }
+            var compared = 0
+            for spec in model.parameters.specs {
+                let count = spec.shape.reduce(1, *)
+                let a = full.gradients[spec.name], b = top.gradients[spec.name]
+                for i in 0..<count {
+                    XCTAssertEqual(a[i], b[i], accuracy: 1e-5 + 1e-4 * abs(a[i]), "\(mode) \(spec.name)[\(i)]")
+                    if a[i] != 0 { compared += 1 }
+                }
+            }
+            XCTAssertGreaterThan(compared, 500)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import BERT
 
 /// Forward pass against the PyTorch reference (shared/reference/models/tiny.json and the MiniLM AG News model).
@@ -28,7 +29,7 @@ final class ReferenceForwardTests: XCTestCase {
     func check(_ model: BertModel, against cases: [Case], fp16: Bool = false, logitTolerance: Double, checkHidden: Bool, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(cases.count, 40, file: file, line: line)
         var worstLogit = 0.0, worstHidden = 0.0
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         for (i, c) in cases.enumerated() {
             try model.forward([ModelInput(ids: c.ids, types: c.types)], tape: tape)
             let d = maxAbsDifference(tape.logits(of: 0), fp16 ? c.fp16Logits : c.logits)
@@ -87,7 +88,7 @@ final class ReferenceForwardTests: XCTestCase {
         XCTAssertFalse(model.loadReport.warnings.isEmpty)
         // Hidden states do not depend on the head: they still match the reference encoder.
         let cases = try tinyCases()
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         try model.forward([ModelInput(ids: cases[0].ids, types: cases[0].types)], tape: tape)
         let got = Array(UnsafeBufferPointer(start: tape.hiddenState(enteringLayer: 2), count: cases[0].ids.count * 32))
         XCTAssertLessThanOrEqual(maxAbsDifference(got, cases[0].hidden[2].flatMap { $0 }), 1e-4)
@@ -98,9 +99,9 @@ final class ReferenceForwardTests: XCTestCase {
         let model = try load("reference/models/tiny-safetensors", vocab: nil)
         let cases = Array(try tinyCases().prefix(12))
         let inputs = cases.map { ModelInput(ids: $0.ids, types: $0.types) }
-        let batched = try model.logits(inputs)
+        let batched = try model.logits(inputs, context: ComputeContext())
         for (i, input) in inputs.enumerated() {
-            let single = try model.logits([input])[0]
+            let single = try model.logits([input], context: ComputeContext())[0]
             XCTAssertLessThanOrEqual(maxAbsDifference(batched[i], single.map(Double.init)), 1e-5)
         }
     }
@@ -112,7 +113,7 @@ final class ReferenceForwardTests: XCTestCase {
         var worst = 0.0
         for e in examples {
             guard let ids = e["ids"] as? [Int], let logits = e["logits"] as? [Double] else { return XCTFail("example fields") }
-            let got = try model.logits([ModelInput(ids: ids, types: [Int](repeating: 0, count: ids.count))])[0]
+            let got = try model.logits([ModelInput(ids: ids, types: [Int](repeating: 0, count: ids.count))], context: ComputeContext())[0]
             worst = max(worst, maxAbsDifference(got, logits))
         }
         XCTAssertLessThanOrEqual(worst, 1e-3)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import BERT
 @testable import Evaluation
 
@@ -10,7 +11,7 @@ final class BFloat16FidelityTests: XCTestCase {
 
     /// f32 and `precision` runs of the reference selection; heatmap agreement per example and the summary difference.
     func compare(_ precision: Precision) throws -> Fidelity {
-        guard precision.isSupported else {
+        guard precision.isSupported(in: ComputeContext()) else {
             throw XCTSkip("no native bfloat16 GEMM here (needs oneDNN and a CPU with AVX512_BF16 or AMX)")
         }
         let shared = try sharedDirectory()
@@ -21,9 +22,9 @@ final class BFloat16FidelityTests: XCTestCase {
         settings.layer = 3
         settings.testSample = 20
         let plan = try EvaluationPlan(settings: settings)
-        let (exact, exactSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2)
+        let (exact, exactSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2, backend: .onednn)
         settings.iba.precision = precision
-        let (low, lowSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2)
+        let (low, lowSummary) = try runEvaluation(model: model, settings: settings, plan: plan, jobs: 2, backend: .onednn)
         XCTAssertEqual(lowSummary.options["precision"], precision.rawValue)
         XCTAssertNil(exactSummary.options["precision"])
 

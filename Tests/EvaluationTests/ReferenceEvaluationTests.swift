@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import BERT
 @testable import Evaluation
 
@@ -52,7 +53,7 @@ final class ReferenceEvaluationTests: XCTestCase {
         }
         try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         settings.attributionsFile = file.path
-        let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan)
+        let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, backend: .onednn)
         var worst = 0.0
         for (record, expected) in zip(records, reference.examples) {
             XCTAssertNil(record.failed)
@@ -67,7 +68,7 @@ final class ReferenceEvaluationTests: XCTestCase {
     /// Our IBA + degradation test end to end: summary within 0.01 of the reference.
     func testIBAEvaluationReproducesReferenceSummary() throws {
         let (model, settings, plan, reference, directory) = try setUp(method: .iba)
-        let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan)
+        let (records, summary) = try runEvaluation(model: model, settings: settings, plan: plan, backend: .onednn)
         compareSummary(summary, reference.summary, tolerance: 0.01, "iba")
         try writeEvaluationOutputs(directory: directory, records: records, summary: summary)
         for name in ["summary.json", "results.jsonl", "original_prob_iba_agnews.npy", "degrade_acc_iba_agnews.npy"] {
@@ -90,7 +91,7 @@ final class DivergenceTests: XCTestCase {
         settings.iba.steps = 50
         // tiny-safetensors has 3 classes; keep examples whose label fits.
         let plan = try EvaluationPlan(settings: settings)
-        let evaluator = try ExampleEvaluator(model: model, settings: settings)
+        let evaluator = try ExampleEvaluator(model: model, settings: settings, context: ComputeContext())
         let example = LabeledExample(text: plan.examples[plan.indices[0]].text, label: 0)
         let record = evaluateOrRecordFailure(evaluator, example, index: 0)
         if let failure = record.failed {

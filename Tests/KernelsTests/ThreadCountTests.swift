@@ -1,31 +1,60 @@
 import XCTest
 @testable import Kernels
 
-/// Row-wise and elementwise kernels split rows across threads; each row must come out bit-identical
-/// whatever the thread count (the example-parallel evaluation runs one thread, a lone explain two).
+/// Row-wise, elementwise and per-head kernels split their work across the context's threads; each row must
+/// come out bit-identical whatever the thread count (the example-parallel evaluation runs one thread, a lone
+/// explain several).
 final class ThreadCountTests: XCTestCase {
-    func outputs(threads: Int) -> [[Float]] {
-        let saved = BLASThreads.current
-        BLASThreads.set(threads)
-        defer { BLASThreads.set(saved) }
+    func outputs(_ context: ComputeContext) -> [[Float]] {
         var rng = TestRandom(7)
         // Odd sizes: chunk edges and the 16-lane tails fall mid-row.
         let rows = 301, c = 77, count = rows * c
         let x = rng.normals(count, scale: 3), g = rng.normals(c), b = rng.normals(c), dy = rng.normals(count)
         var ln = [Float](repeating: 0, count: count), mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
-        layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, gamma: g, beta: b, rows: rows, channels: c, eps: 1e-12)
+        layerNormForward(out: &ln, mean: &mean, rstd: &rstd, inp: x, gamma: g, beta: b, rows: rows, channels: c, eps: 1e-12, context: context)
         var dx = [Float](repeating: 0, count: count)
-        layerNormBackward(dinp: &dx, dgamma: nil, dbeta: nil, dout: dy, inp: x, gamma: g, mean: mean, rstd: rstd, rows: rows, channels: c)
+        layerNormBackward(dinp: &dx, dgamma: nil, dbeta: nil, dout: dy, inp: x, gamma: g, mean: mean, rstd: rstd, rows: rows, channels: c,
+                          context: context)
         let big = 70_001
         let xs = rng.normals(big, scale: 2), ds = rng.normals(big)
         var gelu = [Float](repeating: 0, count: big), dgelu = [Float](repeating: 0, count: big)
-        geluForward(out: &gelu, inp: xs, count: big)
-        geluBackward(dinp: &dgelu, inp: xs, dout: ds, count: big)
-        return [ln, mean, rstd, dx, gelu, dgelu]
+        geluForward(out: &gelu, inp: xs, count: big, context: context)
+        geluBackward(dinp: &dgelu, inp: xs, dout: ds, count: big, context: context)
+        // Attention: every (sequence, head) block on one thread, whichever.
+        let layout = SequenceLayout(lengths: [37, 5, 64], heads: 4)
+        let width = 32, r = layout.rows
+        let q = rng.normals(r * width), k = rng.normals(r * width), v = rng.normals(r * width), dout = rng.normals(r * width)
+        var out = [Float](repeating: 0, count: r * width), probs = [Float](repeating: 0, count: layout.probabilityCount)
+        attentionForward(out: &out, probs: &probs, q: q, k: k, v: v, layout: layout, channels: width, context: context)
+        var dq = [Float](repeating: 0, count: r * width), dk = dq, dv = dq, scratch = probs
+        attentionBackward(dq: &dq, dk: &dk, dv: &dv, scratch: &scratch, dout: dout, probs: probs, q: q, k: k, v: v,
+                          layout: layout, channels: width, context: context)
+        // ... and for the [CLS] queries alone (the top layer of a logits-only pass).
+        let batch = layout.batch, firstProbs = layout.probabilityCount(.first)
+        var clsOut = [Float](repeating: 0, count: batch * width), clsProbs = [Float](repeating: 0, count: firstProbs)
+        attentionForward(out: &clsOut, probs: &clsProbs, q: Array(q.prefix(batch * width)), k: k, v: v, layout: layout, channels: width,
+                         queries: .first, context: context)
+        var clsDq = [Float](repeating: 0, count: batch * width), clsDk = [Float](repeating: 0, count: r * width), clsDv = clsDk
+        var clsScratch = clsProbs
+        attentionBackward(dq: &clsDq, dk: &clsDk, dv: &clsDv, scratch: &clsScratch, dout: Array(dout.prefix(batch * width)), probs: clsProbs,
+                          q: Array(q.prefix(batch * width)), k: k, v: v, layout: layout, channels: width, queries: .first, context: context)
+        return [ln, mean, rstd, dx, gelu, dgelu, out, probs, dq, dk, dv, clsOut, clsProbs, clsDq, clsDk, clsDv]
     }
 
-    func testRowKernelsDoNotDependOnTheThreadCount() {
-        let one = outputs(threads: 1), two = outputs(threads: 2)
-        for (i, (a, b)) in zip(one, two).enumerated() { XCTAssertEqual(a, b, "output \(i): 1 vs 2 threads") }
+    func testKernelsDoNotDependOnTheThreadCount() {
+        for backend in GEMMBackend.allCases {
+            let one = outputs(ComputeContext(backend: backend, threads: 1)), two = outputs(ComputeContext(backend: backend, threads: 2))
+            for (i, (a, b)) in zip(one, two).enumerated() { XCTAssertEqual(a, b, "\(backend) output \(i): 1 vs 2 threads") }
+        }
+    }
+
+    /// OpenBLAS's own pool stays at one thread (set once): a context's threads never change process-wide state.
+    func testOpenBLASKeepsOneThread() {
+        var out = [Float](repeating: 0, count: 64 * 64)
+        let a = [Float](repeating: 1, count: 64 * 64)
+        sgemm(transA: false, transB: false, m: 64, n: 64, k: 64, a: a, lda: 64, b: a, ldb: 64, beta: 0, c: &out, ldc: 64,
+              context: ComputeContext(backend: .openblas, threads: 2))
+        XCTAssertEqual(out[0], 64)
+        XCTAssertEqual(OpenBLASThreads.current, 1)
     }
 }

@@ -14,7 +14,7 @@ final class DropoutGradientTests: XCTestCase {
     let dropout = DropoutConfig(probability: 0.2, seed: 1234)
 
     func loss(_ model: BertModel, dropout: DropoutConfig?) throws -> Double {
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         tape.dropout = dropout
         try model.forward(inputs, tape: tape)
         var probs = [Float](repeating: 0, count: 9)
@@ -28,7 +28,7 @@ final class DropoutGradientTests: XCTestCase {
         XCTAssertGreaterThan(abs(try loss(model, dropout: dropout) - loss(model, dropout: nil)), 1e-3)
         XCTAssertEqual(try loss(model, dropout: dropout), try loss(model, dropout: dropout))
 
-        let tape = ForwardTape(config: model.config)
+        let tape = ForwardTape(config: model.config, context: ComputeContext())
         tape.dropout = dropout
         let gradients = BertParameters(zeroed: model.config)
         let stepLoss = trainingStep(model, inputs, targets, tape: tape, workspace: BackwardWorkspace(),
@@ -58,8 +58,8 @@ final class DropoutGradientTests: XCTestCase {
     /// A tape that trained with dropout and is switched back gives the evaluation logits of a fresh tape, bit for bit.
     func testEvaluationModeIsUnchangedAfterTraining() throws {
         let model = try tinyModel(seed: 6)
-        let fresh = try model.logits(inputs)
-        let tape = ForwardTape(config: model.config)
+        let fresh = try model.logits(inputs, context: ComputeContext())
+        let tape = ForwardTape(config: model.config, context: ComputeContext(), logitsOnly: true)
         tape.dropout = dropout
         try model.forward(inputs, tape: tape)
         let dropped = (0..<3).map { tape.logits(of: $0) }

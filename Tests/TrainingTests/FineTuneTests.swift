@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import BERT
 import Evaluation
 @testable import Training
@@ -21,12 +22,12 @@ final class FineTuneTests: XCTestCase {
     func testAFewEpochsLowerTheLossAndLearnTheTask() throws {
         let model = try tinyModel(seed: 21, layers: 2, hidden: 16, labels: 2, scale: 0.1)
         let train = syntheticTask(count: 64, seed: 1), test = syntheticTask(count: 40, seed: 2)
-        let before = try evaluateAccuracy(model: model, examples: test)
+        let before = try evaluateAccuracy(model: model, examples: test, context: ComputeContext())
         let originalWeight = model.parameters["classifier.weight"][0]
         var options = FineTuneOptions()
         options.epochs = 10; options.batchSize = 8; options.learningRate = 1e-2; options.maxLength = 16
         var updates = [FineTuneProgress]()
-        let report = try fineTune(model: model, train: train, eval: test, options: options) { updates.append($0) }
+        let report = try fineTune(model: model, train: train, eval: test, options: options, context: ComputeContext()) { updates.append($0) }
         XCTAssertEqual(report.steps, 80)
         XCTAssertEqual(updates.map(\.step), Array(1...80))
         XCTAssertTrue(updates.allSatisfy { $0.examplesPerSecond > 0 && $0.loss.isFinite })
@@ -45,25 +46,25 @@ final class FineTuneTests: XCTestCase {
         let train = syntheticTask(count: 20, seed: 3)
         var options = FineTuneOptions()
         options.epochs = 2; options.batchSize = 4; options.learningRate = 1e-3
-        let a = try fineTune(model: model, train: train, options: options)
-        let b = try fineTune(model: model, train: train, options: options)
+        let a = try fineTune(model: model, train: train, options: options, context: ComputeContext())
+        let b = try fineTune(model: model, train: train, options: options, context: ComputeContext())
         XCTAssertEqual(a.epochLosses, b.epochLosses)
         options.seed += 1
-        let c = try fineTune(model: model, train: train, options: options)
+        let c = try fineTune(model: model, train: train, options: options, context: ComputeContext())
         XCTAssertNotEqual(a.epochLosses, c.epochLosses)
     }
 
     func testBadInputsAreErrors() throws {
         let model = try tinyModel(seed: 23, labels: 2)
-        XCTAssertThrowsError(try fineTune(model: model, train: [LabeledExample(text: "good", label: 2)])) { error in
+        XCTAssertThrowsError(try fineTune(model: model, train: [LabeledExample(text: "good", label: 2)], context: ComputeContext())) { error in
             XCTAssertEqual(error as? TrainingError, .labelOutOfRange(index: 0, label: 2, numLabels: 2))
         }
-        XCTAssertThrowsError(try fineTune(model: model, train: [])) { XCTAssertEqual($0 as? TrainingError, .noTrainingData) }
+        XCTAssertThrowsError(try fineTune(model: model, train: [], context: ComputeContext())) { XCTAssertEqual($0 as? TrainingError, .noTrainingData) }
         var options = FineTuneOptions()
         options.dropout = 1
-        XCTAssertThrowsError(try fineTune(model: model, train: [LabeledExample(text: "good", label: 0)], options: options))
+        XCTAssertThrowsError(try fineTune(model: model, train: [LabeledExample(text: "good", label: 0)], options: options, context: ComputeContext()))
         let noTokenizer = BertModel(parameters: model.parameters, tokenizer: nil)
-        XCTAssertThrowsError(try fineTune(model: noTokenizer, train: [LabeledExample(text: "good", label: 0)])) {
+        XCTAssertThrowsError(try fineTune(model: noTokenizer, train: [LabeledExample(text: "good", label: 0)], context: ComputeContext())) {
             XCTAssertEqual($0 as? TrainingError, .noTokenizer)
         }
     }

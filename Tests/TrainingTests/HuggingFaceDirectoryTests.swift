@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import BERT
 import Checkpoint
 import Tokenizer
@@ -24,7 +25,7 @@ final class HuggingFaceDirectoryTests: XCTestCase {
         XCTAssertTrue(loaded.loadReport.initialised.isEmpty && loaded.loadReport.unused.isEmpty, "\(loaded.loadReport)")
         XCTAssertEqual(loaded.tokenizer?.vocabulary, model.tokenizer?.vocabulary)
         let inputs = try XCTUnwrap(model.tokenizer).encodeAll(["the movie was good", "awful plot and acting", "it"])
-        XCTAssertEqual(try loaded.logits(inputs), try model.logits(inputs))
+        XCTAssertEqual(try loaded.logits(inputs, context: ComputeContext()), try model.logits(inputs, context: ComputeContext()))
 
         let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("config.json"))) as? [String: Any])
         XCTAssertEqual(config["model_type"] as? String, "bert")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 import BERT
 import Evaluation
 import Training
@@ -26,9 +27,9 @@ final class MiniLMDemoTests: XCTestCase {
         if let value = environment["IBA_FINETUNE_MAXLEN"].flatMap(Int.init) { options.maxLength = value }
         if let value = environment["IBA_FINETUNE_BATCH"].flatMap(Int.init) { options.batchSize = value }
         if let value = environment["IBA_FINETUNE_SEED"].flatMap(UInt64.init) { options.seed = value }
-        let before = try evaluateAccuracy(model: model, examples: test, maxLength: options.maxLength)
+        let before = try evaluateAccuracy(model: model, examples: test, maxLength: options.maxLength, context: ComputeContext())
         let start = Date()
-        let report = try fineTune(model: model, train: train, eval: test, options: options) { p in
+        let report = try fineTune(model: model, train: train, eval: test, options: options, context: ComputeContext()) { p in
             if p.step % 5 == 0 || p.step == p.totalSteps {
                 print(String(format: "epoch %d step %d/%d loss %.4f (epoch mean %.4f) lr %.2e  %.1f examples/s",
                              p.epoch, p.step, p.totalSteps, p.loss, p.epochMeanLoss, p.learningRate, p.examplesPerSecond))
@@ -41,7 +42,7 @@ final class MiniLMDemoTests: XCTestCase {
         if let save = environment["IBA_FINETUNE_SAVE"] {
             try saveHuggingFaceDirectory(report.model, to: URL(fileURLWithPath: save), labelNames: ["World", "Sports", "Business", "Sci/Tech"])
             let reloaded = try ModelLoader.load(ModelLocation(path: URL(fileURLWithPath: save)))
-            XCTAssertEqual(try evaluateAccuracy(model: reloaded, examples: test, maxLength: options.maxLength), accuracy)
+            XCTAssertEqual(try evaluateAccuracy(model: reloaded, examples: test, maxLength: options.maxLength, context: ComputeContext()), accuracy)
         }
         XCTAssertGreaterThanOrEqual(accuracy, 0.8)
     }

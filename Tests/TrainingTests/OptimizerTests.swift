@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import BERT
+import Kernels
 @testable import Training
 
 final class OptimizerTests: XCTestCase {
