@@ -35,7 +35,7 @@ public struct WorkerCommand: ParsableCommand {
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
-            if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
+            if let curveKeys { options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
             let localModel = model
             let cacheRoot = options.shipmentCache

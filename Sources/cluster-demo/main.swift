@@ -103,7 +103,7 @@ func runWorker(_ arguments: Arguments) throws {
     options.heartbeatIntervalSeconds = arguments.double("heartbeat", 1)
     options.idleExitSeconds = arguments.double("idle-exit", 60)
     if let keys = arguments.values["keys"] {
-        options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
+        options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
     }
     let delay = arguments.double("delay-ms", 50) / 1000
     let worker = try Worker(connect: arguments.string("connect"), options: options)
@@ -124,7 +124,7 @@ do {
     switch argv[1] {
     case "keygen":
         guard let directory = arguments.positional.first else { fail("usage: cluster-demo keygen DIR NAME...") }
-        try CurveKeyFiles.generateCluster(directory: URL(fileURLWithPath: directory, isDirectory: true),
+        try CurveZMQKeyFiles.generateCluster(directory: URL(fileURLWithPath: directory, isDirectory: true),
                                           workerNames: Array(arguments.positional.dropFirst()))
     case "coordinator": try runCoordinator(arguments)
     case "worker": try runWorker(arguments)

@@ -117,11 +117,31 @@ final class RawPeer {
     let context: ZMQContext
     let socket: ZMQSocket
 
-    init(endpoint: String, identity: String) throws {
+    /// `receiveHighWaterMark`: messages its libzmq buffers before it stops reading the connection (a slow reader).
+    init(endpoint: String, identity: String, curve: CurveZMQClientKeys? = nil, receiveHighWaterMark: Int32? = nil) throws {
         context = try ZMQContext()
         socket = try ZMQSocket(context, type: ZMQ_DEALER)
         try socket.set(ZMQ_ROUTING_ID, bytes: Data(identity.utf8))
+        if let curve {
+            try socket.set(ZMQ_CURVE_SERVERKEY, bytes: Data(curve.serverPublicKey.utf8))
+            try socket.set(ZMQ_CURVE_PUBLICKEY, bytes: Data(curve.keyPair.publicKey.utf8))
+            try socket.set(ZMQ_CURVE_SECRETKEY, bytes: Data(curve.keyPair.secretKey.utf8))
+        }
+        if let receiveHighWaterMark { try socket.set(ZMQ_RCVHWM, receiveHighWaterMark) }
         try socket.connect(endpoint)
+    }
+
+    /// Every coordinator message arriving within `seconds` (heartbeats included).
+    func receiveAll(forSeconds seconds: Double) throws -> [CoordinatorMessage] {
+        var messages: [CoordinatorMessage] = []
+        let deadline = monotonicSeconds() + seconds
+        while monotonicSeconds() < deadline {
+            guard try pollReadable([socket], timeoutSeconds: 0.02)[0] else { continue }
+            while let message = try socket.receive(maxFrames: 8) {
+                messages.append(try CoordinatorMessage.decode(message.frames))
+            }
+        }
+        return messages
     }
 
     func send(_ frames: [Data]) throws {
