@@ -51,24 +51,26 @@ check() {
     if ! cmp -s "$out" "$WORK/expected"; then wrong=$((wrong + 1)); echo "chaos: $name: WRONG OUTPUT (status $status)" >&2; fi
 }
 
+# start_run OUT SECONDS ARGS...: a 2-worker run in the background (pid: $pid, under timeout);
+# after SECONDS, $coordinator is the coordinator's own pid.
+start_run() {
+    local out=$1 after=$2; shift 2
+    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --workers 2 "$@" 2>"$out.err" &
+    pid=$!
+    sleep "$after"
+    coordinator=$(pgrep -P $pid -f "coordinator" || echo $pid)
+}
+
 for trial in $(seq 1 "$TRIALS"); do
     # pause: the coordinator frozen for 5 s mid-run
     out="$WORK/pause-$trial"
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --workers 2 \
-        --delay-ms 100 --heartbeat 1 2>"$out.err" &
-    pid=$!
-    sleep 1.5
-    coordinator=$(pgrep -P $pid -f "coordinator" || echo $pid)
+    start_run "$out" 1.5 --delay-ms 100 --heartbeat 1
     kill -STOP "$coordinator" 2>/dev/null; sleep 5; kill -CONT "$coordinator" 2>/dev/null
     wait $pid; check "pause #$trial" $? "$out"
 
     # kill: one worker killed with SIGKILL mid-run
     out="$WORK/kill-$trial"
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --workers 2 \
-        --delay-ms 50 --heartbeat 0.2 2>"$out.err" &
-    pid=$!
-    sleep 1
-    coordinator=$(pgrep -P $pid -f "coordinator" || echo $pid)
+    start_run "$out" 1 --delay-ms 50 --heartbeat 0.2
     victim=$(pgrep -P "$coordinator" -f "worker" | head -1)
     [ -n "$victim" ] && kill -KILL "$victim"
     wait $pid; check "kill #$trial" $? "$out"
@@ -76,11 +78,7 @@ for trial in $(seq 1 "$TRIALS"); do
     # term: SIGTERM to the coordinator, then --resume finishes the run
     out="$WORK/term-$trial"
     log="$WORK/term-$trial.jsonl"
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --log "$log" \
-        --workers 2 --delay-ms 50 --heartbeat 0.2 2>"$out.err" &
-    pid=$!
-    sleep 1
-    coordinator=$(pgrep -P $pid -f "coordinator" || echo $pid)
+    start_run "$out" 1 --log "$log" --delay-ms 50 --heartbeat 0.2
     workers=$(pgrep -P "$coordinator" -f "worker" | tr '\n' ' ')
     kill -TERM "$coordinator"
     wait $pid

@@ -24,6 +24,15 @@ final class LogCapture: @unchecked Sendable {
     func contains(_ text: String) -> Bool { lines.contains { $0.contains(text) } }
 }
 
+extension XCTestCase {
+    /// Prints the captured log lines if the test fails.
+    func reportOnFailure(_ logs: [LogCapture]) {
+        addTeardownBlock { [testRun] in
+            if (testRun?.failureCount ?? 0) > 0 { for log in logs { print(log.lines.joined(separator: "\n")) } }
+        }
+    }
+}
+
 /// The fake example computation: deterministic JSON of the index.
 func fakeResult(_ index: Int) -> Data {
     Data("{\"index\":\(index),\"value\":\(String(format: "%.17g", sin(Double(index))))}".utf8)

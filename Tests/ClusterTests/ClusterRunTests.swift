@@ -6,12 +6,6 @@ import XCTest
 final class ClusterRunTests: XCTestCase {
     let selection = Array(stride(from: 60, to: 0, by: -2))  // 30 indices, not in ascending order
 
-    private func reportOnFailure(_ logs: [LogCapture]) {
-        addTeardownBlock { [testRun] in
-            if (testRun?.failureCount ?? 0) > 0 { for log in logs { print(log.lines.joined(separator: "\n")) } }
-        }
-    }
-
     func testOneTwoAndThreeWorkersGiveIdenticalResults() throws {
         var runs: [[Int: WorkResult]] = []
         for workerCount in 1...3 {

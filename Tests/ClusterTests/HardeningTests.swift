@@ -39,12 +39,6 @@ final class CoordinatorThread: @unchecked Sendable {
 /// Red-team findings of issue 12 (cluster items), each replayed by a peer
 /// that misbehaves on purpose.
 final class HardeningTests: XCTestCase {
-    private func reportOnFailure(_ logs: [LogCapture]) {
-        addTeardownBlock { [testRun] in
-            if (testRun?.failureCount ?? 0) > 0 { for log in logs { print(log.lines.joined(separator: "\n")) } }
-        }
-    }
-
     private func start(_ indices: [Int], _ log: LogCapture, configure: (inout CoordinatorOptions) -> Void = { _ in }) throws -> CoordinatorThread {
         var options = testCoordinatorOptions(log)
         configure(&options)
@@ -274,26 +268,7 @@ final class HardeningTests: XCTestCase {
         let text = try String(contentsOf: url, encoding: .utf8)
         XCTAssertFalse(text.contains("bad"), "an invalid result reached the results log")
     }
-
-    // Small: a worker whose key the coordinator does not list is told so at the handshake and stops with the reason.
-    func testWorkerWithUnlistedKeyStopsWithTheHandshakeFailure() throws {
-        let log = LogCapture("coordinator")
-        reportOnFailure([log])
-        let keys = try temporaryDirectory("curve")
-        try CurveZMQKeyFiles.generateCluster(directory: keys, workerNames: ["good"])
-        let strangerKeys = try temporaryDirectory("stranger")
-        try CurveZMQKeyFiles.generateCluster(directory: strangerKeys, workerNames: ["bad"])
-        let run = try start([1], log) { $0.curveKeysDirectory = keys }
-        defer { run.stop() }
-        var options = testWorkerOptions("stranger", log)
-        options.curve = try CurveZMQClientKeys(
-            serverPublicKey: try CurveZMQKeyFiles.readKey(keys.appendingPathComponent("coordinator.pub")),
-            keyPair: try CurveZMQKeyFiles.loadKeyPair(name: "worker-bad", from: strangerKeys))
-        let stranger = try WorkerThread(endpoint: run.endpoint, options: options)
-        stranger.start()
-        guard case let .failure(error)? = stranger.join(timeoutSeconds: 4) else { return XCTFail("the refused worker did not stop with an error") }
-        guard case .handshakeFailed = error as? ClusterError else { return XCTFail("\(error)") }
-    }
+    // Small (CURVE handshake failure -> the worker stops with the reason): ClusterRunTests.testWorkerWithUnlistedKeyGetsNoWork.
 }
 
 /// True once, then false (thread-safe).
