@@ -138,6 +138,7 @@ public final class Coordinator {
 
         while !book.isFinished {
             if stopSignal.isRequested {
+                try resultsLog?.commit()
                 options.log("stop requested: \(book.doneCount) of \(book.total) done")
                 throw ClusterError.stopped
             }
@@ -148,6 +149,7 @@ public final class Coordinator {
                     try handle(message, now: monotonicSeconds())
                 }
             }
+            try resultsLog?.commit()  // one fsync per drain; results count (below) once committed
             let now = monotonicSeconds()
             try expireSilentWorkers(now: now)
             if let timeout = options.leaseTimeoutSeconds {
@@ -164,6 +166,7 @@ public final class Coordinator {
             } else if now - noWorkersSince > options.workerTimeoutSeconds, !book.isFinished {
                 throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
             }
+            try resultsLog?.commit()  // failures recorded by the timers above
             let current = snapshot(start: start, now: now)
             if !current.sameCounts(as: lastReport) || now - lastReportTime >= progressInterval {
                 progress(current)
