@@ -196,28 +196,8 @@ public final class Coordinator {
             drop(identity, "\(error)")
             return
         }
-        if case let .hello(rawName, capacity) = request {
-            let name = printable(rawName, limit: 80)
-            if let existing = sessions[identity] {
-                // A session belongs to the key that opened it: another valid key reusing the routing id is not it.
-                guard existing.userID == message.userID else {
-                    return drop(identity, "HELLO with another CURVE key than the session's (routing id reused)")
-                }
-                // A worker re-greets once per liveness period at most; more is a flood, answered by nothing.
-                let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
-                guard now - existing.manifestSentAt >= period else {
-                    sessions[identity]?.lastHeard = now
-                    return drop(identity, "repeated HELLO within \(String(format: "%.1f", period)) s")
-                }
-                // The worker restarted its session: whatever it held is lost.
-                try recordFailures(book.release(owner: identity))
-            }
-            sessions[identity] = Session(name: name, capacity: capacity, userID: message.userID,
-                                         state: .awaitingReady, lastHeard: now, lastSent: now, manifestSentAt: now)
-            options.log("worker \(name) [\(Self.describe(identity))] joined")
-            send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
-                                     manifest: manifestBytes), now: now)
-            return
+        if case let .hello(name, capacity) = request {
+            return try hello(identity, name: name, capacity: capacity, userID: message.userID, now: now)
         }
         guard var session = sessions[identity] else {
             if request == .bye { return }
@@ -300,6 +280,30 @@ public final class Coordinator {
                 shippedBytes += UInt64(bytes.count)
             }
         }
+    }
+
+    /// HELLO: a new session, or a worker greeting again (at most once per liveness period, and only with its own key).
+    private func hello(_ identity: Data, name rawName: String, capacity: UInt32, userID: String?, now: Double) throws {
+        let name = printable(rawName, limit: 80)
+        if let existing = sessions[identity] {
+            // A session belongs to the key that opened it: another valid key reusing the routing id is not it.
+            guard existing.userID == userID else {
+                return drop(identity, "HELLO with another CURVE key than the session's (routing id reused)")
+            }
+            // A worker re-greets once per liveness period at most; more is a flood, answered by nothing.
+            let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+            guard now - existing.manifestSentAt >= period else {
+                sessions[identity]?.lastHeard = now
+                return drop(identity, "repeated HELLO within \(String(format: "%.1f", period)) s")
+            }
+            // The worker restarted its session: whatever it held is lost.
+            try recordFailures(book.release(owner: identity))
+        }
+        sessions[identity] = Session(name: name, capacity: capacity, userID: userID,
+                                     state: .awaitingReady, lastHeard: now, lastSent: now, manifestSentAt: now)
+        options.log("worker \(name) [\(Self.describe(identity))] joined")
+        send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
+                                 manifest: manifestBytes), now: now)
     }
 
     // MARK: - Timers

@@ -54,8 +54,8 @@ public final class Worker: @unchecked Sendable {
         }
         let compute = ComputeThread(context: context, endpoint: computeEndpoint, setup: setup)
         compute.start()
-        var farewellLingerMilliseconds: Int32 = 0
-        var download: ShipmentDownload?
+        farewellLingerMilliseconds = 0
+        download = nil
         defer {
             download?.abandon()
             try? dealer.set(ZMQ_LINGER, farewellLingerMilliseconds)
@@ -72,49 +72,7 @@ public final class Worker: @unchecked Sendable {
         var session = WorkerSession(name: options.name, heartbeatSeconds: options.heartbeatIntervalSeconds,
                                     liveness: options.heartbeatLiveness, idleExitSeconds: options.idleExitSeconds,
                                     exitWhenDone: options.exitWhenDone, now: monotonicSeconds())
-        func send(_ message: WorkerMessage) {
-            do {
-                if try dealer.send(message.frames) != .sent { options.log("send queue full, dropped \(message.frames[1].first ?? 0)") }
-            } catch {
-                options.log("send failed: \(error)")
-            }
-        }
-        /// Tell the coordinator this worker takes no part in the job (the REFUSE gets a moment to leave); throw the result.
-        func refuseJob(_ reason: String) -> ClusterError {
-            send(.refuse(reason: reason))
-            farewellLingerMilliseconds = 1000
-            return ClusterError.setupRefused(reason)
-        }
-        /// Carries out the session's actions; returns the exit when the session ends the run.
-        func perform(_ actions: [WorkerSession.Action]) throws -> WorkerExit? {
-            for action in actions {
-                switch action {
-                case let .send(message):
-                    send(message)
-                case let .setUp(manifest):
-                    try toCompute(pair, [ComputeWire.setup, manifest])
-                case let .compute(lease, entry):
-                    try toCompute(pair, [ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
-                case let .download(shipment, reason, attempt):
-                    download?.abandon()
-                    do { download = try startDownload(shipment, reason: reason, attempt: attempt) } catch {
-                        throw refuseJob("\(error)")
-                    }
-                case .abandonDownload:
-                    download?.abandon()
-                    download = nil
-                case let .log(line):
-                    options.log(line)
-                case let .refuse(reason):
-                    throw refuseJob(reason)
-                case let .exit(exit):
-                    return exit
-                }
-            }
-            return nil
-        }
-
-        if let exit = try perform(session.start(now: monotonicSeconds())) { return exit }
+        if let exit = try perform(dealer, pair, session.start(now: monotonicSeconds())) { return exit }
         while true {
             if abandoned { return .abandoned }
             let readable = try pollReadable([dealer, pair, monitor], timeoutSeconds: session.heartbeatSeconds / 2)
@@ -136,45 +94,97 @@ public final class Worker: @unchecked Sendable {
                     }
                     if case let .chunk(file, offset, bytes) = message {
                         if bytes.isEmpty, download != nil {
-                            throw refuseJob("the coordinator cannot serve file \(file) of the shipped model (it changed on its disk)")
+                            throw refuseJob(dealer, "the coordinator cannot serve file \(file) of the shipped model (it changed on its disk)")
                         }
                         guard let download, try download.receive(file: file, offset: offset, bytes: bytes) else {
                             options.log("dropped CHUNK of file \(file) at \(offset): not requested (stale or duplicate)")
                             continue
                         }
                     }
-                    if let exit = try perform(session.handle(.message(message), now: monotonicSeconds())) { return exit }
+                    if let exit = try perform(dealer, pair, session.handle(.message(message), now: monotonicSeconds())) { return exit }
                 }
             }
             if readable[1] {
                 while let reply = try pair.receive(maxFrames: 8) {
                     guard let decoded = ComputeWire.decodeReply(reply.frames) else { continue }
-                    if let exit = try perform(session.handle(.compute(decoded), now: monotonicSeconds())) { return exit }
+                    if let exit = try perform(dealer, pair, session.handle(.compute(decoded), now: monotonicSeconds())) { return exit }
                 }
             }
             let now = monotonicSeconds()
             if let current = download {
                 do {
                     for request in try current.nextRequests(now: now) {
-                        send(request)
+                        send(request, dealer)
                         session.noteSent(now: now)
                     }
                 } catch {
-                    throw refuseJob("\(error)")
+                    throw refuseJob(dealer, "\(error)")
                 }
                 if current.state == .complete {
-                    let seconds = now - current.startedAt
-                    options.log("model shipment \(current.shipment.key) is in the cache: " + (current.receivedBytes == 0
-                        ? "fetched by another worker on this host"
-                        : "\(current.receivedBytes >> 20) MiB fetched in "
-                            + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(current.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
-                        + "; setting up again")
+                    options.log(Self.arrival(current, now: now))
                     download = nil
-                    if let exit = try perform(session.handle(.downloadComplete, now: now)) { return exit }
+                    if let exit = try perform(dealer, pair, session.handle(.downloadComplete, now: now)) { return exit }
                 }
             }
-            if let exit = try perform(session.handle(.tick, now: now)) { return exit }
+            if let exit = try perform(dealer, pair, session.handle(.tick, now: now)) { return exit }
         }
+    }
+
+    // Run state of the socket loop (one `run` at a time, on its thread).
+    private var farewellLingerMilliseconds: Int32 = 0
+    private var download: ShipmentDownload?
+
+    private func send(_ message: WorkerMessage, _ dealer: ZMQSocket) {
+        do {
+            if try dealer.send(message.frames) != .sent { options.log("send queue full, dropped \(message.frames[1].first ?? 0)") }
+        } catch {
+            options.log("send failed: \(error)")
+        }
+    }
+
+    /// Tell the coordinator this worker takes no part in the job (the REFUSE gets a moment to leave); throw the result.
+    private func refuseJob(_ dealer: ZMQSocket, _ reason: String) -> ClusterError {
+        send(.refuse(reason: reason), dealer)
+        farewellLingerMilliseconds = 1000
+        return ClusterError.setupRefused(reason)
+    }
+
+    /// Carries out the session's actions; returns the exit when the session ends the run.
+    private func perform(_ dealer: ZMQSocket, _ pair: ZMQSocket, _ actions: [WorkerSession.Action]) throws -> WorkerExit? {
+        for action in actions {
+            switch action {
+            case let .send(message):
+                send(message, dealer)
+            case let .setUp(manifest):
+                try toCompute(pair, [ComputeWire.setup, manifest])
+            case let .compute(lease, entry):
+                try toCompute(pair, [ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
+            case let .download(shipment, reason, attempt):
+                download?.abandon()
+                do { download = try startDownload(shipment, reason: reason, attempt: attempt) } catch {
+                    throw refuseJob(dealer, "\(error)")
+                }
+            case .abandonDownload:
+                download?.abandon()
+                download = nil
+            case let .log(line):
+                options.log(line)
+            case let .refuse(reason):
+                throw refuseJob(dealer, reason)
+            case let .exit(exit):
+                return exit
+            }
+        }
+        return nil
+    }
+
+    private static func arrival(_ download: ShipmentDownload, now: Double) -> String {
+        let seconds = now - download.startedAt
+        return "model shipment \(download.shipment.key) is in the cache: " + (download.receivedBytes == 0
+            ? "fetched by another worker on this host"
+            : "\(download.receivedBytes >> 20) MiB fetched in "
+                + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(download.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
+            + "; setting up again"
     }
 
     /// The compute thread is attached and takes one request at a time, so this cannot block.
