@@ -83,7 +83,7 @@ final class ProcessTests: XCTestCase {
 
     /// cluster-demo's coordinator as a process; its stderr goes to a file read by `waitForLine`.
     private func startCoordinatorProcess(_ executable: URL, _ arguments: [String], stderr: URL) throws -> Process {
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = Process()
         process.executableURL = executable
         process.arguments = ["coordinator", "--bind", "tcp://127.0.0.1:0"] + arguments
