@@ -16,6 +16,7 @@ import PackageDescription
 //   ClusterEvaluation      an evaluation job over Cluster: payload, model files and shipment, worker
 //                          setup (replica, hash checks), coordinator-side run, record decoding
 //   IBACommands            the command-line layer shared by the three executables (parse, call, print)
+//   TestSupport            (Tests/TestSupport) the ../shared locator and tiny-model builders for the test targets
 let package = Package(
     name: "iba-swift",
     platforms: [.macOS(.v13)],
@@ -53,17 +54,19 @@ let package = Package(
         .executableTarget(name: "cluster-demo", dependencies: ["Cluster"]),
         // scripts/bench.sh: performance measured as ratios within one run (never in tests).
         .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"]),
+        // Test support shared by the test targets: the ../shared locator and the tiny-model builders.
+        .target(name: "TestSupport", dependencies: ["BERT", "Tokenizer"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
-        .testTarget(name: "BERTTests", dependencies: ["BERT"]),
-        .testTarget(name: "AttributionTests", dependencies: ["Attribution"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
+        .testTarget(name: "BERTTests", dependencies: ["BERT", "TestSupport"]),
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "ClusterEvaluationTests", dependencies: ["ClusterEvaluation", "Evaluation", "Cluster"]),
-        .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer"]),
+        .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer", "TestSupport"]),
     ]
 )
 

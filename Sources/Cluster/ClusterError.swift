@@ -20,6 +20,8 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
     case modelUnavailable(String)
     /// Shipping files to workers failed (bad shipment, unreadable file, cache I/O).
     case shipment(String)
+    /// The coordinator refused this worker during the CURVE/ZAP handshake.
+    case handshakeFailed(String)
     case alreadyRun
     case stopped
     case internalError(String)
@@ -42,6 +44,7 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
         case let .setupRefused(reason): return "worker refused the job: \(reason)"
         case let .modelUnavailable(reason): return "no usable model on this worker: \(reason)"
         case let .shipment(text): return "model shipping: \(text)"
+        case let .handshakeFailed(text): return "connection refused: \(text)"
         case .alreadyRun: return "a Coordinator runs once; create a new one (with resume) for another run"
         case .stopped: return "stopped on request; continue with --resume"
         case let .internalError(text): return "internal error: \(text)"

@@ -21,6 +21,8 @@ public final class Coordinator {
         var credit: UInt32 = 0
         var lastHeard: Double
         var lastSent: Double
+        /// When the last MANIFEST went out: a repeated HELLO is answered at most once per liveness period.
+        var manifestSentAt: Double
     }
 
     private let options: CoordinatorOptions
@@ -39,6 +41,7 @@ public final class Coordinator {
     private let shipmentSource: ShipmentSource?
     private var shippedBytes: UInt64 = 0
     private var fetchingWorkers: Set<Data> = []
+    private var shipmentChangedLogged = false
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
     /// work starts with `run`.
@@ -66,9 +69,9 @@ public final class Coordinator {
             let router = try ZMQSocket(context, type: ZMQ_ROUTER)
             socket = router
             if let directory = options.curveKeysDirectory {
-                let keys = try CurveKeyFiles.loadKeyPair(name: CurveKeyFiles.coordinatorName, from: directory)
-                let authorized = try CurveKeyFiles.loadAuthorizedKeys(
-                    directory.appendingPathComponent(CurveKeyFiles.authorizedDirectory))
+                let keys = try CurveZMQKeyFiles.loadKeyPair(name: CurveZMQKeyFiles.coordinatorName, from: directory)
+                let authorized = try CurveZMQKeyFiles.loadAuthorizedKeys(
+                    directory.appendingPathComponent(CurveZMQKeyFiles.authorizedDirectory))
                 // Must be bound before the ROUTER binds, or libzmq admits everyone.
                 authenticator = try ZAPAuthenticator(context: context, authorizedKeys: authorized, log: options.log)
                 try router.set(ZMQ_CURVE_SERVER, 1)
@@ -78,6 +81,7 @@ public final class Coordinator {
             try router.set(ZMQ_ROUTER_MANDATORY, 1)   // sends to vanished workers fail instead of vanishing
             try router.set(ZMQ_ROUTER_HANDOVER, 1)    // a reconnecting worker keeps its routing id
             try router.set(ZMQ_MAXMSGSIZE, int64: Int64(options.maxMessageBytes))
+            try router.set(ZMQ_SNDHWM, options.sendHighWaterMark)
             try setTransportHeartbeats(router, intervalSeconds: options.heartbeatIntervalSeconds,
                                        liveness: options.heartbeatLiveness)
             try router.bind(options.bind)
@@ -120,6 +124,8 @@ public final class Coordinator {
         hasRun = true
         defer { shutdown() }
         guard let router else { throw ClusterError.alreadyRun }
+        let signals = options.stopOnSignals ? SignalStop.register(stopSignal) : nil
+        defer { signals.map(SignalStop.unregister) }
 
         let start = monotonicSeconds()
         let tick = options.heartbeatIntervalSeconds / 2
@@ -132,6 +138,7 @@ public final class Coordinator {
 
         while !book.isFinished {
             if stopSignal.isRequested {
+                try resultsLog?.commit()
                 options.log("stop requested: \(book.doneCount) of \(book.total) done")
                 throw ClusterError.stopped
             }
@@ -142,9 +149,13 @@ public final class Coordinator {
                     try handle(message, now: monotonicSeconds())
                 }
             }
+            try resultsLog?.commit()  // one fsync per drain; results count (below) once committed
             let now = monotonicSeconds()
             try expireSilentWorkers(now: now)
             if let timeout = options.leaseTimeoutSeconds {
+                for lease in book.leases(olderThan: timeout, now: now) {
+                    options.log("lease \(lease.id) of \(sessions[lease.owner]?.name ?? Self.describe(lease.owner)) timed out after \(Int(timeout)) s: re-issuing it")
+                }
                 try recordFailures(book.expire(olderThan: timeout, now: now))
             }
             try dispatch(now: now)
@@ -155,6 +166,7 @@ public final class Coordinator {
             } else if now - noWorkersSince > options.workerTimeoutSeconds, !book.isFinished {
                 throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
             }
+            try resultsLog?.commit()  // failures recorded by the timers above
             let current = snapshot(start: start, now: now)
             if !current.sameCounts(as: lastReport) || now - lastReportTime >= progressInterval {
                 progress(current)
@@ -185,16 +197,7 @@ public final class Coordinator {
             return
         }
         if case let .hello(name, capacity) = request {
-            if sessions[identity] != nil {
-                // The worker restarted its session: whatever it held is lost.
-                try recordFailures(book.release(owner: identity))
-            }
-            sessions[identity] = Session(name: name, capacity: capacity, userID: message.userID,
-                                         state: .awaitingReady, lastHeard: now, lastSent: now)
-            options.log("worker \(name) [\(Self.describe(identity))] joined")
-            send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
-                                     manifest: manifestBytes), now: now)
-            return
+            return try hello(identity, name: name, capacity: capacity, userID: message.userID, now: now)
         }
         guard var session = sessions[identity] else {
             if request == .bye { return }
@@ -220,10 +223,19 @@ public final class Coordinator {
             sessions[identity]?.state = .working
             sessions[identity]?.credit = min(credit, session.capacity)
         case let .refuse(reason):
-            options.log("worker \(session.name) refused the job: \(reason)")
+            options.log("worker \(session.name) refused the job: \(printable(reason))")
             sessions[identity]?.state = .refused
             try recordFailures(book.release(owner: identity))
         case let .result(lease, index, attempt, payload):
+            if let validator = options.resultValidator, let problem = validator(index, payload) {
+                // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
+                let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
+                                                        message: "invalid result: \(problem)")
+                guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
+                options.log("example \(index) attempt \(attempt) from \(session.name) is invalid: \(printable(problem))")
+                if let final { try recordFailures([(index, final)]) }
+                return
+            }
             let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
             if case .accepted = outcome {
                 receivedThisSession += 1
@@ -231,13 +243,16 @@ public final class Coordinator {
             } else {
                 drop(identity, "RESULT \(index): \(outcome)")
             }
-        case let .error(lease, index, attempt, text):
+        case let .error(lease, index, attempt, rawText):
+            let text = printable(rawText)
             let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
             guard case .accepted = outcome else { return drop(identity, "ERROR \(index): \(outcome)") }
             options.log("example \(index) attempt \(attempt) failed on \(session.name): \(text)")
             if let final { try recordFailures([(index, final)]) }
         case .heartbeat:
             break
+        case let .status(credit, held):
+            try reconcile(identity, credit: credit, held: Set(held), now: now)
         case .bye:
             options.log("worker \(session.name) left")
             sessions[identity] = nil
@@ -245,8 +260,17 @@ public final class Coordinator {
         case let .fetch(file, offset, length):
             guard session.state != .refused else { return drop(identity, "FETCH after REFUSE") }
             guard let shipmentSource else { return drop(identity, "FETCH but this run ships no files (start the coordinator with --ship-model)") }
-            guard let bytes = shipmentSource.chunk(file: file, offset: offset, length: length) else {
+            let bytes: Data
+            switch shipmentSource.chunk(file: file, offset: offset, length: length) {
+            case let .bytes(read): bytes = read
+            case .invalid:
                 return drop(identity, "FETCH of file \(file) offset \(offset) length \(length) is not a chunk of the shipment")
+            case let .changed(reason):
+                // Never serve bytes that no longer match the manifest: an empty CHUNK tells the worker so.
+                if !shipmentChangedLogged { options.log("cannot serve the shipped model: \(reason)") }
+                shipmentChangedLogged = true
+                send(identity, .chunk(file: file, offset: offset, bytes: Data()), now: now)
+                return
             }
             if fetchingWorkers.insert(identity).inserted {
                 options.log("worker \(session.name) is fetching the model (\(shipmentSource.shipment.totalBytes >> 20) MiB)")
@@ -256,6 +280,30 @@ public final class Coordinator {
                 shippedBytes += UInt64(bytes.count)
             }
         }
+    }
+
+    /// HELLO: a new session, or a worker greeting again (at most once per liveness period, and only with its own key).
+    private func hello(_ identity: Data, name rawName: String, capacity: UInt32, userID: String?, now: Double) throws {
+        let name = printable(rawName, limit: 80)
+        if let existing = sessions[identity] {
+            // A session belongs to the key that opened it: another valid key reusing the routing id is not it.
+            guard existing.userID == userID else {
+                return drop(identity, "HELLO with another CURVE key than the session's (routing id reused)")
+            }
+            // A worker re-greets once per liveness period at most; more is a flood, answered by nothing.
+            let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+            guard now - existing.manifestSentAt >= period else {
+                sessions[identity]?.lastHeard = now
+                return drop(identity, "repeated HELLO within \(String(format: "%.1f", period)) s")
+            }
+            // The worker restarted its session: whatever it held is lost.
+            try recordFailures(book.release(owner: identity))
+        }
+        sessions[identity] = Session(name: name, capacity: capacity, userID: userID,
+                                     state: .awaitingReady, lastHeard: now, lastSent: now, manifestSentAt: now)
+        options.log("worker \(name) [\(Self.describe(identity))] joined")
+        send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
+                                 manifest: manifestBytes), now: now)
     }
 
     // MARK: - Timers
@@ -271,11 +319,32 @@ public final class Coordinator {
         resetSentAt = resetSentAt.filter { now - $0.value < limit }
     }
 
+    /// A worker's HEARTBEAT says what it holds: leases issued to it more than
+    /// a liveness period ago that it does not hold were lost in transit (a TASK
+    /// or RESULT dropped with a connection) and are re-issued; a worker holding
+    /// nothing and still asking for work gets its credit back (a lost READY).
+    private func reconcile(_ identity: Data, credit: UInt32, held: Set<UInt64>, now: Double) throws {
+        guard let session = sessions[identity], session.state != .refused else { return }
+        let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+        let lost = book.leases(of: identity).filter { !held.contains($0.id) && now - $0.issuedAt > period }.map(\.id)
+        if !lost.isEmpty {
+            options.log("worker \(session.name) does not hold lease(s) \(lost.map(String.init).joined(separator: ", ")): re-issuing them")
+            try recordFailures(book.release(leases: lost))
+        }
+        if credit > 0, held.isEmpty, session.credit == 0, book.leases(of: identity).isEmpty {
+            sessions[identity]?.state = .working
+            sessions[identity]?.credit = min(credit, session.capacity)
+        }
+    }
+
     private func dispatch(now: Double) throws {
+        let speculationAge = options.speculate ? 0 : options.speculateAfterSeconds
         for identity in sessions.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             guard let session = sessions[identity], session.state == .working, session.credit > 0 else { continue }
+            // A worker holds at most its declared capacity, capped: a greedy peer cannot take the queue.
+            guard book.leases(of: identity).count < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now)
-                    ?? (options.speculate ? book.speculate(to: identity, now: now) : nil) else { continue }
+                    ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
             switch send(identity, .task(lease: lease, entries: entries), now: now) {
             case .sent:
                 sessions[identity]?.credit -= 1
@@ -340,7 +409,8 @@ public final class Coordinator {
 
     /// Routing ids are "name-random" from our workers; anything else as hex.
     static func describe(_ identity: Data) -> String {
-        if let text = String(data: identity, encoding: .utf8), text.allSatisfy({ $0.isASCII && !$0.isNewline }) {
+        if let text = String(data: identity, encoding: .utf8), text.utf8.count <= 64,
+           text.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) {
             return text
         }
         return identity.prefix(16).map { String(format: "%02x", $0) }.joined()
@@ -379,5 +449,45 @@ extension ClusterProgress {
     func sameCounts(as other: ClusterProgress) -> Bool {
         [done, failed, inFlight, pending, liveWorkers, requeues, dropped]
             == [other.done, other.failed, other.inFlight, other.pending, other.liveWorkers, other.requeues, other.dropped]
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP while a coordinator runs: request its stop, so
+/// its caller stops the workers it launched and the results log stays
+/// resumable. With no run registered a signal does what it would by default.
+enum SignalStop {
+    static let handled = [SIGINT, SIGTERM, SIGHUP]
+    nonisolated(unsafe) private static var registered: [ObjectIdentifier: StopSignal] = [:]
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    private static let lock = NSLock()
+    private static let queue = DispatchQueue(label: "iba-cluster-signals")
+
+    static func register(_ stop: StopSignal) -> StopSignal {
+        lock.withLock {
+            if sources.isEmpty {
+                for number in handled {
+                    signal(number, SIG_IGN)  // delivered to the source below instead
+                    let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                    source.setEventHandler { deliver(number) }
+                    source.resume()
+                    sources.append(source)
+                }
+            }
+            registered[ObjectIdentifier(stop)] = stop
+        }
+        return stop
+    }
+
+    static func unregister(_ stop: StopSignal) {
+        lock.withLock { _ = registered.removeValue(forKey: ObjectIdentifier(stop)) }
+    }
+
+    private static func deliver(_ number: Int32) {
+        let stops = lock.withLock { Array(registered.values) }
+        if stops.isEmpty {
+            signal(number, SIG_DFL)
+            raise(number)
+        }
+        for stop in stops { stop.request() }
     }
 }

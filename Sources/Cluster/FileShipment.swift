@@ -65,38 +65,68 @@ public struct FileShipment: Codable, Sendable, Equatable {
     }
 }
 
-/// The coordinator's side: the shipment's files, memory-mapped once and served
-/// chunk by chunk without per-transfer state.
+/// The coordinator's side: the shipment's files, opened once and served
+/// chunk by chunk without per-transfer state. Chunks are read with pread, not
+/// memory-mapped: a file truncated in place mid-run would make a mapped read
+/// fault (SIGBUS); here the size is checked before each read and a changed
+/// file is refused.
 final class ShipmentSource {
     let shipment: FileShipment
-    private let contents: [Data]
+    private let descriptors: [Int32]
+    private let paths: [String]
 
     init(shipment: FileShipment, files: [URL]) throws {
         try shipment.validate()
         guard files.count == shipment.files.count else {
             throw ClusterError.shipment("\(files.count) file(s) given for a shipment of \(shipment.files.count)")
         }
-        var contents: [Data] = []
+        var descriptors: [Int32] = []
         for (url, file) in zip(files, shipment.files) {
-            let data: Data
-            do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-                throw ClusterError.shipment("cannot read \(url.path): \(error.localizedDescription)")
+            let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                descriptors.forEach { _ = close($0) }
+                throw ClusterError.shipment("cannot read \(url.path): \(String(cString: strerror(errno)))")
             }
-            guard UInt64(data.count) == file.size else {
-                throw ClusterError.shipment("\(url.path) has \(data.count) bytes, the shipment says \(file.size) (changed on disk?)")
+            descriptors.append(fd)
+            let size = Self.size(fd)
+            guard size == file.size else {
+                descriptors.forEach { _ = close($0) }
+                throw ClusterError.shipment("\(url.path) has \(size.map(String.init) ?? "unknown") bytes, the shipment says \(file.size) (changed on disk?)")
             }
-            contents.append(data)
         }
         self.shipment = shipment
-        self.contents = contents
+        self.descriptors = descriptors
+        self.paths = files.map(\.path)
     }
 
-    /// The bytes of a valid request; nil for anything a correct worker would not ask.
-    func chunk(file: UInt32, offset: UInt64, length: UInt32) -> Data? {
+    deinit { descriptors.forEach { _ = close($0) } }
+
+    private static func size(_ fd: Int32) -> UInt64? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        return UInt64(status.st_size)
+    }
+
+    enum Chunk: Equatable {
+        case bytes(Data)
+        /// Not a chunk a correct worker would ask for.
+        case invalid
+        /// The file on disk no longer has the shipment's size (or cannot be read).
+        case changed(String)
+    }
+
+    /// The bytes of a valid request, read now.
+    func chunk(file: UInt32, offset: UInt64, length: UInt32) -> Chunk {
         let index = Int(file)
-        guard shipment.expectedLength(file: index, offset: offset) == length else { return nil }
-        let start = contents[index].startIndex + Int(offset)
-        return contents[index].subdata(in: start..<start + Int(length))
+        guard shipment.expectedLength(file: index, offset: offset) == length else { return .invalid }
+        let fd = descriptors[index]
+        guard Self.size(fd) == shipment.files[index].size else {
+            return .changed("\(paths[index]) no longer has \(shipment.files[index].size) bytes")
+        }
+        var data = Data(count: Int(length))
+        let read = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(length), off_t(offset)) }
+        guard read == Int(length) else { return .changed("\(paths[index]): short read at \(offset)") }
+        return .bytes(data)
     }
 }
 

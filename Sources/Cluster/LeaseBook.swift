@@ -38,7 +38,11 @@ struct LeaseBook {
     private(set) var results: [Int: WorkResult] = [:]
     private(set) var leases: [UInt64: Lease] = [:]
     private(set) var requeues = 0
+    /// Attempt numbers handed out per index (tags only: stale results are recognised by them).
     private var attemptsIssued: [Int: UInt32] = [:]
+    /// Attempts that ended in an ERROR or a lease timeout, per index.
+    private var failures: [Int: UInt32] = [:]
+    static let lostIssuesFactor: UInt32 = 4
     /// index -> live leases holding it open (two while speculated).
     private var holders: [Int: Set<UInt64>] = [:]
     private var nextLeaseID: UInt64
@@ -85,14 +89,16 @@ struct LeaseBook {
     }
 
     /// With the queue empty: re-issue the oldest in-flight examples held by
-    /// someone else and not yet speculated, to an idle worker. First result wins.
-    mutating func speculate(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
+    /// someone else for more than `minimumAgeSeconds` and not yet speculated,
+    /// to an idle worker. First result wins.
+    mutating func speculate(to owner: Data, now: Double, minimumAgeSeconds: Double = 0) -> (lease: UInt64, entries: [LeaseEntry])? {
         guard queueReversed.isEmpty else { return nil }
         var entries: [LeaseEntry] = []
-        for lease in leases.values.sorted(by: { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }) where lease.owner != owner {
+        for lease in leases.values.sorted(by: { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) })
+        where lease.owner != owner && now - lease.issuedAt >= minimumAgeSeconds {
             for index in lease.open.keys.sorted() where entries.count < shardSize {
                 let attempts = attemptsIssued[index] ?? 0
-                guard holders[index]?.count == 1, attempts < maxAttempts else { continue }
+                guard holders[index]?.count == 1, exhausted(index) == nil else { continue }
                 attemptsIssued[index] = attempts + 1
                 entries.append(LeaseEntry(index: index, attempt: attempts + 1))
             }
@@ -140,36 +146,54 @@ struct LeaseBook {
     mutating func recordError(owner: Data, lease id: UInt64, index: Int, attempt: UInt32,
                               message: String) -> (Outcome, WorkResult?) {
         if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return (rejection, nil) }
+        failures[index, default: 0] += 1
         leases[id]?.open[index] = nil
         dropLeaseIfEmpty(id)
         holders[index]?.remove(id)
         return (.accepted(attempt: attempt), settleUnheld(index, reason: "attempt \(attempt): \(message)"))
     }
 
+    /// The live leases of `owner`, oldest first.
+    func leases(of owner: Data) -> [Lease] {
+        leases.values.filter { $0.owner == owner }.sorted { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }
+    }
+
     /// A worker is gone (heartbeats stopped, BYE, HELLO again, refused):
-    /// its open entries go back to the queue. Returns examples failed by it.
+    /// its open entries go back to the queue, without counting an attempt.
+    /// Returns examples failed by it (only past the lost-issue bound).
     mutating func release(owner: Data) -> [(Int, WorkResult)] {
         let owned = leases.values.filter { $0.owner == owner }.map(\.id)
-        return owned.flatMap { releaseLease($0, reason: "worker lost") }
+        return owned.flatMap { releaseLease($0, reason: "worker lost", counts: false) }
     }
 
-    /// Leases older than `timeoutSeconds` (hung compute) are requeued; the
-    /// worker keeps its session. Returns examples failed by it.
+    /// Reconciliation: leases the worker says it does not hold (its TASK or
+    /// RESULT was lost) go back to the queue without counting an attempt.
+    mutating func release(leases ids: [UInt64]) -> [(Int, WorkResult)] {
+        ids.flatMap { releaseLease($0, reason: "lease lost in transit", counts: false) }
+    }
+
+    func leases(olderThan timeoutSeconds: Double, now: Double) -> [Lease] {
+        leases.values.filter { now - $0.issuedAt > timeoutSeconds }.sorted { $0.id < $1.id }
+    }
+
+    /// Leases older than `timeoutSeconds` (hung compute) are requeued and
+    /// count as a failed attempt; the worker keeps its session. Returns examples failed by it.
     mutating func expire(olderThan timeoutSeconds: Double, now: Double) -> [(Int, WorkResult)] {
         let old = leases.values.filter { now - $0.issuedAt > timeoutSeconds }.map(\.id)
-        return old.flatMap { releaseLease($0, reason: "lease timed out") }
+        return old.flatMap { releaseLease($0, reason: "lease timed out", counts: true) }
     }
 
-    private mutating func releaseLease(_ id: UInt64, reason: String) -> [(Int, WorkResult)] {
+    private mutating func releaseLease(_ id: UInt64, reason: String, counts: Bool) -> [(Int, WorkResult)] {
         guard let lease = leases.removeValue(forKey: id) else { return [] }
         var failed: [(Int, WorkResult)] = []
         // Back to the front of the queue: they are the oldest work.
         var requeued: [Int] = []
         for index in lease.open.keys.sorted() {
             holders[index]?.remove(id)
+            if counts { failures[index, default: 0] += 1 }
             if holders[index]?.isEmpty ?? true { holders[index] = nil } else { continue }
-            if (attemptsIssued[index] ?? 0) >= maxAttempts {
-                let result = WorkResult.failed("\(reason) on attempt \(lease.open[index] ?? 0) of \(maxAttempts)")
+            if let exhausted = exhausted(index) {
+                let result = WorkResult.failed("\(reason) on attempt \(lease.open[index] ?? 0): \(exhausted)")
                 results[index] = result
                 failed.append((index, result))
             } else {
@@ -198,13 +222,22 @@ struct LeaseBook {
         if let others = holders[index], !others.isEmpty { return nil }
         holders[index] = nil
         guard results[index] == nil else { return nil }
-        if (attemptsIssued[index] ?? 0) >= maxAttempts {
+        if exhausted(index) != nil {
             let result = WorkResult.failed(reason)
             results[index] = result
             return result
         }
         requeues += 1
         queueReversed.append(index)
+        return nil
+    }
+
+    /// Why `index` may not be issued again, or nil.
+    private func exhausted(_ index: Int) -> String? {
+        if (failures[index] ?? 0) >= maxAttempts { return "\(maxAttempts) attempt(s) failed" }
+        if (attemptsIssued[index] ?? 0) >= maxAttempts &* Self.lostIssuesFactor {
+            return "issued \(attemptsIssued[index] ?? 0) times, lost with its worker each time"
+        }
         return nil
     }
 }

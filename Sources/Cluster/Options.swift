@@ -21,10 +21,28 @@ public struct CoordinatorOptions: Sendable {
     public var shardSize = 1
     /// With the queue empty, re-issue the oldest in-flight examples to idle workers.
     public var speculate = false
-    /// Requeue a lease (not its worker) held longer than this: catches hung
-    /// compute, which heartbeats cannot. nil = never.
-    public var leaseTimeoutSeconds: Double?
-    /// Directory with coordinator.key/.pub and authorized/ (see `CurveKeyFiles`);
+    /// Without `speculate`: with the queue empty, idle workers re-run leases
+    /// held longer than this (a slow or greedy peer cannot stall the end of a
+    /// run). nil = never.
+    public var speculateAfterSeconds: Double? = 120
+    /// Requeue a lease (not its worker) held longer than this, counting a
+    /// failed attempt: catches hung compute, which heartbeats cannot. On by
+    /// default so progress never depends on a message arriving. nil = never.
+    public var leaseTimeoutSeconds: Double? = 1800
+    /// Leases one worker may hold at once: its declared capacity, capped by this.
+    public var maxLeasesPerWorker = 4
+    /// Messages queued per peer before sends to it fail (ZMQ_SNDHWM): a peer
+    /// that reads slowly or floods requests cannot pile up replies.
+    public var sendHighWaterMark: Int32 = 16
+    /// Checks a RESULT's payload for an index (schema, lengths, finite
+    /// numbers): a non-nil reason makes it an ERROR of that attempt (the
+    /// example is re-issued, the payload never logged). nil = accept all.
+    public var resultValidator: (@Sendable (_ index: Int, _ payload: Data) -> String?)?
+    /// SIGINT, SIGTERM and SIGHUP stop a running `run` (it throws
+    /// `ClusterError.stopped`, the results log stays resumable), so callers
+    /// can stop the workers they launched. Outside a run they act as usual.
+    public var stopOnSignals = true
+    /// Directory with coordinator.key/.pub and authorized/ (see `CurveZMQKeyFiles`);
     /// nil = no encryption or authentication (trusted networks only).
     public var curveKeysDirectory: URL?
     /// JSONL results log, appended and fsynced per result; nil = none.
@@ -46,9 +64,16 @@ public struct CoordinatorOptions: Sendable {
         guard heartbeatLiveness >= 1 else { throw ClusterError.invalidOption("heartbeat liveness must be at least 1") }
         guard workerTimeoutSeconds > 0 else { throw ClusterError.invalidOption("worker timeout must be positive") }
         guard maxMessageBytes >= 1024 else { throw ClusterError.invalidOption("max message size must be at least 1 KiB") }
-        if let leaseTimeoutSeconds, leaseTimeoutSeconds <= 0 {
+        if let leaseTimeoutSeconds, !(leaseTimeoutSeconds > 0) {
             throw ClusterError.invalidOption("lease timeout must be positive")
         }
+        if let speculateAfterSeconds, !(speculateAfterSeconds >= 0) {
+            throw ClusterError.invalidOption("speculation age must not be negative")
+        }
+        guard (1...Int(Wire.maxCredit)).contains(maxLeasesPerWorker) else {
+            throw ClusterError.invalidOption("max leases per worker must be 1...\(Wire.maxCredit)")
+        }
+        guard sendHighWaterMark >= 4 else { throw ClusterError.invalidOption("send high-water mark must be at least 4") }
     }
 }
 
@@ -56,7 +81,7 @@ public struct WorkerOptions: Sendable {
     /// Shown in coordinator logs; also the prefix of the routing id.
     public var name: String
     /// CURVE keys; nil when the coordinator runs without security.
-    public var curve: CurveClientKeys?
+    public var curve: CurveZMQClientKeys?
     /// Used until the coordinator's MANIFEST sets its own.
     public var heartbeatIntervalSeconds = 1.0
     public var heartbeatLiveness = 3

@@ -1,13 +1,14 @@
 import Foundation
 
-// The coordinator/worker wire protocol, version 2. Everything a peer may send
+// The coordinator/worker wire protocol, version 3. Everything a peer may send
 // is written down here and nowhere else (as in zguide's ppqueue/MDP).
 //
 // Sockets: the coordinator binds a ROUTER, workers connect DEALERs. The
 // ROUTER sees one extra leading frame (the worker's routing id, chosen by the
 // worker and stable across reconnects); the frames below follow it.
 //
-//   frame 0   signature   "IBAC2"   protocol name + version digit (v2 added FETCH/CHUNK)
+//   frame 0   signature   "IBAC3"   protocol name + version digit (v2 added FETCH/CHUNK,
+//                                   v3 the worker's status in HEARTBEAT)
 //   frame 1   command     1 byte    see `Command`
 //   frame 2…  arguments   one field per frame; integers fixed-width big-endian
 //
@@ -17,7 +18,11 @@ import Foundation
 //   REFUSE     reason (utf8 ≤ 4 KiB) setup(manifest) threw: give me no work
 //   RESULT     lease u64 | index u64 | attempt u32 | payload (opaque, ≤ MAXMSGSIZE)
 //   ERROR      lease u64 | index u64 | attempt u32 | message (utf8 ≤ 4 KiB)
-//   HEARTBEAT  -
+//   HEARTBEAT  - | or: credit u32 | leases (n × u64, 0 ≤ n ≤ 64)   the worker's status: the credit
+//                                   it has asked for and not received, the leases it holds (queued or
+//                                   computing). The coordinator re-issues a lease issued to this worker
+//                                   more than `liveness` intervals ago that it does not hold (a TASK or
+//                                   RESULT lost on a reconnect), and restores a lost READY's credit.
 //   BYE        -                    leaving cleanly: requeue my leases now
 //   FETCH      file u32 | offset u64 | length u32   one chunk of a file the MANIFEST's shipment lists
 // Coordinator -> worker
@@ -26,7 +31,8 @@ import Foundation
 //   HEARTBEAT  -
 //   RESET      -                    "I don't know you" (coordinator restart, expiry): HELLO again
 //   DONE       -                    the run is finished
-//   CHUNK      file u32 | offset u64 | bytes        the answer to a FETCH
+//   CHUNK      file u32 | offset u64 | bytes        the answer to a FETCH; no bytes = the file
+//                                   changed on the coordinator's disk and cannot be served (v3)
 //
 // Session: HELLO -> MANIFEST -> READY(1) -> TASK -> RESULT/ERROR per entry
 //          -> READY(1) -> TASK ... -> DONE.
@@ -41,8 +47,8 @@ import Foundation
 // A lost chunk is simply requested again.
 
 enum Wire {
-    static let signature = Data("IBAC2".utf8)
-    static let version = 2
+    static let signature = Data("IBAC3".utf8)
+    static let version = 3
 
     static let maxNameBytes = 256
     static let maxTextBytes = 4096
@@ -50,6 +56,8 @@ enum Wire {
     static let taskEntryBytes = 12
     /// Cap on a worker's advertised capacity and credit; more is a bogus peer.
     static let maxCredit: UInt32 = 64
+    /// Most leases a worker's HEARTBEAT may list (a worker holds at most its capped capacity).
+    static let maxStatusLeases = 64
     /// Largest chunk a FETCH may ask for.
     static let maxChunkBytes: UInt32 = 16 << 20
 }
@@ -86,6 +94,8 @@ enum WorkerMessage: Equatable, Sendable {
     case result(lease: UInt64, index: Int, attempt: UInt32, payload: Data)
     case error(lease: UInt64, index: Int, attempt: UInt32, message: String)
     case heartbeat
+    /// HEARTBEAT with the worker's status (see the table above).
+    case status(credit: UInt32, leases: [UInt64])
     case bye
     case fetch(file: UInt32, offset: UInt64, length: UInt32)
 }
@@ -116,6 +126,8 @@ extension WorkerMessage {
             return Wire.header(.error) + [Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), Wire.text(message)]
         case .heartbeat:
             return Wire.header(.heartbeat)
+        case let .status(credit, leases):
+            return Wire.header(.heartbeat) + [Wire.encode(credit), Data(leases.flatMap { Array(Wire.encode($0)) })]
         case .bye:
             return Wire.header(.bye)
         case let .fetch(file, offset, length):
@@ -189,8 +201,15 @@ extension WorkerMessage {
                           attempt: try Wire.decodeUInt32(args[2], "ERROR attempt"),
                           message: try Wire.decodeText(args[3], "ERROR message"))
         case .heartbeat:
-            try Wire.expect(args, count: 0, command)
-            return .heartbeat
+            if args.isEmpty { return .heartbeat }
+            try Wire.expect(args, count: 2, command)
+            let credit = try Wire.decodeUInt32(args[0], "HEARTBEAT credit")
+            let packed = [UInt8](args[1])
+            guard credit <= Wire.maxCredit, packed.count % 8 == 0, packed.count / 8 <= Wire.maxStatusLeases else {
+                throw ClusterError.malformedMessage("HEARTBEAT status: credit ≤ \(Wire.maxCredit) and ≤ \(Wire.maxStatusLeases) × 8 bytes of leases")
+            }
+            let leases = stride(from: 0, to: packed.count, by: 8).map { Wire.bigEndian(packed[$0..<$0 + 8]) }
+            return .status(credit: credit, leases: leases)
         case .bye:
             try Wire.expect(args, count: 0, command)
             return .bye
@@ -245,8 +264,8 @@ extension CoordinatorMessage {
             return .done
         case .chunk:
             try Wire.expect(args, count: 3, command)
-            guard (1...Int(Wire.maxChunkBytes)).contains(args[2].count) else {
-                throw ClusterError.malformedMessage("CHUNK of \(args[2].count) bytes outside 1...\(Wire.maxChunkBytes)")
+            guard (0...Int(Wire.maxChunkBytes)).contains(args[2].count) else {
+                throw ClusterError.malformedMessage("CHUNK of \(args[2].count) bytes above \(Wire.maxChunkBytes)")
             }
             return .chunk(file: try Wire.decodeUInt32(args[0], "CHUNK file"),
                           offset: try Wire.decodeUInt64(args[1], "CHUNK offset"), bytes: args[2])
@@ -276,7 +295,7 @@ extension Wire {
 
     static func split(_ frames: [Data]) throws -> (Command, [Data]) {
         guard frames.count >= 2 else { throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2") }
-        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC2: another protocol version?)") }
+        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC\(version): another protocol version?)") }
         guard frames[1].count == 1, let byte = frames[1].first, let command = Command(rawValue: byte) else {
             throw ClusterError.malformedMessage("unknown command frame of \(frames[1].count) byte(s)")
         }
@@ -328,4 +347,23 @@ enum ComputeWire {
     static let setupNeedsFiles = Data("n".utf8)  // n | reason   (setup threw `modelUnavailable`: fetch the shipment)
     static let workDone = Data("d".utf8)     // d | lease | index | attempt | payload
     static let workFailed = Data("e".utf8)   // e | lease | index | attempt | message
+
+    /// A reply of the compute thread; nil for anything else.
+    static func decodeReply(_ frames: [Data]) -> WorkerSession.ComputeReply? {
+        guard let kind = frames.first else { return nil }
+        let text = frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : ""
+        switch kind {
+        case setupOK: return .setupSucceeded
+        case setupFailed: return .setupFailed(frames.count > 1 ? text : "setup failed")
+        case setupNeedsFiles: return .setupNeedsFiles(frames.count > 1 ? text : "no model")
+        case workDone, workFailed:
+            guard frames.count == 5, let lease = try? Wire.decodeUInt64(frames[1], "lease"),
+                  let index = try? Wire.decodeIndex(frames[2], "index"),
+                  let attempt = try? Wire.decodeUInt32(frames[3], "attempt") else { return nil }
+            return kind == workDone
+                ? .workDone(lease: lease, index: index, attempt: attempt, payload: frames[4])
+                : .workFailed(lease: lease, index: index, attempt: attempt, message: String(decoding: frames[4], as: UTF8.self))
+        default: return nil
+        }
+    }
 }

@@ -1,7 +1,10 @@
 import Foundation
 
-/// Append-only JSONL record of results, fsynced per line, so a killed
-/// coordinator loses at most the line it was writing.
+/// Append-only JSONL record of results with group commit: `append` queues a
+/// line, `commit` writes every queued line and fsyncs once (the coordinator
+/// commits once per drain of its socket, before it reports or finishes), so
+/// a killed coordinator loses at most the lines of one uncommitted batch,
+/// which it had not counted yet.
 ///
 ///   line 1   {"format":"iba-cluster-results","version":1,"fingerprint":{modelHash,dataHash,options,seed}}
 ///   then     {"index":I,"attempt":A,"payload":<the result JSON, verbatim>}
@@ -53,7 +56,7 @@ final class ResultsLog {
             encoder.outputFormatting = [.sortedKeys]
             let header = Header(format: format, version: version, fingerprint: fingerprint)
             guard let line = try? encoder.encode(header) else { throw ClusterError.resultsLog("cannot encode header") }
-            try log.appendLine(line)
+            try log.writeAll(line + Data([0x0A]))
         }
         return (log, done)
     }
@@ -63,7 +66,10 @@ final class ResultsLog {
         self.descriptor = descriptor
     }
 
-    deinit { Foundation.close(descriptor) }
+    deinit {
+        try? commit()  // a run that throws (stopped, no workers) keeps what it had accepted
+        Foundation.close(descriptor)
+    }
 
     func append(index: Int, attempt: UInt32, result: WorkResult) throws {
         var line = Data("{\"index\":\(index),\"attempt\":\(attempt),".utf8)
@@ -81,12 +87,23 @@ final class ResultsLog {
             line.append(quoted)
         }
         line.append(Data("}".utf8))
-        try appendLine(line)
+        pending.append(line)
+        pending.append(0x0A)
     }
 
-    private func appendLine(_ line: Data) throws {
-        var bytes = line
-        bytes.append(0x0A)
+    /// Lines appended and not yet committed.
+    var hasPending: Bool { !pending.isEmpty }
+
+    /// Writes the queued lines and fsyncs them.
+    func commit() throws {
+        guard !pending.isEmpty else { return }
+        defer { pending.removeAll(keepingCapacity: true) }
+        try writeAll(pending)
+    }
+
+    private var pending = Data()
+
+    private func writeAll(_ bytes: Data) throws {
         let written = bytes.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {

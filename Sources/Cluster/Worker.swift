@@ -33,30 +33,34 @@ public final class Worker: @unchecked Sendable {
 
     private var abandoned: Bool { lock.withLock { abandonRequested } }
 
-    private enum Phase { case greeting, settingUp, ready }
-
     /// `setup` runs once per manifest on the compute thread (load the model,
     /// check hashes; throw to refuse the job) and returns the per-example
     /// computation. Returns when the run is over; throws if setup refused.
+    /// The protocol decisions are `WorkerSession`'s; this loop moves bytes.
     public func run(setup: @escaping (JobManifest) throws -> ((Int) throws -> Data)) throws -> WorkerExit {
         let context = try ZMQContext()
         let computeEndpoint = "inproc://iba-compute-\(UUID().uuidString)"
+        let monitorEndpoint = "inproc://iba-monitor-\(UUID().uuidString)"
         let pair: ZMQSocket
         let dealer: ZMQSocket
+        let monitor: ZMQSocket
         do {
             pair = try ZMQSocket(context, type: ZMQ_PAIR)
             try pair.bind(computeEndpoint)
-            dealer = try makeDealer(context)
+            (dealer, monitor) = try makeDealer(context, monitorEndpoint: monitorEndpoint)
         } catch {
             context.terminate()
             throw error
         }
         let compute = ComputeThread(context: context, endpoint: computeEndpoint, setup: setup)
         compute.start()
-        var farewellLingerMilliseconds: Int32 = 0
+        farewellLingerMilliseconds = 0
+        download = nil
         defer {
+            download?.abandon()
             try? dealer.set(ZMQ_LINGER, farewellLingerMilliseconds)
             dealer.close()
+            monitor.close()
             pair.close()
             compute.stop(graceSeconds: 1)
         }
@@ -64,57 +68,19 @@ public final class Worker: @unchecked Sendable {
               try pair.receive(maxFrames: 1)?.frames == [ComputeWire.attached] else {
             throw ClusterError.internalError("the compute thread did not start")
         }
-        /// The compute thread is attached and takes one request at a time, so this cannot block.
-        func toCompute(_ frames: [Data]) throws {
-            guard try pair.send(frames) == .sent else { throw ClusterError.internalError("the compute thread is gone") }
-        }
 
-        var phase = Phase.greeting
-        var acceptedManifest: Data?     // set up and ready to use
-        var pendingManifest: Data?      // being set up on the compute thread
-        var queue: [(lease: UInt64, entry: LeaseEntry)] = []
-        var remaining: [UInt64: Int] = [:]  // open entries per live lease
-        var computing = false
-        var pendingShipment: FileShipment?       // what the pending manifest offers to fetch
-        var download: ShipmentDownload?          // fetching it
-        var downloadsOfPending = 0
-        defer { download?.abandon() }
-        var readyOutstanding = false
-        var computed = 0
-        var heartbeat = options.heartbeatIntervalSeconds
-        var lastHeard = monotonicSeconds()
-        var lastSent = lastHeard
-        var lastHello = lastHeard
-
-        func send(_ message: WorkerMessage) {
-            do {
-                if try dealer.send(message.frames) != .sent { options.log("send queue full, dropped \(message.frames[1].first ?? 0)") }
-                lastSent = monotonicSeconds()
-            } catch {
-                options.log("send failed: \(error)")
-            }
-        }
-        func greet() {
-            phase = .greeting
-            queue.removeAll()
-            remaining.removeAll()
-            readyOutstanding = false
-            lastHello = monotonicSeconds()
-            send(.hello(name: options.name, capacity: 1))
-        }
-        /// Tell the coordinator this worker takes no part in the job (the REFUSE gets a moment to leave); throw the result.
-        func refuseJob(_ reason: String) -> ClusterError {
-            send(.refuse(reason: reason))
-            farewellLingerMilliseconds = 1000
-            return ClusterError.setupRefused(reason)
-        }
-        greet()
-
+        var session = WorkerSession(name: options.name, heartbeatSeconds: options.heartbeatIntervalSeconds,
+                                    liveness: options.heartbeatLiveness, idleExitSeconds: options.idleExitSeconds,
+                                    exitWhenDone: options.exitWhenDone, now: monotonicSeconds())
+        if let exit = try perform(dealer, pair, session.start(now: monotonicSeconds())) { return exit }
         while true {
             if abandoned { return .abandoned }
-            let readable = try pollReadable([dealer, pair], timeoutSeconds: heartbeat / 2)
-            var now = monotonicSeconds()
+            let readable = try pollReadable([dealer, pair, monitor], timeoutSeconds: session.heartbeatSeconds / 2)
 
+            if readable[2], let failure = try handshakeFailure(monitor) {
+                options.log(failure)
+                throw ClusterError.handshakeFailed(failure)
+            }
             if readable[0] {
                 for _ in 0..<1000 {
                     guard let received = try dealer.receive(maxFrames: 8) else { break }
@@ -126,126 +92,104 @@ public final class Worker: @unchecked Sendable {
                         options.log("dropped coordinator message: \(error)")
                         continue
                     }
-                    lastHeard = monotonicSeconds()
-                    switch message {
-                    case let .manifest(milliseconds, bytes):
-                        heartbeat = min(600, max(0.01, Double(milliseconds) / 1000))
-                        if bytes == acceptedManifest {
-                            phase = .ready
-                        } else if bytes == pendingManifest {
-                            phase = .settingUp  // setup or its download already running (HELLO was resent)
-                        } else {
-                            download?.abandon()
-                            download = nil
-                            downloadsOfPending = 0
-                            do { pendingShipment = try JobManifest.decode(bytes).shipment } catch {
-                                throw refuseJob("\(error)")
-                            }
-                            pendingManifest = bytes
-                            acceptedManifest = nil
-                            phase = .settingUp
-                            try toCompute([ComputeWire.setup, bytes])
+                    if case let .chunk(file, offset, bytes) = message {
+                        if bytes.isEmpty, download != nil {
+                            throw refuseJob(dealer, "the coordinator cannot serve file \(file) of the shipped model (it changed on its disk)")
                         }
-                    case let .task(lease, entries):
-                        guard phase == .ready, remaining[lease] == nil else {
-                            options.log("dropped TASK \(lease): not ready or duplicate")
-                            continue
-                        }
-                        readyOutstanding = false
-                        queue.append(contentsOf: entries.map { (lease, $0) })
-                        remaining[lease] = entries.count
-                    case .heartbeat:
-                        break
-                    case .reset:
-                        options.log("coordinator does not know this worker (restart or expiry): greeting again")
-                        greet()
-                    case .done:
-                        if options.exitWhenDone { return .runFinished(computed: computed) }
-                        options.log("run finished; waiting for the next coordinator")
-                        greet()
-                    case let .chunk(file, offset, bytes):
                         guard let download, try download.receive(file: file, offset: offset, bytes: bytes) else {
                             options.log("dropped CHUNK of file \(file) at \(offset): not requested (stale or duplicate)")
                             continue
                         }
                     }
+                    if let exit = try perform(dealer, pair, session.handle(.message(message), now: monotonicSeconds())) { return exit }
                 }
             }
-
             if readable[1] {
                 while let reply = try pair.receive(maxFrames: 8) {
-                    let frames = reply.frames
-                    guard let kind = frames.first else { continue }
-                    if kind == ComputeWire.setupOK {
-                        acceptedManifest = pendingManifest
-                        pendingManifest = nil
-                        if phase == .settingUp { phase = .ready }
-                    } else if kind == ComputeWire.setupFailed {
-                        throw refuseJob(frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "setup failed")
-                    } else if kind == ComputeWire.setupNeedsFiles {
-                        let reason = frames.count > 1 ? String(decoding: frames[1], as: UTF8.self) : "no model"
-                        do {
-                            download = try startDownload(pendingShipment, reason: reason, attempt: downloadsOfPending + 1)
-                            downloadsOfPending += 1
-                        } catch {
-                            throw refuseJob("\(error)")
-                        }
-                    } else if (kind == ComputeWire.workDone || kind == ComputeWire.workFailed), frames.count == 5,
-                              let lease = try? Wire.decodeUInt64(frames[1], "lease"),
-                              let index = try? Wire.decodeIndex(frames[2], "index"),
-                              let attempt = try? Wire.decodeUInt32(frames[3], "attempt") {
-                        computing = false
-                        guard let open = remaining[lease] else { continue }  // lease abandoned by a RESET
-                        if kind == ComputeWire.workDone {
-                            send(.result(lease: lease, index: index, attempt: attempt, payload: frames[4]))
-                            computed += 1
-                        } else {
-                            send(.error(lease: lease, index: index, attempt: attempt,
-                                        message: String(decoding: frames[4], as: UTF8.self)))
-                        }
-                        remaining[lease] = open > 1 ? open - 1 : nil
-                    }
+                    guard let decoded = ComputeWire.decodeReply(reply.frames) else { continue }
+                    if let exit = try perform(dealer, pair, session.handle(.compute(decoded), now: monotonicSeconds())) { return exit }
                 }
             }
-
-            now = monotonicSeconds()
-            if let current = download, let manifest = pendingManifest {
+            let now = monotonicSeconds()
+            if let current = download {
                 do {
-                    for request in try current.nextRequests(now: now) { send(request) }
+                    for request in try current.nextRequests(now: now) {
+                        send(request, dealer)
+                        session.noteSent(now: now)
+                    }
                 } catch {
-                    throw refuseJob("\(error)")
+                    throw refuseJob(dealer, "\(error)")
                 }
                 if current.state == .complete {
-                    let seconds = now - current.startedAt
-                    options.log("model shipment \(current.shipment.key) is in the cache: " + (current.receivedBytes == 0
-                        ? "fetched by another worker on this host"
-                        : "\(current.receivedBytes >> 20) MiB fetched in "
-                            + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(current.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
-                        + "; setting up again")
+                    options.log(Self.arrival(current, now: now))
                     download = nil
-                    try toCompute([ComputeWire.setup, manifest])
+                    if let exit = try perform(dealer, pair, session.handle(.downloadComplete, now: now)) { return exit }
                 }
             }
-            if phase == .ready, !computing, pendingManifest == nil, !queue.isEmpty {
-                let (lease, entry) = queue.removeFirst()
-                try toCompute([ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
-                computing = true
-            }
-            if phase == .ready, queue.isEmpty, remaining.isEmpty, !computing, !readyOutstanding {
-                send(.ready(credit: 1))
-                readyOutstanding = true
-            }
-            if phase == .greeting, now - lastHello >= heartbeat * Double(options.heartbeatLiveness) {
-                greet()
-            }
-            if now - lastSent >= heartbeat {
-                send(.heartbeat)
-            }
-            if now - lastHeard > options.idleExitSeconds {
-                options.log("nothing from the coordinator for \(Int(options.idleExitSeconds)) s: exiting")
-                return .coordinatorSilent(seconds: options.idleExitSeconds)
+            if let exit = try perform(dealer, pair, session.handle(.tick, now: now)) { return exit }
+        }
+    }
+
+    // Run state of the socket loop (one `run` at a time, on its thread).
+    private var farewellLingerMilliseconds: Int32 = 0
+    private var download: ShipmentDownload?
+
+    private func send(_ message: WorkerMessage, _ dealer: ZMQSocket) {
+        do {
+            if try dealer.send(message.frames) != .sent { options.log("send queue full, dropped \(message.frames[1].first ?? 0)") }
+        } catch {
+            options.log("send failed: \(error)")
+        }
+    }
+
+    /// Tell the coordinator this worker takes no part in the job (the REFUSE gets a moment to leave); throw the result.
+    private func refuseJob(_ dealer: ZMQSocket, _ reason: String) -> ClusterError {
+        send(.refuse(reason: reason), dealer)
+        farewellLingerMilliseconds = 1000
+        return ClusterError.setupRefused(reason)
+    }
+
+    /// Carries out the session's actions; returns the exit when the session ends the run.
+    private func perform(_ dealer: ZMQSocket, _ pair: ZMQSocket, _ actions: [WorkerSession.Action]) throws -> WorkerExit? {
+        for action in actions {
+            switch action {
+            case let .send(message):
+                send(message, dealer)
+            case let .setUp(manifest):
+                try toCompute(pair, [ComputeWire.setup, manifest])
+            case let .compute(lease, entry):
+                try toCompute(pair, [ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
+            case let .download(shipment, reason, attempt):
+                download?.abandon()
+                do { download = try startDownload(shipment, reason: reason, attempt: attempt) } catch {
+                    throw refuseJob(dealer, "\(error)")
+                }
+            case .abandonDownload:
+                download?.abandon()
+                download = nil
+            case let .log(line):
+                options.log(line)
+            case let .refuse(reason):
+                throw refuseJob(dealer, reason)
+            case let .exit(exit):
+                return exit
             }
         }
+        return nil
+    }
+
+    private static func arrival(_ download: ShipmentDownload, now: Double) -> String {
+        let seconds = now - download.startedAt
+        return "model shipment \(download.shipment.key) is in the cache: " + (download.receivedBytes == 0
+            ? "fetched by another worker on this host"
+            : "\(download.receivedBytes >> 20) MiB fetched in "
+                + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(download.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
+            + "; setting up again"
+    }
+
+    /// The compute thread is attached and takes one request at a time, so this cannot block.
+    private func toCompute(_ pair: ZMQSocket, _ frames: [Data]) throws {
+        guard try pair.send(frames) == .sent else { throw ClusterError.internalError("the compute thread is gone") }
     }
 
     /// Setup found no usable model: fetch the manifest's shipment into the cache, if it has one.
@@ -268,7 +212,9 @@ public final class Worker: @unchecked Sendable {
                                     lockWaitSeconds: options.shipmentLockWaitSeconds, log: options.log)
     }
 
-    private func makeDealer(_ context: ZMQContext) throws -> ZMQSocket {
+    /// The DEALER, and a PAIR receiving its handshake-failure events (a
+    /// CURVE key the coordinator denies would otherwise look like silence).
+    private func makeDealer(_ context: ZMQContext, monitorEndpoint: String) throws -> (ZMQSocket, ZMQSocket) {
         let dealer = try ZMQSocket(context, type: ZMQ_DEALER)
         // A routing id of our own, stable across reconnects (the coordinator
         // sets ROUTER_HANDOVER): name plus randomness, never starting with 0.
@@ -282,7 +228,26 @@ public final class Worker: @unchecked Sendable {
         try dealer.set(ZMQ_MAXMSGSIZE, int64: Int64(options.maxMessageBytes))
         try setTransportHeartbeats(dealer, intervalSeconds: options.heartbeatIntervalSeconds,
                                    liveness: options.heartbeatLiveness)
+        guard zmq_socket_monitor(dealer.handle, monitorEndpoint, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0 else {
+            throw zmqError("zmq_socket_monitor")
+        }
+        let monitor = try ZMQSocket(context, type: ZMQ_PAIR)
+        try monitor.connect(monitorEndpoint)
         try dealer.connect(endpoint)
-        return dealer
+        return (dealer, monitor)
+    }
+
+    /// A monitor event (frame 0: event u16 + value u32, native order): the reason, if the handshake was refused.
+    private func handshakeFailure(_ monitor: ZMQSocket) throws -> String? {
+        while let event = try monitor.receive(maxFrames: 2) {
+            guard let frame = event.frames.first, frame.count >= 6 else { continue }
+            let bytes = [UInt8](frame)
+            let code = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
+            let value = UInt32(bytes[2]) | UInt32(bytes[3]) << 8 | UInt32(bytes[4]) << 16 | UInt32(bytes[5]) << 24
+            if Int32(code) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
+                return "the coordinator refused this worker's CURVE key (ZAP status \(value)): is worker-NAME.pub in its authorized/ directory?"
+            }
+        }
+        return nil
     }
 }

@@ -79,6 +79,9 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.shippedFiles = shippedFiles
     c.maxMessageBytes = max(64 << 20, payloadBytes * 2)
     c.log = options.log
+    // A result that does not decode to a valid record of its example is an error for that attempt: the
+    // example is issued again and the record never reaches the results log.
+    c.resultValidator = { index, data in resultValidationError(data, index: index, job: job) }
     return c
 }
 

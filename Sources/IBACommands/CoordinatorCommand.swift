@@ -101,7 +101,7 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         try failing {
             let names = workers.split(separator: ",").map(String.init)
-            try CurveKeyFiles.generateCluster(directory: URL(fileURLWithPath: dir), workerNames: names)
+            try CurveZMQKeyFiles.generateCluster(directory: URL(fileURLWithPath: dir), workerNames: names)
             note("wrote CURVE keys for the coordinator and \(names.count) worker(s) to \(dir)")
         }
     }

@@ -34,7 +34,7 @@ public struct WorkerCommand: ParsableCommand {
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
-            if let curveKeys { options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
+            if let curveKeys { options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
             let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, context: context, log: { note($0) })
             let exit = try Worker(connect: connect, options: options).run(setup: evaluation.setUp)

@@ -6,6 +6,7 @@
 //   cluster-demo keygen DIR NAME...
 //   cluster-demo coordinator --bind tcp://*:5555 --count 100 [--out FILE] [--log FILE] [--resume]
 //                            [--keys DIR] [--heartbeat S] [--worker-timeout S] [--shard N] [--speculate]
+//                            [--workers N [--delay-ms MS]] [--payload-bytes N] [--ship FILE]
 //   cluster-demo worker --connect tcp://HOST:5555 [--name NAME] [--keys DIR] [--delay-ms MS]
 //                       [--heartbeat S] [--idle-exit S]
 //
@@ -70,10 +71,34 @@ func runCoordinator(_ arguments: Arguments) throws {
     options.resultsLog = arguments.values["log"].map { URL(fileURLWithPath: $0) }
     options.curveKeysDirectory = arguments.values["keys"].map { URL(fileURLWithPath: $0, isDirectory: true) }
     let count = Int(arguments.double("count", 100))
+    // --payload-bytes: a manifest as large as a real job's (to measure what floods cost);
+    // --ship FILE: serve FILE to workers that FETCH it.
+    let payload = Data(repeating: UInt8(ascii: "x"), count: Int(arguments.double("payload-bytes", 0)))
+    var shipment: FileShipment?
+    if let path = arguments.values["ship"] {
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.uint64Value ?? 0
+        shipment = FileShipment(key: "demo", files: [.init(name: "model.bin", size: size, hash: "demo")])
+        options.shippedFiles = [URL(fileURLWithPath: path)]
+    }
     let manifest = JobManifest(runID: UUID().uuidString, modelHash: "demo-model", dataHash: "demo-data",
-                               options: ["count": "\(count)"], seed: 1)
+                               options: ["count": "\(count)"], seed: 1, payload: payload, shipment: shipment)
     let coordinator = try Coordinator(manifest: manifest, indices: Array(0..<count), options: options)
     FileHandle.standardError.write(Data("cluster-demo: coordinator on \(coordinator.endpoint)\n".utf8))
+    // --workers N: local worker processes (this executable), stopped with the run, also on SIGINT/TERM/HUP.
+    var launcher: WorkerLauncher?
+    if let workers = arguments.values["workers"].flatMap(Int.init), workers > 0 {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let connect = coordinator.endpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
+        let slots = (0..<workers).map { k in
+            WorkerLauncher.Slot(name: "local-\(k)", arguments: [executable, "worker", "--connect", connect, "--name", "local-\(k)",
+                                                                "--delay-ms", arguments.string("delay-ms", "50"),
+                                                                "--heartbeat", arguments.string("heartbeat", "1"), "--idle-exit", "300"])
+        }
+        launcher = WorkerLauncher(slots: slots)
+        try launcher?.start()
+        FileHandle.standardError.write(Data("cluster-demo: worker pids \(launcher?.liveProcessIDs.map(String.init).joined(separator: " ") ?? "")\n".utf8))
+    }
+    defer { launcher?.stop(graceSeconds: 1) }
     var lastLine = ""
     let results = try coordinator.run { progress in
         let line = "progress \(progress.done)/\(progress.total) failed \(progress.failed) workers \(progress.liveWorkers) requeues \(progress.requeues)"
@@ -103,7 +128,7 @@ func runWorker(_ arguments: Arguments) throws {
     options.heartbeatIntervalSeconds = arguments.double("heartbeat", 1)
     options.idleExitSeconds = arguments.double("idle-exit", 60)
     if let keys = arguments.values["keys"] {
-        options.curve = try CurveClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
+        options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
     }
     let delay = arguments.double("delay-ms", 50) / 1000
     let worker = try Worker(connect: arguments.string("connect"), options: options)
@@ -124,7 +149,7 @@ do {
     switch argv[1] {
     case "keygen":
         guard let directory = arguments.positional.first else { fail("usage: cluster-demo keygen DIR NAME...") }
-        try CurveKeyFiles.generateCluster(directory: URL(fileURLWithPath: directory, isDirectory: true),
+        try CurveZMQKeyFiles.generateCluster(directory: URL(fileURLWithPath: directory, isDirectory: true),
                                           workerNames: Array(arguments.positional.dropFirst()))
     case "coordinator": try runCoordinator(arguments)
     case "worker": try runWorker(arguments)

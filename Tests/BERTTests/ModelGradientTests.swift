@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import BERT
 import Kernels
@@ -10,17 +11,7 @@ final class ModelGradientTests: XCTestCase {
 
     /// A random model (LayerNorm gains away from 1, non-zero biases) built in memory.
     static func randomModel(seed: UInt64) throws -> BertModel {
-        var generator = NormalGenerator(seed: seed)
-        let tensors = InMemoryTensors()
-        for spec in ParameterNames.specs(config) {
-            let count = spec.shape.reduce(1, *)
-            let isNormGain = spec.name.hasSuffix("LayerNorm.weight")
-            tensors.set(spec.name, shape: spec.shape, values: (0..<count).map { _ in
-                isNormGain ? 1 + 0.2 * generator.next() : 0.5 * generator.next() })
-        }
-        var report = LoadReport()
-        let parameters = try BertParameters(config: config, source: tensors, sourcePath: "memory", report: &report)
-        return BertModel(parameters: parameters, tokenizer: nil)
+        BertModel(parameters: try tinyParameters(config, seed: seed), tokenizer: nil)
     }
 
     let inputs = [ModelInput(ids: [1, 5, 7, 3, 2], types: [0, 0, 0, 1, 1]), ModelInput(ids: [1, 9, 2], types: [0, 0, 0])]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Checkpoint
 
@@ -117,10 +118,7 @@ final class ReferenceCheckpointTests: XCTestCase {
     }
 
     func testRealHalfPrecisionClassifierLoads() throws {
-        let url = SharedFixtures.root.appendingPathComponent("models/minilm-agnews/model.safetensors")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared/models/minilm-agnews not found under \(SharedFixtures.root.path)")
-        }
+        let url = try Shared.url("models/minilm-agnews/model.safetensors")
         let archive = try CheckpointArchive.open(url)
         XCTAssertGreaterThan(archive.tensorNames.count, 50)
         let floating = archive.tensorInfos.filter { $0.dtype.isFloatingPoint }

@@ -44,7 +44,7 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertTrue(book.results.isEmpty)
     }
 
-    func testLostWorkerIsRequeuedWithNextAttemptThenFailed() throws {
+    func testLostWorkerIsRequeuedWithNextAttemptThenTimeoutsFailIt() throws {
         var book = try book([4], maxAttempts: 2, shardSize: 1)
         let first = try XCTUnwrap(book.issue(to: alice, now: 0))
         XCTAssertTrue(book.release(owner: alice).isEmpty)
@@ -55,10 +55,40 @@ final class LeaseBookTests: XCTestCase {
         guard case .stale = book.recordResult(owner: alice, lease: first.lease, index: 4, attempt: 1, payload: Data()) else {
             return XCTFail("result of a released lease accepted")
         }
-        let failed = book.release(owner: bob)
+        // Compute timeouts count as failed attempts; the disconnect above did not.
+        XCTAssertTrue(book.expire(olderThan: 5, now: 7).isEmpty)
+        _ = try XCTUnwrap(book.issue(to: bob, now: 8))
+        let failed = book.expire(olderThan: 5, now: 14)
         XCTAssertEqual(failed.map(\.0), [4])
         guard case .failed = book.results[4] else { return XCTFail("not failed after maxAttempts") }
         XCTAssertTrue(book.isFinished)
+    }
+
+    // Issue 12 item 6: a peer that takes leases and vanishes fails nothing (it is not the example's fault) ...
+    func testLeasesLostWithTheirWorkerDoNotCountAsAttempts() throws {
+        var book = try book([4], maxAttempts: 2, shardSize: 1)
+        for _ in 0..<3 {
+            _ = try XCTUnwrap(book.issue(to: alice, now: 0))
+            XCTAssertTrue(book.release(owner: alice).isEmpty, "a disconnect failed the example")
+        }
+        let lease = try XCTUnwrap(book.issue(to: bob, now: 0))
+        XCTAssertTrue(book.release(leases: [lease.lease]).isEmpty, "a lease lost in transit failed the example")
+        XCTAssertEqual(book.pending, [4])
+        // ... but a poison example that takes every worker down still ends.
+        var poison = try self.book([5], maxAttempts: 1, shardSize: 1)
+        var failed: [(Int, WorkResult)] = []
+        for _ in 0..<10 where failed.isEmpty {
+            _ = poison.issue(to: alice, now: 0)
+            failed = poison.release(owner: alice)
+        }
+        XCTAssertEqual(failed.map(\.0), [5])
+    }
+
+    func testSpeculationWaitsUntilALeaseIsOld() throws {
+        var book = try book([1], shardSize: 1)
+        _ = try XCTUnwrap(book.issue(to: alice, now: 0))
+        XCTAssertNil(book.speculate(to: bob, now: 5, minimumAgeSeconds: 10))
+        XCTAssertEqual(book.speculate(to: bob, now: 11, minimumAgeSeconds: 10)?.entries, [LeaseEntry(index: 1, attempt: 2)])
     }
 
     func testErrorsRetryThenFail() throws {

@@ -7,7 +7,7 @@ final class ProtocolTests: XCTestCase {
         let messages: [WorkerMessage] = [
             .hello(name: "node-1", capacity: 2), .ready(credit: 1), .refuse(reason: "model hash differs"),
             .result(lease: 0xDEAD_BEEF_0102, index: 12345, attempt: 2, payload: fakeResult(7)),
-            .error(lease: 9, index: 0, attempt: 3, message: "out of memory"), .heartbeat, .bye,
+            .error(lease: 9, index: 0, attempt: 3, message: "out of memory"), .heartbeat, .status(credit: 1, leases: []), .status(credit: 0, leases: [7, UInt64.max]), .bye,
             .fetch(file: 2, offset: 5 << 30, length: 1 << 20),
         ]
         for message in messages {
@@ -58,7 +58,9 @@ final class ProtocolTests: XCTestCase {
 
     func testMalformedChunksAreRejected() {
         let header = Wire.header(.chunk)
-        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Data()]))
+        // v3: an empty CHUNK says the file cannot be served (it changed on the coordinator's disk).
+        XCTAssertEqual(try CoordinatorMessage.decode(header + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Data()]),
+                       .chunk(file: 0, offset: 0, bytes: Data()))
         XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0))]))
         XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Data([0]), Wire.encode(UInt64(0)), Data([1])]))
         XCTAssertThrowsError(try CoordinatorMessage.decode(Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Wire.encode(UInt32(1))]))

@@ -21,6 +21,19 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertEqual(done, [3: fakeResult(3), 4: binary, 5: pretty], "first record wins; failures are retried")
     }
 
+    // Issue 13: one write and fsync per batch (group commit), not per result.
+    func testAppendsAreWrittenTogetherAtCommit() throws {
+        let url = try temporaryDirectory("group").appendingPathComponent("results.jsonl")
+        let (log, _) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: false)
+        let header = try Data(contentsOf: url)
+        for index in 0..<3 { try log.append(index: index, attempt: 1, result: .done(fakeResult(index))) }
+        XCTAssertTrue(log.hasPending)
+        XCTAssertEqual(try Data(contentsOf: url), header, "nothing written before the commit")
+        try log.commit()
+        XCTAssertFalse(log.hasPending)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8).split(separator: "\n").count, 4)
+    }
+
     func testTornLastLineIsCutAndCorruptionElsewhereRefused() throws {
         let url = try temporaryDirectory("torn").appendingPathComponent("results.jsonl")
         let fingerprint = testManifest().fingerprint

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import BERT
 import Evaluation
@@ -54,15 +55,7 @@ func makeFixtureModel(in directory: URL, numLabels: Int = 4, labelNames: [String
     tokens += words.filter { !tokens.contains($0) }
     let config = BertConfig(vocabSize: tokens.count, hiddenSize: 32, numLayers: 2, numHeads: 4, intermediateSize: 64,
                             maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: numLabels)
-    var generator = NormalGenerator(seed: 7)
-    let tensors = InMemoryTensors()
-    for spec in ParameterNames.specs(config) {
-        let count = spec.shape.reduce(1, *)
-        let gain = spec.name.hasSuffix("LayerNorm.weight")
-        tensors.set(spec.name, shape: spec.shape, values: (0..<count).map { _ in gain ? 1 + 0.1 * generator.next() : 0.3 * generator.next() })
-    }
-    var report = LoadReport()
-    let parameters = try BertParameters(config: config, source: tensors, sourcePath: "fixture", report: &report)
+    let parameters = try tinyParameters(config, seed: 7, scale: 0.3, gainSpread: 0.1, sourcePath: "fixture")
     let model = BertModel(parameters: parameters, tokenizer: try BertTokenizer(vocabulary: Vocabulary(tokens: tokens)))
     let url = directory.appendingPathComponent("fixture-model")
     try saveHuggingFaceDirectory(model, to: url, labelNames: labelNames)

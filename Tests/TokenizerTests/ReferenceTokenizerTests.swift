@@ -1,5 +1,6 @@
 import Foundation
 import Tokenizer
+import TestSupport
 import XCTest
 
 /// Compares every case of shared/reference/tokenizer.jsonl (written by the Python tokenizer
@@ -13,15 +14,7 @@ final class ReferenceTokenizerTests: XCTestCase {
         var tokens: [String]
     }
 
-    /// `../shared` beside the package root, or `$IBA_SHARED`.
-    private func sharedDirectory() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["IBA_SHARED"] {
-            return URL(fileURLWithPath: path)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    }
+    private func sharedDirectory() throws -> URL { Shared.directory }
 
     func testAllReferenceCasesMatch() throws {
         let shared = try sharedDirectory()

@@ -3,14 +3,27 @@ import XCTest
 @testable import Evaluation
 
 final class DatasetHashAndEmbeddedDataTests: XCTestCase {
-    // FNV-1a 64 test vectors from the algorithm's published table:
-    // "" -> cbf29ce484222325, "a" -> af63dc4c8601ec8c, "foobar" -> 85944171f73967e8.
-    func testFNV1aKnownVectors() throws {
+    // SHA-256 test vectors of FIPS 180-4 (and the NIST examples): "", "abc", the
+    // two-block 448-bit message, and a million "a" (many blocks, streamed).
+    func testSHA256KnownVectors() throws {
         let directory = try temporaryDirectory(self)
-        for (text, expected) in [("", "cbf29ce484222325"), ("a", "af63dc4c8601ec8c"), ("foobar", "85944171f73967e8")] {
+        let vectors = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            (String(repeating: "a", count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        ]
+        for (text, expected) in vectors {
             let url = try writeFile(directory, "f\(text.count).jsonl", text)
-            XCTAssertEqual(try datasetHash(.jsonl, path: url), "fnv1a64:" + expected)
+            XCTAssertEqual(try datasetHash(.jsonl, path: url), "sha256:" + expected)
+            XCTAssertEqual(try fileContentHash(url), "sha256:" + expected)
+            XCTAssertEqual(contentHash(Data(text.utf8)), "sha256:" + expected)
         }
+        // Streaming in odd pieces gives the same digest as one piece.
+        var pieces = SHA256()
+        let bytes = Array(vectors[2].0.utf8)
+        for start in stride(from: 0, to: bytes.count, by: 7) { pieces.add(bytes[start..<min(start + 7, bytes.count)]) }
+        XCTAssertEqual(pieces.finish(), vectors[2].1)
     }
 
     func testDirectoryHashChangesWithContentAndNames() throws {

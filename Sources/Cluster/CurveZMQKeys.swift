@@ -7,7 +7,7 @@ import Foundation
 // coordinator.key, coordinator.pub and authorized/ (one *.pub per admitted
 // worker); a worker needs coordinator.pub and its own worker-NAME.key/.pub.
 
-public struct CurveKeyPair: Sendable, Equatable {
+public struct CurveZMQKeyPair: Sendable, Equatable {
     public let publicKey: String
     public let secretKey: String
 
@@ -20,33 +20,34 @@ public struct CurveKeyPair: Sendable, Equatable {
 }
 
 /// What a worker needs to talk to a CURVE coordinator.
-public struct CurveClientKeys: Sendable, Equatable {
+public struct CurveZMQClientKeys: Sendable, Equatable {
     public var serverPublicKey: String
-    public var keyPair: CurveKeyPair
+    public var keyPair: CurveZMQKeyPair
 
-    public init(serverPublicKey: String, keyPair: CurveKeyPair) throws {
+    public init(serverPublicKey: String, keyPair: CurveZMQKeyPair) throws {
         try validateZ85Key(serverPublicKey)
         self.serverPublicKey = serverPublicKey
         self.keyPair = keyPair
     }
 
     /// Reads DIR/coordinator.pub and DIR/worker-NAME.key/.pub.
-    public static func load(directory: URL, workerName: String) throws -> CurveClientKeys {
-        try CurveClientKeys(
-            serverPublicKey: try CurveKeyFiles.readKey(directory.appendingPathComponent("\(CurveKeyFiles.coordinatorName).pub")),
-            keyPair: try CurveKeyFiles.loadKeyPair(name: CurveKeyFiles.workerFileName(workerName), from: directory))
+    public static func load(directory: URL, workerName: String) throws -> CurveZMQClientKeys {
+        try CurveZMQKeyFiles.validateWorkerName(workerName)
+        return try CurveZMQClientKeys(
+            serverPublicKey: try CurveZMQKeyFiles.readKey(directory.appendingPathComponent("\(CurveZMQKeyFiles.coordinatorName).pub")),
+            keyPair: try CurveZMQKeyFiles.loadKeyPair(name: CurveZMQKeyFiles.workerFileName(workerName), from: directory))
     }
 }
 
-public func generateCurveKeyPair() throws -> CurveKeyPair {
+public func generateCurveZMQKeyPair() throws -> CurveZMQKeyPair {
     var publicKey = [CChar](repeating: 0, count: 41)
     var secretKey = [CChar](repeating: 0, count: 41)
     guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw zmqError("zmq_curve_keypair") }
-    return try CurveKeyPair(publicKey: cText(publicKey), secretKey: cText(secretKey))
+    return try CurveZMQKeyPair(publicKey: cText(publicKey), secretKey: cText(secretKey))
 }
 
 /// The Z85 public key that belongs to a Z85 secret key.
-public func curvePublicKey(secretKey: String) throws -> String {
+public func curveZMQPublicKey(secretKey: String) throws -> String {
     try validateZ85Key(secretKey)
     var publicKey = [CChar](repeating: 0, count: 41)
     guard zmq_curve_public(&publicKey, secretKey) == 0 else { throw zmqError("zmq_curve_public") }
@@ -73,14 +74,14 @@ func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-public enum CurveKeyFiles {
+public enum CurveZMQKeyFiles {
     public static let coordinatorName = "coordinator"
     public static let authorizedDirectory = "authorized"
 
     public static func workerFileName(_ workerName: String) -> String { "worker-\(workerName)" }
 
     /// Writes NAME.pub and NAME.key (0600) into `directory`, creating it.
-    public static func write(_ pair: CurveKeyPair, name: String, to directory: URL) throws {
+    public static func write(_ pair: CurveZMQKeyPair, name: String, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let secret = directory.appendingPathComponent("\(name).key")
         do {
@@ -93,13 +94,13 @@ public enum CurveKeyFiles {
         }
     }
 
-    public static func loadKeyPair(name: String, from directory: URL) throws -> CurveKeyPair {
+    public static func loadKeyPair(name: String, from directory: URL) throws -> CurveZMQKeyPair {
         let secret = try readKey(directory.appendingPathComponent("\(name).key"))
         let publicKey = try readKey(directory.appendingPathComponent("\(name).pub"))
-        guard try curvePublicKey(secretKey: secret) == publicKey else {
+        guard try curveZMQPublicKey(secretKey: secret) == publicKey else {
             throw ClusterError.keyFile("\(name).pub does not belong to \(name).key in \(directory.path)")
         }
-        return try CurveKeyPair(publicKey: publicKey, secretKey: secret)
+        return try CurveZMQKeyPair(publicKey: publicKey, secretKey: secret)
     }
 
     /// A key file: its first key line (see `keyLines`).
@@ -141,7 +142,8 @@ public enum CurveKeyFiles {
     /// Key generation for a whole cluster: coordinator keys plus one pair per
     /// worker name, each worker's public key copied into authorized/.
     public static func generateCluster(directory: URL, workerNames: [String]) throws {
-        try write(try generateCurveKeyPair(), name: coordinatorName, to: directory)
+        for worker in workerNames { try validateWorkerName(worker) }  // before any file is written
+        try write(try generateCurveZMQKeyPair(), name: coordinatorName, to: directory)
         for worker in workerNames {
             try addWorker(worker, directory: directory)
         }
@@ -149,7 +151,8 @@ public enum CurveKeyFiles {
 
     /// New worker-NAME key pair in `directory`, authorised in authorized/.
     public static func addWorker(_ workerName: String, directory: URL) throws {
-        let pair = try generateCurveKeyPair()
+        try validateWorkerName(workerName)
+        let pair = try generateCurveZMQKeyPair()
         try write(pair, name: workerFileName(workerName), to: directory)
         let authorized = directory.appendingPathComponent(authorizedDirectory)
         try FileManager.default.createDirectory(at: authorized, withIntermediateDirectories: true)
@@ -157,6 +160,15 @@ public enum CurveKeyFiles {
             try Data((pair.publicKey + "\n").utf8).write(to: authorized.appendingPathComponent("\(workerFileName(workerName)).pub"))
         } catch {
             throw ClusterError.keyFile("cannot write into \(authorized.path): \(error)")
+        }
+    }
+
+    /// A worker name becomes part of file names: [A-Za-z0-9._-], 1...100
+    /// characters, not starting with a dot (so "a/../../x" cannot leave the directory).
+    public static func validateWorkerName(_ name: String) throws {
+        guard (1...100).contains(name.count), !name.hasPrefix("."),
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw ClusterError.keyFile("worker name \"\(printable(name, limit: 64))\" must be 1...100 characters of [A-Za-z0-9._-], not starting with a dot")
         }
     }
 

@@ -24,6 +24,15 @@ final class LogCapture: @unchecked Sendable {
     func contains(_ text: String) -> Bool { lines.contains { $0.contains(text) } }
 }
 
+extension XCTestCase {
+    /// Prints the captured log lines if the test fails.
+    func reportOnFailure(_ logs: [LogCapture]) {
+        addTeardownBlock { [testRun] in
+            if (testRun?.failureCount ?? 0) > 0 { for log in logs { print(log.lines.joined(separator: "\n")) } }
+        }
+    }
+}
+
 /// The fake example computation: deterministic JSON of the index.
 func fakeResult(_ index: Int) -> Data {
     Data("{\"index\":\(index),\"value\":\(String(format: "%.17g", sin(Double(index))))}".utf8)
@@ -117,11 +126,31 @@ final class RawPeer {
     let context: ZMQContext
     let socket: ZMQSocket
 
-    init(endpoint: String, identity: String) throws {
+    /// `receiveHighWaterMark`: messages its libzmq buffers before it stops reading the connection (a slow reader).
+    init(endpoint: String, identity: String, curve: CurveZMQClientKeys? = nil, receiveHighWaterMark: Int32? = nil) throws {
         context = try ZMQContext()
         socket = try ZMQSocket(context, type: ZMQ_DEALER)
         try socket.set(ZMQ_ROUTING_ID, bytes: Data(identity.utf8))
+        if let curve {
+            try socket.set(ZMQ_CURVE_SERVERKEY, bytes: Data(curve.serverPublicKey.utf8))
+            try socket.set(ZMQ_CURVE_PUBLICKEY, bytes: Data(curve.keyPair.publicKey.utf8))
+            try socket.set(ZMQ_CURVE_SECRETKEY, bytes: Data(curve.keyPair.secretKey.utf8))
+        }
+        if let receiveHighWaterMark { try socket.set(ZMQ_RCVHWM, receiveHighWaterMark) }
         try socket.connect(endpoint)
+    }
+
+    /// Every coordinator message arriving within `seconds` (heartbeats included).
+    func receiveAll(forSeconds seconds: Double) throws -> [CoordinatorMessage] {
+        var messages: [CoordinatorMessage] = []
+        let deadline = monotonicSeconds() + seconds
+        while monotonicSeconds() < deadline {
+            guard try pollReadable([socket], timeoutSeconds: 0.02)[0] else { continue }
+            while let message = try socket.receive(maxFrames: 8) {
+                messages.append(try CoordinatorMessage.decode(message.frames))
+            }
+        }
+        return messages
     }
 
     func send(_ frames: [Data]) throws {

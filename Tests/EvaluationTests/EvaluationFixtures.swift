@@ -1,22 +1,9 @@
 import Foundation
 import XCTest
+import TestSupport
 
-/// `../shared` beside the package root (or $IBA_SHARED). It is not on users'
-/// machines, so tests that need it skip when it is absent.
-func sharedDirectory() throws -> URL {
-    let url: URL
-    if let override = ProcessInfo.processInfo.environment["IBA_SHARED"], !override.isEmpty {
-        url = URL(fileURLWithPath: override)
-    } else {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        url = packageRoot.appendingPathComponent("../shared").standardizedFileURL
-    }
-    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("README.md").path) else {
-        throw XCTSkip("shared test material not found at \(url.path) (set IBA_SHARED to use it)")
-    }
-    return url
-}
+/// The shared folder (see TestSupport's `Shared`), or a skip.
+func sharedDirectory() throws -> URL { try Shared.root() }
 
 /// A fresh temporary directory, removed when the test ends.
 func temporaryDirectory(_ test: XCTestCase) throws -> URL {

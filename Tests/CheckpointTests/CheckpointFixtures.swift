@@ -1,26 +1,11 @@
 import Foundation
 import XCTest
+import TestSupport
 
-/// Locates the read-only `shared/` folder beside the package root (or `$IBA_SHARED`). It is
-/// absent on users' machines, so tests that need it skip with a clear message.
+/// A reference model under the shared folder's reference/models, or a skip.
 enum SharedFixtures {
-    static var root: URL {
-        if let override = ProcessInfo.processInfo.environment["IBA_SHARED"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
-        }
-        // Tests/CheckpointTests/<file>.swift -> package root -> ../shared
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
     static func referenceModel(_ relativePath: String) throws -> URL {
-        let url = root.appendingPathComponent("reference/models").appendingPathComponent(relativePath)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared reference fixture \(relativePath) not found under \(root.path) "
-                + "(set IBA_SHARED to the shared/ folder to run this test)")
-        }
-        return url
+        try Shared.url("reference/models/" + relativePath)
     }
 }
 
