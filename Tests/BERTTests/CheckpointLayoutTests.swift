@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
+import TestSupport
 import Checkpoint
+import Kernels
 @testable import BERT
 
 /// How a model on disk is found: a single file with or without its config, sharded checkpoints, formats we
@@ -26,7 +28,7 @@ final class CheckpointLayoutTests: XCTestCase {
         let tokenizer = try XCTUnwrap(model.tokenizer)
         return try sentences.map { sentence in
             let encoding = tokenizer.encode(sentence, pair: nil, maxLength: 128)
-            return try model.logits([ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)])[0]
+            return try model.logits([ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)], context: ComputeContext())[0]
         }
     }
 
