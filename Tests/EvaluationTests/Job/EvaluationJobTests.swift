@@ -28,8 +28,9 @@ final class EvaluationJobTests: XCTestCase {
         XCTAssertEqual(summary.layer, 8)
         let names = try FileManager.default.contentsOfDirectory(atPath: job.outputDirectory.path).sorted()
         XCTAssertEqual(names, ["degrad_prob_iba_agnews.npy", "degradation.svg", "degrade_acc_iba_agnews.npy", "original_acc_iba_agnews.npy",
-                               "original_prob_iba_agnews.npy", "results.jsonl", "summary.json"])
+                               "original_prob_iba_agnews.npy", "report.html", "results.jsonl", "summary.json"])
         XCTAssertTrue(try String(contentsOf: job.outputDirectory.appendingPathComponent("degradation.svg"), encoding: .utf8).contains("<svg"))
+        XCTAssertTrue(try String(contentsOf: job.outputDirectory.appendingPathComponent("report.html"), encoding: .utf8).contains("<html"))
     }
 
     func testInvalidSettingsAreRefusedBeforeTheDatasetIsRead() throws {
@@ -109,7 +110,7 @@ final class EvaluationJobMethodsTests: XCTestCase {
         XCTAssertEqual(outcome.summaries.map(\.method), ["iba", "random"])
         XCTAssertEqual(outcome.summaries.map(\.seconds), [4, 1], "each method's own compute time")
         let top = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "random"])
+        XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "random", "report.html"])
         let csv = try String(contentsOf: directory.appendingPathComponent("comparison.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertTrue(csv[1].hasPrefix("iba,2,0.5000,1.0000,0.7500"), String(csv[1]))
         XCTAssertTrue(csv[2].hasPrefix("random,2,0.5000,1.0000,0.2500"), String(csv[2]))
