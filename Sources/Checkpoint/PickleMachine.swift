@@ -151,117 +151,140 @@ struct PickleMachine {
         while true {
             opcodeOffset = position
             let opcode = try read(UInt8.self)
-            switch opcode {
-            case 0x80: // PROTO
-                let version = try read(UInt8.self)
-                guard version <= 5 else { throw invalid("pickle protocol \(version) is newer than 5") }
-            case 0x95: // FRAME: a length hint only
-                _ = try read(UInt64.self)
-            case UInt8(ascii: "."): // STOP
-                return try pop()
-            case UInt8(ascii: "("): // MARK
-                marks.append(stack.count)
-            case UInt8(ascii: "0"): // POP
-                _ = try pop()
-            case UInt8(ascii: "1"): // POP_MARK
-                _ = try popMark()
-            case UInt8(ascii: "2"): // DUP
-                push(try top())
-            case UInt8(ascii: "N"): push(.none)
-            case 0x88: push(.bool(true))   // NEWTRUE
-            case 0x89: push(.bool(false))  // NEWFALSE
-            case UInt8(ascii: "J"): push(.int(Int(try read(Int32.self))))   // BININT
-            case UInt8(ascii: "K"): push(.int(Int(try read(UInt8.self))))   // BININT1
-            case UInt8(ascii: "M"): push(.int(Int(try read(UInt16.self))))  // BININT2
-            case 0x8A: push(try long(try readBytes(Int(try read(UInt8.self)))))  // LONG1
-            case 0x8B: push(try long(try readBytes(try readLength(UInt32.self))))  // LONG4
-            case UInt8(ascii: "G"): // BINFLOAT, big-endian
-                push(.float(Double(bitPattern: try read(UInt64.self).byteSwapped)))
-            case UInt8(ascii: "X"): push(.string(try readUTF8(try readLength(UInt32.self))))   // BINUNICODE
-            case 0x8C: push(.string(try readUTF8(Int(try read(UInt8.self)))))                 // SHORT_BINUNICODE
-            case 0x8D: push(.string(try readUTF8(try readLength(UInt64.self))))               // BINUNICODE8
-            case UInt8(ascii: "T"): push(.string(try readLatin1(try readLength(UInt32.self)))) // BINSTRING
-            case UInt8(ascii: "U"): push(.string(try readLatin1(Int(try read(UInt8.self)))))  // SHORT_BINSTRING
-            case UInt8(ascii: "B"): push(.bytes(try readBytes(try readLength(UInt32.self))))   // BINBYTES
-            case UInt8(ascii: "C"): push(.bytes(try readBytes(Int(try read(UInt8.self)))))    // SHORT_BINBYTES
-            case 0x8E: push(.bytes(try readBytes(try readLength(UInt64.self))))               // BINBYTES8
-            case UInt8(ascii: ")"): push(.tuple([]))                                           // EMPTY_TUPLE
-            case UInt8(ascii: "t"): try tuple(try popMark())                                       // TUPLE
-            case 0x85: try tuple([try pop()])                                                      // TUPLE1
-            case 0x86: // TUPLE2
-                let second = try pop()
-                try tuple([try pop(), second])
-            case 0x87: // TUPLE3
-                let third = try pop()
-                let second = try pop()
-                try tuple([try pop(), second, third])
-            case UInt8(ascii: "]"): push(.list(PickleList()))   // EMPTY_LIST
-            case UInt8(ascii: "l"): // LIST
-                let items = try popMark()
-                items.forEach(nest)
-                let list = PickleList(items: items)
-                guard list.depth <= Self.maximumDepth else { throw invalid("nesting deeper than \(Self.maximumDepth)") }
-                push(.list(list))
-            case UInt8(ascii: "a"): // APPEND
-                let item = try pop()
-                try appendTo(try top(), [item])
-            case UInt8(ascii: "e"): // APPENDS
-                let items = try popMark()
-                try appendTo(try top(), items)
-            case UInt8(ascii: "}"): push(.dict(PickleDict()))   // EMPTY_DICT
-            case UInt8(ascii: "d"): // DICT
-                let items = try popMark()
-                let dict = PickleDict()
-                try setItems(.dict(dict), items)
-                push(.dict(dict))
-            case UInt8(ascii: "s"): // SETITEM
-                let value = try pop()
-                let key = try pop()
-                try setItems(try top(), [key, value])
-            case UInt8(ascii: "u"): // SETITEMS
-                let items = try popMark()
-                try setItems(try top(), items)
-            case UInt8(ascii: "c"): // GLOBAL
-                let module = try readLine()
-                let name = try readLine()
-                push(.global(try PickleGlobal(module: module, name: name)))
-            case 0x93: // STACK_GLOBAL
-                let name = try pop()
-                let module = try pop()
-                guard let moduleName = module.asString, let globalName = name.asString else {
-                    throw invalid("STACK_GLOBAL needs two strings")
-                }
-                push(.global(try PickleGlobal(module: moduleName, name: globalName)))
-            case UInt8(ascii: "R"): // REDUCE
-                let arguments = try pop()
-                let callable = try pop()
-                guard case let .tuple(items, _) = arguments else { throw invalid("REDUCE arguments are not a tuple") }
-                push(try call(callable, items))
-            case 0x81: // NEWOBJ: cls.__new__(cls, *args); only OrderedDict qualifies
-                let arguments = try pop()
-                let callable = try pop()
-                guard case .global(.orderedDict) = callable, case .tuple = arguments else {
-                    throw invalid("NEWOBJ of a \(callable.typeName): not a plain state dict")
-                }
-                push(.dict(PickleDict()))
-            case UInt8(ascii: "b"): // BUILD: state for OrderedDict (`_metadata`) or Parameter; ignored
-                _ = try pop()
-                switch try top() {
-                case .dict, .tensor: break
-                case let other: throw invalid("BUILD on a \(other.typeName): not a plain state dict")
-                }
-            case UInt8(ascii: "Q"): // BINPERSID
-                let id = try pop()
-                push(try persistentLoad(id))
-            case UInt8(ascii: "q"): memo[Int(try read(UInt8.self))] = try top()   // BINPUT
-            case UInt8(ascii: "r"): memo[Int(try read(UInt32.self))] = try top()  // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top()                               // MEMOIZE
-            case UInt8(ascii: "h"): push(try memoValue(Int(try read(UInt8.self))))   // BINGET
-            case UInt8(ascii: "j"): push(try memoValue(Int(try read(UInt32.self))))  // LONG_BINGET
-            default:
-                throw CheckpointError.unsupportedPickleOpcode(opcode: opcode, offset: opcodeOffset)
-            }
+            if opcode == UInt8(ascii: ".") { return try pop() }   // STOP
+            var handled = try executeStackOpcode(opcode)
+            if !handled { handled = try executeContainerOpcode(opcode) }
+            if !handled { handled = try executeObjectOpcode(opcode) }
+            guard handled else { throw CheckpointError.unsupportedPickleOpcode(opcode: opcode, offset: opcodeOffset) }
         }
+    }
+
+    /// Protocol, marks, scalars, strings, bytes and the memo. False: not one of these opcodes.
+    private mutating func executeStackOpcode(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x80: // PROTO
+            let version = try read(UInt8.self)
+            guard version <= 5 else { throw invalid("pickle protocol \(version) is newer than 5") }
+        case 0x95: // FRAME: a length hint only
+            _ = try read(UInt64.self)
+        case UInt8(ascii: "("): // MARK
+            marks.append(stack.count)
+        case UInt8(ascii: "0"): // POP
+            _ = try pop()
+        case UInt8(ascii: "1"): // POP_MARK
+            _ = try popMark()
+        case UInt8(ascii: "2"): // DUP
+            push(try top())
+        case UInt8(ascii: "N"): push(.none)
+        case 0x88: push(.bool(true))   // NEWTRUE
+        case 0x89: push(.bool(false))  // NEWFALSE
+        case UInt8(ascii: "J"): push(.int(Int(try read(Int32.self))))   // BININT
+        case UInt8(ascii: "K"): push(.int(Int(try read(UInt8.self))))   // BININT1
+        case UInt8(ascii: "M"): push(.int(Int(try read(UInt16.self))))  // BININT2
+        case 0x8A: push(try long(try readBytes(Int(try read(UInt8.self)))))  // LONG1
+        case 0x8B: push(try long(try readBytes(try readLength(UInt32.self))))  // LONG4
+        case UInt8(ascii: "G"): // BINFLOAT, big-endian
+            push(.float(Double(bitPattern: try read(UInt64.self).byteSwapped)))
+        case UInt8(ascii: "X"): push(.string(try readUTF8(try readLength(UInt32.self))))   // BINUNICODE
+        case 0x8C: push(.string(try readUTF8(Int(try read(UInt8.self)))))                 // SHORT_BINUNICODE
+        case 0x8D: push(.string(try readUTF8(try readLength(UInt64.self))))               // BINUNICODE8
+        case UInt8(ascii: "T"): push(.string(try readLatin1(try readLength(UInt32.self)))) // BINSTRING
+        case UInt8(ascii: "U"): push(.string(try readLatin1(Int(try read(UInt8.self)))))  // SHORT_BINSTRING
+        case UInt8(ascii: "B"): push(.bytes(try readBytes(try readLength(UInt32.self))))   // BINBYTES
+        case UInt8(ascii: "C"): push(.bytes(try readBytes(Int(try read(UInt8.self)))))    // SHORT_BINBYTES
+        case 0x8E: push(.bytes(try readBytes(try readLength(UInt64.self))))               // BINBYTES8
+        case UInt8(ascii: "q"): memo[Int(try read(UInt8.self))] = try top()   // BINPUT
+        case UInt8(ascii: "r"): memo[Int(try read(UInt32.self))] = try top()  // LONG_BINPUT
+        case 0x94: memo[memo.count] = try top()                               // MEMOIZE
+        case UInt8(ascii: "h"): push(try memoValue(Int(try read(UInt8.self))))   // BINGET
+        case UInt8(ascii: "j"): push(try memoValue(Int(try read(UInt32.self))))  // LONG_BINGET
+        default: return false
+        }
+        return true
+    }
+
+    /// Tuples, lists and dicts. False: not one of these opcodes.
+    private mutating func executeContainerOpcode(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case UInt8(ascii: ")"): push(.tuple([]))                                           // EMPTY_TUPLE
+        case UInt8(ascii: "t"): try tuple(try popMark())                                       // TUPLE
+        case 0x85: try tuple([try pop()])                                                      // TUPLE1
+        case 0x86: // TUPLE2
+            let second = try pop()
+            try tuple([try pop(), second])
+        case 0x87: // TUPLE3
+            let third = try pop()
+            let second = try pop()
+            try tuple([try pop(), second, third])
+        case UInt8(ascii: "]"): push(.list(PickleList()))   // EMPTY_LIST
+        case UInt8(ascii: "l"): // LIST
+            let items = try popMark()
+            items.forEach(nest)
+            let list = PickleList(items: items)
+            guard list.depth <= Self.maximumDepth else { throw invalid("nesting deeper than \(Self.maximumDepth)") }
+            push(.list(list))
+        case UInt8(ascii: "a"): // APPEND
+            let item = try pop()
+            try appendTo(try top(), [item])
+        case UInt8(ascii: "e"): // APPENDS
+            let items = try popMark()
+            try appendTo(try top(), items)
+        case UInt8(ascii: "}"): push(.dict(PickleDict()))   // EMPTY_DICT
+        case UInt8(ascii: "d"): // DICT
+            let items = try popMark()
+            let dict = PickleDict()
+            try setItems(.dict(dict), items)
+            push(.dict(dict))
+        case UInt8(ascii: "s"): // SETITEM
+            let value = try pop()
+            let key = try pop()
+            try setItems(try top(), [key, value])
+        case UInt8(ascii: "u"): // SETITEMS
+            let items = try popMark()
+            try setItems(try top(), items)
+        default: return false
+        }
+        return true
+    }
+
+    /// Globals, calls, objects and persistent ids (tensor storages). False: not one of these opcodes.
+    private mutating func executeObjectOpcode(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case UInt8(ascii: "c"): // GLOBAL
+            let module = try readLine()
+            let name = try readLine()
+            push(.global(try PickleGlobal(module: module, name: name)))
+        case 0x93: // STACK_GLOBAL
+            let name = try pop()
+            let module = try pop()
+            guard let moduleName = module.asString, let globalName = name.asString else {
+                throw invalid("STACK_GLOBAL needs two strings")
+            }
+            push(.global(try PickleGlobal(module: moduleName, name: globalName)))
+        case UInt8(ascii: "R"): // REDUCE
+            let arguments = try pop()
+            let callable = try pop()
+            guard case let .tuple(items, _) = arguments else { throw invalid("REDUCE arguments are not a tuple") }
+            push(try call(callable, items))
+        case 0x81: // NEWOBJ: cls.__new__(cls, *args); only OrderedDict qualifies
+            let arguments = try pop()
+            let callable = try pop()
+            guard case .global(.orderedDict) = callable, case .tuple = arguments else {
+                throw invalid("NEWOBJ of a \(callable.typeName): not a plain state dict")
+            }
+            push(.dict(PickleDict()))
+        case UInt8(ascii: "b"): // BUILD: state for OrderedDict (`_metadata`) or Parameter; ignored
+            _ = try pop()
+            switch try top() {
+            case .dict, .tensor: break
+            case let other: throw invalid("BUILD on a \(other.typeName): not a plain state dict")
+            }
+        case UInt8(ascii: "Q"): // BINPERSID
+            let id = try pop()
+            push(try persistentLoad(id))
+        default: return false
+        }
+        return true
     }
 
     private func memoValue(_ index: Int) throws -> PickleValue {

@@ -86,7 +86,15 @@ public func renderHeatmapSVG(
     }
     svg += "</g>\n"
 
-    // Colour bar with ticks.
+    svg += heatmapColorBar(x: barX, top: top, width: barWidth, height: barHeight, scale: scale, low: globalLow, high: globalHigh)
+    svg += "</svg>\n"
+    return svg
+}
+
+/// The colour bar beside the grid with its ticks: 0, 0.5, 1 per row, or round values over the figure's range.
+private func heatmapColorBar(x barX: Double, top: Double, width barWidth: Double, height barHeight: Double,
+                             scale: HeatmapScale, low globalLow: Float, high globalHigh: Float) -> String {
+    var svg = ""
     svg += "<rect class=\"colorbar\" x=\"\(svgNumber(barX))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(barWidth))\" "
     svg += "height=\"\(svgNumber(barHeight))\" fill=\"url(#viridis-bar)\" stroke=\"#333\" stroke-width=\"1\"/>\n"
     let ticks: [(Double, String)]
@@ -110,6 +118,5 @@ public func renderHeatmapSVG(
         svg += "text-anchor=\"middle\" transform=\"rotate(-90 \(svgNumber(captionX)) \(svgNumber(captionY)))\">"
         svg += "normalised per row</text>\n"
     }
-    svg += "</svg>\n"
     return svg
 }
