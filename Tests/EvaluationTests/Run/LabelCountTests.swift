@@ -41,7 +41,7 @@ final class LabelCountTests: XCTestCase {
         let directory = try temporaryDirectory(self)
         let data = try writeFile(directory, "data.jsonl", "{\"text\": \"oil\", \"label\": 0}\n{\"text\": \"rise\", \"label\": 4}\n")
         var settings = EvaluationSettings()
-        settings.dataset = "jsonl"
+        settings.dataset = .jsonl
         settings.dataPath = data.path
         let plan = try EvaluationPlan(settings: settings)
         XCTAssertEqual(plan.classCount, 5)
