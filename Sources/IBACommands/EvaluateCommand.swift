@@ -35,6 +35,7 @@ struct EvaluateCommand: ParsableCommand {
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job))
+            openNote(job.outputDirectory.appendingPathComponent("report.html").path)
             try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }
@@ -60,7 +61,7 @@ struct PlotCommand: ParsableCommand {
                 return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url))
             }
             try Data(degradationPlotSVG(summaries: loaded).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-            note("wrote \(output)")
+            openNote(output)
         }
     }
 }
