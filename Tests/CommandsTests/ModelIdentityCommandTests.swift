@@ -57,7 +57,7 @@ final class ModelIdentityCommandTests: XCTestCase {
         let single = try runCommand(try Executables.url("iba"), ["evaluate"] + evaluation(model) + ["--quiet", "--output", reference.path])
         XCTAssertEqual(single.status, 0, single.stderr)
         let shipped = directory.appendingPathComponent("shipped")
-        let run = try cluster(model, ["--worker-model", otherHeads.path, "--ship-model"], output: shipped,
+        let run = try cluster(model, ["--worker-model", otherHeads.path, "--ship-model", "--worker-timeout", "20"], output: shipped,
                               environment: ["XDG_CACHE_HOME": directory.appendingPathComponent("cache").path])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("using the shipped model"), run.stderr.suffix(3000).description)
@@ -95,7 +95,7 @@ final class ModelIdentityCommandTests: XCTestCase {
         // Workers without a copy: the shipment carries the index and both shards.
         let cache = directory.appendingPathComponent("cache")
         let shipped = directory.appendingPathComponent("shipped")
-        let run = try cluster(sharded, ["--worker-model", directory.appendingPathComponent("not-here").path, "--ship-model"],
+        let run = try cluster(sharded, ["--worker-model", directory.appendingPathComponent("not-here").path, "--ship-model", "--worker-timeout", "20"],
                               output: shipped, environment: ["XDG_CACHE_HOME": cache.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         try assertSameEvaluation(reference, shipped)
