@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "ClusterEvaluationTests", dependencies: ["ClusterEvaluation", "Evaluation", "Cluster"]),
-        .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Evaluation", "Training", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "CommandsTests", dependencies: ["IBACommands", "BERT", "Checkpoint", "Evaluation", "Training", "Tokenizer", "TestSupport"]),
     ]
 )
 

@@ -37,13 +37,15 @@ public struct ClusterRunOptions: Sendable {
 }
 
 /// Runs a job's examples on cluster workers and returns their records per method in selection order
-/// (what `EvaluationJob.finish` writes). A task is one example; its worker runs every method on it. The model is not loaded here: the manifest needs only its files' hash.
+/// (what `EvaluationJob.finish` writes). A task is one example; its worker runs every method on it. The model is not loaded here: the manifest
+/// needs only its identity (files' hashes and architecture).
 public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOptions,
                                  progress: (ClusterProgress) -> Void = { _ in }) throws -> MethodRecords {
     let files = try ModelFiles(job.model)
+    let identity = try files.identity(job.model)
     let shipping = options.shipModel ? try files.shipping() : nil
-    let payload = try ClusterJobPayload(job: job, shipped: shipping?.names).encoded()
-    let manifest = JobManifest(runID: UUID().uuidString, modelHash: try shipping?.checkpointHash ?? files.checkpointHash(),
+    let payload = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: shipping?.names).encoded()
+    let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.hash,
                                dataHash: job.plan.dataHash, options: try manifestOptions(job),
                                seed: job.settings.seed, payload: payload, shipment: shipping?.shipment)
     let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices,

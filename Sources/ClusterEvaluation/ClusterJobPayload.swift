@@ -11,15 +11,20 @@ public struct ClusterJobPayload: Codable, Sendable {
     public var methods: [EvaluationMethod]
     public var examples: [Int: LabeledExample]
     public var model: ModelReference
-    /// With --ship-model: the shipped files' names (the checkpoint, config and vocabulary in the cache directory).
+    /// With --ship-model: the shipped files' names (the checkpoint or index, config and vocabulary in the cache
+    /// directory; a sharded checkpoint's shards keep the names its index gives them).
     public var shipped: ShippedModelNames?
+    /// The parts of the manifest's model hash (its architecture included), so a worker whose copy differs
+    /// can say how.
+    public var modelIdentity: ModelIdentity
 
-    public init(job: EvaluationJob, shipped: ShippedModelNames?) {
+    public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?) {
         settings = job.settings
         methods = job.methods
         examples = job.selectedExamples
         model = job.model
         self.shipped = shipped
+        self.modelIdentity = modelIdentity
     }
 
     func encoded() throws -> Data {

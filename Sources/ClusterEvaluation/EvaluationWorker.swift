@@ -39,18 +39,18 @@ public struct EvaluationWorker: Sendable {
         }
     }
 
-    /// Where the replica comes from: this machine's copy when its checkpoint hashes to the coordinator's
-    /// model, else the shipped copy in the cache (every file checked against its hash). Throws
-    /// `ClusterError.modelUnavailable` when neither is usable, so the worker fetches the shipment.
+    /// Where the replica comes from: this machine's copy when its identity (weights, architecture,
+    /// vocabulary, tokenizer) is the coordinator's model, else the shipped copy in the cache (every file
+    /// checked against its hash, then its identity). Throws `ClusterError.modelUnavailable`, saying what
+    /// differs, when neither is usable, so the worker fetches the shipment.
     func replicaReference(manifest: JobManifest, job: ClusterJobPayload) throws -> ModelReference {
         let own = job.model.at(path: localModel ?? job.model.path, config: job.model.config, vocab: job.model.vocab)
         let localProblem: String
-        do {
-            let hash = try ModelFiles(own).checkpointHash()
-            if hash == manifest.modelHash { return own }
-            localProblem = "model at \(own.path) hashes to \(hash), the coordinator's to \(manifest.modelHash)"
-        } catch {
-            localProblem = "\(error)"
+        switch mismatch(own, manifest: manifest, job: job) {
+        case nil:
+            log("model \(own.path): \(job.modelIdentity.architecture.summary)")
+            return own
+        case let problem?: localProblem = "the model at \(own.path) \(problem)"
         }
         guard let shipment = manifest.shipment, let names = job.shipped, let cacheRoot,
               let directory = ShipmentCache(root: cacheRoot).directory(for: shipment) else {
@@ -62,9 +62,25 @@ public struct EvaluationWorker: Sendable {
                 throw ClusterError.modelUnavailable("the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
             }
         }
-        log("using the shipped model in \(directory.path) (\(localProblem))")
-        return job.model.at(path: directory.appendingPathComponent(names.checkpoint).path,
-                            config: names.config.map { directory.appendingPathComponent($0).path },
-                            vocab: names.vocab.map { directory.appendingPathComponent($0).path })
+        let shipped = job.model.at(path: directory.appendingPathComponent(names.checkpoint).path,
+                                   config: names.config.map { directory.appendingPathComponent($0).path },
+                                   vocab: names.vocab.map { directory.appendingPathComponent($0).path })
+        if let problem = mismatch(shipped, manifest: manifest, job: job) {
+            throw ClusterError.modelUnavailable("the shipped model in \(directory.path) \(problem)")
+        }
+        log("using the shipped model in \(directory.path) (\(localProblem)): \(job.modelIdentity.architecture.summary)")
+        return shipped
+    }
+
+    /// Nil when `model` has the manifest's model identity, else why not, as the end of a sentence about it
+    /// ("is not the coordinator's: its vocabulary differs"; a differing architecture is named).
+    func mismatch(_ model: ModelReference, manifest: JobManifest, job: ClusterJobPayload) -> String? {
+        let identity: ModelIdentity
+        do { identity = try ModelFiles(model).identity(model) } catch { return "cannot be used (\(error))" }
+        if identity.hash == manifest.modelHash { return nil }
+        let differences = job.modelIdentity.differences(from: identity)
+        // The payload's parts agree with the manifest's hash unless one of them was altered on the way.
+        return "is not the coordinator's: " + (differences.isEmpty
+            ? "its identity \(identity.hash) is not the manifest's \(manifest.modelHash)" : differences.joined(separator: "; "))
     }
 }

@@ -110,5 +110,10 @@ func jsonString<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String
 func writeOutput(_ text: String, to path: String?) throws {
     guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
     try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    note("wrote \(path)")
+    openNote(path)
+}
+
+/// The last line of a command that wrote outputs: the one file (or directory) to open next.
+func openNote(_ path: String) {
+    note("open: \(path)")
 }

@@ -71,6 +71,7 @@ struct CoordinatorRun: ParsableCommand {
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
+            openNote(job.outputDirectory.appendingPathComponent("report.html").path)
             try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }

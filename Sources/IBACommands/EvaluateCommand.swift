@@ -36,6 +36,7 @@ struct EvaluateCommand: ParsableCommand {
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job))
+            openNote(job.outputDirectory.appendingPathComponent("report.html").path)
             try checkFailures(run, allowed: evaluation.allowFailures)
         }
     }
@@ -61,7 +62,7 @@ struct PlotCommand: ParsableCommand {
                 return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url))
             }
             try Data(degradationPlotSVG(summaries: loaded).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-            note("wrote \(output)")
+            openNote(output)
         }
     }
 }

@@ -61,6 +61,7 @@ struct FinetuneCommand: ParsableCommand {
                 print(String(format: "accuracy %.4f", accuracy) + " on \(evalSet?.count ?? 0) evaluation examples (\(evalURL?.lastPathComponent ?? ""))")
             }
             print(String(format: "trained in %.1f s (%.1f examples/s)", report.trainSeconds, report.examplesPerSecond) + "; saved to \(output)")
+            openNote(output)
         }
     }
 

@@ -9,10 +9,11 @@ public struct WorkerCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "iba-worker", abstract: "Compute evaluation examples for an iba-coordinator.",
         discussion: """
-        The worker loads the model from --model (default: the path the coordinator used), checks that its
-        bytes hash to the coordinator's model hash, then asks for work until the run is done. Without a
-        matching model it takes the copy a coordinator started with --ship-model streams to it, cached
-        under --model-cache by hash (the next run with the same model fetches nothing).
+        The worker loads the model from --model (default: the path the coordinator used) and checks that it is \
+        the coordinator's model: the same weight files, architecture (config.json, --num-labels, --head-size), \
+        vocabulary and tokenizer settings. A differing copy is refused, saying what differs. Without a \
+        matching model it takes the copy a coordinator started with --ship-model streams to it, cached under \
+        --model-cache by hash (the next run with the same model fetches nothing).
         Example: iba-worker --connect tcp://coordinator-host:5555 --model /data/models/demo-agnews
         """)
 

@@ -103,16 +103,36 @@ final class ClassNamesAndCheckpointTests: XCTestCase {
         XCTAssertFalse(coordinator.stderr.contains("worker process"), "no worker started: \(coordinator.stderr)")
     }
 
-    /// Discussion paragraphs are single lines: swift-argument-parser wraps them to the terminal.
-    func testHelpParagraphsAreNotHardWrapped() {
-        let commands: [(String, String)] = [("iba", IBACommand.configuration.discussion),
-                                            ("explain", ExplainCommand.configuration.discussion),
-                                            ("predict", PredictCommand.configuration.discussion),
-                                            ("finetune", FinetuneCommand.configuration.discussion)]
-        for (name, discussion) in commands {
+    /// Discussion paragraphs and option help are single lines, in every command of every executable:
+    /// swift-argument-parser wraps them to the terminal. Read from the parser's own description of the
+    /// commands (--experimental-dump-help), so no command is left out.
+    func testHelpParagraphsAreNotHardWrapped() throws {
+        var seen = [String]()
+        func check(_ command: [String: Any], path: String) {
+            let name = path.isEmpty ? (command["commandName"] as? String ?? "?") : path + " " + (command["commandName"] as? String ?? "?")
+            seen.append(name)
+            let discussion = command["discussion"] as? String ?? ""
             for line in discussion.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("Example") {
                 XCTAssertTrue(line.last.map { ".:)".contains($0) } ?? true, "\(name): a paragraph broken mid-sentence: \(line)")
             }
+            XCTAssertFalse((command["abstract"] as? String ?? "").contains("\n"), "\(name)'s abstract")
+            for argument in command["arguments"] as? [[String: Any]] ?? [] {
+                for key in ["abstract", "discussion"] {
+                    let text = argument[key] as? String ?? ""
+                    XCTAssertFalse(text.contains("\n"), "\(name) \(argument["valueName"] ?? ""): help broken across lines: \(text)")
+                }
+            }
+            for subcommand in command["subcommands"] as? [[String: Any]] ?? [] { check(subcommand, path: name) }
+        }
+        for executable in ["iba", "iba-coordinator", "iba-worker"] {
+            let run = try runCommand(try Executables.url(executable), ["--experimental-dump-help"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let tool = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            check(try XCTUnwrap(tool["command"] as? [String: Any]), path: "")
+        }
+        for name in ["iba", "iba explain", "iba predict", "iba evaluate", "iba plot", "iba finetune",
+                     "iba-coordinator", "iba-coordinator run", "iba-coordinator keygen", "iba-worker"] {
+            XCTAssertTrue(seen.contains(name), "\(name) not checked; seen: \(seen)")
         }
     }
 
