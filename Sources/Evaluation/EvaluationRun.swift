@@ -13,7 +13,7 @@ public struct EvaluationPlan: Sendable {
     public init(settings: EvaluationSettings) throws {
         let kind = settings.dataset
         let url = URL(fileURLWithPath: settings.dataPath)
-        let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows)
+        let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows, encoding: settings.encoding ?? .utf8)
         examples = load.examples
         skippedRows = load.skippedRows.count
         indices = try originalSelection(populationSize: examples.count, count: settings.testSample, seed: settings.selectionSeed)

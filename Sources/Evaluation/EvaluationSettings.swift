@@ -38,6 +38,8 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     public var protocolVariant = ProtocolVariant.original
     public var maxLength = 512
     public var skipBadRows = false
+    /// How the dataset's text is decoded; nil is UTF-8 (optional so settings without it keep their fingerprint).
+    public var encoding: TextEncoding?
     /// Compute AOPC comprehensiveness/sufficiency (extra forwards, not in the original).
     public var aopc = true
     /// Dataset-estimator statistics file for IBA (nil = the original's sample estimator).
@@ -107,6 +109,7 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         ]
         if let estimatorFile { o["estimator_data"] = estimatorFile }
         if let attributionsFile { o["attributions"] = attributionsFile }
+        if let encoding { o["encoding"] = encoding.rawValue }
         // Only when not the default, so float32 summaries read as before this option existed.
         if iba.precision != .float32 { o["precision"] = iba.precision.rawValue }
         return o

@@ -7,6 +7,7 @@ import Evaluation
 extension AttributionMethod: ExpressibleByArgument {}
 extension DatasetKind: ExpressibleByArgument {}
 extension ProtocolVariant: ExpressibleByArgument {}
+extension TextEncoding: ExpressibleByArgument {}
 
 /// `--precision fp32|bf16-backward` (the raw values float32/bfloat16-backward are accepted too).
 extension Precision: ExpressibleByArgument {

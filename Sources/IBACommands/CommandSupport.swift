@@ -20,8 +20,54 @@ func failing(_ body: () throws -> Void) throws {
     do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let error as ValidationError {
         throw error
     } catch {
-        note("error: \(error)")
+        // A Foundation file error that reached here unwrapped is still shown in the one readable form.
+        let nsError = error as NSError
+        if [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(nsError.domain), let path = nsError.userInfo[NSFilePathErrorKey] as? String {
+            note("error: \(FileError(path: path, action: "access", underlying: error))")
+        } else {
+            note("error: \(error)")
+        }
         throw ExitCode.failure
+    }
+}
+
+/// A file a command could not read or write, as "cannot ACTION PATH: REASON" instead of an NSError dump.
+struct FileError: Error, CustomStringConvertible {
+    let path: String
+    /// What was being done: "read", "write", ...
+    let action: String
+    let underlying: Error
+
+    var description: String { "cannot \(action) \(path): \(reason)" }
+
+    /// The operating system's reason ("no such file or directory") when Foundation carries one.
+    var reason: String {
+        let nsError = underlying as NSError
+        if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))).lowercased() }
+        if let posix = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code))).lowercased()
+        }
+        guard nsError.domain == NSCocoaErrorDomain else { return "\(underlying)" }
+        switch CocoaError.Code(rawValue: nsError.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or directory"
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        case .fileWriteOutOfSpace: return "no space left on device"
+        case .fileReadCorruptFile, .fileReadInapplicableStringEncoding: return "the file's content cannot be read"
+        default: return nsError.localizedDescription
+        }
+    }
+}
+
+/// The bytes of the file at `url`, or a `FileError` naming it.
+func readFile(_ url: URL) throws -> Data {
+    do { return try Data(contentsOf: url) } catch { throw FileError(path: url.path, action: "read", underlying: error) }
+}
+
+/// Writes `data` to `path` atomically, or throws a `FileError` naming it.
+func writeFile(_ data: Data, to path: String) throws {
+    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        throw FileError(path: path, action: "write", underlying: error)
     }
 }
 
@@ -109,7 +155,7 @@ func jsonString<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String
 
 func writeOutput(_ text: String, to path: String?) throws {
     guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try writeFile(Data(text.utf8), to: path)
     openNote(path)
 }
 

@@ -59,9 +59,12 @@ struct PlotCommand: ParsableCommand {
                 if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
                     url.appendPathComponent("summary.json")
                 }
-                return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url))
+                let data = try readFile(url)
+                do { return try JSONDecoder().decode(Summary.self, from: data) } catch {
+                    throw CommandError("\(url.path) is not a summary.json (\(describeDecodingError(error)))")
+                }
             }
-            try Data(degradationPlotSVG(summaries: loaded).utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try writeFile(Data(degradationPlotSVG(summaries: loaded).utf8), to: output)
             openNote(output)
         }
     }

@@ -23,6 +23,7 @@ public struct EvaluationOptions: ParsableArguments {
     @Option(name: .customLong("protocol"), help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).")
     var protocolVariant = ProtocolVariant.original
     @Option(name: .customLong("max-length"), help: "Truncate inputs to this many word pieces ([CLS] and [SEP] included).") var maxLength = 512
+    @Option(help: "Dataset text encoding: utf-8 (a byte that is not UTF-8 is a bad row) or latin-1.") var encoding: TextEncoding?
     @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
     @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
     @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
@@ -58,6 +59,7 @@ public struct EvaluationOptions: ParsableArguments {
         s.reverse = reverse; s.replace = replace; s.seed = seed
         s.protocolVariant = protocolVariant
         s.maxLength = maxLength; s.skipBadRows = skipBadRows; s.aopc = !noAOPC
+        s.encoding = encoding == .utf8 ? nil : encoding
         s.estimatorFile = estimatorData.map { URL(fileURLWithPath: $0).path }
         s.attributionsFile = attributions.map { URL(fileURLWithPath: $0).path }
         return s

@@ -6,22 +6,23 @@ import Foundation
 /// 1...4 (the original would join any extra columns and accept any integer; here
 /// such a row is reported, since it means a damaged file or another dataset).
 func readAGNewsCSV(_ url: URL, into collector: inout RowCollector) throws {
+    let bytes = try readFileBytes(url)
     let records: [CSVRecord]
     do {
-        records = try parseCSVRecords(try readFileBytes(url))
-    } catch let error as CSVSyntaxError {
+        records = try parseCSVRecords(bytes)
+    } catch {
         // A broken quote makes every later row suspect: never skippable.
         throw EvaluationError.malformedRow(path: url.path, line: error.line, reason: error.reason)
     }
     let classCount = 4
     let expectedColumns = 3
     for record in records {
-        let fields = record.fields.map { decodeUTF8($0) }
-        guard fields.allSatisfy({ $0 != nil }) else {
-            try collector.reject(file: url, line: record.line, reason: "invalid UTF-8")
+        // Quotes, commas and newlines are ASCII: the record's raw bytes decode iff every field does.
+        if case let .failure(invalid) = decodeText(bytes[record.byteRange], encoding: collector.encoding, firstLine: record.line) {
+            try collector.reject(file: url, line: record.line, reason: invalid.reason)
             continue
         }
-        let columns = fields.compactMap { $0 }
+        let columns = record.fields.compactMap { try? decodeText($0[...], encoding: collector.encoding, firstLine: record.line).get() }
         guard columns.count == expectedColumns else {
             try collector.reject(file: url, line: record.line,
                                  reason: "expected \(expectedColumns) columns (label, title, description), found \(columns.count)")

@@ -9,8 +9,11 @@ func readIMDBDirectory(_ url: URL, into collector: inout RowCollector) throws {
     for (subdirectory, label) in [("pos", 0), ("neg", 1)] {
         for file in try imdbFiles(in: url.appendingPathComponent(subdirectory)) {
             let bytes = try readFileBytes(file)
-            guard let text = decodeUTF8(bytes) else {
-                try collector.reject(file: file, line: 0, reason: "invalid UTF-8")
+            let text: String
+            switch decodeText(bytes, encoding: collector.encoding, firstLine: 1) {
+            case let .success(decoded): text = decoded
+            case let .failure(invalid):
+                try collector.reject(file: file, line: 0, reason: invalid.reason)
                 continue
             }
             collector.examples.append(LabeledExample(text: pythonStrip(text), label: label))

@@ -5,14 +5,18 @@ import Foundation
 func readJSONLDataset(_ url: URL, into collector: inout RowCollector) throws {
     let decoder = JSONDecoder()
     for (line, bytes) in splitLines(try readFileBytes(url)) {
-        guard let text = decodeUTF8(bytes) else {
-            try collector.reject(file: url, line: line, reason: "invalid UTF-8")
+        let text: String
+        switch decodeText(bytes, encoding: collector.encoding, firstLine: line) {
+        case let .success(decoded): text = decoded
+        case let .failure(invalid):
+            try collector.reject(file: url, line: line, reason: invalid.reason)
             continue
         }
         if pythonStrip(text).isEmpty { continue }
         let example: LabeledExample
         do {
-            example = try decoder.decode(LabeledExample.self, from: Data(bytes))
+            // Decoded text re-encoded, so a Latin-1 line reaches JSONDecoder as UTF-8.
+            example = try decoder.decode(LabeledExample.self, from: Data(text.utf8))
         } catch {
             try collector.reject(file: url, line: line,
                                  reason: "not a JSON object with \"text\", optional \"text_pair\" and integer \"label\" (\(describeDecodingError(error)))")
@@ -27,7 +31,7 @@ func readJSONLDataset(_ url: URL, into collector: inout RowCollector) throws {
 }
 
 /// A short, readable reason from a JSONDecoder error.
-func describeDecodingError(_ error: Error) -> String {
+public func describeDecodingError(_ error: Error) -> String {
     switch error {
     case let DecodingError.keyNotFound(key, _): return "missing key \"\(key.stringValue)\""
     case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):

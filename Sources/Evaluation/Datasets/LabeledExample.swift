@@ -40,8 +40,9 @@ public struct DatasetLoad: Sendable {
 /// reader for the deliberate differences). With `skipBadRows` a malformed row is
 /// left out and recorded; otherwise it is an error naming file and line. Rows are
 /// never silently dropped or relabelled.
-public func loadDataset(_ kind: DatasetKind, path: URL, skipBadRows: Bool) throws -> DatasetLoad {
-    var collector = RowCollector(skipBadRows: skipBadRows)
+/// `encoding` decodes the text (UTF-8: a row with a byte that is not UTF-8 is malformed).
+public func loadDataset(_ kind: DatasetKind, path: URL, skipBadRows: Bool, encoding: TextEncoding = .utf8) throws -> DatasetLoad {
+    var collector = RowCollector(skipBadRows: skipBadRows, encoding: encoding)
     switch kind {
     case .imdb: try readIMDBDirectory(path, into: &collector)
     case .agnews: try readAGNewsCSV(path, into: &collector)
@@ -55,6 +56,7 @@ public func loadDataset(_ kind: DatasetKind, path: URL, skipBadRows: Bool) throw
 /// Gathers examples, and either throws on a bad row or records it.
 struct RowCollector {
     let skipBadRows: Bool
+    var encoding = TextEncoding.utf8
     var examples: [LabeledExample] = []
     var skipped: [SkippedRow] = []
 

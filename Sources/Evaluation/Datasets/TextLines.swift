@@ -2,12 +2,12 @@ import Foundation
 
 /// Reads a whole file as bytes; text is decoded per row so one bad row
 /// (invalid UTF-8) is reported by line instead of failing the whole file.
-func readFileBytes(_ url: URL) throws -> [UInt8] {
+/// The slice's indices are byte offsets in the file, so errors can name them.
+func readFileBytes(_ url: URL) throws -> ArraySlice<UInt8> {
     do {
-        var bytes = [UInt8](try Data(contentsOf: url))
+        let bytes = [UInt8](try Data(contentsOf: url))[...]
         // A leading UTF-8 byte order mark is not part of the first row.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        return bytes
+        return bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
     } catch {
         throw EvaluationError.unreadable(path: url.path, reason: error.localizedDescription)
     }
@@ -15,7 +15,7 @@ func readFileBytes(_ url: URL) throws -> [UInt8] {
 
 /// Physical lines split on "\n" (a trailing "\r" is removed by `pythonStrip` later),
 /// each with its 1-based line number. A final empty line after the last "\n" is dropped.
-func splitLines(_ bytes: [UInt8]) -> [(line: Int, bytes: ArraySlice<UInt8>)] {
+func splitLines(_ bytes: ArraySlice<UInt8>) -> [(line: Int, bytes: ArraySlice<UInt8>)] {
     var lines: [(Int, ArraySlice<UInt8>)] = []
     var start = bytes.startIndex
     var number = 1
@@ -28,8 +28,40 @@ func splitLines(_ bytes: [UInt8]) -> [(line: Int, bytes: ArraySlice<UInt8>)] {
     return lines
 }
 
-func decodeUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-    String(validating: bytes, as: UTF8.self)
+/// How dataset files are decoded: UTF-8 (invalid bytes refuse the row) or Latin-1
+/// (every byte is the code point of the same value, so nothing is refused).
+public enum TextEncoding: String, CaseIterable, Codable, Sendable {
+    case utf8 = "utf-8"
+    case latin1 = "latin-1"
+}
+
+/// The text of `bytes`, or why it is not text: the file offset (the slice's index) and
+/// line of the first byte that is not UTF-8. `firstLine` is the line of `bytes.startIndex`.
+func decodeText(_ bytes: ArraySlice<UInt8>, encoding: TextEncoding, firstLine: Int) -> Result<String, InvalidText> {
+    switch encoding {
+    case .latin1:
+        var text = ""
+        text.unicodeScalars.append(contentsOf: bytes.map { Unicode.Scalar($0) })
+        return .success(text)
+    case .utf8:
+        if let text = String(validating: bytes, as: UTF8.self) { return .success(text) }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = bytes.startIndex
+        while case let .valid(scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+        let line = firstLine + bytes[..<offset].count(where: { $0 == UInt8(ascii: "\n") })
+        return .failure(InvalidText(offset: offset, line: line))
+    }
+}
+
+/// Where a row stops being UTF-8.
+struct InvalidText: Error {
+    var offset: Int
+    var line: Int
+
+    var reason: String {
+        "invalid UTF-8 at byte offset \(offset) (line \(line)); pass --encoding latin-1 if the file is Latin-1"
+    }
 }
 
 /// The characters Python's `str.isspace()` accepts: `str.strip()` (used by the
@@ -58,8 +90,11 @@ func readTSVRows(_ url: URL, into collector: inout RowCollector) throws -> [(lin
     let bytes = try readFileBytes(url)
     var rows: [(Int, [String])] = []
     for (number, lineBytes) in splitLines(bytes).dropFirst() {
-        guard let text = decodeUTF8(lineBytes) else {
-            try collector.reject(file: url, line: number, reason: "invalid UTF-8")
+        let text: String
+        switch decodeText(lineBytes, encoding: collector.encoding, firstLine: number) {
+        case let .success(decoded): text = decoded
+        case let .failure(invalid):
+            try collector.reject(file: url, line: number, reason: invalid.reason)
             continue
         }
         let stripped = pythonStrip(text)

@@ -73,11 +73,23 @@ final class AGNewsCSVTests: XCTestCase {
         bytes += Array("\",\"row\"\n\"3\",\"also\",\"good\"\n".utf8)
         let url = try writeFile(try temporaryDirectory(self), "utf8.csv", bytes)
         XCTAssertThrowsError(try loadDataset(.agnews, path: url, skipBadRows: false)) { error in
-            XCTAssertEqual(error as? EvaluationError, .malformedRow(path: url.path, line: 2, reason: "invalid UTF-8"))
+            XCTAssertEqual(error as? EvaluationError, .malformedRow(path: url.path, line: 2, reason: "invalid UTF-8 at byte offset 26 (line 2); pass --encoding latin-1 if the file is Latin-1"))
         }
         let load = try loadDataset(.agnews, path: url, skipBadRows: true)
         XCTAssertEqual(load.examples.map(\.text), ["good row", "also good"])
-        XCTAssertEqual(load.skippedRows, [SkippedRow(file: url.path, line: 2, reason: "invalid UTF-8")])
+        XCTAssertEqual(load.skippedRows.map(\.line), [2])
+    }
+
+    func testLatin1EncodingDecodesEveryByte() throws {
+        // "café" in Latin-1 is 63 61 66 E9: not UTF-8, so refused by default, never shortened to "caf".
+        let bytes = Array("\"1\",\"title\",\"\n".utf8) + Array("caf".utf8) + [0xE9] + Array("\"\n".utf8)
+        let url = try writeFile(try temporaryDirectory(self), "latin1.csv", bytes)
+        XCTAssertThrowsError(try loadDataset(.agnews, path: url, skipBadRows: false)) { error in
+            XCTAssertEqual(error as? EvaluationError,
+                           .malformedRow(path: url.path, line: 1, reason: "invalid UTF-8 at byte offset 17 (line 2); pass --encoding latin-1 if the file is Latin-1"))
+        }
+        let load = try loadDataset(.agnews, path: url, skipBadRows: false, encoding: .latin1)
+        XCTAssertEqual(load.examples, [LabeledExample(text: "title \ncafé", label: 0)])
     }
 
     func testMissingFileIsUnreadable() {

@@ -27,4 +27,15 @@ final class JSONLDatasetTests: XCTestCase {
         ])
         XCTAssertEqual(load.skippedRows.map(\.line), [4, 5, 6])
     }
+
+    func testBytesThatAreNotUTF8AreRefusedWithTheirOffsetOrReadAsLatin1() throws {
+        let bytes = Array("{\"text\": \"ok\", \"label\": 0}\n{\"text\": \"caf".utf8) + [0xE9] + Array("\", \"label\": 1}\n".utf8)
+        let url = try writeFile(try temporaryDirectory(self), "latin1.jsonl", bytes)
+        XCTAssertThrowsError(try loadDataset(.jsonl, path: url, skipBadRows: false)) { error in
+            XCTAssertEqual(error as? EvaluationError, .malformedRow(
+                path: url.path, line: 2, reason: "invalid UTF-8 at byte offset 40 (line 2); pass --encoding latin-1 if the file is Latin-1"))
+        }
+        let load = try loadDataset(.jsonl, path: url, skipBadRows: false, encoding: .latin1)
+        XCTAssertEqual(load.examples, [LabeledExample(text: "ok", label: 0), LabeledExample(text: "café", label: 1)])
+    }
 }

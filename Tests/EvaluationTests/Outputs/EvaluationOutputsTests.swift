@@ -86,4 +86,26 @@ final class EvaluationOutputsTests: XCTestCase {
             XCTAssertEqual(line, 1)
         }
     }
+
+    func testAttributionsOutsideFloat32AreNamedNotInvalidJSON() throws {
+        let directory = try temporaryDirectory(self)
+        let huge = try writeFile(directory, "huge.jsonl", "{\"index\": 0, \"attribution\": [1]}\n{\"index\": 4, \"attribution\": [0.5, -1e39]}\n")
+        XCTAssertThrowsError(try readAttributionsJSONL(huge)) { error in
+            XCTAssertEqual(error as? EvaluationError, .malformedRow(
+                path: huge.path, line: 2,
+                reason: "attribution value -1e+39 at position 1 (index 4) is outside the float32 range ±\(Float.greatestFiniteMagnitude)"))
+        }
+        // The largest float32 itself is accepted.
+        let largest = try writeFile(directory, "largest.jsonl", "{\"index\": 0, \"attribution\": [\(Float.greatestFiniteMagnitude)]}\n")
+        XCTAssertEqual(try readAttributionsJSONL(largest), [0: [Float.greatestFiniteMagnitude]])
+    }
+
+    func testAttributionsWithBytesThatAreNotUTF8NameTheOffset() throws {
+        let bytes = Array("{\"index\": 0, \"attribution\": [1]}\n{\"index\": 1, \"x\": \"caf".utf8) + [0xE9] + Array("\", \"attribution\": [1]}\n".utf8)
+        let url = try writeFile(try temporaryDirectory(self), "latin1.jsonl", bytes)
+        XCTAssertThrowsError(try readAttributionsJSONL(url)) { error in
+            XCTAssertEqual(error as? EvaluationError, .malformedRow(
+                path: url.path, line: 2, reason: "invalid UTF-8 at byte offset 55 (line 2); pass --encoding latin-1 if the file is Latin-1"))
+        }
+    }
 }
