@@ -53,7 +53,7 @@ let package = Package(
         // A coordinator/worker pair over a fake computation: tests the Cluster module in real processes.
         .executableTarget(name: "cluster-demo", dependencies: ["Cluster"]),
         // scripts/bench.sh: performance measured as ratios within one run (never in tests).
-        .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels"]),
+        .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels", "Training", "Tokenizer"]),
         // Test support shared by the test targets: the ../shared locator and the tiny-model builders.
         .target(name: "TestSupport", dependencies: ["BERT", "Tokenizer"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),

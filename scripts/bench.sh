@@ -3,16 +3,19 @@
 # achieved GFLOP/s and the fraction of the sgemm peak measured by the same run with the same
 # thread count; the -bf16bwd / -bf16 cases (IBA --precision bf16-backward / bf16) also against a
 # bfloat16 GEMM peak, and are skipped without native bf16. Writes bench-results/bench-<threads>t.json.
-# Uses ../shared for the MiniLM case if present.
+# Uses ../shared for the MiniLM and fine-tuning cases if present. BENCH_BEFORE=1 (the default) adds a "-fulltop" row
+# after each IBA and fine-tuning case: the same work with the top layer computing every token's row (round 1's path),
+# so the [CLS]-only saving is measured before/after in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
-cases="${BENCH_CASES:-minilm,bert128,bert384,bert512,degradation,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
+cases="${BENCH_CASES:-minilm,bert128,bert254,bert384,bert512,degradation,finetune,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
+before=(); [ "${BENCH_BEFORE:-1}" = 1 ] && before=(--before)
 [ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do
     echo "== $threads thread(s)"
     OPENBLAS_NUM_THREADS=$threads .build/release/iba-bench --threads "$threads" --shared ../shared \
-        --cases "$cases" --json "bench-results/bench-${threads}t.json"
+        --cases "$cases" "${before[@]}" --json "bench-results/bench-${threads}t.json"
 done
 
 # Cluster: examples/s with 1 and 2 local workers (IBA on the demo model, the embedded AG News rows),

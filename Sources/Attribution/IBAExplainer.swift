@@ -49,11 +49,15 @@ public final class IBAExplainer {
     private let workspace = BackwardWorkspace()
     /// The GEMM library and threads of every forward and backward.
     public let context: ComputeContext
+    /// false: the top layer computes every token's row as round 1 did (same result up to float rounding);
+    /// kept for benchmarks and cross-checks of the exact [CLS]-only saving.
+    public let logitsOnlyTopLayer: Bool
 
-    public init(model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext) {
+    public init(model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext, logitsOnlyTopLayer: Bool = true) {
         self.model = model
         self.options = options
         self.context = context
+        self.logitsOnlyTopLayer = logitsOnlyTopLayer
         lowerTape = ForwardTape(config: model.config, context: context)
     }
 
@@ -161,7 +165,7 @@ public final class IBAExplainer {
     private func upperTape(forLayer first: Int) -> ForwardTape {
         if let tape = upperTapes[first] { return tape }
         // Only the logits leave the upper layers: the top layer computes its [CLS] rows alone past K and V.
-        let tape = ForwardTape(config: model.config, firstLayer: first, context: context, logitsOnly: true)
+        let tape = ForwardTape(config: model.config, firstLayer: first, context: context, logitsOnly: logitsOnlyTopLayer)
         upperTapes[first] = tape
         return tape
     }

@@ -26,7 +26,7 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
     let stepsPerEpoch = (inputs.count + options.batchSize - 1) / options.batchSize
     let schedule = LinearWarmupSchedule(peak: options.learningRate, warmupFraction: options.warmupFraction,
                                         totalSteps: stepsPerEpoch * options.epochs)
-    let tape = ForwardTape(config: config, context: context, logitsOnly: true)
+    let tape = ForwardTape(config: config, context: context, logitsOnly: options.logitsOnlyTopLayer)
     let workspace = BackwardWorkspace()
     let dlogits = FloatBuffer(count: options.batchSize * config.numLabels)
     var shuffler = NormalGenerator(seed: options.seed)

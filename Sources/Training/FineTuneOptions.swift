@@ -19,6 +19,9 @@ public struct FineTuneOptions: Sendable, Equatable {
     public var dropout: Float = 0.1
     /// Packed tokens per forward when evaluating.
     public var evaluationMaxRows = 8192
+    /// false: the top layer computes every token's row (round 1's path, for benchmarks); the default computes
+    /// its [CLS] row alone past K and V, the same gradients with less arithmetic.
+    public var logitsOnlyTopLayer = true
 
     public init() {}
 

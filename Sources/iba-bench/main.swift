@@ -1,6 +1,10 @@
 // iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
 // peak measured by the same run with the same thread count ("roofline fraction").
-// Usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert384,bert512,degradation] [--json FILE]
+// Usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune]
+//                  [--before] [--json FILE]
+// --before adds a "-fulltop" row after each IBA and fine-tuning case: the same work with the top layer computing every
+// token's row (round 1), so the exact [CLS]-only saving is measured in the same run. Its GFLOP/ex is the arithmetic the
+// full path performs, so both rows' roofline fractions are honest.
 // IBA cases with a -bf16 suffix (minilm-bf16, bert384-bf16, ...) run the upper layers' dense GEMMs in bfloat16
 // (-bf16bwd: the backward ones only) and report the fraction of both the float32 peak and a bfloat16 GEMM peak
 // measured in the same run.
@@ -9,6 +13,8 @@ import Attribution
 import BERT
 import Evaluation
 import Kernels
+import Tokenizer
+import Training
 
 struct Row: Codable {
     var name: String
@@ -91,6 +97,24 @@ func ibaFlops(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int 
     return Double(layer + 1) * f.forward + Double(steps * copies) * perCopy
 }
 
+/// The arithmetic of IBA when the top layer computes every token's row (round 1's path).
+func ibaFlopsFullTop(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
+    let f = layerFlops(c, n: n)
+    let upper = c.numLayers - layer - 1
+    return Double(layer + 1) * f.forward + Double(steps * copies * upper) * (f.forward + f.backward)
+}
+
+/// Fine-tuning FLOPs for one sequence of n tokens: forward, activation backward and weight gradients (the dense part
+/// of the weight gradient equals the forward's dense part) in every layer; the top layer as `topLayerFlops` when
+/// `logitsOnly`.
+func fineTuneFlops(_ c: BertConfig, n: Int, logitsOnly: Bool) -> Double {
+    let f = layerFlops(c, n: n), h = Double(c.hiddenSize), i = Double(c.intermediateSize), t = Double(n)
+    let fullWeights = 2 * t * (4 * h * h + 2 * h * i)
+    let top = logitsOnly ? topLayerFlops(c, n: n) : f
+    let topWeights = logitsOnly ? 4 * t * h * h + 4 * h * h + 4 * h * i : fullWeights
+    return Double(c.numLayers - 1) * (f.forward + f.backward + fullWeights) + top.forward + top.backward + topWeights
+}
+
 func randomModel(_ config: BertConfig) throws -> BertModel {
     var generator = NormalGenerator(seed: 1)
     let tensors = InMemoryTensors()
@@ -103,6 +127,12 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
     return BertModel(parameters: try BertParameters(config: config, source: tensors, sourcePath: "random", report: &report), tokenizer: nil)
 }
 
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print("usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
+          + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
+    exit(0)
+}
+let before = CommandLine.arguments.contains("--before")
 let threads = Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
 let context = ComputeContext.fromEnvironment(threads: threads)
 let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").split(separator: ",").map(String.init))
@@ -140,41 +170,74 @@ func suffix(_ precision: Precision) -> String {
     switch precision { case .float32: ""; case .bfloat16Backward: "-bf16bwd"; case .bfloat16: "-bf16" }
 }
 
+/// Fine-tuning examples/s: the MiniLM MNLI model on the first 512 MNLI dev pairs, batch 32, 128 tokens, one epoch,
+/// dropout on (the Trainer recipe), with and (--before) without the [CLS]-only top layer.
+@MainActor func benchFineTune() throws {
+    let data = shared.appendingPathComponent("data/mnli/dev_matched.tsv"), modelURL = shared.appendingPathComponent("models/minilm-mnli")
+    guard FileManager.default.fileExists(atPath: data.path), FileManager.default.fileExists(atPath: modelURL.path) else {
+        FileHandle.standardError.write(Data("finetune case skipped: ../shared MNLI data or model not found\n".utf8))
+        return
+    }
+    let model = try ModelLoader.load(ModelLocation(path: modelURL))
+    let examples = Array(try loadDataset(.mnli, path: data, skipBadRows: false).examples.prefix(512))
+    for logitsOnly in before ? [true, false] : [true] {
+        var options = FineTuneOptions(); options.epochs = 1; options.batchSize = 32; options.maxLength = 128
+        options.logitsOnlyTopLayer = logitsOnly
+        let report = try fineTune(model: model, train: examples, options: options, context: context)
+        let tokenizer = model.tokenizer
+        let flops = examples.reduce(0.0) { sum, e in
+            let n = tokenizer.map { min($0.encode(e.text, pair: e.textPair, maxLength: 128).inputIds.count, 128) } ?? 64
+            return sum + fineTuneFlops(model.config, n: n, logitsOnly: logitsOnly)
+        }
+        let perExample = 1 / report.examplesPerSecond
+        record("finetune-minilm-mnli-b32" + (logitsOnly ? "" : "-fulltop"), seconds: perExample, flops: flops / Double(examples.count),
+               note: String(format: "%.1f examples/s, 512 MNLI pairs, batch 32, max length 128", report.examplesPerSecond))
+        FileHandle.standardError.write(Data(String(format: "  fine-tuning: %.1f examples/s\n", report.examplesPerSecond).utf8))
+    }
+}
+
 do {
     for precision in precisions("minilm") {
         struct Reference: Decodable { struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E] }
         let refURL = shared.appendingPathComponent("reference/iba-agnews-layer3.json")
-        if let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) {
-            let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
+        guard let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) else {
+            FileHandle.standardError.write(Data("minilm case skipped: \(refURL.path) not found\n".utf8))
+            break
+        }
+        let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
+        for logitsOnly in precision == .float32 && before ? [true, false] : [true] {
             var options = IBAOptions(); options.layer = 3; options.precision = precision
-            let explainer = IBAExplainer(model: model, options: options, context: context)
+            let explainer = IBAExplainer(model: model, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
             _ = try explainer.explain(ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0, seed: 0)
             var flops = 0.0
             let t0 = now()
             for e in reference.examples {
                 _ = try explainer.explain(ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index))
-                flops += ibaFlops(model.config, n: e.ids.count, layer: 3)
+                flops += logitsOnly ? ibaFlops(model.config, n: e.ids.count, layer: 3) : ibaFlopsFullTop(model.config, n: e.ids.count, layer: 3)
             }
             let seconds = (now() - t0) / Double(reference.examples.count)
-            record("iba-minilm-agnews-layer3" + suffix(precision), seconds: seconds, flops: flops / Double(reference.examples.count), precision: precision,
+            record("iba-minilm-agnews-layer3" + suffix(precision) + (logitsOnly ? "" : "-fulltop"), seconds: seconds,
+                   flops: flops / Double(reference.examples.count), precision: precision,
                    note: "20 reference examples, mean n \(reference.examples.map(\.ids.count).reduce(0, +) / reference.examples.count)")
-        } else {
-            FileHandle.standardError.write(Data("minilm case skipped: \(refURL.path) not found\n".utf8))
         }
     }
     let bertBase = BertConfig(vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, numLabels: 2)
     let needsBert = cases.contains { $0.hasPrefix("bert") || $0 == "degradation" }
     let bert = needsBert ? try randomModel(bertBase) : nil
-    for n in [128, 384, 512] { for precision in precisions("bert\(n)") {
+    for n in [128, 254, 384, 512] { for precision in precisions("bert\(n)") {
         guard let bert else { break }
-        var options = IBAOptions(); options.layer = 8; options.precision = precision
-        let explainer = IBAExplainer(model: bert, options: options, context: context)
-        let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
-        let t0 = now()
-        _ = try explainer.explain(input, target: 0, seed: 1)
-        record("iba-bert-base-layer8-n\(n)" + suffix(precision), seconds: now() - t0, flops: ibaFlops(bertBase, n: n, layer: 8),
-               precision: precision, note: "random weights")
+        for logitsOnly in precision == .float32 && before ? [true, false] : [true] {
+            var options = IBAOptions(); options.layer = 8; options.precision = precision
+            let explainer = IBAExplainer(model: bert, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
+            let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
+            let t0 = now()
+            _ = try explainer.explain(input, target: 0, seed: 1)
+            record("iba-bert-base-layer8-n\(n)" + suffix(precision) + (logitsOnly ? "" : "-fulltop"), seconds: now() - t0,
+                   flops: logitsOnly ? ibaFlops(bertBase, n: n, layer: 8) : ibaFlopsFullTop(bertBase, n: n, layer: 8),
+                   precision: precision, note: "random weights")
+        }
     } }
+    if cases.contains("finetune") { try benchFineTune() }
     if cases.contains("degradation"), let bert {
         let n = 384
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
