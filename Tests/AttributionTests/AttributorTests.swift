@@ -22,6 +22,22 @@ final class AttributorTests: XCTestCase {
         XCTAssertEqual(mean, 0.5, accuracy: 0.03)
     }
 
+    /// The [CLS]-only top layer (default) and the full top layer (the bench's "before" path) explain alike: the
+    /// saving is exact up to float rounding, the losses too.
+    func testLogitsOnlyTopLayerMatchesTheFullTopLayer() throws {
+        let model = try randomTinyModel(seed: 9, layers: 3)
+        let encoding = try tinyTokenizer().encode("the movie is good", pair: "the plot is boring")
+        let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
+        var options = IBAOptions(); options.layer = 0
+        let fast = try IBAExplainer(model: model, options: options, context: ComputeContext()).explain(input, target: 1, seed: 3)
+        let full = try IBAExplainer(model: model, options: options, context: ComputeContext(), logitsOnlyTopLayer: false)
+            .explain(input, target: 1, seed: 3)
+        XCTAssertEqual(fast.attribution.count, full.attribution.count)
+        for (a, b) in zip(fast.capacityPerToken, full.capacityPerToken) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+        for (a, b) in zip(fast.losses.joined(), full.losses.joined()) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+        XCTAssertGreaterThan(fast.capacityPerToken.max() ?? 0, 0)
+    }
+
     /// Every method through the one entry point on the tiny model: one value per encoded token, the class the
     /// protocol prescribes.
     func testEveryMethodThroughTheEntryPoint() throws {
