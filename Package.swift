@@ -5,6 +5,7 @@ import PackageDescription
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
 //   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows), oneDNN GEMM
 //   Kernels                flat-buffer forward/backward kernels (oneDNN or OpenBLAS GEMMs, SIMD), run in an explicit ComputeContext
+//   Digest                 SHA-256 (manifests, model identity, the results log's hash chain)
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
 //   Attribution            IBA, integrated gradients, LIME, random
@@ -34,14 +35,15 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
+        .target(name: "Digest"),
         .target(name: "Tokenizer"),
         .target(name: "Checkpoint"),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"]),
         .target(name: "Attribution", dependencies: ["BERT", "Kernels"]),
-        .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports"], resources: [.copy("Resources")]),
+        .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports", "Digest"], resources: [.copy("Resources")]),
         .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"]),
         .target(name: "Reports"),
-        .target(name: "Cluster", dependencies: ["CZMQ"]),
+        .target(name: "Cluster", dependencies: ["CZMQ", "Digest"]),
         .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster", "Kernels"]),
         .target(name: "IBACommands", dependencies: [
             "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster", "ClusterEvaluation",
@@ -51,7 +53,7 @@ let package = Package(
         .executableTarget(name: "iba-coordinator", dependencies: ["IBACommands"]),
         .executableTarget(name: "iba-worker", dependencies: ["IBACommands"]),
         // A coordinator/worker pair over a fake computation: tests the Cluster module in real processes.
-        .executableTarget(name: "cluster-demo", dependencies: ["Cluster"]),
+        .executableTarget(name: "cluster-demo", dependencies: ["Cluster", "CZMQ"]),
         // scripts/bench.sh: performance measured as ratios within one run (never in tests).
         .executableTarget(name: "iba-bench", dependencies: ["BERT", "Attribution", "Evaluation", "Kernels", "Training", "Tokenizer"]),
         // Test support shared by the test targets: the ../shared locator and the tiny-model builders.
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Digest", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),

@@ -1,43 +1,67 @@
 #!/usr/bin/env bash
-# Hostile cases against the cluster, on loopback only, bounded in time: each
-# run has a hard timeout and the script stops by itself. Uses cluster-demo
-# (a fake computation with known results), so a wrong output is detected by
-# comparing with the expected lines.
+# Hostile cases against the cluster, on loopback only, bounded in time: every run and every
+# hostile peer has a hard timeout and the script stops by itself. Uses cluster-demo (a fake
+# computation with known results), so a wrong output is detected by comparing with the expected
+# lines. It signals only processes it started (its coordinators, their workers, its hostile peers).
 #
-#   cluster/chaos.sh [--demo .build/release/cluster-demo] [--trials N] [--short]
+#   cluster/chaos.sh [--demo .build/release/cluster-demo] [--trials N] [--short]   (CHAOS_SHORT=1 = --short)
 #
-# Cases (issue 12):
-#   pause  SIGSTOP the coordinator for 5 s, 1.5 s into a 2-worker run, then SIGCONT (item 1)
-#   kill   kill -9 one worker mid-run (its examples must be re-issued)
-#   term   SIGTERM the coordinator mid-run, then --resume: no orphaned workers, identical output
-# Not yet scripted here (covered by ClusterTests.HardeningTests over loopback):
-#   flood (HELLO/FETCH floods), bad-record (result validator), takeover (CURVE routing-id reuse).
+# Cases (issue 12), each trial:
+#   pause       SIGSTOP the coordinator for 5 s, 1.5 s into a 2-worker run, then SIGCONT (item 1)
+#   kill        kill -9 one worker mid-run (its examples must be re-issued)
+#   term        SIGTERM the coordinator mid-run, then --resume: no orphaned workers, identical output
+#   flood-hello 1,000 HELLOs on one connection against a 4 MB manifest: one MANIFEST back at most,
+#               the coordinator's peak RSS (VmHWM) under the bound below
+#   flood-fetch 1,000 FETCHes of 1 MiB (credit is 4) from a peer that does not read: peak RSS under the bound
+#   bad-record  a peer answering every example with a forged RESULT (extra fields, UTF-16, non-finite
+#               numbers, NaN, cut short, wrong index): all rejected and re-issued, none in the results log
+#   takeover    a peer with a valid CURVE key reusing another worker's routing id gets no session
+#   liar        one of 3 workers returns plausible wrong results; --verify 1 catches it (item 11)
 #
-# Prints one table: cases, crashes, hangs, wrong outputs, lost examples.
+# Prints one table: cases, crashes, hangs, wrong outputs, lost examples (all but cases must be 0),
+# and the coordinator's peak RSS under the floods. Exit status 0 only if the table is clean.
 set -uo pipefail
 
 DEMO=.build/release/cluster-demo
 TRIALS=6
+[ "${CHAOS_SHORT:-0}" = 1 ] && TRIALS=1
 COUNT=60
 while [ $# -gt 0 ]; do
     case "$1" in
         --demo) DEMO="$2"; shift ;;
         --trials) TRIALS="$2"; shift ;;
         --short) TRIALS=1 ;;
-        *) sed -n '2,18p' "$0"; exit 2 ;;
+        *) sed -n '2,24p' "$0"; exit 2 ;;
     esac
     shift
 done
 [ -x "$DEMO" ] || { echo "chaos: $DEMO not built (swift build -c release --product cluster-demo)" >&2; exit 2; }
+RUN_TIMEOUT=60       # seconds, any one coordinator run
+PEER_TIMEOUT=30      # seconds, any one hostile peer
+RSS_BOUND_KB=$((96 * 1024))    # the coordinator's peak RSS under a flood: ~40 MiB measured; 1,000 queued manifests or chunks would be GBs
 WORK=$(mktemp -d /tmp/iba-chaos.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-RUN_TIMEOUT=60
+STARTED=()           # pids this script started (each `timeout` wrapper)
+
+# kill_tree PID: PID and its descendants (children found by parent pid, so only our own processes).
+kill_tree() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+    kill -KILL "$1" 2>/dev/null
+}
+cleanup() {
+    local p
+    for p in "${STARTED[@]}"; do kill_tree "$p"; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Expected output: {"index":i,"value":sin(i)} per line, as a fault-free 1-worker run writes it.
-"$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$WORK/expected" --workers 1 --delay-ms 1 \
+timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$WORK/expected" --workers 1 --delay-ms 1 \
     --heartbeat 0.2 2>/dev/null || { echo "chaos: reference run failed" >&2; exit 1; }
 
 cases=0; crashes=0; hangs=0; wrong=0; lost=0
+declare -A peak_rss=()
 
 # check NAME STATUS OUTFILE: classify one finished run.
 check() {
@@ -51,48 +75,164 @@ check() {
     if ! cmp -s "$out" "$WORK/expected"; then wrong=$((wrong + 1)); echo "chaos: $name: WRONG OUTPUT (status $status)" >&2; fi
 }
 
-# start_run OUT SECONDS ARGS...: a 2-worker run in the background (pid: $pid, under timeout);
-# after SECONDS, $coordinator is the coordinator's own pid.
-start_run() {
-    local out=$1 after=$2; shift 2
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --workers 2 "$@" 2>"$out.err" &
+# defence_failed NAME WHAT: a hostile case the coordinator did not withstand (counted as a wrong output).
+defence_failed() { wrong=$((wrong + 1)); echo "chaos: $1: $2" >&2; }
+
+# launch OUT ARGS...: a coordinator run in the background under timeout. Sets $pid (the timeout
+# wrapper) and $coordinator (the coordinator process itself, once it exists).
+launch() {
+    local out=$1; shift
+    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" "$@" 2>"$out.err" &
     pid=$!
-    sleep "$after"
-    coordinator=$(pgrep -P $pid -f "coordinator" || echo $pid)
+    STARTED+=("$pid")
+    coordinator=""
+    for _ in $(seq 100); do
+        coordinator=$(pgrep -P "$pid" | head -1)
+        [ -n "$coordinator" ] && break
+        sleep 0.02
+    done
+    coordinator=${coordinator:-$pid}
 }
 
-for trial in $(seq 1 "$TRIALS"); do
+# endpoint_of OUT: the port the coordinator bound, from its log (waits up to 10 s).
+endpoint_of() {
+    local endpoint=""
+    for _ in $(seq 100); do
+        endpoint=$(grep -o 'coordinator on tcp://127.0.0.1:[0-9]*' "$1.err" 2>/dev/null | head -1 | sed 's/coordinator on //')
+        [ -n "$endpoint" ] && break
+        sleep 0.1
+    done
+    echo "$endpoint"
+}
+
+# finish: waits for the run, tracking the coordinator's peak RSS (VmHWM, kB); sets $status and $peak_kb.
+finish() {
+    peak_kb=0
+    local hwm
+    while kill -0 "$pid" 2>/dev/null; do
+        hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$coordinator/status" 2>/dev/null)
+        [ -n "$hwm" ] && [ "$hwm" -gt "$peak_kb" ] && peak_kb=$hwm
+        sleep 0.1
+    done
+    wait "$pid"; status=$?
+}
+
+# hostile OUT ARGS...: one hostile peer in the foreground, bounded; sets $hostile_status.
+hostile() {
+    local out=$1; shift
+    timeout $PEER_TIMEOUT "$DEMO" hostile "$@" 2>>"$out.hostile" &
+    local peer=$!
+    STARTED+=("$peer")
+    wait "$peer"; hostile_status=$?
+    cat "$out.hostile" >&2
+}
+
+# note_rss CASE: keep the largest peak seen for CASE; over the bound is a failed defence.
+note_rss() {
+    local name=$1
+    [ "$peak_kb" -gt "${peak_rss[$name]:-0}" ] && peak_rss[$name]=$peak_kb
+    if [ "$peak_kb" -gt "$RSS_BOUND_KB" ]; then defence_failed "$name" "coordinator peak RSS $((peak_kb / 1024)) MiB over the bound $((RSS_BOUND_KB / 1024)) MiB"; fi
+}
+
+fault_cases() {
+    local trial=$1 out log workers w
     # pause: the coordinator frozen for 5 s mid-run
     out="$WORK/pause-$trial"
-    start_run "$out" 1.5 --delay-ms 100 --heartbeat 1
+    launch "$out" --workers 2 --delay-ms 100 --heartbeat 1
+    sleep 1.5
     kill -STOP "$coordinator" 2>/dev/null; sleep 5; kill -CONT "$coordinator" 2>/dev/null
-    wait $pid; check "pause #$trial" $? "$out"
+    finish; check "pause #$trial" $status "$out"
 
     # kill: one worker killed with SIGKILL mid-run
     out="$WORK/kill-$trial"
-    start_run "$out" 1 --delay-ms 50 --heartbeat 0.2
-    victim=$(pgrep -P "$coordinator" -f "worker" | head -1)
-    [ -n "$victim" ] && kill -KILL "$victim"
-    wait $pid; check "kill #$trial" $? "$out"
+    launch "$out" --workers 2 --delay-ms 50 --heartbeat 0.2
+    sleep 1
+    w=$(pgrep -P "$coordinator" -f "worker" | head -1)
+    [ -n "$w" ] && kill -KILL "$w"
+    finish; check "kill #$trial" $status "$out"
 
     # term: SIGTERM to the coordinator, then --resume finishes the run
     out="$WORK/term-$trial"
     log="$WORK/term-$trial.jsonl"
-    start_run "$out" 1 --log "$log" --delay-ms 50 --heartbeat 0.2
+    launch "$out" --workers 2 --log "$log" --delay-ms 50 --heartbeat 0.2
+    sleep 1
     workers=$(pgrep -P "$coordinator" -f "worker" | tr '\n' ' ')
     kill -TERM "$coordinator"
-    wait $pid
+    finish
     sleep 2
     for w in $workers; do
-        if kill -0 "$w" 2>/dev/null && [ "$(awk '{print $3}' /proc/$w/stat 2>/dev/null)" != "Z" ]; then
+        if kill -0 "$w" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$w/stat" 2>/dev/null)" != "Z" ]; then
             echo "chaos: term #$trial: worker $w orphaned" >&2; wrong=$((wrong + 1)); kill -KILL "$w"
         fi
     done
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" --log "$log" --resume \
-        --workers 2 --delay-ms 50 --heartbeat 0.2 2>>"$out.err"
-    check "term #$trial" $? "$out"
+    launch "$out" --log "$log" --resume --workers 2 --delay-ms 50 --heartbeat 0.2
+    finish; check "term #$trial" $status "$out"
+}
+
+hostile_cases() {
+    local trial=$1 out log endpoint id forged
+    # flood-hello: a 4 MB manifest must not be queued once per HELLO
+    out="$WORK/flood-hello-$trial"
+    launch "$out" --workers 2 --delay-ms 100 --heartbeat 0.2 --payload-bytes 4000000
+    endpoint=$(endpoint_of "$out")
+    hostile "$out" --connect "$endpoint" --mode flood-hello --seconds 1
+    [ "$hostile_status" -eq 0 ] || defence_failed "flood-hello #$trial" "hostile peer status $hostile_status (more than one MANIFEST?)"
+    finish; check "flood-hello #$trial" $status "$out"; note_rss flood-hello
+
+    # flood-fetch: FETCHes far beyond the credit from a peer that reads nothing
+    out="$WORK/flood-fetch-$trial"
+    [ -f "$WORK/model.bin" ] || head -c $((32 << 20)) /dev/urandom > "$WORK/model.bin"
+    launch "$out" --workers 2 --delay-ms 100 --heartbeat 0.2 --ship "$WORK/model.bin"
+    endpoint=$(endpoint_of "$out")
+    hostile "$out" --connect "$endpoint" --mode flood-fetch --seconds 2
+    [ "$hostile_status" -eq 0 ] || defence_failed "flood-fetch #$trial" "hostile peer status $hostile_status"
+    finish; check "flood-fetch #$trial" $status "$out"; note_rss flood-fetch
+
+    # bad-record: forged results are rejected, re-issued, never logged
+    out="$WORK/bad-record-$trial"
+    log="$WORK/bad-record-$trial.jsonl"
+    launch "$out" --workers 2 --delay-ms 50 --heartbeat 0.2 --log "$log"
+    endpoint=$(endpoint_of "$out")
+    hostile "$out" --connect "$endpoint" --mode bad-record --seconds 20
+    finish; check "bad-record #$trial" $status "$out"
+    forged=$(grep -o 'bad-record: [0-9]*' "$out.hostile" | grep -o '[0-9]*$')
+    [ "${forged:-0}" -gt 0 ] || defence_failed "bad-record #$trial" "the hostile peer got no example to forge"
+    [ "$(grep -c . "$log")" -eq $((COUNT + 1)) ] || defence_failed "bad-record #$trial" "results log has $(grep -c . "$log") lines, not $((COUNT + 1))"
+    ! grep -q -e steps -e 1e999 -e NaN "$log" || defence_failed "bad-record #$trial" "a forged record reached the results log"
+
+    # takeover: key "evil" (valid) reusing local-0's routing id
+    out="$WORK/takeover-$trial"
+    [ -d "$WORK/keys" ] || "$DEMO" keygen "$WORK/keys" local-0 local-1 evil
+    launch "$out" --workers 2 --delay-ms 100 --heartbeat 0.2 --keys "$WORK/keys"
+    id=""
+    for _ in $(seq 100); do
+        id=$(grep -o 'worker local-0 \[[^]]*\] joined' "$out.err" 2>/dev/null | head -1 | sed 's/.*\[\(.*\)\].*/\1/')
+        [ -n "$id" ] && break
+        sleep 0.1
+    done
+    if [ -n "$id" ]; then
+        hostile "$out" --connect "$(endpoint_of "$out")" --mode takeover --identity "$id" --keys "$WORK/keys" --name evil --seconds 1
+        [ "$hostile_status" -eq 0 ] || defence_failed "takeover #$trial" "hostile peer status $hostile_status (session taken over?)"
+    else
+        defence_failed "takeover #$trial" "local-0 never joined"
+    fi
+    finish; check "takeover #$trial" $status "$out"
+
+    # liar: one of three workers fabricates; --verify 1 must catch it and recompute its examples
+    out="$WORK/liar-$trial"
+    launch "$out" --workers 3 --liars 1 --verify 1 --delay-ms 20 --heartbeat 0.2
+    finish; check "liar #$trial" $status "$out"
+    grep -q 'worker local-0 untrusted' "$out.err" || defence_failed "liar #$trial" "the lying worker was not marked untrusted"
+}
+
+for trial in $(seq 1 "$TRIALS"); do
+    fault_cases "$trial"
+    hostile_cases "$trial"
 done
 
 printf '%-8s %-8s %-6s %-14s %-14s\n' cases crashes hangs "wrong outputs" "lost examples"
 printf '%-8s %-8s %-6s %-14s %-14s\n' $cases $crashes $hangs $wrong $lost
+for name in flood-hello flood-fetch; do
+    printf 'coordinator peak RSS under %s: %d MiB (bound %d MiB)\n' "$name" $((${peak_rss[$name]:-0} / 1024)) $((RSS_BOUND_KB / 1024))
+done
 [ $((crashes + hangs + wrong + lost)) -eq 0 ]

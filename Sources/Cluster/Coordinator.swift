@@ -11,7 +11,7 @@ public final class Coordinator {
     /// it throws `ClusterError.stopped`; the results log stays resumable.
     public let stopSignal = StopSignal()
 
-    private struct Session {
+    struct Session {
         enum State { case awaitingReady, working, refused }
         var name: String
         var capacity: UInt32
@@ -25,23 +25,27 @@ public final class Coordinator {
         var manifestSentAt: Double
     }
 
-    private let options: CoordinatorOptions
+    let options: CoordinatorOptions
     private let context: ZMQContext
     private var router: ZMQSocket?
     private var authenticator: ZAPAuthenticator?
     private let manifestBytes: Data
-    private var book: LeaseBook
-    private let resultsLog: ResultsLog?
+    var book: LeaseBook
+    let resultsLog: ResultsLog?
     private let resumedCount: Int
-    private var sessions: [Data: Session] = [:]
+    var sessions: [Data: Session] = [:]
     private var resetSentAt: [Data: Double] = [:]
     private var dropped = 0
-    private var receivedThisSession = 0
+    var receivedThisSession = 0
     private var hasRun = false
     private let shipmentSource: ShipmentSource?
     private var shippedBytes: UInt64 = 0
     private var fetchingWorkers: Set<Data> = []
     private var shipmentChangedLogged = false
+    /// `--verify` (CoordinatorVerification.swift).
+    var verification: Verification
+    /// What `--verify` found; complete once `run` returns.
+    public internal(set) var verificationReport = VerificationReport()
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
     /// work starts with `run`.
@@ -49,6 +53,7 @@ public final class Coordinator {
         try options.validate()
         self.options = options
         self.manifestBytes = try manifest.encoded()
+        self.verification = Verification(fraction: options.verifyFraction, seed: manifest.seed)
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
             throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
         }
@@ -90,7 +95,7 @@ public final class Coordinator {
             // The log is opened last, so a failed bind leaves no half-started log behind.
             var alreadyDone: [Int: Data] = [:]
             if let url = options.resultsLog {
-                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume)
+                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume, log: options.log)
                 resultsLog = log
                 alreadyDone = done
             } else {
@@ -159,6 +164,7 @@ public final class Coordinator {
                 try recordFailures(book.expire(olderThan: timeout, now: now))
             }
             try dispatch(now: now)
+            try settleBlockedVerifications()
             sendHeartbeats(now: now)
 
             if liveWorkerCount > 0 {
@@ -178,7 +184,8 @@ public final class Coordinator {
         let final = snapshot(start: start, now: monotonicSeconds())
         if !final.sameCounts(as: lastReport) { progress(final) }
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
-                    + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)"))
+                    + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)")
+                    + verificationSummary())
         return book.results
     }
 
@@ -236,13 +243,7 @@ public final class Coordinator {
                 if let final { try recordFailures([(index, final)]) }
                 return
             }
-            let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
-            if case .accepted = outcome {
-                receivedThisSession += 1
-                try resultsLog?.append(index: index, attempt: attempt, result: .done(payload))
-            } else {
-                drop(identity, "RESULT \(index): \(outcome)")
-            }
+            try accept(identity, lease: lease, index: index, attempt: attempt, payload: payload)
         case let .error(lease, index, attempt, rawText):
             let text = printable(rawText)
             let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
@@ -339,11 +340,13 @@ public final class Coordinator {
 
     private func dispatch(now: Double) throws {
         let speculationAge = options.speculate ? 0 : options.speculateAfterSeconds
+        let live = Set(sessions.filter { $0.value.state == .working && !isUntrusted($0.key) }.keys)
         for identity in sessions.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            guard let session = sessions[identity], session.state == .working, session.credit > 0 else { continue }
+            guard let session = sessions[identity], session.state == .working, session.credit > 0,
+                  !isUntrusted(identity) else { continue }
             // A worker holds at most its declared capacity, capped: a greedy peer cannot take the queue.
             guard book.leases(of: identity).count < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
-            guard let (lease, entries) = book.issue(to: identity, now: now)
+            guard let (lease, entries) = book.issue(to: identity, now: now, live: live)
                     ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
             switch send(identity, .task(lease: lease, entries: entries), now: now) {
             case .sent:
@@ -381,14 +384,14 @@ public final class Coordinator {
         try recordFailures(book.release(owner: identity))
     }
 
-    private func recordFailures(_ failures: [(Int, WorkResult)]) throws {
+    func recordFailures(_ failures: [(Int, WorkResult)]) throws {
         for (index, result) in failures {
             if case let .failed(reason) = result { options.log("example \(index) failed for good: \(reason)") }
             try resultsLog?.append(index: index, attempt: UInt32(options.maxAttempts), result: result)
         }
     }
 
-    private func drop(_ identity: Data?, _ reason: String) {
+    func drop(_ identity: Data?, _ reason: String) {
         dropped += 1
         // The first drops are worth reading; a flood is summarised.
         if dropped <= 50 || dropped % 1000 == 0 {
@@ -396,7 +399,7 @@ public final class Coordinator {
         }
     }
 
-    private var liveWorkerCount: Int { sessions.values.filter { $0.state != .refused }.count }
+    private var liveWorkerCount: Int { sessions.filter { $0.value.state != .refused && !isUntrusted($0.key) }.count }
 
     private func snapshot(start: Double, now: Double) -> ClusterProgress {
         let elapsed = now - start

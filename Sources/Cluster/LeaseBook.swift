@@ -46,6 +46,11 @@ struct LeaseBook {
     /// index -> live leases holding it open (two while speculated).
     private var holders: [Int: Set<UInt64>] = [:]
     private var nextLeaseID: UInt64
+    /// index -> workers that may not take it (they answered it already, or are untrusted): `Verification`.
+    private var excluded: [Int: Set<Data>] = [:]
+    /// index -> workers whose attempt at it failed (ERROR or an invalid record): it goes to another live worker
+    /// first, so one broken or forging peer cannot use up every attempt of an example.
+    private var avoided: [Int: Set<Data>] = [:]
 
     /// `firstLeaseID` should be random per coordinator instance, so a restarted
     /// coordinator never mistakes a worker's stale result for one of its leases.
@@ -76,15 +81,22 @@ struct LeaseBook {
     var pending: [Int] { queueReversed.reversed() }
     var pendingCount: Int { queueReversed.count }
 
-    /// Next shard from the queue for `owner`, or nil if the queue is empty.
-    mutating func issue(to owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry])? {
+    /// Next shard from the queue for `owner`, or nil if the queue is empty. `live`: the workers
+    /// that may take work now; an example `owner` failed waits for one of the others.
+    mutating func issue(to owner: Data, now: Double, live: Set<Data> = []) -> (lease: UInt64, entries: [LeaseEntry])? {
         var entries: [LeaseEntry] = []
+        var skipped: [Int] = []
         while entries.count < shardSize, let index = queueReversed.popLast() {
             guard results[index] == nil, holders[index] == nil else { continue }
+            if excluded[index]?.contains(owner) == true || avoids(owner, index, live: live) {
+                skipped.append(index)  // another worker's to verify: stays in front, in order
+                continue
+            }
             let attempt = (attemptsIssued[index] ?? 0) + 1
             attemptsIssued[index] = attempt
             entries.append(LeaseEntry(index: index, attempt: attempt))
         }
+        queueReversed.append(contentsOf: skipped.reversed())
         return entries.isEmpty ? nil : open(entries, owner: owner, now: now)
     }
 
@@ -98,7 +110,7 @@ struct LeaseBook {
         where lease.owner != owner && now - lease.issuedAt >= minimumAgeSeconds {
             for index in lease.open.keys.sorted() where entries.count < shardSize {
                 let attempts = attemptsIssued[index] ?? 0
-                guard holders[index]?.count == 1, exhausted(index) == nil else { continue }
+                guard holders[index]?.count == 1, exhausted(index) == nil, excluded[index]?.contains(owner) != true else { continue }
                 attemptsIssued[index] = attempts + 1
                 entries.append(LeaseEntry(index: index, attempt: attempts + 1))
             }
@@ -119,6 +131,11 @@ struct LeaseBook {
         return (id, entries)
     }
 
+    private func avoids(_ owner: Data, _ index: Int, live: Set<Data>) -> Bool {
+        guard let failedOn = avoided[index], failedOn.contains(owner) else { return false }
+        return !live.subtracting(failedOn).subtracting(excluded[index] ?? []).isEmpty
+    }
+
     /// Checks a RESULT or ERROR against the lease it names.
     private func validate(owner: Data, lease id: UInt64, index: Int, attempt: UInt32) -> Outcome? {
         guard selection.contains(index) else { return .unauthorised("index \(index) is not in the selection") }
@@ -133,12 +150,44 @@ struct LeaseBook {
         return nil
     }
 
-    mutating func recordResult(owner: Data, lease id: UInt64, index: Int, attempt: UInt32, payload: Data) -> Outcome {
+    /// `provisional`: the example waits for verification; the caller then `settle`s or `reissue`s it.
+    mutating func recordResult(owner: Data, lease id: UInt64, index: Int, attempt: UInt32, payload: Data,
+                               provisional: Bool = false) -> Outcome {
         if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return rejection }
         close(index)
         guard results[index] == nil else { return .duplicate }
-        results[index] = .done(payload)
+        if !provisional { settle(index, .done(payload)) }
         return .accepted(attempt: attempt)
+    }
+
+    // MARK: - Verification (rules in Verification.swift)
+
+    /// The example's final result.
+    mutating func settle(_ index: Int, _ result: WorkResult) {
+        results[index] = result
+        excluded[index] = nil
+    }
+
+    /// Issue `index` again (next in line), to none of `workers`.
+    mutating func reissue(_ index: Int, excluding workers: Set<Data>) {
+        excluded[index, default: []].formUnion(workers)
+        queueReversed.append(index)
+    }
+
+    /// Results of an untrusted worker no longer count: computed again, by others.
+    mutating func revoke(_ indices: [Int], from worker: Data) {
+        for index in indices where results[index] != nil {
+            results[index] = nil
+            reissue(index, excluding: [worker])
+            requeues += 1
+        }
+    }
+
+    /// Queued examples that none of `workers` may take (verification found no one left to ask).
+    func blocked(for workers: Set<Data>) -> [Int] {
+        queueReversed.reversed().filter { index in
+            results[index] == nil && holders[index] == nil && excluded[index].map { workers.isSubset(of: $0) } == true
+        }
     }
 
     /// A worker could not compute the example: retry elsewhere, or fail it
@@ -147,6 +196,7 @@ struct LeaseBook {
                               message: String) -> (Outcome, WorkResult?) {
         if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return (rejection, nil) }
         failures[index, default: 0] += 1
+        avoided[index, default: []].insert(owner)
         leases[id]?.open[index] = nil
         dropLeaseIfEmpty(id)
         holders[index]?.remove(id)

@@ -38,6 +38,9 @@ public struct CoordinatorOptions: Sendable {
     /// numbers): a non-nil reason makes it an ERROR of that attempt (the
     /// example is re-issued, the payload never logged). nil = accept all.
     public var resultValidator: (@Sendable (_ index: Int, _ payload: Data) -> String?)?
+    /// Fraction of the examples (drawn from the manifest's seed) computed by a
+    /// second worker and compared byte for byte; see `Verification`. 0 = none.
+    public var verifyFraction = 0.0
     /// SIGINT, SIGTERM and SIGHUP stop a running `run` (it throws
     /// `ClusterError.stopped`, the results log stays resumable), so callers
     /// can stop the workers they launched. Outside a run they act as usual.
@@ -73,6 +76,7 @@ public struct CoordinatorOptions: Sendable {
         guard (1...Int(Wire.maxCredit)).contains(maxLeasesPerWorker) else {
             throw ClusterError.invalidOption("max leases per worker must be 1...\(Wire.maxCredit)")
         }
+        guard verifyFraction >= 0, verifyFraction <= 1 else { throw ClusterError.invalidOption("verify fraction must be 0...1") }
         guard sendHighWaterMark >= 4 else { throw ClusterError.invalidOption("send high-water mark must be at least 4") }
     }
 }

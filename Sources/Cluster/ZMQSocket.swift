@@ -11,31 +11,31 @@ func zmqError(_ call: String) -> ClusterError {
 }
 
 /// A libzmq context (thread-safe by design, hence Sendable).
-final class ZMQContext: @unchecked Sendable {
+public final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
-    init() throws {
+    public init() throws {
         guard let handle = zmq_ctx_new() else { throw zmqError("zmq_ctx_new") }
         self.handle = handle
     }
 
     /// Blocks until every socket of the context is closed.
-    func terminate() {
+    public func terminate() {
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }
 }
 
 /// One multipart message as received, plus connection metadata.
-struct ReceivedMessage {
-    var frames: [Data]
+public struct ReceivedMessage {
+    public var frames: [Data]
     /// More frames arrived than the caller accepts; they were read and discarded.
-    var truncated: Bool
+    public var truncated: Bool
     /// ZAP user id of the connection ("User-Id" metadata): the client's Z85
     /// public key under CURVE, nil without security.
-    var userID: String?
+    public var userID: String?
 }
 
-enum SendOutcome: Equatable {
+public enum SendOutcome: Equatable, Sendable {
     case sent
     /// ROUTER_MANDATORY: the peer is gone (EHOSTUNREACH).
     case unreachable
@@ -43,10 +43,11 @@ enum SendOutcome: Equatable {
     case wouldBlock
 }
 
-final class ZMQSocket {
+/// Public for cluster-demo's hostile peer (chaos.sh); the protocol itself stays internal.
+public final class ZMQSocket {
     private(set) var handle: UnsafeMutableRawPointer?
 
-    init(_ context: ZMQContext, type: Int32) throws {
+    public init(_ context: ZMQContext, type: Int32) throws {
         guard let handle = zmq_socket(context.handle, type) else { throw zmqError("zmq_socket") }
         self.handle = handle
         // Default linger is infinite: a close with unsent messages would hang shutdown.
@@ -55,48 +56,48 @@ final class ZMQSocket {
 
     deinit { close() }
 
-    func close() {
+    public func close() {
         if let handle { zmq_close(handle) }
         handle = nil
     }
 
-    func set(_ option: Int32, _ value: Int32) throws {
+    public func set(_ option: Int32, _ value: Int32) throws {
         var value = value
         guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int32>.size) == 0 else {
             throw zmqError("zmq_setsockopt(\(option))")
         }
     }
 
-    func set(_ option: Int32, int64 value: Int64) throws {
+    public func set(_ option: Int32, int64 value: Int64) throws {
         var value = value
         guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) == 0 else {
             throw zmqError("zmq_setsockopt(\(option))")
         }
     }
 
-    func set(_ option: Int32, bytes: Data) throws {
+    public func set(_ option: Int32, bytes: Data) throws {
         let status = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
         guard status == 0 else { throw zmqError("zmq_setsockopt(\(option))") }
     }
 
-    func string(_ option: Int32) throws -> String {
+    public func string(_ option: Int32) throws -> String {
         var buffer = [CChar](repeating: 0, count: 512)
         var size = buffer.count
         guard zmq_getsockopt(handle, option, &buffer, &size) == 0 else { throw zmqError("zmq_getsockopt(\(option))") }
         return cText(buffer)
     }
 
-    func bind(_ endpoint: String) throws {
+    public func bind(_ endpoint: String) throws {
         guard zmq_bind(handle, endpoint) == 0 else { throw zmqError("zmq_bind(\(endpoint))") }
     }
 
-    func connect(_ endpoint: String) throws {
+    public func connect(_ endpoint: String) throws {
         guard zmq_connect(handle, endpoint) == 0 else { throw zmqError("zmq_connect(\(endpoint))") }
     }
 
     /// Never blocks. Unreachable / full peers are reported, other errors thrown.
     @discardableResult
-    func send(_ frames: [Data]) throws -> SendOutcome {
+    public func send(_ frames: [Data]) throws -> SendOutcome {
         for (k, frame) in frames.enumerated() {
             let flags = ZMQ_DONTWAIT | (k + 1 < frames.count ? ZMQ_SNDMORE : 0)
             let status = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
@@ -113,7 +114,7 @@ final class ZMQSocket {
 
     /// Next whole message, or nil if none is waiting. Always drains every
     /// frame of a message, keeping at most `maxFrames`.
-    func receive(maxFrames: Int) throws -> ReceivedMessage? {
+    public func receive(maxFrames: Int) throws -> ReceivedMessage? {
         var message = ReceivedMessage(frames: [], truncated: false, userID: nil)
         var more = true
         while more {
@@ -148,7 +149,7 @@ final class ZMQSocket {
 }
 
 /// zmq_poll for input on `sockets`; returns which are readable. EINTR = none.
-func pollReadable(_ sockets: [ZMQSocket], timeoutSeconds: Double) throws -> [Bool] {
+public func pollReadable(_ sockets: [ZMQSocket], timeoutSeconds: Double) throws -> [Bool] {
     var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
     let milliseconds = max(0, Int(timeoutSeconds * 1000))
     let status = zmq_poll(&items, Int32(items.count), milliseconds)
@@ -170,6 +171,6 @@ func setTransportHeartbeats(_ socket: ZMQSocket, intervalSeconds: Double, livene
 }
 
 /// Monotonic seconds, for timeouts (wall-clock jumps must not expire peers).
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     Double(DispatchTime.now().uptimeNanoseconds) / 1e9
 }

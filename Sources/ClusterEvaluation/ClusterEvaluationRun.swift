@@ -28,6 +28,8 @@ public struct ClusterRunOptions: Sendable {
     public var speculate = false
     public var shipModel = false
     public var resume = false
+    /// `--verify`: fraction of the examples computed twice, by different workers, and compared.
+    public var verifyFraction = 0.0
     /// Cluster diagnostics (the command prints or silences them).
     public var log: @Sendable (String) -> Void = { _ in }
     /// Lines the user always sees (where the coordinator listens, where the worker logs go).
@@ -57,7 +59,22 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
     options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
     let results = try coordinator.run(progress: progress)
+    announceVerification(coordinator.verificationReport, options)
     return records(from: results, job: job)
+}
+
+/// What `--verify` found, shown even with --quiet: a worker that returned wrong results matters more than progress.
+func announceVerification(_ report: VerificationReport, _ options: ClusterRunOptions) {
+    guard options.verifyFraction > 0 else { return }
+    var line = "verification: \(report.verified) example(s) agreed by two workers"
+    if !report.untrusted.isEmpty {
+        line += "; UNTRUSTED worker(s) \(report.untrusted.joined(separator: ", ")) (their results were computed again by others)"
+    }
+    if !report.suspects.isEmpty {
+        line += "; SUSPECT worker(s) \(report.suspects.joined(separator: ", ")) disagreed with no third worker to decide (those examples failed)"
+    }
+    if !report.unverified.isEmpty { line += "; \(report.unverified.count) drawn example(s) unverified (no second worker was left)" }
+    options.announce(line)
 }
 
 /// What `--resume` compares: a hash of the encoded settings, and the methods when several run.
@@ -78,6 +95,7 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.curveKeysDirectory = options.curveKeys.map { URL(fileURLWithPath: $0) }
     c.resultsLog = job.outputDirectory.appendingPathComponent("results.log.jsonl")
     c.resume = options.resume
+    c.verifyFraction = options.verifyFraction
     c.shippedFiles = shippedFiles
     c.maxMessageBytes = max(64 << 20, payloadBytes * 2)
     c.log = options.log

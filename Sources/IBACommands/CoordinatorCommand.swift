@@ -48,6 +48,16 @@ struct CoordinatorRun: ParsableCommand {
     @Flag(help: "Re-issue in-flight examples to idle workers when the queue is empty.") var speculate = false
     @Flag(name: .customLong("ship-model"), help: "Stream the model to workers that lack it (cached by hash on their side).") var shipModel = false
     @Flag(help: "Continue the run whose results log is in the output directory.") var resume = false
+    @Option(help: "Fraction (0...1) of the examples, drawn from the seed, computed again by a different worker and compared byte for byte; a worker that disagrees with two others gets no more work.")
+    var verify = 0.0
+
+    func validate() throws {
+        guard verify >= 0, verify <= 1 else { throw ValidationError("--verify wants a fraction between 0 and 1, got \(verify)") }
+        // A second opinion needs a second worker; remote workers (--workers 0, --hosts) may join at any time.
+        if verify > 0, workers == 1, hosts == nil {
+            throw ValidationError("--verify needs at least two workers (one cannot check itself): use --workers 2 or more")
+        }
+    }
 
     func run() throws {
         try failing {
@@ -83,7 +93,7 @@ struct CoordinatorRun: ParsableCommand {
         o.workerModel = workerModel; o.workerModelCache = workerModelCache; o.curveKeys = curveKeys
         o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat
         o.shardSize = shardSize; o.maxAttempts = maxAttempts; o.speculate = speculate
-        o.shipModel = shipModel; o.resume = resume
+        o.shipModel = shipModel; o.resume = resume; o.verifyFraction = verify
         let quiet = evaluation.quiet
         o.log = { line in if !quiet { note("[cluster] \(line)") } }
         o.announce = { line in note(line) }

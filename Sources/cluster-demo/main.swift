@@ -6,9 +6,15 @@
 //   cluster-demo keygen DIR NAME...
 //   cluster-demo coordinator --bind tcp://*:5555 --count 100 [--out FILE] [--log FILE] [--resume]
 //                            [--keys DIR] [--heartbeat S] [--worker-timeout S] [--shard N] [--speculate]
-//                            [--workers N [--delay-ms MS]] [--payload-bytes N] [--ship FILE]
+//                            [--workers N [--delay-ms MS] [--liars K]] [--payload-bytes N] [--ship FILE]
+//                            [--verify F]
 //   cluster-demo worker --connect tcp://HOST:5555 [--name NAME] [--keys DIR] [--delay-ms MS]
-//                       [--heartbeat S] [--idle-exit S]
+//                       [--heartbeat S] [--idle-exit S] [--fabricate]
+//   cluster-demo hostile --connect EP --mode MODE ...   (see Hostile.swift; for cluster/chaos.sh)
+//
+// --fabricate (and --liars K: the first K local workers fabricate) makes a worker return wrong
+// but well-formed results, which only --verify can catch. Results are checked on arrival by a
+// demo validator (exactly {"index":i,"value":v}, v finite in [-1, 1]), as iba's are by theirs.
 //
 // The coordinator writes the results in index order, one line each, to
 // --out (default stdout); two runs are identical iff those files are.
@@ -60,6 +66,18 @@ func fakeResult(_ index: Int) -> Data {
     Data("{\"index\":\(index),\"value\":\(String(format: "%.17g", sin(Double(index))))}".utf8)
 }
 
+/// The demo's result validator: why `payload` is not a record of example `index`, or nil.
+func demoRecordProblem(_ index: Int, _ payload: Data) -> String? {
+    guard payload.first == UInt8(ascii: "{"), !payload.contains(0), String(data: payload, encoding: .utf8) != nil else {
+        return "not UTF-8 JSON"
+    }
+    guard let object = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any] else { return "not a JSON object" }
+    guard object.count == 2 else { return "\(object.count) fields, a demo record has 2 (index, value)" }
+    guard (object["index"] as? Int) == index else { return "its index is not \(index)" }
+    guard let value = (object["value"] as? NSNumber)?.doubleValue, value.isFinite, abs(value) <= 1 else { return "value is not a finite number in [-1, 1]" }
+    return nil
+}
+
 func runCoordinator(_ arguments: Arguments) throws {
     var options = CoordinatorOptions()
     options.bind = arguments.string("bind", "tcp://*:5555")
@@ -70,6 +88,8 @@ func runCoordinator(_ arguments: Arguments) throws {
     options.resume = arguments.switches.contains("resume")
     options.resultsLog = arguments.values["log"].map { URL(fileURLWithPath: $0) }
     options.curveKeysDirectory = arguments.values["keys"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+    options.verifyFraction = arguments.double("verify", 0)
+    options.resultValidator = demoRecordProblem
     let count = Int(arguments.double("count", 100))
     // --payload-bytes: a manifest as large as a real job's (to measure what floods cost);
     // --ship FILE: serve FILE to workers that FETCH it.
@@ -89,10 +109,17 @@ func runCoordinator(_ arguments: Arguments) throws {
     if let workers = arguments.values["workers"].flatMap(Int.init), workers > 0 {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let connect = coordinator.endpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
+        if options.verifyFraction > 0, workers < 2 {
+            FileHandle.standardError.write(Data("cluster-demo: warning: --verify with one worker verifies nothing (a worker cannot check itself)\n".utf8))
+        }
+        let liars = Int(arguments.double("liars", 0))
         let slots = (0..<workers).map { k in
-            WorkerLauncher.Slot(name: "local-\(k)", arguments: [executable, "worker", "--connect", connect, "--name", "local-\(k)",
-                                                                "--delay-ms", arguments.string("delay-ms", "50"),
-                                                                "--heartbeat", arguments.string("heartbeat", "1"), "--idle-exit", "300"])
+            var workerArguments = [executable, "worker", "--connect", connect, "--name", "local-\(k)",
+                                   "--delay-ms", arguments.string("delay-ms", "50"),
+                                   "--heartbeat", arguments.string("heartbeat", "1"), "--idle-exit", "300"]
+            if let keys = arguments.values["keys"] { workerArguments += ["--keys", keys] }
+            if k < liars { workerArguments.append("--fabricate") }
+            return WorkerLauncher.Slot(name: "local-\(k)", arguments: workerArguments)
         }
         launcher = WorkerLauncher(slots: slots)
         try launcher?.start()
@@ -106,6 +133,11 @@ func runCoordinator(_ arguments: Arguments) throws {
             FileHandle.standardError.write(Data("cluster-demo: \(line)\n".utf8))
             lastLine = line
         }
+    }
+    let report = coordinator.verificationReport
+    if options.verifyFraction > 0 {
+        FileHandle.standardError.write(Data(("cluster-demo: verification: \(report.verified) verified, untrusted [\(report.untrusted.joined(separator: " "))], "
+                                             + "suspect [\(report.suspects.joined(separator: " "))], unverified \(report.unverified.count)\n").utf8))
     }
     var output = Data()
     for index in 0..<count {
@@ -131,20 +163,21 @@ func runWorker(_ arguments: Arguments) throws {
         options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
     }
     let delay = arguments.double("delay-ms", 50) / 1000
+    let fabricate = arguments.switches.contains("fabricate")
     let worker = try Worker(connect: arguments.string("connect"), options: options)
     let exit = try worker.run { manifest in
         guard manifest.modelHash == "demo-model" else { throw CocoaError(.featureUnsupported) }
         return { index in
             Thread.sleep(forTimeInterval: delay)
-            return fakeResult(index)
+            return fabricate ? Data("{\"index\":\(index),\"value\":0.5}".utf8) : fakeResult(index)
         }
     }
     FileHandle.standardError.write(Data("cluster-demo: worker \(options.name) exits: \(exit)\n".utf8))
 }
 
 let argv = CommandLine.arguments
-guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker ...") }
-let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate"])
+guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker|hostile ...") }
+let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate", "fabricate"])
 do {
     switch argv[1] {
     case "keygen":
@@ -153,6 +186,7 @@ do {
                                           workerNames: Array(arguments.positional.dropFirst()))
     case "coordinator": try runCoordinator(arguments)
     case "worker": try runWorker(arguments)
+    case "hostile": try runHostile(arguments)
     default: fail("unknown subcommand \(argv[1])")
     }
 } catch {

@@ -140,4 +140,41 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertThrowsError(try book([-1]))
         XCTAssertThrowsError(try book([1], maxAttempts: 0))
     }
+
+    // A forging or broken peer cannot use up an example's attempts: what failed on it goes to another live worker first.
+    func testFailedExampleGoesToAnotherLiveWorkerFirst() throws {
+        var book = try book([1, 2], shardSize: 1)
+        let live: Set<Data> = [alice, bob]
+        let first = try XCTUnwrap(book.issue(to: alice, now: 0, live: live))
+        XCTAssertEqual(first.entries, [LeaseEntry(index: 1, attempt: 1)])
+        _ = book.recordError(owner: alice, lease: first.lease, index: 1, attempt: 1, message: "invalid result")
+        XCTAssertEqual(book.issue(to: alice, now: 0, live: live)?.entries, [LeaseEntry(index: 2, attempt: 1)], "example 1 waits for bob")
+        XCTAssertEqual(book.issue(to: bob, now: 0, live: live)?.entries, [LeaseEntry(index: 1, attempt: 2)])
+        // Alone, the worker that failed gets it again rather than nobody.
+        var alone = try self.book([1], shardSize: 1)
+        let lease = try XCTUnwrap(alone.issue(to: alice, now: 0, live: [alice]))
+        _ = alone.recordError(owner: alice, lease: lease.lease, index: 1, attempt: 1, message: "x")
+        XCTAssertEqual(alone.issue(to: alice, now: 0, live: [alice])?.entries, [LeaseEntry(index: 1, attempt: 2)])
+    }
+
+    func testVerificationReissuesToAnotherWorkerAndRevokes() throws {
+        var book = try book([1], shardSize: 1)
+        let first = try XCTUnwrap(book.issue(to: alice, now: 0))
+        XCTAssertEqual(book.recordResult(owner: alice, lease: first.lease, index: 1, attempt: 1, payload: Data("a".utf8), provisional: true),
+                       .accepted(attempt: 1))
+        XCTAssertNil(book.results[1], "a provisional result is not final")
+        book.reissue(1, excluding: [alice])
+        XCTAssertNil(book.issue(to: alice, now: 0), "the same worker cannot verify itself")
+        XCTAssertEqual(book.blocked(for: [alice]), [1])
+        XCTAssertEqual(book.blocked(for: [alice, bob]), [])
+        let second = try XCTUnwrap(book.issue(to: bob, now: 0))
+        XCTAssertEqual(second.entries, [LeaseEntry(index: 1, attempt: 2)])
+        _ = book.recordResult(owner: bob, lease: second.lease, index: 1, attempt: 2, payload: Data("a".utf8), provisional: true)
+        book.settle(1, .done(Data("a".utf8)))
+        XCTAssertTrue(book.isFinished)
+        book.revoke([1], from: bob)
+        XCTAssertFalse(book.isFinished)
+        XCTAssertNil(book.issue(to: bob, now: 0), "a revoked result is not computed again by its worker")
+        XCTAssertEqual(book.issue(to: alice, now: 0)?.entries, [LeaseEntry(index: 1, attempt: 3)])
+    }
 }

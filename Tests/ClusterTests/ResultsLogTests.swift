@@ -53,7 +53,7 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertEqual(done[3], fakeResult(3), "the appended record starts on its own line")
 
         var text = try String(contentsOf: url, encoding: .utf8)
-        text = text.replacingOccurrences(of: "{\"index\":1,", with: "{\"index\":1")
+        text = text.replacingOccurrences(of: "\"index\":1,", with: "\"index\":1")
         try Data(text.utf8).write(to: url)
         XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: fingerprint, resume: true)) { error in
             guard case ClusterError.resultsLog = error else { return XCTFail("\(error)") }
@@ -71,5 +71,120 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: false)) { error in
             XCTAssertEqual(error as? ClusterError, .resultsLogExists(url.path))
         }
+    }
+
+    // MARK: - Hash chain (issue 12)
+
+    /// A log with five results, and its lines (header first).
+    private func chainedLog(_ name: String) throws -> (URL, [String]) {
+        let url = try temporaryDirectory(name).appendingPathComponent("results.jsonl")
+        do {
+            let (log, _) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: false)
+            for index in 0..<5 { try log.append(index: index, attempt: 1, result: .done(fakeResult(index)), by: ["w-\(index)"]) }
+        }
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 6)
+        return (url, lines)
+    }
+
+    private func assertResumeRefused(_ url: URL, naming expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true), file: file, line: line) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(expected), text, file: file, line: line)
+            XCTAssertTrue(text.contains("delete it to start over"), text, file: file, line: line)
+        }
+    }
+
+    func testEveryLineCarriesTheChain() throws {
+        let (url, lines) = try chainedLog("chain")
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("{\"chain\":\"") && $0.count > ResultsLog.chainedPrefixBytes }, lines.joined(separator: "\n"))
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true)
+        XCTAssertEqual(done, Dictionary(uniqueKeysWithValues: (0..<5).map { ($0, fakeResult($0)) }))
+    }
+
+    func testEditedPayloadIsRefusedNamingTheLine() throws {
+        let (url, lines) = try chainedLog("edited")
+        var edited = lines
+        edited[3] = edited[3].replacingOccurrences(of: "\"value\":", with: "\"value\":1")  // line 4: example 2's number
+        XCTAssertNotEqual(edited[3], lines[3])
+        try Data((edited.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "line 4 does not follow line 3")
+    }
+
+    func testEditedLastLineIsRefused() throws {
+        let (url, lines) = try chainedLog("last")
+        var edited = lines
+        edited[5] = edited[5].replacingOccurrences(of: "\"index\":4", with: "\"index\":9")
+        try Data((edited.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "line 6 does not follow line 5")
+    }
+
+    func testRemovedOrReorderedLineIsRefused() throws {
+        let (url, lines) = try chainedLog("removed")
+        var removed = lines
+        removed.remove(at: 2)
+        try Data((removed.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "line 3 does not follow line 2")
+
+        var swapped = lines
+        swapped.swapAt(3, 4)
+        try Data((swapped.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "line 4 does not follow line 3")
+    }
+
+    func testTornTailResumesWithANoteAndTheChainContinues() throws {
+        let (url, _) = try chainedLog("torn-chain")
+        var bytes = try Data(contentsOf: url)
+        bytes.removeLast(7)  // a write cut short inside the last record
+        try bytes.write(to: url)
+        let notes = LogCapture("log")
+        do {
+            let (log, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, log: notes.sink)
+            XCTAssertEqual(Set(done.keys), [0, 1, 2, 3])
+            try log.append(index: 4, attempt: 2, result: .done(fakeResult(4)))
+        }
+        XCTAssertTrue(notes.contains("cut a torn last line"), notes.lines.joined(separator: "\n"))
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true)
+        XCTAssertEqual(done[4], fakeResult(4), "the line appended after the cut follows the chain")
+    }
+
+    /// Logs written before the chain (format 1) resume with a warning; what is appended to them is chained and checked.
+    func testUnchainedVersionOneLogResumesWithAWarning() throws {
+        let url = try temporaryDirectory("v1").appendingPathComponent("results.jsonl")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let header = try encoder.encode(ResultsLog.Header(format: ResultsLog.format, version: 1, fingerprint: testManifest().fingerprint))
+        var old = header + Data("\n".utf8)
+        for index in 0..<2 { old += Data("{\"index\":\(index),\"attempt\":1,\"payload\":".utf8) + fakeResult(index) + Data("}\n".utf8) }
+        try old.write(to: url)
+        let notes = LogCapture("log")
+        do {
+            let (log, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, log: notes.sink)
+            XCTAssertEqual(Set(done.keys), [0, 1])
+            try log.append(index: 2, attempt: 1, result: .done(fakeResult(2)))
+            try log.append(index: 3, attempt: 1, result: .done(fakeResult(3)))
+        }
+        XCTAssertTrue(notes.contains("predates the hash chain"), notes.lines.joined(separator: "\n"))
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true)
+        XCTAssertEqual(Set(done.keys), [0, 1, 2, 3])
+
+        // The chained part is checked: an edit there is refused, as is removing the chain of a later line.
+        var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[3] = lines[3].replacingOccurrences(of: "\"index\":2", with: "\"index\":7")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "line 4 does not follow line 3")
+    }
+
+    /// An untrusted worker's line revokes its earlier results, also on resume.
+    func testUntrustedLineRevokesResultsOnResume() throws {
+        let url = try temporaryDirectory("revoke").appendingPathComponent("results.jsonl")
+        do {
+            let (log, _) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: false)
+            for index in 0..<4 { try log.append(index: index, attempt: 1, result: .done(fakeResult(index)), by: [index % 2 == 0 ? "liar" : "honest"]) }
+            try log.appendUntrusted(worker: "liar", reason: "result for example 9 differs", revoked: [0, 2])
+            try log.append(index: 2, attempt: 2, result: .done(fakeResult(2)), by: ["honest"])
+        }
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true)
+        XCTAssertEqual(Set(done.keys), [1, 2, 3], "example 0 is computed again; 2 was, after the revocation")
     }
 }

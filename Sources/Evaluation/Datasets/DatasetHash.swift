@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 
 /// A stable content hash of a dataset, "sha256:<64 hex digits>", for run manifests.

@@ -2,7 +2,7 @@
 /// model identity and shipped files, where a collision would let a wrong
 /// model or dataset pass as the right one. Checked against the standard's
 /// test vectors (EvaluationTests).
-struct SHA256 {
+public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -20,9 +20,9 @@ struct SHA256 {
     private var length: UInt64 = 0      // bytes added
     private var w = [UInt32](repeating: 0, count: 64)
 
-    init() { pending.reserveCapacity(64) }
+    public init() { pending.reserveCapacity(64) }
 
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
         var offset = 0
         if !pending.isEmpty {
@@ -40,13 +40,13 @@ struct SHA256 {
         pending.append(contentsOf: bytes[offset...])
     }
 
-    mutating func add<C: Sequence>(_ bytes: C) where C.Element == UInt8 {
+    public mutating func add<C: Sequence>(_ bytes: C) where C.Element == UInt8 {
         let array = Array(bytes)
         array.withUnsafeBytes { add($0) }
     }
 
     /// The digest as 64 lower-case hex digits; `self` is not usable afterwards.
-    mutating func finish() -> String {
+    public mutating func finish() -> String {
         let bits = length &* 8
         var tail = pending
         tail.append(0x80)
