@@ -30,6 +30,8 @@ public final class Coordinator {
     private var router: ZMQSocket?
     private var authenticator: ZAPAuthenticator?
     private let manifestBytes: Data
+    /// Sent with the TASKs that lease them (empty: entries carry no bytes, the workers know the examples).
+    private let examples: ExampleStore
     private var book: LeaseBook
     private let resultsLog: ResultsLog?
     private let resumedCount: Int
@@ -42,12 +44,17 @@ public final class Coordinator {
     private var shippedBytes: UInt64 = 0
     private var fetchingWorkers: Set<Data> = []
     private var shipmentChangedLogged = false
+    /// Bytes handed to the socket per worker (routing id), with the name it last said HELLO with.
+    private var sentBytes: [Data: UInt64] = [:]
+    private var workerNames: [Data: String] = [:]
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
-    /// work starts with `run`.
-    public init(manifest: JobManifest, indices: [Int], options: CoordinatorOptions) throws {
+    /// work starts with `run`. Each TASK carries its entries' bytes from `examples`.
+    public init(manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions) throws {
         try options.validate()
         self.options = options
+        if !examples.isEmpty { try examples.validate(indices: indices, shardSize: options.shardSize) }
+        self.examples = examples
         self.manifestBytes = try manifest.encoded()
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
             throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
@@ -113,6 +120,14 @@ public final class Coordinator {
 
     deinit { shutdown() }
 
+    /// Bytes of messages sent to each worker so far (frames as handed to ZeroMQ, before its framing and
+    /// any encryption), by the name the worker gave; a name used by several workers sums them.
+    public var bytesSentPerWorker: [String: UInt64] {
+        sentBytes.reduce(into: [:]) { totals, pair in
+            totals[workerNames[pair.key] ?? Self.describe(pair.key), default: 0] += pair.value
+        }
+    }
+
     /// Number of CURVE clients the ZAP handler turned away (0 without CURVE).
     public var deniedClients: Int { authenticator?.denied ?? deniedAtShutdown }
     private var deniedAtShutdown = 0
@@ -174,9 +189,14 @@ public final class Coordinator {
                 lastReportTime = now
             }
         }
-        for identity in sessions.keys { _ = try? router.send([identity] + CoordinatorMessage.done.frames) }
+        for identity in sessions.keys where (try? router.send([identity] + CoordinatorMessage.done.frames)) == .sent {
+            countSent(identity, CoordinatorMessage.done.frames)
+        }
         let final = snapshot(start: start, now: monotonicSeconds())
         if !final.sameCounts(as: lastReport) { progress(final) }
+        for (name, bytes) in bytesSentPerWorker.sorted(by: { $0.key < $1.key }) {
+            options.log("sent \(bytes) bytes to worker \(name)")
+        }
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
                     + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)"))
         return book.results
@@ -239,6 +259,7 @@ public final class Coordinator {
             let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
             if case .accepted = outcome {
                 receivedThisSession += 1
+                options.resultAccepted?(index, payload)
                 try resultsLog?.append(index: index, attempt: attempt, result: .done(payload))
             } else {
                 drop(identity, "RESULT \(index): \(outcome)")
@@ -301,6 +322,7 @@ public final class Coordinator {
         }
         sessions[identity] = Session(name: name, capacity: capacity, userID: userID,
                                      state: .awaitingReady, lastHeard: now, lastSent: now, manifestSentAt: now)
+        workerNames[identity] = name
         options.log("worker \(name) [\(Self.describe(identity))] joined")
         send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
                                  manifest: manifestBytes), now: now)
@@ -345,7 +367,10 @@ public final class Coordinator {
             guard book.leases(of: identity).count < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now)
                     ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
-            switch send(identity, .task(lease: lease, entries: entries), now: now) {
+            let carried = examples.isEmpty ? entries : entries.map { entry in
+                LeaseEntry(index: entry.index, attempt: entry.attempt, example: examples[entry.index] ?? Data())
+            }
+            switch send(identity, .task(lease: lease, entries: carried), now: now) {
             case .sent:
                 sessions[identity]?.credit -= 1
             case .unreachable, .wouldBlock:
@@ -367,12 +392,22 @@ public final class Coordinator {
     private func send(_ identity: Data, _ message: CoordinatorMessage, now: Double) -> SendOutcome {
         guard let router else { return .unreachable }
         let outcome: SendOutcome
-        do { outcome = try router.send([identity] + message.frames) } catch {
+        let frames = message.frames
+        do { outcome = try router.send([identity] + frames) } catch {
             options.log("send to \(Self.describe(identity)) failed: \(error)")
             return .unreachable
         }
-        if outcome == .sent { sessions[identity]?.lastSent = now }
+        if outcome == .sent {
+            sessions[identity]?.lastSent = now
+            countSent(identity, frames)
+        }
         return outcome
+    }
+
+    /// Only workers that said HELLO are counted: a peer inventing routing ids cannot grow the table.
+    private func countSent(_ identity: Data, _ frames: [Data]) {
+        guard workerNames[identity] != nil else { return }
+        sentBytes[identity, default: 0] += UInt64(frames.reduce(identity.count) { $0 + $1.count })
     }
 
     /// Forget a worker and requeue what it held.

@@ -38,6 +38,9 @@ public struct CoordinatorOptions: Sendable {
     /// numbers): a non-nil reason makes it an ERROR of that attempt (the
     /// example is re-issued, the payload never logged). nil = accept all.
     public var resultValidator: (@Sendable (_ index: Int, _ payload: Data) -> String?)?
+    /// Called on the coordinator's thread with each result it accepts (valid, not stale or a
+    /// duplicate), e.g. to keep a live summary. nil = nothing.
+    public var resultAccepted: (@Sendable (_ index: Int, _ payload: Data) -> Void)?
     /// SIGINT, SIGTERM and SIGHUP stop a running `run` (it throws
     /// `ClusterError.stopped`, the results log stays resumable), so callers
     /// can stop the workers they launched. Outside a run they act as usual.

@@ -42,11 +42,15 @@ final class ClusterCommandTests: XCTestCase {
         let single = try runCommand(iba, ["evaluate"] + evaluation(model, sample: 12) + ["--output", reference.path])
         XCTAssertEqual(single.status, 0, single.stderr)
         XCTAssertTrue(single.stdout.contains("degraded prob"), single.stdout)
+        try assertFinishedProgress(reference, total: 12)
         for workers in [1, 2, 3] {
             let out = directory.appendingPathComponent("cluster-\(workers)")
             let run = try runCommand(coordinator, ["--workers", "\(workers)"] + evaluation(model, sample: 12) + ["--output", out.path])
             XCTAssertEqual(run.status, 0, run.stderr)
             try assertSameEvaluation(reference, out)
+            try assertFinishedProgress(out, total: 12)
+            // Each worker's egress is logged; the examples came with the tasks, not in a manifest per worker.
+            XCTAssertEqual(run.stderr.components(separatedBy: "bytes to worker local-").count - 1, workers, run.stderr)
         }
     }
 
