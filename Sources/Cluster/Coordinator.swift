@@ -155,6 +155,7 @@ public final class Coordinator {
             if stopSignal.isRequested {
                 try resultsLog?.commit()
                 options.log("stop requested: \(book.doneCount) of \(book.total) done")
+                logEgress()
                 throw ClusterError.stopped
             }
             if try pollReadable([router], timeoutSeconds: tick)[0] {
@@ -194,12 +195,16 @@ public final class Coordinator {
         }
         let final = snapshot(start: start, now: monotonicSeconds())
         if !final.sameCounts(as: lastReport) { progress(final) }
-        for (name, bytes) in bytesSentPerWorker.sorted(by: { $0.key < $1.key }) {
-            options.log("sent \(bytes) bytes to worker \(name)")
-        }
+        logEgress()
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
                     + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)"))
         return book.results
+    }
+
+    private func logEgress() {
+        for (name, bytes) in bytesSentPerWorker.sorted(by: { $0.key < $1.key }) {
+            options.log("sent \(bytes) bytes to worker \(name)")
+        }
     }
 
     // MARK: - Messages
