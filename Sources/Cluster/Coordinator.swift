@@ -120,8 +120,8 @@ public final class Coordinator {
 
     deinit { shutdown() }
 
-    /// Bytes of messages sent to each worker so far (frames as handed to ZeroMQ, before its framing and
-    /// any encryption), by the name the worker gave; a name used by several workers sums them.
+    /// Bytes of messages sent to each worker so far (the frames after the routing id, before ZeroMQ's
+    /// framing and any encryption), by the name the worker gave; a name used by several workers sums them.
     public var bytesSentPerWorker: [String: UInt64] {
         sentBytes.reduce(into: [:]) { totals, pair in
             totals[workerNames[pair.key] ?? Self.describe(pair.key), default: 0] += pair.value
@@ -412,7 +412,7 @@ public final class Coordinator {
     /// Only workers that said HELLO are counted: a peer inventing routing ids cannot grow the table.
     private func countSent(_ identity: Data, _ frames: [Data]) {
         guard workerNames[identity] != nil else { return }
-        sentBytes[identity, default: 0] += UInt64(frames.reduce(identity.count) { $0 + $1.count })
+        sentBytes[identity, default: 0] += UInt64(frames.reduce(0) { $0 + $1.count })
     }
 
     /// Forget a worker and requeue what it held.

@@ -15,6 +15,12 @@ public struct ExampleStore: Sendable {
     public var isEmpty: Bool { ranges.isEmpty }
     public var totalBytes: Int { bytes.count }
 
+    /// Room for `examples` examples of `bytes` bytes together, so the buffer is allocated once.
+    public mutating func reserveCapacity(examples: Int, bytes total: Int) {
+        bytes.reserveCapacity(total)
+        ranges.reserveCapacity(examples)
+    }
+
     /// Adds example `index`; throws when it is already there or larger than a TASK entry may carry.
     public mutating func append(index: Int, bytes example: Data) throws {
         guard ranges[index] == nil else { throw ClusterError.invalidOption("example \(index) added twice") }
