@@ -59,6 +59,8 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
     options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
     let results = try coordinator.run(progress: progress)
+    let sent = coordinator.bytesSentPerWorker.values
+    options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
     return records(from: results, job: job)
 }
 
