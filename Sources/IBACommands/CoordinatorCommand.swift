@@ -70,11 +70,11 @@ struct CoordinatorRun: ParsableCommand {
                 progressFile.refresh()
             }
             bar.finish()
-            try progressFile.finish(run)
             let cpu = processCPUSeconds() - cpuBefore
             note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count)))
                  + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? ""))
             let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")

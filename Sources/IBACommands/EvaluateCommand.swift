@@ -36,8 +36,8 @@ struct EvaluateCommand: ParsableCommand {
                 progressFile.refresh()
             }
             progress.finish()
-            try progressFile.finish(run)
             let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job))
