@@ -252,23 +252,7 @@ public final class Coordinator {
             sessions[identity]?.state = .refused
             try recordFailures(book.release(owner: identity))
         case let .result(lease, index, attempt, payload):
-            if let validator = options.resultValidator, let problem = validator(index, payload) {
-                // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
-                let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
-                                                        message: "invalid result: \(problem)")
-                guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
-                options.log("example \(index) attempt \(attempt) from \(session.name) is invalid: \(printable(problem))")
-                if let final { try recordFailures([(index, final)]) }
-                return
-            }
-            let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
-            if case .accepted = outcome {
-                receivedThisSession += 1
-                options.resultAccepted?(index, payload)
-                try resultsLog?.append(index: index, attempt: attempt, result: .done(payload))
-            } else {
-                drop(identity, "RESULT \(index): \(outcome)")
-            }
+            try result(identity, from: session.name, lease: lease, index: index, attempt: attempt, payload: payload)
         case let .error(lease, index, attempt, rawText):
             let text = printable(rawText)
             let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
@@ -306,6 +290,24 @@ public final class Coordinator {
                 shippedBytes += UInt64(bytes.count)
             }
         }
+    }
+
+    /// RESULT: checked by the caller's validator (an invalid one is this attempt's error), then recorded once.
+    private func result(_ identity: Data, from name: String, lease: UInt64, index: Int, attempt: UInt32, payload: Data) throws {
+        if let validator = options.resultValidator, let problem = validator(index, payload) {
+            // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
+            let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
+                                                    message: "invalid result: \(problem)")
+            guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
+            options.log("example \(index) attempt \(attempt) from \(name) is invalid: \(printable(problem))")
+            if let final { try recordFailures([(index, final)]) }
+            return
+        }
+        let outcome = book.recordResult(owner: identity, lease: lease, index: index, attempt: attempt, payload: payload)
+        guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
+        receivedThisSession += 1
+        options.resultAccepted?(index, payload)
+        try resultsLog?.append(index: index, attempt: attempt, result: .done(payload))
     }
 
     /// HELLO: a new session, or a worker greeting again (at most once per liveness period, and only with its own key).
