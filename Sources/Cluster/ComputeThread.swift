@@ -6,7 +6,8 @@ import Foundation
 /// examples and model loading. Talks to the socket thread over an inproc PAIR
 /// (`ComputeWire`), one request at a time.
 final class ComputeThread: @unchecked Sendable {
-    typealias Setup = (JobManifest) throws -> ((Int) throws -> Data)
+    /// The per-example closure gets the example's index and the bytes its TASK carried.
+    typealias Setup = (JobManifest) throws -> ((Int, Data) throws -> Data)
 
     /// How often an idle compute thread checks whether it should quit.
     static let quitCheckSeconds = 0.05
@@ -63,7 +64,7 @@ final class ComputeThread: @unchecked Sendable {
         // Until this arrives the socket thread sends nothing: a PAIR drops
         // (EAGAIN) what is sent before its peer has connected.
         guard (try? pair.send([ComputeWire.attached])) == .sent else { return }
-        var compute: ((Int) throws -> Data)?
+        var compute: ((Int, Data) throws -> Data)?
         while !shouldQuit {
             guard (try? pollReadable([pair], timeoutSeconds: Self.quitCheckSeconds))?.first == true else { continue }
             while !shouldQuit, let request = try? pair.receive(maxFrames: 8) {
@@ -79,13 +80,13 @@ final class ComputeThread: @unchecked Sendable {
                         compute = nil
                         _ = try? pair.send([ComputeWire.setupFailed, Wire.text(String(describing: error))])
                     }
-                } else if frames.count == 4, frames[0] == ComputeWire.work,
+                } else if frames.count == 5, frames[0] == ComputeWire.work,
                           let index = try? Wire.decodeIndex(frames[2], "index") {
                     let tag = Array(frames[1...3])
                     let reply: [Data]
                     do {
                         guard let compute else { throw ClusterError.setupRefused("work before a successful setup") }
-                        let payload = try compute(index)
+                        let payload = try compute(index, frames[4])
                         reply = [ComputeWire.workDone] + tag + [payload]
                     } catch {
                         reply = [ComputeWire.workFailed] + tag + [Wire.text(String(describing: error))]

@@ -30,6 +30,8 @@ public final class Coordinator {
     private var router: ZMQSocket?
     private var authenticator: ZAPAuthenticator?
     private let manifestBytes: Data
+    /// Sent with the TASKs that lease them (empty: entries carry no bytes, the workers know the examples).
+    let examples: ExampleStore
     var book: LeaseBook
     let resultsLog: ResultsLog?
     private let resumedCount: Int
@@ -46,12 +48,17 @@ public final class Coordinator {
     var verification: Verification
     /// What `--verify` found; complete once `run` returns.
     public internal(set) var verificationReport = VerificationReport()
+    /// Bytes handed to the socket per worker (routing id), with the name it last said HELLO with.
+    private var sentBytes: [Data: UInt64] = [:]
+    private var workerNames: [Data: String] = [:]
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
-    /// work starts with `run`.
-    public init(manifest: JobManifest, indices: [Int], options: CoordinatorOptions) throws {
+    /// work starts with `run`. Each TASK carries its entries' bytes from `examples`.
+    public init(manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions) throws {
         try options.validate()
         self.options = options
+        if !examples.isEmpty { try examples.validate(indices: indices, shardSize: options.shardSize) }
+        self.examples = examples
         self.manifestBytes = try manifest.encoded()
         self.verification = Verification(fraction: options.verifyFraction, seed: manifest.seed)
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
@@ -118,6 +125,14 @@ public final class Coordinator {
 
     deinit { shutdown() }
 
+    /// Bytes of messages sent to each worker so far (the frames after the routing id, before ZeroMQ's
+    /// framing and any encryption), by the name the worker gave; a name used by several workers sums them.
+    public var bytesSentPerWorker: [String: UInt64] {
+        sentBytes.reduce(into: [:]) { totals, pair in
+            totals[workerNames[pair.key] ?? Self.describe(pair.key), default: 0] += pair.value
+        }
+    }
+
     /// Number of CURVE clients the ZAP handler turned away (0 without CURVE).
     public var deniedClients: Int { authenticator?.denied ?? deniedAtShutdown }
     private var deniedAtShutdown = 0
@@ -145,6 +160,7 @@ public final class Coordinator {
             if stopSignal.isRequested {
                 try resultsLog?.commit()
                 options.log("stop requested: \(book.doneCount) of \(book.total) done")
+                logEgress()
                 throw ClusterError.stopped
             }
             if try pollReadable([router], timeoutSeconds: tick)[0] {
@@ -180,13 +196,22 @@ public final class Coordinator {
                 lastReportTime = now
             }
         }
-        for identity in sessions.keys { _ = try? router.send([identity] + CoordinatorMessage.done.frames) }
+        for identity in sessions.keys where (try? router.send([identity] + CoordinatorMessage.done.frames)) == .sent {
+            countSent(identity, CoordinatorMessage.done.frames)
+        }
         let final = snapshot(start: start, now: monotonicSeconds())
         if !final.sameCounts(as: lastReport) { progress(final) }
+        logEgress()
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
                     + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)")
                     + verificationSummary())
         return book.results
+    }
+
+    private func logEgress() {
+        for (name, bytes) in bytesSentPerWorker.sorted(by: { $0.key < $1.key }) {
+            options.log("sent \(bytes) bytes to worker \(name)")
+        }
     }
 
     // MARK: - Messages
@@ -234,16 +259,7 @@ public final class Coordinator {
             sessions[identity]?.state = .refused
             try recordFailures(book.release(owner: identity))
         case let .result(lease, index, attempt, payload):
-            if let validator = options.resultValidator, let problem = validator(index, payload) {
-                // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
-                let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
-                                                        message: "invalid result: \(problem)")
-                guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
-                options.log("example \(index) attempt \(attempt) from \(session.name) is invalid: \(printable(problem))")
-                if let final { try recordFailures([(index, final)]) }
-                return
-            }
-            try accept(identity, lease: lease, index: index, attempt: attempt, payload: payload)
+            try result(identity, from: session.name, lease: lease, index: index, attempt: attempt, payload: payload)
         case let .error(lease, index, attempt, rawText):
             let text = printable(rawText)
             let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
@@ -283,6 +299,20 @@ public final class Coordinator {
         }
     }
 
+    /// RESULT: checked by the caller's validator (an invalid one is this attempt's error), then recorded once.
+    private func result(_ identity: Data, from name: String, lease: UInt64, index: Int, attempt: UInt32, payload: Data) throws {
+        if let validator = options.resultValidator, let problem = validator(index, payload) {
+            // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
+            let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
+                                                    message: "invalid result: \(problem)")
+            guard case .accepted = outcome else { return drop(identity, "RESULT \(index): \(outcome)") }
+            options.log("example \(index) attempt \(attempt) from \(name) is invalid: \(printable(problem))")
+            if let final { try recordFailures([(index, final)]) }
+            return
+        }
+        try accept(identity, lease: lease, index: index, attempt: attempt, payload: payload)
+    }
+
     /// HELLO: a new session, or a worker greeting again (at most once per liveness period, and only with its own key).
     private func hello(_ identity: Data, name rawName: String, capacity: UInt32, userID: String?, now: Double) throws {
         let name = printable(rawName, limit: 80)
@@ -302,6 +332,7 @@ public final class Coordinator {
         }
         sessions[identity] = Session(name: name, capacity: capacity, userID: userID,
                                      state: .awaitingReady, lastHeard: now, lastSent: now, manifestSentAt: now)
+        workerNames[identity] = name
         options.log("worker \(name) [\(Self.describe(identity))] joined")
         send(identity, .manifest(heartbeatMilliseconds: UInt32(options.heartbeatIntervalSeconds * 1000),
                                  manifest: manifestBytes), now: now)
@@ -348,7 +379,10 @@ public final class Coordinator {
             guard book.leases(of: identity).count < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now, live: live)
                     ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
-            switch send(identity, .task(lease: lease, entries: entries), now: now) {
+            let carried = examples.isEmpty ? entries : entries.map { entry in
+                LeaseEntry(index: entry.index, attempt: entry.attempt, example: examples[entry.index] ?? Data())
+            }
+            switch send(identity, .task(lease: lease, entries: carried), now: now) {
             case .sent:
                 sessions[identity]?.credit -= 1
             case .unreachable, .wouldBlock:
@@ -370,12 +404,22 @@ public final class Coordinator {
     private func send(_ identity: Data, _ message: CoordinatorMessage, now: Double) -> SendOutcome {
         guard let router else { return .unreachable }
         let outcome: SendOutcome
-        do { outcome = try router.send([identity] + message.frames) } catch {
+        let frames = message.frames
+        do { outcome = try router.send([identity] + frames) } catch {
             options.log("send to \(Self.describe(identity)) failed: \(error)")
             return .unreachable
         }
-        if outcome == .sent { sessions[identity]?.lastSent = now }
+        if outcome == .sent {
+            sessions[identity]?.lastSent = now
+            countSent(identity, frames)
+        }
         return outcome
+    }
+
+    /// Only workers that said HELLO are counted: a peer inventing routing ids cannot grow the table.
+    private func countSent(_ identity: Data, _ frames: [Data]) {
+        guard workerNames[identity] != nil else { return }
+        sentBytes[identity, default: 0] += UInt64(frames.reduce(0) { $0 + $1.count })
     }
 
     /// Forget a worker and requeue what it held.

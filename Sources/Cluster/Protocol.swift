@@ -1,14 +1,14 @@
 import Foundation
 
-// The coordinator/worker wire protocol, version 3. Everything a peer may send
+// The coordinator/worker wire protocol, version 4. Everything a peer may send
 // is written down here and nowhere else (as in zguide's ppqueue/MDP).
 //
 // Sockets: the coordinator binds a ROUTER, workers connect DEALERs. The
 // ROUTER sees one extra leading frame (the worker's routing id, chosen by the
 // worker and stable across reconnects); the frames below follow it.
 //
-//   frame 0   signature   "IBAC3"   protocol name + version digit (v2 added FETCH/CHUNK,
-//                                   v3 the worker's status in HEARTBEAT)
+//   frame 0   signature   "IBAC4"   protocol name + version digit (v2 added FETCH/CHUNK,
+//                                   v3 the worker's status in HEARTBEAT, v4 examples in TASK)
 //   frame 1   command     1 byte    see `Command`
 //   frame 2…  arguments   one field per frame; integers fixed-width big-endian
 //
@@ -26,8 +26,13 @@ import Foundation
 //   BYE        -                    leaving cleanly: requeue my leases now
 //   FETCH      file u32 | offset u64 | length u32   one chunk of a file the MANIFEST's shipment lists
 // Coordinator -> worker
-//   MANIFEST   heartbeat interval ms u32 | manifest (JSON `JobManifest`)
-//   TASK       lease u64 | entries (n × [index u64, attempt u32] = 12n bytes, 1 ≤ n ≤ 4096)
+//   MANIFEST   heartbeat interval ms u32 | manifest (JSON `JobManifest`): the job's settings and model
+//                                   identity only, so its size does not grow with the dataset (v4)
+//   TASK       lease u64 | entries (n × [index u64, attempt u32, length u32, example (length B)],
+//                                   1 ≤ n ≤ 4096, length ≤ 1 MiB, the frame ≤ 32 MiB): each entry carries
+//                                   its example's encoded bytes (opaque here), so a worker holds only the
+//                                   examples of its leases and the coordinator sends each worker only what
+//                                   it computes (v4; before, the MANIFEST carried every example)
 //   HEARTBEAT  -
 //   RESET      -                    "I don't know you" (coordinator restart, expiry): HELLO again
 //   DONE       -                    the run is finished
@@ -47,13 +52,18 @@ import Foundation
 // A lost chunk is simply requested again.
 
 enum Wire {
-    static let signature = Data("IBAC3".utf8)
-    static let version = 3
+    static let signature = Data("IBAC4".utf8)
+    static let version = 4
 
     static let maxNameBytes = 256
     static let maxTextBytes = 4096
     static let maxTaskEntries = 4096
-    static let taskEntryBytes = 12
+    /// index u64 + attempt u32 + length u32, before each entry's example bytes.
+    static let taskEntryHeaderBytes = 16
+    /// Largest encoded example a TASK entry may carry.
+    static let maxExampleBytes = 1 << 20
+    /// Largest TASK entries frame (a shard's examples together).
+    static let maxTaskBytes = 32 << 20
     /// Cap on a worker's advertised capacity and credit; more is a bogus peer.
     static let maxCredit: UInt32 = 64
     /// Most leases a worker's HEARTBEAT may list (a worker holds at most its capped capacity).
@@ -81,10 +91,12 @@ enum Command: UInt8, Sendable {
     case chunk = 0x15
 }
 
-/// One example handed out under a lease: which index, and which attempt this is.
+/// One example handed out under a lease: which index, which attempt this is, and (in a TASK) the
+/// example's encoded bytes (empty inside the `LeaseBook`; the coordinator adds them when it sends).
 struct LeaseEntry: Equatable, Sendable {
     var index: Int
     var attempt: UInt32
+    var example = Data()
 }
 
 enum WorkerMessage: Equatable, Sendable {
@@ -142,10 +154,12 @@ extension CoordinatorMessage {
         case let .manifest(milliseconds, manifest):
             return Wire.header(.manifest) + [Wire.encode(milliseconds), manifest]
         case let .task(lease, entries):
-            var packed = Data(capacity: entries.count * Wire.taskEntryBytes)
+            var packed = Data(capacity: entries.reduce(0) { $0 + Wire.taskEntryHeaderBytes + $1.example.count })
             for entry in entries {
                 packed.append(Wire.encode(UInt64(entry.index)))
                 packed.append(Wire.encode(entry.attempt))
+                packed.append(Wire.encode(UInt32(entry.example.count)))
+                packed.append(entry.example)
             }
             return Wire.header(.task) + [Wire.encode(lease), packed]
         case .heartbeat:
@@ -238,21 +252,7 @@ extension CoordinatorMessage {
         case .task:
             try Wire.expect(args, count: 2, command)
             let lease = try Wire.decodeUInt64(args[0], "TASK lease")
-            let packed = [UInt8](args[1])
-            let count = packed.count / Wire.taskEntryBytes
-            guard packed.count % Wire.taskEntryBytes == 0, (1...Wire.maxTaskEntries).contains(count) else {
-                throw ClusterError.malformedMessage("TASK entries must be 1...\(Wire.maxTaskEntries) × 12 bytes, got \(packed.count)")
-            }
-            var entries: [LeaseEntry] = []
-            entries.reserveCapacity(count)
-            for k in 0..<count {
-                let base = k * Wire.taskEntryBytes
-                let index = Wire.bigEndian(packed[base..<base + 8])
-                let attempt = Wire.bigEndian(packed[base + 8..<base + 12])
-                guard index <= UInt64(Int.max) else { throw ClusterError.malformedMessage("TASK index out of range") }
-                entries.append(LeaseEntry(index: Int(index), attempt: UInt32(attempt)))
-            }
-            return .task(lease: lease, entries: entries)
+            return .task(lease: lease, entries: try Wire.decodeTaskEntries(args[1]))
         case .heartbeat:
             try Wire.expect(args, count: 0, command)
             return .heartbeat
@@ -328,6 +328,36 @@ extension Wire {
         return Int(value)
     }
 
+    /// A TASK's entries: every length checked against the frame and the bounds above before it is used.
+    static func decodeTaskEntries(_ frame: Data) throws -> [LeaseEntry] {
+        guard frame.count <= maxTaskBytes else {
+            throw ClusterError.malformedMessage("TASK entries of \(frame.count) bytes above \(maxTaskBytes)")
+        }
+        let packed = [UInt8](frame)
+        var entries: [LeaseEntry] = []
+        var offset = 0
+        while offset < packed.count {
+            guard entries.count < maxTaskEntries else {
+                throw ClusterError.malformedMessage("TASK with more than \(maxTaskEntries) entries")
+            }
+            guard packed.count - offset >= taskEntryHeaderBytes else {
+                throw ClusterError.malformedMessage("TASK entry \(entries.count) cut short at byte \(offset)")
+            }
+            let index = bigEndian(packed[offset..<offset + 8])
+            let attempt = UInt32(bigEndian(packed[offset + 8..<offset + 12]))
+            let length = Int(bigEndian(packed[offset + 12..<offset + 16]))
+            offset += taskEntryHeaderBytes
+            guard index <= UInt64(Int.max) else { throw ClusterError.malformedMessage("TASK index out of range") }
+            guard length <= maxExampleBytes, length <= packed.count - offset else {
+                throw ClusterError.malformedMessage("TASK entry \(entries.count) claims \(length) example bytes, \(packed.count - offset) left (at most \(maxExampleBytes))")
+            }
+            entries.append(LeaseEntry(index: Int(index), attempt: attempt, example: Data(packed[offset..<offset + length])))
+            offset += length
+        }
+        guard !entries.isEmpty else { throw ClusterError.malformedMessage("TASK without entries") }
+        return entries
+    }
+
     static func decodeText(_ frame: Data, _ what: String) throws -> String {
         guard frame.count <= maxTextBytes, let text = String(data: frame, encoding: .utf8) else {
             throw ClusterError.malformedMessage("\(what) must be ≤ \(maxTextBytes) bytes of UTF-8")
@@ -341,7 +371,7 @@ extension Wire {
 enum ComputeWire {
     static let attached = Data("a".utf8)     // a          (compute thread connected; sent once)
     static let setup = Data("S".utf8)        // S | manifest JSON
-    static let work = Data("W".utf8)         // W | lease u64 | index u64 | attempt u32
+    static let work = Data("W".utf8)         // W | lease u64 | index u64 | attempt u32 | example bytes
     static let setupOK = Data("s".utf8)      // s
     static let setupFailed = Data("r".utf8)  // r | reason
     static let setupNeedsFiles = Data("n".utf8)  // n | reason   (setup threw `modelUnavailable`: fetch the shipment)

@@ -35,9 +35,10 @@ public final class Worker: @unchecked Sendable {
 
     /// `setup` runs once per manifest on the compute thread (load the model,
     /// check hashes; throw to refuse the job) and returns the per-example
-    /// computation. Returns when the run is over; throws if setup refused.
+    /// computation, which gets the example's index and the bytes its TASK
+    /// carried. Returns when the run is over; throws if setup refused.
     /// The protocol decisions are `WorkerSession`'s; this loop moves bytes.
-    public func run(setup: @escaping (JobManifest) throws -> ((Int) throws -> Data)) throws -> WorkerExit {
+    public func run(streaming setup: @escaping (JobManifest) throws -> ((Int, Data) throws -> Data)) throws -> WorkerExit {
         let context = try ZMQContext()
         let computeEndpoint = "inproc://iba-compute-\(UUID().uuidString)"
         let monitorEndpoint = "inproc://iba-monitor-\(UUID().uuidString)"
@@ -130,6 +131,14 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
+    /// `run(streaming:)` for a job whose examples the computation knows by index (the TASK's bytes unused).
+    public func run(setup: @escaping (JobManifest) throws -> ((Int) throws -> Data)) throws -> WorkerExit {
+        try run(streaming: { manifest in
+            let compute = try setup(manifest)
+            return { index, _ in try compute(index) }
+        })
+    }
+
     // Run state of the socket loop (one `run` at a time, on its thread).
     private var farewellLingerMilliseconds: Int32 = 0
     private var download: ShipmentDownload?
@@ -158,7 +167,8 @@ public final class Worker: @unchecked Sendable {
             case let .setUp(manifest):
                 try toCompute(pair, [ComputeWire.setup, manifest])
             case let .compute(lease, entry):
-                try toCompute(pair, [ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)), Wire.encode(entry.attempt)])
+                try toCompute(pair, [ComputeWire.work, Wire.encode(lease), Wire.encode(UInt64(entry.index)),
+                                     Wire.encode(entry.attempt), entry.example])
             case let .download(shipment, reason, attempt):
                 download?.abandon()
                 do { download = try startDownload(shipment, reason: reason, attempt: attempt) } catch {

@@ -34,6 +34,8 @@ public struct ClusterRunOptions: Sendable {
     public var log: @Sendable (String) -> Void = { _ in }
     /// Lines the user always sees (where the coordinator listens, where the worker logs go).
     public var announce: @Sendable (String) -> Void = { _ in }
+    /// Each accepted example's records (one per method), as they arrive: for progress.json.
+    public var onRecords: @Sendable ([ExampleRecord]) -> Void = { _ in }
 
     public init(workerExecutable: String) { self.workerExecutable = workerExecutable }
 }
@@ -50,7 +52,7 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.hash,
                                dataHash: job.plan.dataHash, options: try manifestOptions(job),
                                seed: job.settings.seed, payload: payload, shipment: shipping?.shipment)
-    let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices,
+    let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices, examples: try exampleStore(job),
                                       options: coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [], payloadBytes: payload.count))
     let launcher = WorkerLauncher(slots: try workerSlots(options, endpoint: coordinator.endpoint))
     launcher.logDirectory = job.outputDirectory.appendingPathComponent("workers")
@@ -60,6 +62,8 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
     let results = try coordinator.run(progress: progress)
     announceVerification(coordinator.verificationReport, options)
+    let sent = coordinator.bytesSentPerWorker.values
+    options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
     return records(from: results, job: job)
 }
 
@@ -102,6 +106,12 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     // A result that does not decode to a valid record of its example is an error for that attempt: the
     // example is issued again and the record never reaches the results log.
     c.resultValidator = { index, data in resultValidationError(data, index: index, job: job) }
+    let onRecords = options.onRecords
+    c.resultAccepted = { index, data in
+        guard job.plan.examples.indices.contains(index),
+              case .success(let result) = decodeResult(data, index: index, example: job.plan.examples[index], job: job) else { return }
+        onRecords(result.records)
+    }
     return c
 }
 

@@ -2,14 +2,14 @@ import Foundation
 import Cluster
 import Evaluation
 
-/// What a worker needs to compute a job's examples, sent once in the manifest's payload: the settings,
-/// the selected examples themselves (so workers need no copy of the dataset) and where the coordinator
-/// found the model. The manifest's options carry only the settings' fingerprint.
+/// What a worker needs to compute a job's examples, sent once in the manifest's payload: the settings
+/// and where the coordinator found the model. Its size does not depend on the dataset: each example
+/// travels with its task (`encodeExample`), so workers need no copy of the dataset and hold only the
+/// examples they compute. The manifest's options carry only the settings' fingerprint.
 public struct ClusterJobPayload: Codable, Sendable {
     public var settings: EvaluationSettings
     /// The methods every example runs (a task is one example; its result holds one record per method).
     public var methods: [EvaluationMethod]
-    public var examples: [Int: LabeledExample]
     public var model: ModelReference
     /// With --ship-model: the shipped files' names (the checkpoint or index, config and vocabulary in the cache
     /// directory; a sharded checkpoint's shards keep the names its index gives them).
@@ -21,7 +21,6 @@ public struct ClusterJobPayload: Codable, Sendable {
     public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?) {
         settings = job.settings
         methods = job.methods
-        examples = job.selectedExamples
         model = job.model
         self.shipped = shipped
         self.modelIdentity = modelIdentity
@@ -40,6 +39,44 @@ public struct ClusterJobPayload: Codable, Sendable {
             throw ClusterEvaluationError.payload("the coordinator's job is not an evaluation job of this version (\(error))")
         }
     }
+}
+
+/// An example as its task carries it (sorted-key JSON: the worker decodes the very example the
+/// coordinator selected, as `iba evaluate` holds it).
+func encodeExample(_ example: LabeledExample, encoder: JSONEncoder = exampleEncoder()) throws -> Data {
+    do { return try encoder.encode(example) } catch {
+        throw ClusterEvaluationError.payload("an example cannot be encoded (\(error))")
+    }
+}
+
+func exampleEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+}
+
+/// The example a task carried for `index`; a malformed one is this entry's error, never a crash.
+func decodeExample(_ bytes: Data, index: Int) throws -> LabeledExample {
+    guard !bytes.isEmpty else { throw ClusterEvaluationError.exampleNotInJob(index) }
+    do { return try JSONDecoder().decode(LabeledExample.self, from: bytes) } catch {
+        throw ClusterEvaluationError.payload("the task's example \(index) is not an example (\(bytes.count) bytes: \(error))")
+    }
+}
+
+/// The selected examples' encoded bytes, for the coordinator to send with their tasks.
+func exampleStore(_ job: EvaluationJob) throws -> ExampleStore {
+    var store = ExampleStore()
+    // The JSON is the texts plus ~40 bytes of keys and label: one allocation for 400,000 examples.
+    let estimate = job.plan.indices.reduce(0) { total, index in
+        let example = job.plan.examples[index]
+        return total + example.text.utf8.count + (example.textPair?.utf8.count ?? 0) + 48
+    }
+    store.reserveCapacity(examples: job.plan.indices.count, bytes: estimate)
+    let encoder = exampleEncoder()
+    for index in job.plan.indices {
+        try store.append(index: index, bytes: try encodeExample(job.plan.examples[index], encoder: encoder))
+    }
+    return store
 }
 
 /// A worker's result for one example when several methods run: one record per method, in the job's
@@ -64,7 +101,7 @@ public enum ClusterEvaluationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .payload(let reason): return reason
-        case .exampleNotInJob(let index): return "example \(index) is not part of this job"
+        case .exampleNotInJob(let index): return "example \(index) came without its text (a coordinator of an older version?)"
         }
     }
 }

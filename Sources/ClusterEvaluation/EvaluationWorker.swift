@@ -22,16 +22,17 @@ public struct EvaluationWorker: Sendable {
         self.log = log
     }
 
-    /// `Worker.run`'s setup: decodes the job, loads the replica, and returns the per-example computation.
-    public func setUp(_ manifest: JobManifest) throws -> (Int) throws -> Data {
+    /// `Worker.run(streaming:)`'s setup: decodes the job, loads the replica, and returns the per-example
+    /// computation, which reads the example from the bytes its task carried.
+    public func setUp(_ manifest: JobManifest) throws -> (Int, Data) throws -> Data {
         let job = try ClusterJobPayload.decode(manifest.payload)
         let model = try replicaReference(manifest: manifest, job: job).load()
         for warning in model.loadReport.warnings { log("warning: \(warning)") }
         let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods, context: context)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return { index in
-            guard let example = job.examples[index] else { throw ClusterEvaluationError.exampleNotInJob(index) }
+        return { index, bytes in
+            let example = try decodeExample(bytes, index: index)
             // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
             let result = evaluator.evaluateAll(example, index: index)
             if job.methods.count == 1 { return try encoder.encode(result.records[0]) }

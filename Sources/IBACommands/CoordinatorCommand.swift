@@ -67,17 +67,24 @@ struct CoordinatorRun: ParsableCommand {
             let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             var shown = 0
             let cpuBefore = processCPUSeconds()
-            let run = try runClusterEvaluation(job, options: clusterOptions()) { p in
+            let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count)
+            var options = clusterOptions()
+            options.onRecords = { progressFile.add($0) }
+            let run = try runClusterEvaluation(job, options: options) { p in
                 let done = p.done + p.failed
                 if done > shown {
                     bar.advance(by: done - shown, extra: "workers \(p.liveWorkers), requeued \(p.requeues)")
                     shown = done
                 }
+                progressFile.setCounts(inFlight: p.inFlight, lost: p.failed)
+                progressFile.refresh()
             }
             bar.finish()
             let cpu = processCPUSeconds() - cpuBefore
-            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count))))
+            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count)))
+                 + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? ""))
             let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
@@ -123,6 +130,14 @@ func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).
+func peakResidentMiB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kilobytes / 1024
 }
 
 /// Executable that sits next to the running one (iba-worker beside iba-coordinator).

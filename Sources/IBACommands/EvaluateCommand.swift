@@ -27,12 +27,17 @@ struct EvaluateCommand: ParsableCommand {
             let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
             let start = Date()
+            let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count, start: start)
+            progressFile.setCounts(inFlight: jobs)  // every thread busy until the tail (capped by what is left)
             let run = try job.run(model: model, jobs: jobs, backend: modelOptions.context.backend) { records in
                 let failed = records.first { $0.failed != nil }
                 progress.advance(extra: failed.map { "failed example \($0.index)" })
+                progressFile.add(records)
+                progressFile.refresh()
             }
             progress.finish()
             let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
+            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
             withExtendedLifetime(lock) {}
             print(resultsTable(outcome))
             note(outputsNote(job))

@@ -38,7 +38,7 @@ public struct WorkerCommand: ParsableCommand {
             if let curveKeys { options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
             let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, context: context, log: { note($0) })
-            let exit = try Worker(connect: connect, options: options).run(setup: evaluation.setUp)
+            let exit = try Worker(connect: connect, options: options).run(streaming: evaluation.setUp)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             note("worker \(name): \(exit); peak resident memory \(usage.ru_maxrss / 1024) MiB")

@@ -19,6 +19,8 @@ final class ProtocolTests: XCTestCase {
         let messages: [CoordinatorMessage] = [
             .manifest(heartbeatMilliseconds: 1000, manifest: try testManifest().encoded()),
             .task(lease: 77, entries: [LeaseEntry(index: 3, attempt: 1), LeaseEntry(index: 1 << 40, attempt: 3)]),
+            .task(lease: 78, entries: [LeaseEntry(index: 5, attempt: 1, example: Data("{\"text\":\"a\"}".utf8)),
+                                       LeaseEntry(index: 6, attempt: 2, example: Data(repeating: 0xFF, count: Wire.maxExampleBytes))]),
             .heartbeat, .reset, .done, .chunk(file: 1, offset: 3 << 20, bytes: Data(repeating: 7, count: 999)),
         ]
         for message in messages {
@@ -66,11 +68,36 @@ final class ProtocolTests: XCTestCase {
         XCTAssertThrowsError(try CoordinatorMessage.decode(Wire.header(.fetch) + [Wire.encode(UInt32(0)), Wire.encode(UInt64(0)), Wire.encode(UInt32(1))]))
     }
 
+    /// v4: each entry is index u64 | attempt u32 | length u32 | example; every length is checked.
+    func testTaskEntriesCarryTheirExamplesLengthPrefixed() throws {
+        let frames = CoordinatorMessage.task(lease: 7, entries: [LeaseEntry(index: 2, attempt: 1, example: Data("hi".utf8))]).frames
+        XCTAssertEqual(frames[0], Data("IBAC4".utf8))
+        XCTAssertEqual([UInt8](frames[3]), [0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0x68, 0x69])
+    }
+
     func testMalformedTasksAreRejected() {
         let header = Wire.header(.task)
-        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data(count: 13)]))
-        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data()]))
-        XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), Data(count: 12 * 4097)]))
+        func entry(index: UInt64 = 1, length: UInt32, bytes: Int) -> Data {
+            Wire.encode(index) + Wire.encode(UInt32(1)) + Wire.encode(length) + Data(count: bytes)
+        }
+        let cases: [(String, Data)] = [
+            ("header cut short", Data(count: 13)),
+            ("no entries", Data()),
+            ("4097 entries", Data(count: Wire.taskEntryHeaderBytes * 4097)),
+            ("length past the frame", entry(length: 10, bytes: 9)),
+            ("second entry cut short", entry(length: 2, bytes: 2) + Data(count: 5)),
+            ("example above 1 MiB", entry(length: UInt32(Wire.maxExampleBytes + 1), bytes: Wire.maxExampleBytes + 1)),
+            ("length u32 max", entry(length: UInt32.max, bytes: 4)),
+            ("negative index", entry(index: UInt64.max, length: 0, bytes: 0)),
+            ("frame above 32 MiB", Data(count: Wire.maxTaskBytes + 1)),
+        ]
+        for (name, packed) in cases {
+            XCTAssertThrowsError(try CoordinatorMessage.decode(header + [Wire.encode(UInt64(1)), packed]), name) { error in
+                guard case ClusterError.malformedMessage = error else { return XCTFail("\(name): \(error)") }
+            }
+        }
+        XCTAssertThrowsError(try CoordinatorMessage.decode([Data("IBAC3".utf8)] + header.dropFirst() + [Wire.encode(UInt64(1)), entry(length: 0, bytes: 0)]),
+                             "a version 3 peer")
     }
 
     func testLongTextIsCutAtACharacterBoundary() throws {

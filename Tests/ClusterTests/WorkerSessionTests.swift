@@ -41,6 +41,21 @@ final class WorkerSessionTests: XCTestCase {
         XCTAssertEqual(s.handle(.tick, now: 50), [], "a finished session does nothing more")
     }
 
+    /// Issue 13: a TASK carries its examples; the computation gets each entry's bytes, and the worker holds
+    /// no example outside the leases it has.
+    func testEachComputationGetsTheExampleItsTaskCarried() {
+        var s = readySession()
+        let first = Data("{\"label\":1,\"text\":\"oil prices soared\"}".utf8), second = Data("{\"label\":0,\"text\":\"rain\"}".utf8)
+        let entries = [LeaseEntry(index: 40_000, attempt: 1, example: first), LeaseEntry(index: 12, attempt: 1, example: second)]
+        let actions = s.handle(.message(.task(lease: 3, entries: entries)), now: 0.3)
+        guard case let .compute(lease, entry)? = actions.first else { return XCTFail("\(actions)") }
+        XCTAssertEqual(lease, 3)
+        XCTAssertEqual(entry.index, 40_000)
+        XCTAssertEqual(String(decoding: entry.example, as: UTF8.self), "{\"label\":1,\"text\":\"oil prices soared\"}")
+        let next = s.handle(.compute(.workDone(lease: 3, index: 40_000, attempt: 1, payload: Data("r".utf8))), now: 0.4)
+        XCTAssertEqual(next.last, .compute(lease: 3, entry: entries[1]))
+    }
+
     /// Item 1 of issue 12: a TASK (or the RESULT before a READY) lost on a
     /// reconnect leaves both sides waiting. The heartbeat says what the worker
     /// holds and that it still wants work, so the coordinator can re-issue.

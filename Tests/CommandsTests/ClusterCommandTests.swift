@@ -42,11 +42,18 @@ final class ClusterCommandTests: XCTestCase {
         let single = try runCommand(iba, ["evaluate"] + evaluation(model, sample: 12) + ["--output", reference.path])
         XCTAssertEqual(single.status, 0, single.stderr)
         XCTAssertTrue(single.stdout.contains("degraded prob"), single.stdout)
+        try assertFinishedProgress(reference, total: 12)
         for workers in [1, 2, 3] {
             let out = directory.appendingPathComponent("cluster-\(workers)")
             let run = try runCommand(coordinator, ["--workers", "\(workers)"] + evaluation(model, sample: 12) + ["--output", out.path])
             XCTAssertEqual(run.status, 0, run.stderr)
             try assertSameEvaluation(reference, out)
+            try assertFinishedProgress(out, total: 12)
+            // The egress is reported, also with --quiet: a 12-example job sends a few KB per worker.
+            let egress = try XCTUnwrap(run.stderr.split(separator: "\n").first { $0.hasPrefix("sent ") && $0.contains("worker(s), at most") })
+            XCTAssertTrue(egress.contains("to \(workers) worker(s)"), String(egress))
+            let most = try XCTUnwrap(egress.components(separatedBy: "at most ").last?.split(separator: " ").first.flatMap { Int($0) })
+            XCTAssertTrue((1_000..<100_000).contains(most), String(egress))
         }
     }
 

@@ -87,6 +87,22 @@ func assertSameEvaluation(_ a: URL, _ b: URL, file: StaticString = #filePath, li
     XCTAssertEqual(try summary(a), try summary(b), "summary.json", file: file, line: line)
 }
 
+/// progress.json of a finished run: parses, and its counts are the run's (every example done, one method).
+func assertFinishedProgress(_ directory: URL, total: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    let data = try Data(contentsOf: directory.appendingPathComponent("progress.json"))
+    let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any], file: file, line: line)
+    XCTAssertEqual(json["finished"] as? Bool, true, file: file, line: line)
+    XCTAssertEqual(json["total"] as? Int, total, file: file, line: line)
+    XCTAssertEqual(json["done"] as? Int, total, file: file, line: line)
+    XCTAssertEqual(json["remaining"] as? Int, 0, file: file, line: line)
+    let methods = try XCTUnwrap(json["methods"] as? [[String: Any]], file: file, line: line)
+    let results = try String(contentsOf: directory.appendingPathComponent("results.jsonl"), encoding: .utf8)
+    let failed = results.split(separator: "\n").filter { $0.contains("\"failed\"") }.count
+    XCTAssertEqual(methods.first?["done"] as? Int, total - failed, file: file, line: line)
+    XCTAssertEqual(methods.first?["failed"] as? Int, failed, file: file, line: line)
+    XCTAssertNotNil(methods.first?["mean_original_prob"] as? Double, file: file, line: line)
+}
+
 func lineCount(_ url: URL) -> Int {
     guard let data = try? Data(contentsOf: url) else { return 0 }
     return data.filter { $0 == UInt8(ascii: "\n") }.count

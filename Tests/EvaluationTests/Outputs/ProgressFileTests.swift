@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+@testable import Evaluation
+
+/// progress.json: counts, rate, ETA and partial means while a run goes, exact counts at its end.
+final class ProgressFileTests: XCTestCase {
+    func record(_ index: Int, original: Float, degraded: [Float]) -> ExampleRecord {
+        ExampleRecord(index: index, target: 0, tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0], originalProb: original,
+                      originalCorrect: true, degradationProb: degraded, degradationCorrect: degraded.map { _ in true })
+    }
+
+    func read(_ url: URL) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+
+    func testCountsRateEtaAndPartialMeansThenTheFinalCounts() throws {
+        let directory = try temporaryDirectory(self)
+        let start = Date(timeIntervalSince1970: 1000)
+        let file = ProgressFile(directory: directory, methods: [.iba, .random], total: 10, intervalSeconds: 2, start: start)
+        file.add([record(3, original: 0.5, degraded: [0.25, 0.5]), record(3, original: 0.5, degraded: [0.5, 0.5])])
+        file.add([record(5, original: 1, degraded: [0.75, 0.5]), .failure(index: 5, target: 0, reason: "no tokens")])
+        file.setCounts(inFlight: 2, lost: 1)
+        file.refresh(now: start.addingTimeInterval(4))
+        var json = try read(file.url)
+        XCTAssertEqual(json["total"] as? Int, 10)
+        XCTAssertEqual(json["done"] as? Int, 2)
+        XCTAssertEqual(json["failed"] as? Int, 1)
+        XCTAssertEqual(json["in_flight"] as? Int, 2)
+        XCTAssertEqual(json["remaining"] as? Int, 5)
+        XCTAssertEqual(json["elapsed_seconds"] as? Double, 4)
+        XCTAssertEqual(json["examples_per_second"] as? Double, 0.75)
+        XCTAssertEqual(try XCTUnwrap(json["eta_seconds"] as? Double), 7 / 0.75, accuracy: 1e-9)
+        XCTAssertEqual(json["finished"] as? Bool, false)
+        let methods = try XCTUnwrap(json["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.map { $0["method"] as? String }, ["iba", "random"])
+        XCTAssertEqual(methods.map { $0["done"] as? Int }, [2, 1])
+        XCTAssertEqual(methods.map { $0["failed"] as? Int }, [1, 2], "the lost example counts for every method")
+        XCTAssertEqual(methods.map { $0["remaining"] as? Int }, [5, 5])
+        XCTAssertEqual(methods[0]["mean_original_prob"] as? Double, 0.75)
+        XCTAssertEqual(methods[0]["mean_degradation_prob"] as? [Double], [0.5, 0.5])
+        XCTAssertEqual(methods[1]["mean_degradation_prob"] as? [Double], [0.5, 0.5])
+
+        // Not due again within the interval: the file keeps its contents.
+        file.add([record(6, original: 0, degraded: [0, 0]), record(6, original: 0, degraded: [0, 0])])
+        file.refresh(now: start.addingTimeInterval(5))
+        XCTAssertEqual(try read(file.url)["done"] as? Int, 2)
+
+        let final = MethodRecords(methods: [.iba, .random], perExample: (0..<10).map { index in
+            [record(index, original: 1, degraded: [1, 0]), index == 4 ? .failure(index: 4, target: 0, reason: "x") : record(index, original: 0, degraded: [0, 0])]
+        }, seconds: [1, 1])
+        try file.finish(final, now: start.addingTimeInterval(10))
+        json = try read(file.url)
+        XCTAssertEqual(json["finished"] as? Bool, true)
+        XCTAssertEqual(json["done"] as? Int, 10)
+        XCTAssertEqual(json["remaining"] as? Int, 0)
+        XCTAssertEqual(json["eta_seconds"] as? Double, 0)
+        let finalMethods = try XCTUnwrap(json["methods"] as? [[String: Any]])
+        XCTAssertEqual(finalMethods.map { $0["done"] as? Int }, [10, 9])
+        XCTAssertEqual(finalMethods.map { $0["failed"] as? Int }, [0, 1])
+        XCTAssertEqual(finalMethods.map { $0["in_flight"] as? Int }, [0, 0])
+        XCTAssertEqual(finalMethods[0]["mean_degradation_prob"] as? [Double], [1, 0])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["progress.json"], "no temporary file left")
+    }
+}
