@@ -147,12 +147,13 @@ public final class Coordinator {
         let signals = options.stopOnSignals ? SignalStop.register(stopSignal) : nil
         defer { signals.map(SignalStop.unregister) }
 
-        let start = monotonicSeconds()
+        let start = options.clock()
         let tick = options.heartbeatIntervalSeconds / 2
         let progressInterval = 1.0
         var lastReport = snapshot(start: start, now: start)
         var lastReportTime = start
         var noWorkersSince = start
+        var lastStep = start
         progress(lastReport)
         options.log("coordinator on \(endpoint): \(book.total) examples, \(resumedCount) from the results log")
 
@@ -167,11 +168,13 @@ public final class Coordinator {
                 // Bounded drain so a flood cannot starve the timers below.
                 for _ in 0..<1000 {
                     guard let message = try router.receive(maxFrames: 8) else { break }
-                    try handle(message, now: monotonicSeconds())
+                    try handle(message, now: options.clock())
                 }
             }
             try resultsLog?.commit()  // one fsync per drain; results count (below) once committed
-            let now = monotonicSeconds()
+            let now = options.clock()
+            if let gap = forgivePause(since: lastStep, now: now) { noWorkersSince = min(noWorkersSince + gap, now) }
+            lastStep = now
             try expireSilentWorkers(now: now)
             if let timeout = options.leaseTimeoutSeconds {
                 for lease in book.leases(olderThan: timeout, now: now) {
@@ -199,7 +202,7 @@ public final class Coordinator {
         for identity in sessions.keys where (try? router.send([identity] + CoordinatorMessage.done.frames)) == .sent {
             countSent(identity, CoordinatorMessage.done.frames)
         }
-        let final = snapshot(start: start, now: monotonicSeconds())
+        let final = snapshot(start: start, now: options.clock())
         if !final.sameCounts(as: lastReport) { progress(final) }
         logEgress()
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
@@ -339,6 +342,20 @@ public final class Coordinator {
     }
 
     // MARK: - Timers
+
+    /// The loop reaches its timers at least every half heartbeat (plus a bounded drain); a gap of a
+    /// liveness period means the coordinator itself was stopped (SIGSTOP, a VM or laptop pause, often
+    /// with its workers). The workers' silence over the gap is not theirs: each gets the gap back (never
+    /// past now), so a worker that is really gone is still declared dead one liveness period later.
+    /// Returns the gap when it was forgiven.
+    private func forgivePause(since last: Double, now: Double) -> Double? {
+        let gap = now - last
+        guard gap > options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness) else { return nil }
+        options.log("coordinator was not running for \(String(format: "%.1f", gap)) s (stopped or paused): "
+                    + "the workers' silence over that time is not held against them")
+        for (identity, session) in sessions { sessions[identity]?.lastHeard = min(session.lastHeard + gap, now) }
+        return gap
+    }
 
     private func expireSilentWorkers(now: Double) throws {
         let limit = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)

@@ -9,6 +9,8 @@ public struct CoordinatorOptions: Sendable {
     /// ZeroMQ endpoint to bind, e.g. "tcp://*:5555"; "tcp://127.0.0.1:0"
     /// picks a free port (read it back from `Coordinator.endpoint`).
     public var bind = "tcp://*:5555"
+    /// Monotonic seconds; tests replace it to make time jump (a paused coordinator).
+    public var clock: @Sendable () -> Double = { monotonicSeconds() }
     /// Give up (throw `noWorkers`) after this long with work left and no live worker.
     public var workerTimeoutSeconds = 600.0
     /// Sent to workers in MANIFEST, so both sides use the same interval.

@@ -67,6 +67,8 @@ struct WorkerSession {
     private var lastHeard: Double
     private var lastSent: Double
     private var lastHello: Double
+    /// When `handle` last ran: the network thread steps at least every half heartbeat.
+    private var lastStep: Double
     private var finished = false
 
     init(name: String, heartbeatSeconds: Double, liveness: Int, idleExitSeconds: Double, exitWhenDone: Bool, now: Double) {
@@ -78,6 +80,7 @@ struct WorkerSession {
         lastHeard = now
         lastSent = now
         lastHello = now
+        lastStep = now
     }
 
     /// The leases this worker holds (queued or computing), for its heartbeat.
@@ -91,6 +94,11 @@ struct WorkerSession {
 
     mutating func handle(_ event: Event, now: Double) -> [Action] {
         guard !finished else { return [] }
+        // No step for a liveness period means this process was stopped (SIGSTOP, a VM or laptop pause),
+        // not that the coordinator went quiet: its silence over the gap does not count.
+        let gap = now - lastStep
+        if gap > heartbeatSeconds * Double(liveness) { lastHeard += gap }
+        lastStep = now
         var actions: [Action]
         switch event {
         case let .message(message):

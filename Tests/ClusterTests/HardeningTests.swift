@@ -250,6 +250,32 @@ final class HardeningTests: XCTestCase {
         for bad in ["\n", "\r", "\u{1b}", "\u{7}"] { XCTAssertFalse(joined.contains(bad), "raw \(bad.unicodeScalars.first?.value ?? 0) in the log") }
     }
 
+    // Item 1 at length: the coordinator and its workers stopped together (a SIGSTOP of the whole job, a VM
+    // pause, a laptop lid) for longer than a worker's liveness and the no-worker timeout. Played by hand: the
+    // peer holds its task in silence while the coordinator's clock jumps 1,000 s, then answers within a
+    // liveness period of real time. Nobody may be declared silent for the pause, and the run must finish.
+    func testAPausedCoordinatorForgivesItsWorkersTheSilence() throws {
+        let log = LogCapture("coordinator")
+        reportOnFailure([log])
+        let clock = PauseClock()
+        let run = try start([0], log) { options in
+            options.workerTimeoutSeconds = 30
+            options.clock = { clock.now() }
+        }
+        let peer = try RawPeer(endpoint: run.endpoint, identity: "paused")
+        defer { peer.close() }
+        try greet(peer)
+        let (lease, entries) = try XCTUnwrap(nextTask(peer, sending: .ready(credit: 1)))
+        clock.jump(by: 1000)
+        Thread.sleep(forTimeInterval: 0.1)   // the coordinator steps a few times; the peer's liveness is 0.3 s
+        try peer.send(WorkerMessage.result(lease: lease, index: entries[0].index, attempt: entries[0].attempt,
+                                           payload: fakeResult(entries[0].index)).frames)
+        guard case .success(let results)? = run.join() else { return XCTFail("the run did not finish") }
+        XCTAssertEqual(results, expectedResults([0]))
+        XCTAssertTrue(log.contains("coordinator was not running for"), "the pause is named")
+        XCTAssertFalse(log.contains("silent for"), "no worker is blamed for the coordinator's pause")
+    }
+
     // Item 2's hook: an invalid RESULT is an error of that attempt (re-issued), never a result in the log.
     func testInvalidResultIsReissuedAndNeverLogged() throws {
         let log = LogCapture("coordinator")
@@ -273,6 +299,14 @@ final class HardeningTests: XCTestCase {
         }
     }
     // Small (CURVE handshake failure -> the worker stops with the reason): ClusterRunTests.testWorkerWithUnlistedKeyGetsNoWork.
+}
+
+/// Monotonic time that a test moves forward at once: the coordinator stopped between two steps (thread-safe).
+final class PauseClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset = 0.0
+    func jump(by seconds: Double) { lock.withLock { offset += seconds } }
+    func now() -> Double { lock.withLock { monotonicSeconds() + offset } }
 }
 
 /// True once, then false (thread-safe).

@@ -115,6 +115,21 @@ final class WorkerSessionTests: XCTestCase {
         }
         var quiet = session()
         _ = quiet.start(now: 0)
-        XCTAssertEqual(quiet.handle(.tick, now: 101).last, .exit(.coordinatorSilent(seconds: 100)))
+        var exits = [Double]()
+        for step in 1...210 where quiet.handle(.tick, now: Double(step) * 0.5).contains(.exit(.coordinatorSilent(seconds: 100))) {
+            exits.append(Double(step) * 0.5)   // ticks every half heartbeat
+        }
+        XCTAssertEqual(exits, [100.5], "silence ends the run once, after 100 s")
+    }
+
+    /// A gap between the session's own steps is this process being stopped (SIGSTOP, a VM pause), not the
+    /// coordinator's silence: no exit for it; real silence afterwards still ends the run.
+    func testOwnPauseIsNotTheCoordinatorsSilence() {
+        var s = session()
+        _ = s.start(now: 0)
+        XCTAssertFalse(s.handle(.tick, now: 1000).contains(.exit(.coordinatorSilent(seconds: 100))), "a 1,000 s pause")
+        var exited = false
+        for step in 1...210 where !exited { exited = s.handle(.tick, now: 1000 + Double(step) * 0.5).contains(.exit(.coordinatorSilent(seconds: 100))) }
+        XCTAssertTrue(exited, "silence after the pause still counts")
     }
 }
