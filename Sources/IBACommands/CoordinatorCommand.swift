@@ -71,6 +71,10 @@ struct CoordinatorRun: ParsableCommand {
             var options = clusterOptions()
             options.onRecords = { progressFile.add($0) }
             let run = try runClusterEvaluation(job, options: options) { p in
+                if shown == 0, p.resumed > 0 {
+                    bar.resume(from: p.resumed)
+                    shown = p.resumed
+                }
                 let done = p.done + p.failed
                 if done > shown {
                     bar.advance(by: done - shown, extra: "workers \(p.liveWorkers), requeued \(p.requeues)")

@@ -20,6 +20,8 @@ public final class ProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let start: Double
     private var done = 0
+    /// Items done before this run started (a resumed run's): counted, but not in the rate.
+    private var alreadyDone = 0
     private var extra: String?
     private var lastDraw = -Double.infinity
     private var lastLoggedDecile = 0
@@ -61,6 +63,14 @@ public final class ProgressBar: @unchecked Sendable {
         return done
     }
 
+    /// Items done by an earlier run (resumed from its log): shown in the count, kept out of the rate and ETA.
+    public func resume(from count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        alreadyDone = max(0, count)
+        done = max(done, alreadyDone)
+    }
+
     /// Records `count` more items done; `extra` (e.g. "workers 3, requeued 1") replaces the previous note.
     public func advance(by count: Int = 1, extra: String? = nil) {
         lock.lock()
@@ -97,7 +107,8 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     private func line(now: Double, barWidth: Int) -> String {
-        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra, width: barWidth, unit: unit)
+        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra, width: barWidth, unit: unit,
+                                          alreadyDone: alreadyDone)
     }
 
     private func redraw(now: Double) {

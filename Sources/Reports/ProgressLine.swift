@@ -2,8 +2,10 @@ import Foundation
 
 /// One progress line: `[#####.....]  50%  50/100  2.5 ex/s  ETA 20s  extra`.
 /// `width` is the bar's width in characters (0 leaves the bar out); rate and ETA assume a steady pace;
-/// `unit` names what is counted in the rate (ex = examples, step = optimiser steps...).
-public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int, unit: String = "ex") -> String {
+/// `unit` names what is counted in the rate (ex = examples, step = optimiser steps...); `alreadyDone` of `done`
+/// came from an earlier run (a resume) and is kept out of the rate, so the ETA is this run's pace.
+public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int, unit: String = "ex",
+                               alreadyDone: Int = 0) -> String {
     let fraction = total > 0 ? min(max(Double(done) / Double(total), 0), 1) : 1
     var parts: [String] = []
     if width > 0 {
@@ -12,11 +14,11 @@ public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, ex
     }
     parts.append(leftPad("\(Int((fraction * 100).rounded(.down)))%", 4))
     parts.append("\(leftPad(String(done), String(total).count))/\(total)")
-    let rate = elapsedSeconds > 0 ? Double(done) / elapsedSeconds : 0
+    let rate = elapsedSeconds > 0 ? Double(max(0, done - alreadyDone)) / elapsedSeconds : 0
     if done >= total && total > 0 {
         parts.append(formatRate(rate, unit: unit))
         parts.append("done in " + formatDuration(elapsedSeconds))
-    } else if done > 0 && rate > 0 {
+    } else if rate > 0 {
         parts.append(formatRate(rate, unit: unit))
         parts.append("ETA " + formatDuration(Double(total - done) / rate))
     } else {

@@ -28,6 +28,22 @@ final class ProgressTests: XCTestCase {
                        " 30%   300/1000  5 ex/s  ETA 2m20s")
     }
 
+    /// A resumed run: 600 of 1,000 came from the results log, 10 more in 20 s. The rate is this run's (2 s/ex),
+    /// so 390 left take 13 minutes, not the 20 s that counting the resumed 600 would claim.
+    func testResumedItemsStayOutOfTheRate() {
+        XCTAssertEqual(formatProgressLine(done: 610, total: 1000, elapsedSeconds: 20, extra: nil, width: 0, alreadyDone: 600),
+                       " 61%   610/1000  2 s/ex  ETA 13m00s")
+        XCTAssertTrue(formatProgressLine(done: 600, total: 1000, elapsedSeconds: 5, extra: nil, width: 0, alreadyDone: 600).hasSuffix("ETA ?"))
+        let time = TestClock()
+        let lines = LineSink()
+        let bar = ProgressBar(total: 1000, label: "cluster", isTTY: false, quiet: false, clock: { time.now }, write: { lines.append($0) })
+        bar.resume(from: 600)
+        time.now = 20
+        bar.advance(by: 10)
+        bar.finish()
+        XCTAssertTrue(lines.text.contains("610/1000  2 s/ex  ETA 13m00s"), lines.text)
+    }
+
     func testLineBeforeStartAndAtEnd() {
         XCTAssertTrue(formatProgressLine(done: 0, total: 10, elapsedSeconds: 3, extra: nil, width: 4).hasSuffix("ETA ?"))
         let end = formatProgressLine(done: 10, total: 10, elapsedSeconds: 4020, extra: nil, width: 4)
@@ -92,4 +108,22 @@ final class ProgressTests: XCTestCase {
         XCTAssertEqual(bar.completed, 4000)
         XCTAssertEqual(h.output.count, 10)
     }
+}
+
+/// A settable time source for bars (thread-safe).
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0.0
+    var now: Double {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// Collects what a bar writes (thread-safe).
+final class LineSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [String] = []
+    func append(_ part: String) { lock.withLock { parts.append(part) } }
+    var text: String { lock.withLock { parts.joined() } }
 }
