@@ -8,6 +8,7 @@
 #
 # Cases (issue 12), each trial:
 #   pause       SIGSTOP the coordinator for 5 s, 1.5 s into a 2-worker run, then SIGCONT (item 1)
+#   pause-all   SIGSTOP the coordinator and its workers together for 5 s (liveness 0.6 s), then SIGCONT
 #   kill        kill -9 one worker mid-run (its examples must be re-issued)
 #   term        SIGTERM the coordinator mid-run, then --resume: no orphaned workers, identical output
 #   flood-hello 1,000 HELLOs on one connection against a 4 MB manifest: one MANIFEST back at most,
@@ -142,6 +143,18 @@ fault_cases() {
     sleep 1.5
     kill -STOP "$coordinator" 2>/dev/null; sleep 5; kill -CONT "$coordinator" 2>/dev/null
     finish; check "pause #$trial" $status "$out"
+
+    # pause-all: the coordinator and its workers frozen together for 5 s, far past the 0.6 s liveness
+    # (a SIGSTOP of the whole job, a VM pause): neither side may blame the other's silence
+    out="$WORK/pause-all-$trial"
+    launch "$out" --workers 2 --delay-ms 100 --heartbeat 0.2
+    sleep 1.5
+    workers=$(pgrep -P "$coordinator" | tr '\n' ' ')
+    kill -STOP "$coordinator" $workers 2>/dev/null; sleep 5; kill -CONT "$coordinator" $workers 2>/dev/null
+    finish; check "pause-all #$trial" $status "$out"
+    if grep -q "silent for" "$out.err" 2>/dev/null; then
+        echo "chaos: pause-all #$trial: a worker was blamed for the job's pause" >&2; wrong=$((wrong + 1))
+    fi
 
     # kill: one worker killed with SIGKILL mid-run
     out="$WORK/kill-$trial"

@@ -17,7 +17,7 @@ import Cluster
 import Foundation
 
 enum HostileWire {
-    static let signature = Data("IBAC3".utf8)
+    static let signature = Data("IBAC4".utf8)
     static let hello: UInt8 = 0x01, ready: UInt8 = 0x02, result: UInt8 = 0x04, heartbeat: UInt8 = 0x06, fetch: UInt8 = 0x08
     static let manifest: UInt8 = 0x11, task: UInt8 = 0x12, done: UInt8 = 0x14, chunk: UInt8 = 0x15
 
@@ -145,10 +145,13 @@ func forgeRecords(_ arguments: Arguments, seconds: Double) throws {
             case HostileWire.manifest?: try send(readyFrames)
             case HostileWire.done?: break loop
             case HostileWire.task? where message.count >= 4:
+                // v4 entries: index u64 | attempt u32 | length u32 | example (length bytes).
                 let lease = message[2], entries = [UInt8](message[3])
-                for start in stride(from: 0, to: entries.count - 11, by: 12) {
+                var start = 0
+                while start + 16 <= entries.count {
                     let index = Int(HostileWire.integer(Data(entries[start..<start + 8])))
                     let attempt = Data(entries[start + 8..<start + 12])
+                    start += 16 + Int(HostileWire.integer(Data(entries[start + 12..<start + 16])))
                     let records = forgedRecords(index)
                     let (kind, payload) = records[forged % records.count]
                     try send(HostileWire.frames(HostileWire.result, [lease, HostileWire.bigEndian(UInt64(index)), attempt, payload]))
