@@ -325,7 +325,7 @@ public final class Coordinator {
                 return drop(identity, "HELLO with another CURVE key than the session's (routing id reused)")
             }
             // A worker re-greets once per liveness period at most; more is a flood, answered by nothing.
-            let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+            let period = livenessPeriod
             guard now - existing.manifestSentAt >= period else {
                 sessions[identity]?.lastHeard = now
                 return drop(identity, "repeated HELLO within \(String(format: "%.1f", period)) s")
@@ -343,6 +343,9 @@ public final class Coordinator {
 
     // MARK: - Timers
 
+    /// Silence after which a peer counts as dead (and the gap after which the coordinator counts itself paused).
+    private var livenessPeriod: Double { options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness) }
+
     /// The loop reaches its timers at least every half heartbeat (plus a bounded drain); a gap of a
     /// liveness period means the coordinator itself was stopped (SIGSTOP, a VM or laptop pause, often
     /// with its workers). The workers' silence over the gap is not theirs: each gets the gap back (never
@@ -350,7 +353,7 @@ public final class Coordinator {
     /// Returns the gap when it was forgiven.
     private func forgivePause(since last: Double, now: Double) -> Double? {
         let gap = now - last
-        guard gap > options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness) else { return nil }
+        guard gap > livenessPeriod else { return nil }
         options.log("coordinator was not running for \(String(format: "%.1f", gap)) s (stopped or paused): "
                     + "the workers' silence over that time is not held against them")
         for (identity, session) in sessions { sessions[identity]?.lastHeard = min(session.lastHeard + gap, now) }
@@ -358,7 +361,7 @@ public final class Coordinator {
     }
 
     private func expireSilentWorkers(now: Double) throws {
-        let limit = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+        let limit = livenessPeriod
         for (identity, session) in sessions where now - session.lastHeard > limit {
             if session.state != .refused {
                 options.log("worker \(session.name) silent for \(String(format: "%.1f", now - session.lastHeard)) s: requeueing its leases")
@@ -374,7 +377,7 @@ public final class Coordinator {
     /// nothing and still asking for work gets its credit back (a lost READY).
     private func reconcile(_ identity: Data, credit: UInt32, held: Set<UInt64>, now: Double) throws {
         guard let session = sessions[identity], session.state != .refused else { return }
-        let period = options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)
+        let period = livenessPeriod
         let lost = book.leases(of: identity).filter { !held.contains($0.id) && now - $0.issuedAt > period }.map(\.id)
         if !lost.isEmpty {
             options.log("worker \(session.name) does not hold lease(s) \(lost.map(String.init).joined(separator: ", ")): re-issuing them")
