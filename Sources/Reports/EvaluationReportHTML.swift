@@ -100,12 +100,8 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     .example { margin: 12px 0; }
     .caption { font-size: 13px; font-weight: 600; color: #444; margin-bottom: 4px; }
     .text { line-height: 2.0; font-size: 14px; }
-    .t { padding: 2px 3px; border-radius: 3px; white-space: pre; }
-    .t.cont { border-top-left-radius: 0; border-bottom-left-radius: 0; padding-left: 0; }
-    .t.head { border-top-right-radius: 0; border-bottom-right-radius: 0; padding-right: 0; }
-    .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; color: #555; margin: 4px 0 8px; }
-    .bar { width: 240px; height: 12px; border: 1px solid #999;
-           background: linear-gradient(to right, \(legendGradientStops())); }
+    .legend { margin: 4px 0 8px; }
+    \(tokenSpanCSS)
     p.none { color: #777; font-style: italic; }
     </style>
     </head>
@@ -130,11 +126,7 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
                                       yLabel: "probability of the target class", series: series))
     html += "</section>\n"
 
-    html += """
-    <div class="legend"><span>low</span><div class="bar"></div><span>high</span>\
-    <span>(attribution; colour relative to each example's range; hover a token for its value)</span></div>
-
-    """
+    html += colourLegend("attribution; colour relative to each example's range; hover a token for its value")
     html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
     html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped)
 

@@ -35,13 +35,8 @@ public func renderHTML(title: String, rows: [HeatmapRow], note: String?) -> Stri
     .row { margin: 14px 0; }
     .label { font-size: 13px; font-weight: 600; color: #444; margin-bottom: 4px; }
     .text { line-height: 2.0; font-size: 15px; }
-    .t { padding: 2px 3px; border-radius: 3px; white-space: pre; }
-    .t.cont { border-top-left-radius: 0; border-bottom-left-radius: 0; padding-left: 0; }
-    .t.head { border-top-right-radius: 0; border-bottom-right-radius: 0; padding-right: 0; }
-    .t:hover { outline: 2px solid #e4572e; }
-    .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; color: #555; margin: 8px 0 20px; }
-    .bar { width: 240px; height: 12px; border: 1px solid #999;
-           background: linear-gradient(to right, \(legendGradientStops())); }
+    .legend { margin: 8px 0 20px; }
+    \(tokenSpanCSS)
     </style>
     </head>
     <body>
@@ -51,11 +46,7 @@ public func renderHTML(title: String, rows: [HeatmapRow], note: String?) -> Stri
     if let note, !note.isEmpty {
         html += "<p class=\"note\">\(xmlEscaped(note))</p>\n"
     }
-    html += """
-    <div class="legend"><span>low</span><div class="bar"></div><span>high</span>\
-    <span>(colour relative to each row's range; hover a token for its value)</span></div>
-
-    """
+    html += colourLegend("colour relative to each row's range; hover a token for its value")
     for row in rows {
         html += "<div class=\"row\">\n<div class=\"label\">\(xmlEscaped(row.label))</div>\n<div class=\"text\">"
         html += highlightedTokens(row)
@@ -63,6 +54,22 @@ public func renderHTML(title: String, rows: [HeatmapRow], note: String?) -> Stri
     }
     html += "</body>\n</html>\n"
     return html
+}
+
+/// The rules for highlighted token spans and the colour legend, shared by every page that shows them.
+let tokenSpanCSS = """
+    .t { padding: 2px 3px; border-radius: 3px; white-space: pre; }
+    .t.cont { border-top-left-radius: 0; border-bottom-left-radius: 0; padding-left: 0; }
+    .t.head { border-top-right-radius: 0; border-bottom-right-radius: 0; padding-right: 0; }
+    .t:hover { outline: 2px solid #e4572e; }
+    .legend { display: flex; align-items: center; gap: 8px; font-size: 12px; color: #555; }
+    .bar { width: 240px; height: 12px; border: 1px solid #999;
+           background: linear-gradient(to right, \(legendGradientStops())); }
+    """
+
+/// The low-to-high colour bar with a caption.
+func colourLegend(_ caption: String) -> String {
+    "<div class=\"legend\"><span>low</span><div class=\"bar\"></div><span>high</span><span>(\(xmlEscaped(caption)))</span></div>\n"
 }
 
 /// The spans of one row; "##" pieces are glued to the previous span with no space.
