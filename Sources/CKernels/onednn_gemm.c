@@ -1,6 +1,6 @@
-// GEMM on oneDNN (Debian's libdnnl): its AVX-512 matmul kernels run this CPU at about twice the
-// throughput of the OpenBLAS build here. oneDNN caches primitives by shape, so a call costs ~4 us
-// beyond the arithmetic. One engine per process, one stream per thread (streams are not thread-safe).
+// GEMM on oneDNN (Debian's libdnnl): its AVX-512 matmul kernels run 1.5-2x the throughput of OpenBLAS
+// on an AVX-512 CPU (on AVX2 alone OpenBLAS is as fast or faster: see GEMMBackend.preferred). oneDNN
+// caches primitives by shape, so a call costs ~4 us beyond the arithmetic. One engine per process, one stream per thread (streams are not thread-safe).
 #include "ckernels.h"
 #include <dnnl.h>
 // From libgomp (omp.h is not on the Swift toolchain's include path): threads of the next parallel regions of this thread.
@@ -92,4 +92,9 @@ int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float
 int iba_onednn_bf16_native(void) {
     dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
+int iba_onednn_avx512(void) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
 }

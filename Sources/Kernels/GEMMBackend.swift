@@ -1,11 +1,16 @@
 import CBLAS
 import CKernels
 
-/// Which library runs the GEMMs: oneDNN (default: about twice OpenBLAS's throughput on this hardware) or
-/// OpenBLAS. Every process of a run must use the same one for identical numbers. Chosen by the executables
-/// (`IBA_GEMM`, read once, see `ComputeContext.fromEnvironment`) and passed down in a `ComputeContext`.
+/// Which library runs the GEMMs: oneDNN or OpenBLAS. Every process of a run must use the same one (on
+/// the same kind of CPU) for identical numbers. Chosen by the executables (`IBA_GEMM`, read once, see
+/// `ComputeContext.fromEnvironment`; unset or `auto` means `preferred`) and passed down in a `ComputeContext`.
 public enum GEMMBackend: String, Sendable, CaseIterable {
     case onednn, openblas
+
+    /// oneDNN where it has AVX-512 kernels, OpenBLAS elsewhere. Measured: on an AVX-512 machine oneDNN
+    /// ran IBA 1.5-1.7x faster; on an AVX2-only AMD EPYC, with the same sgemm peak (70.9 vs 70.3 GFLOP/s),
+    /// OpenBLAS ran IBA on MiniLM in 0.86x the time (small per-head GEMMs) and bert-base in 0.98x.
+    public static let preferred: GEMMBackend = iba_onednn_avx512() != 0 ? .onednn : .openblas
 }
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major with explicit leading dimensions, on the context's

@@ -138,7 +138,7 @@ let context = ComputeContext.fromEnvironment(threads: threads)
 let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").split(separator: ",").map(String.init))
 let shared = URL(fileURLWithPath: argument("--shared") ?? "../shared")
 let peak = measureSgemmPeak(context)
-FileHandle.standardError.write(Data("sgemm peak with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
+FileHandle.standardError.write(Data("sgemm peak (\(context.backend.rawValue)) with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
 let wantsBFloat16 = cases.contains { $0.hasSuffix("-bf16") || $0.hasSuffix("-bf16bwd") }
 let bf16Peak = wantsBFloat16 ? measureBFloat16Peak(context) : nil
 if wantsBFloat16 {
