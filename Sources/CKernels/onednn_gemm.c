@@ -1,6 +1,7 @@
 // GEMM on oneDNN (Debian's libdnnl): its AVX-512 matmul kernels run 1.5-2x the throughput of OpenBLAS
 // on an AVX-512 CPU (on AVX2 alone OpenBLAS is as fast or faster: see GEMMBackend.preferred). oneDNN
-// caches primitives by shape, so a call costs ~4 us beyond the arithmetic. One engine per process, one stream per thread (streams are not thread-safe).
+// caches primitives by shape, so a call costs ~4 us beyond the arithmetic. One engine per process, one
+// stream per thread (streams are not thread-safe).
 #include "ckernels.h"
 #include <dnnl.h>
 // From libgomp (omp.h is not on the Swift toolchain's include path): threads of the next parallel regions of this thread.

@@ -41,7 +41,7 @@ int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float
                          const uint16_t *b, long ldb, float beta, float *c, long ldc, int threads);
 /// 1 when oneDNN runs bf16 on native instructions on this CPU (AVX512_BF16 or AMX), else 0.
 int iba_onednn_bf16_native(void);
-// 1 when oneDNN runs its AVX-512 kernels on this CPU (where it outpaces OpenBLAS), else 0.
+/// 1 when oneDNN runs its AVX-512 kernels on this CPU (where it outpaces OpenBLAS), else 0.
 int iba_onednn_avx512(void);
 /// out[i] = in[i] rounded to bfloat16 (nearest even), as raw bits.
 void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n);
