@@ -5,7 +5,7 @@
 # from the results log. About 3.5 hours on a 2-core machine.
 #   scripts/mnli-dev.sh [OUTPUT] [extra iba-coordinator options, e.g. --test-sample 20]
 # SHARED (default ../shared) holds the model and data; WORKERS (default 2) local workers; IBA_GEMM names
-# the GEMM library (keep it the same across resumes: results are bit-identical only within one library).
+# the GEMM library (default: the one preferred on this CPU); a resume must use the log's library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}

@@ -62,7 +62,8 @@ struct ManifestFingerprint: Codable, Equatable {
         if dataHash != other.dataHash { fields.append("data hash \(other.dataHash) vs \(dataHash)") }
         if options != other.options {
             let keys = Set(options.keys).union(other.options.keys).filter { options[$0] != other.options[$0] }
-            fields.append("options \(keys.sorted().joined(separator: ", "))")
+            fields.append("options " + keys.sorted().map { "\($0): \(other.options[$0] ?? "unset") in the log, \(options[$0] ?? "unset") now" }
+                .joined(separator: ", "))
         }
         if seed != other.seed { fields.append("seed \(other.seed) vs \(seed)") }
         return fields

@@ -1,6 +1,7 @@
 import Foundation
 import Cluster
 import Evaluation
+import Kernels
 
 /// How a cluster evaluation finds and runs its workers (the coordinator's command-line flags).
 public struct ClusterRunOptions: Sendable {
@@ -30,6 +31,8 @@ public struct ClusterRunOptions: Sendable {
     public var resume = false
     /// `--verify`: fraction of the examples computed twice, by different workers, and compared.
     public var verifyFraction = 0.0
+    /// The GEMM library every worker uses (the coordinator's `IBA_GEMM`, else the one preferred on its CPU).
+    public var gemm = GEMMBackend.preferred
     /// Cluster diagnostics (the command prints or silences them).
     public var log: @Sendable (String) -> Void = { _ in }
     /// Lines the user always sees (where the coordinator listens, where the worker logs go).
@@ -48,9 +51,9 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     let files = try ModelFiles(job.model)
     let identity = try files.identity(job.model)
     let shipping = options.shipModel ? try files.shipping() : nil
-    let payload = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: shipping?.names).encoded()
+    let payload = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: shipping?.names, gemm: options.gemm).encoded()
     let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.hash,
-                               dataHash: job.plan.dataHash, options: try manifestOptions(job),
+                               dataHash: job.plan.dataHash, options: try manifestOptions(job, gemm: options.gemm),
                                seed: job.settings.seed, payload: payload, shipment: shipping?.shipment)
     let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices, examples: try exampleStore(job),
                                       options: coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [], payloadBytes: payload.count))
@@ -81,10 +84,12 @@ func announceVerification(_ report: VerificationReport, _ options: ClusterRunOpt
     options.announce(line)
 }
 
-/// What `--resume` compares: a hash of the encoded settings, and the methods when several run.
-func manifestOptions(_ job: EvaluationJob) throws -> [String: String] {
+/// What `--resume` compares: a hash of the encoded settings, the methods when several run, and the GEMM
+/// library unless it is oneDNN (logs from before the library was compared are oneDNN runs, and resume).
+func manifestOptions(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
     var options = ["settings": try job.settings.fingerprint()]
     if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
+    if gemm != .onednn { options["gemm"] = gemm.rawValue }
     return options
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Cluster
 import Evaluation
+import Kernels
 
 /// What a worker needs to compute a job's examples, sent once in the manifest's payload: the settings
 /// and where the coordinator found the model. Its size does not depend on the dataset: each example
@@ -17,13 +18,17 @@ public struct ClusterJobPayload: Codable, Sendable {
     /// The parts of the manifest's model hash (its architecture included), so a worker whose copy differs
     /// can say how.
     public var modelIdentity: ModelIdentity
+    /// The coordinator's GEMM library: every worker computes with it, whatever its own `IBA_GEMM` or CPU
+    /// would pick, so one run's numbers come from one library (bit-identical for any worker count).
+    public var gemm: GEMMBackend
 
-    public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?) {
+    public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?, gemm: GEMMBackend) {
         settings = job.settings
         methods = job.methods
         model = job.model
         self.shipped = shipped
         self.modelIdentity = modelIdentity
+        self.gemm = gemm
     }
 
     func encoded() throws -> Data {

@@ -11,7 +11,7 @@ public struct EvaluationWorker: Sendable {
     public var localModel: String?
     /// Where shipped models are cached (nil: never use a shipment).
     public var cacheRoot: URL?
-    /// The GEMM library and threads of this worker's computations.
+    /// The threads of this worker's computations (the library is the job's: `context(for:)`).
     public var context: ComputeContext
     public var log: @Sendable (String) -> Void
 
@@ -28,6 +28,8 @@ public struct EvaluationWorker: Sendable {
         let job = try ClusterJobPayload.decode(manifest.payload)
         let model = try replicaReference(manifest: manifest, job: job).load()
         for warning in model.loadReport.warnings { log("warning: \(warning)") }
+        let context = context(for: job)
+        log("GEMMs on \(context.backend.rawValue) (the coordinator's library), \(context.threads) thread(s)")
         let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods, context: context)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -38,6 +40,11 @@ public struct EvaluationWorker: Sendable {
             if job.methods.count == 1 { return try encoder.encode(result.records[0]) }
             return try encoder.encode(MethodsResult(records: result.records, seconds: result.seconds))
         }
+    }
+
+    /// This worker's threads with the job's GEMM library.
+    func context(for job: ClusterJobPayload) -> ComputeContext {
+        ComputeContext(backend: job.gemm, threads: context.threads)
     }
 
     /// Where the replica comes from: this machine's copy when its identity (weights, architecture,

@@ -3,6 +3,7 @@ import Foundation
 import Cluster
 import ClusterEvaluation
 import Evaluation
+import Kernels
 import Reports
 
 /// `iba-coordinator`: the evaluation of `iba evaluate`, sharded over worker processes.
@@ -105,6 +106,7 @@ struct CoordinatorRun: ParsableCommand {
         o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat
         o.shardSize = shardSize; o.maxAttempts = maxAttempts; o.speculate = speculate
         o.shipModel = shipModel; o.resume = resume; o.verifyFraction = verify
+        o.gemm = ComputeContext.fromEnvironment().backend
         let quiet = evaluation.quiet
         o.log = { line in if !quiet { note("[cluster] \(line)") } }
         o.announce = { line in note(line) }

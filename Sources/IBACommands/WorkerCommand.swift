@@ -32,7 +32,6 @@ public struct WorkerCommand: ParsableCommand {
     public func run() throws {
         try failing {
             let context = ComputeContext.fromEnvironment(threads: threads)
-            note("worker \(name): GEMMs on \(context.backend.rawValue) (IBA_GEMM), \(context.threads) thread(s)")
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay

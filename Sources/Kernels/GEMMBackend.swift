@@ -4,7 +4,7 @@ import CKernels
 /// Which library runs the GEMMs: oneDNN or OpenBLAS. Every process of a run must use the same one (on
 /// the same kind of CPU) for identical numbers. Chosen by the executables (`IBA_GEMM`, read once, see
 /// `ComputeContext.fromEnvironment`; unset or `auto` means `preferred`) and passed down in a `ComputeContext`.
-public enum GEMMBackend: String, Sendable, CaseIterable {
+public enum GEMMBackend: String, Sendable, CaseIterable, Codable {
     case onednn, openblas
 
     /// oneDNN where it has AVX-512 kernels, OpenBLAS elsewhere. Measured: on an AVX-512 machine oneDNN

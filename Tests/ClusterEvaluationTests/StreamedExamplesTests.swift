@@ -46,8 +46,8 @@ final class StreamedExamplesTests: XCTestCase {
         let identity = try identity()
         let small = try job(rows: 10, in: "small"), large = try job(rows: 10_000, in: "large")
         XCTAssertEqual(large.plan.indices.count, 10_000)
-        let smallPayload = try ClusterJobPayload(job: small, modelIdentity: identity, shipped: nil).encoded()
-        let largePayload = try ClusterJobPayload(job: large, modelIdentity: identity, shipped: nil).encoded()
+        let smallPayload = try ClusterJobPayload(job: small, modelIdentity: identity, shipped: nil, gemm: .openblas).encoded()
+        let largePayload = try ClusterJobPayload(job: large, modelIdentity: identity, shipped: nil, gemm: .openblas).encoded()
         XCTAssertEqual(smallPayload.count, largePayload.count, "10 examples: \(smallPayload.count) B, 10,000: \(largePayload.count) B")
         XCTAssertLessThan(largePayload.count, 8_000)
     }
