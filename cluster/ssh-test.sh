@@ -4,12 +4,13 @@
 # model shipped to them (--ship-model; their --model points nowhere), one remote worker killed with
 # SIGKILL mid-run (the launcher relaunches it over SSH), and results.jsonl compared with
 # `iba evaluate`. Needs root (sshd) and openssh-server.
-# Usage: cluster/ssh-test.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 16 examples)
+# Usage: cluster/ssh-test.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 40 examples: the survivor must not
+# finish them all before the killed worker's ssh client exits and is relaunched)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath .build/release)
 model=$(realpath "${1:-models/demo-agnews}")
-examples=${2:-16}
+examples=${2:-40}
 sshd=$(command -v sshd || echo /usr/sbin/sshd)
 log() { echo "ssh-test: $*" >&2; }
 [ -x "$sshd" ] || { log "sshd is not installed (apt-get install openssh-server)"; exit 1; }
@@ -71,7 +72,11 @@ status=0; wait "$coordinator" || status=$?
 grep -h "joined\|silent\|relaunching\|is fetching\|run finished" "$work/coordinator.log" >&2 || true
 grep -h "is in the cache" "$work/cluster/workers/"*.log >&2 || true
 [ "$status" = 0 ] || { log "FAIL: coordinator exit status $status"; tail -20 "$work/coordinator.log" >&2; exit 1; }
-grep -q "relaunching" "$work/coordinator.log" || { log "FAIL: the killed worker was not relaunched"; exit 1; }
+grep -q "relaunching" "$work/coordinator.log" || {
+    log "FAIL: the killed worker was not relaunched (its ssh client had not exited when the run ended)"
+    tail -20 "$work/sshd.log" >&2 || true
+    exit 1
+}
 if cmp -s "$work/reference/results.jsonl" "$work/cluster/results.jsonl"; then
     log "PASS: workers started over SSH, model shipped, one killed and relaunched; results.jsonl identical to iba evaluate"
 else
