@@ -11,14 +11,14 @@ public struct EvaluationWorker: Sendable {
     public var localModel: String?
     /// Where shipped models are cached (nil: never use a shipment).
     public var cacheRoot: URL?
-    /// The threads of this worker's computations (the library is the job's: `context(for:)`).
-    public var context: ComputeContext
+    /// Threads of this worker's computations (the GEMM library is the job's: `context(for:)`).
+    public var threads: Int
     public var log: @Sendable (String) -> Void
 
-    public init(localModel: String?, cacheRoot: URL?, context: ComputeContext, log: @escaping @Sendable (String) -> Void) {
+    public init(localModel: String?, cacheRoot: URL?, threads: Int, log: @escaping @Sendable (String) -> Void) {
         self.localModel = localModel
         self.cacheRoot = cacheRoot
-        self.context = context
+        self.threads = threads
         self.log = log
     }
 
@@ -44,7 +44,7 @@ public struct EvaluationWorker: Sendable {
 
     /// This worker's threads with the job's GEMM library.
     func context(for job: ClusterJobPayload) -> ComputeContext {
-        ComputeContext(backend: job.gemm, threads: context.threads)
+        ComputeContext(backend: job.gemm, threads: threads)
     }
 
     /// Where the replica comes from: this machine's copy when its identity (weights, architecture,

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Cluster
 import ClusterEvaluation
-import Kernels
 
 /// `iba-worker`: holds a model replica and computes the examples a coordinator hands out.
 public struct WorkerCommand: ParsableCommand {
@@ -31,13 +30,12 @@ public struct WorkerCommand: ParsableCommand {
 
     public func run() throws {
         try failing {
-            let context = ComputeContext.fromEnvironment(threads: threads)
             var options = WorkerOptions(name: name)
             options.idleExitSeconds = idleExit
             options.exitWhenDone = !stay
             if let curveKeys { options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: curveKeys), workerName: keyName ?? name) }
             if let modelCache { options.shipmentCache = URL(fileURLWithPath: modelCache) }
-            let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, context: context, log: { note($0) })
+            let evaluation = EvaluationWorker(localModel: model, cacheRoot: options.shipmentCache, threads: threads, log: { note($0) })
             let exit = try Worker(connect: connect, options: options).run(streaming: evaluation.setUp)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)

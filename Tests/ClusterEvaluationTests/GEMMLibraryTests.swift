@@ -11,9 +11,9 @@ import Kernels
 extension StreamedExamplesTests {
     func testWorkersComputeWithTheCoordinatorsLibraryAndTheirOwnThreads() throws {
         let identity = try identity(), job = try job(rows: 3, in: "gemm")
-        for (own, coordinators) in [(GEMMBackend.onednn, GEMMBackend.openblas), (.openblas, .onednn)] {
+        for coordinators in GEMMBackend.allCases {
             let sent = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: nil, gemm: coordinators).encoded()
-            let worker = EvaluationWorker(localModel: nil, cacheRoot: nil, context: ComputeContext(backend: own, threads: 3), log: { _ in })
+            let worker = EvaluationWorker(localModel: nil, cacheRoot: nil, threads: 3, log: { _ in })
             XCTAssertEqual(worker.context(for: try ClusterJobPayload.decode(sent)), ComputeContext(backend: coordinators, threads: 3))
         }
     }
