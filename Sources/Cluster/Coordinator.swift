@@ -109,7 +109,11 @@ public final class Coordinator {
                 resultsLog = nil
             }
             let selection = Set(indices)
-            resumedCount = alreadyDone.keys.filter { selection.contains($0) }.count
+            let resumed = alreadyDone.filter { selection.contains($0.key) }
+            resumedCount = resumed.count
+            if let accepted = options.resultAccepted {
+                for (index, payload) in resumed.sorted(by: { $0.key < $1.key }) { accepted(index, payload, true) }
+            }
             book = try LeaseBook(indices: indices, alreadyDone: alreadyDone, maxAttempts: options.maxAttempts,
                                  shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)))
         } catch {

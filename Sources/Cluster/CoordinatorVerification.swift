@@ -36,7 +36,7 @@ extension Coordinator {
         guard drawn else {
             verification.recordUnchecked(index: index, worker: identity)
             try resultsLog?.append(index: index, attempt: attempt, result: .done(payload), by: [Self.describe(identity)])
-            options.resultAccepted?(index, payload)
+            options.resultAccepted?(index, payload, false)
             return
         }
         switch verification.record(index: index, worker: identity, payload: payload) {
@@ -44,7 +44,7 @@ extension Coordinator {
             book.settle(index, .done(agreed))
             verificationReport.verified += 1
             try resultsLog?.append(index: index, attempt: attempt, result: .done(agreed), by: agreeing.map(Self.describe))
-            options.resultAccepted?(index, agreed)
+            options.resultAccepted?(index, agreed, false)
             let witnesses = agreeing.map(workerName).joined(separator: " and ")
             for dissenter in dissenters {
                 try distrust(dissenter, "result for example \(index) differs from worker \(witnesses)'s")

@@ -44,8 +44,9 @@ public struct CoordinatorOptions: Sendable {
     /// second worker and compared byte for byte; see `Verification`. 0 = none.
     public var verifyFraction = 0.0
     /// Called on the coordinator's thread with each result it accepts (valid, not stale or a
-    /// duplicate), e.g. to keep a live summary. nil = nothing.
-    public var resultAccepted: (@Sendable (_ index: Int, _ payload: Data) -> Void)?
+    /// duplicate), e.g. to keep a live summary; first, when resuming, with each result of the selection
+    /// read from the results log (`resumed` true). nil = nothing.
+    public var resultAccepted: (@Sendable (_ index: Int, _ payload: Data, _ resumed: Bool) -> Void)?
     /// SIGINT, SIGTERM and SIGHUP stop a running `run` (it throws
     /// `ClusterError.stopped`, the results log stays resumable), so callers
     /// can stop the workers they launched. Outside a run they act as usual.

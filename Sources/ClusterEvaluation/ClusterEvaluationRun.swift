@@ -37,8 +37,9 @@ public struct ClusterRunOptions: Sendable {
     public var log: @Sendable (String) -> Void = { _ in }
     /// Lines the user always sees (where the coordinator listens, where the worker logs go).
     public var announce: @Sendable (String) -> Void = { _ in }
-    /// Each accepted example's records (one per method), as they arrive: for progress.json.
-    public var onRecords: @Sendable ([ExampleRecord]) -> Void = { _ in }
+    /// Each accepted example's records (one per method), as they arrive, after those of a resumed run's
+    /// log (`resumed` true): for progress.json.
+    public var onRecords: @Sendable (_ records: [ExampleRecord], _ resumed: Bool) -> Void = { _, _ in }
 
     public init(workerExecutable: String) { self.workerExecutable = workerExecutable }
 }
@@ -112,10 +113,10 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     // example is issued again and the record never reaches the results log.
     c.resultValidator = { index, data in resultValidationError(data, index: index, job: job) }
     let onRecords = options.onRecords
-    c.resultAccepted = { index, data in
+    c.resultAccepted = { index, data, resumed in
         guard job.plan.examples.indices.contains(index),
               case .success(let result) = decodeResult(data, index: index, example: job.plan.examples[index], job: job) else { return }
-        onRecords(result.records)
+        onRecords(result.records, resumed)
     }
     return c
 }

@@ -70,7 +70,7 @@ struct CoordinatorRun: ParsableCommand {
             let cpuBefore = processCPUSeconds()
             let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count)
             var options = clusterOptions()
-            options.onRecords = { progressFile.add($0) }
+            options.onRecords = { progressFile.add($0, resumed: $1) }
             let run = try runClusterEvaluation(job, options: options) { p in
                 if shown == 0, p.resumed > 0 {
                     bar.resume(from: p.resumed)

@@ -210,8 +210,11 @@ final class ClusterRunTests: XCTestCase {
             guard case ClusterError.manifestMismatch = error else { return XCTFail("\(error)") }
         }
 
-        // Same job, new run id: picks up where the log ends.
+        // Same job, new run id: picks up where the log ends. Every example reaches `resultAccepted` once,
+        // the logged ones first and marked resumed (progress.json counts them).
         options.workerTimeoutSeconds = 10
+        let accepted = AcceptedResults()
+        options.resultAccepted = { index, _, resumed in accepted.add(index, resumed) }
         let second = try Coordinator(manifest: testManifest(runID: "run-2"), indices: selection, options: options)
         let finisher = try WorkerThread(endpoint: second.endpoint, options: testWorkerOptions("finisher", log))
         finisher.start()
@@ -221,6 +224,10 @@ final class ClusterRunTests: XCTestCase {
         XCTAssertEqual(last?.resumed, survivingRecords)
         XCTAssertEqual(finisher.computed.count, selection.count - survivingRecords)
         _ = finisher.join()
+        let calls = accepted.calls
+        XCTAssertEqual(calls.map(\.index).sorted(), selection.sorted(), "each example once")
+        XCTAssertEqual(calls.prefix(survivingRecords).filter(\.resumed).count, survivingRecords, "the log's results first")
+        XCTAssertEqual(calls.filter(\.resumed).count, survivingRecords)
     }
 
     func testRefusingWorkerGetsNoWorkAndErrorsAreRetriedThenFailed() throws {
@@ -351,4 +358,12 @@ final class CoordinatorRestartTests: XCTestCase {
         XCTAssertEqual(worker.setups, 2, "the new run's manifest (new run id) is set up again")
         XCTAssertTrue(log.contains("greeting again"), "worker was RESET by the new coordinator")
     }
+}
+
+/// `resultAccepted`'s calls in order (it is called on the coordinator's thread).
+final class AcceptedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [(index: Int, resumed: Bool)] = []
+    func add(_ index: Int, _ resumed: Bool) { lock.withLock { list.append((index, resumed)) } }
+    var calls: [(index: Int, resumed: Bool)] { lock.withLock { list } }
 }

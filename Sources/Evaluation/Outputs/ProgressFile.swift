@@ -38,6 +38,8 @@ public final class ProgressFile: @unchecked Sendable {
     struct Contents: Codable {
         var total: Int
         var done: Int
+        /// Of `done`, read from the results log of a resumed run (not computed by this one).
+        var resumed: Int
         var failed: Int
         var inFlight: Int
         var remaining: Int
@@ -48,7 +50,7 @@ public final class ProgressFile: @unchecked Sendable {
         var methods: [MethodProgress]
 
         enum CodingKeys: String, CodingKey {
-            case total, done, failed, remaining, finished, methods
+            case total, done, resumed, failed, remaining, finished, methods
             case inFlight = "in_flight"
             case examplesPerSecond = "examples_per_second"
             case etaSeconds = "eta_seconds"
@@ -62,8 +64,10 @@ public final class ProgressFile: @unchecked Sendable {
     private let start: Date
     private let lock = NSLock()
     private var methods: [MethodProgress]
-    /// Examples with every method's record, and examples given up before any record (cluster failures).
+    /// Examples with every method's record (those of a resumed run's log among them, counted apart too:
+    /// the rate is this run's), and examples given up before any record (cluster failures).
     private var examplesDone = 0
+    private var examplesResumed = 0
     private var examplesLost = 0
     private var inFlight = 0
     private var lastWrite: Date?
@@ -76,11 +80,12 @@ public final class ProgressFile: @unchecked Sendable {
         self.methods = methods.map { MethodProgress(method: $0.rawValue) }
     }
 
-    /// One example's records, one per method in the run's order.
-    public func add(_ records: [ExampleRecord]) {
+    /// One example's records, one per method in the run's order; `resumed` when read from the results log.
+    public func add(_ records: [ExampleRecord], resumed: Bool = false) {
         lock.withLock {
             for (m, record) in zip(methods.indices, records) { methods[m].add(record) }
             examplesDone += 1
+            if resumed { examplesResumed += 1 }
         }
     }
 
@@ -120,7 +125,7 @@ public final class ProgressFile: @unchecked Sendable {
         lock.withLock {
             let elapsed = max(0, now.timeIntervalSince(start))
             let finishedExamples = examplesDone + examplesLost
-            let rate = elapsed > 0 ? Double(finishedExamples) / elapsed : 0
+            let rate = elapsed > 0 ? Double(finishedExamples - examplesResumed) / elapsed : 0
             let left = max(0, total - finishedExamples)
             let running = min(inFlight, left)
             let perMethod = methods.map { progress -> MethodProgress in
@@ -134,7 +139,7 @@ public final class ProgressFile: @unchecked Sendable {
                 }
                 return progress
             }
-            return Contents(total: total, done: examplesDone, failed: examplesLost, inFlight: running,
+            return Contents(total: total, done: examplesDone, resumed: examplesResumed, failed: examplesLost, inFlight: running,
                             remaining: max(0, left - running), examplesPerSecond: rate,
                             etaSeconds: left == 0 ? 0 : (rate > 0 ? Double(left) / rate : nil),
                             elapsedSeconds: elapsed, finished: finished, methods: perMethod)

@@ -61,4 +61,26 @@ final class ProgressFileTests: XCTestCase {
         XCTAssertEqual(finalMethods[0]["mean_degradation_prob"] as? [Double], [1, 0])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["progress.json"], "no temporary file left")
     }
+
+    /// A resumed run: 6 of 10 examples from the results log, then 2 computed in 4 s. Counts and means include
+    /// the resumed ones; the rate is this run's (0.5 ex/s), so the 2 left take 4 s, not the 1 s that
+    /// counting the resumed 6 would claim.
+    func testResumedExamplesCountButDoNotMakeTheRate() throws {
+        let directory = try temporaryDirectory(self)
+        let start = Date(timeIntervalSince1970: 1000)
+        let file = ProgressFile(directory: directory, methods: [.iba], total: 10, intervalSeconds: 2, start: start)
+        for index in 0..<6 { file.add([record(index, original: 1, degraded: [0.5])], resumed: true) }
+        for index in 6..<8 { file.add([record(index, original: 0, degraded: [0.5])]) }
+        file.refresh(now: start.addingTimeInterval(4))
+        let json = try read(file.url)
+        XCTAssertEqual(json["done"] as? Int, 8)
+        XCTAssertEqual(json["resumed"] as? Int, 6)
+        XCTAssertEqual(json["remaining"] as? Int, 2)
+        XCTAssertEqual(json["examples_per_second"] as? Double, 0.5)
+        XCTAssertEqual(json["eta_seconds"] as? Double, 4)
+        let methods = try XCTUnwrap(json["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods[0]["done"] as? Int, 8)
+        XCTAssertEqual(methods[0]["remaining"] as? Int, 2)
+        XCTAssertEqual(methods[0]["mean_original_prob"] as? Double, 0.75)
+    }
 }
