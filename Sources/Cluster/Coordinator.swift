@@ -102,7 +102,8 @@ public final class Coordinator {
             // The log is opened last, so a failed bind leaves no half-started log behind.
             var alreadyDone: [Int: Data] = [:]
             if let url = options.resultsLog {
-                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, resume: options.resume, log: options.log)
+                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
+                                                        resume: options.resume, log: options.log)
                 resultsLog = log
                 alreadyDone = done
             } else {

@@ -58,6 +58,9 @@ public struct CoordinatorOptions: Sendable {
     public var resultsLog: URL?
     /// Continue an existing results log (same fingerprint), skipping done examples.
     public var resume = false
+    /// The job's options in words (e.g. each setting behind a hash in the manifest's options): written
+    /// in the log's header outside the fingerprint, so a refused resume can name what changed.
+    public var resultsLogDetails: [String: String] = [:]
     /// libzmq drops (and disconnects) peers sending larger messages.
     public var maxMessageBytes = 64 << 20
     /// The files of the manifest's `shipment`, in its order, served to workers that FETCH them.

@@ -7,7 +7,8 @@ import Foundation
 /// a killed coordinator loses at most the lines of one uncommitted batch,
 /// which it had not counted yet.
 ///
-///   line 1   {"chain":H,"fingerprint":{modelHash,dataHash,options,seed},"format":"iba-cluster-results","version":2}
+///   line 1   {"chain":H,"details":{option: value},"fingerprint":{modelHash,dataHash,options,seed},"format":"iba-cluster-results","version":2}
+///            (details: the options in words, not compared; a refused resume shows those that differ)
 ///   then     {"chain":H,"index":I,"attempt":A,"by":[workers],"payload":<the result JSON, verbatim>}
 ///        or  {"chain":H,"index":I,"attempt":A,"by":[workers],"payloadBase64":"…"}   (payload not single-line JSON)
 ///        or  {"chain":H,"index":I,"attempt":A,"failed":"reason"}
@@ -34,6 +35,8 @@ final class ResultsLog {
         var format: String
         var version: Int
         var fingerprint: ManifestFingerprint
+        /// The options in words, not compared (the fingerprint is); absent in logs from before it.
+        var details: [String: String]?
     }
 
     let url: URL
@@ -44,7 +47,7 @@ final class ResultsLog {
     /// Opens (creating, or with `resume` continuing) the log and returns what
     /// it already holds: done results by index (first record wins). Failed
     /// records are not returned: a resumed run retries them.
-    static func open(_ url: URL, fingerprint: ManifestFingerprint, resume: Bool,
+    static func open(_ url: URL, fingerprint: ManifestFingerprint, details: [String: String] = [:], resume: Bool,
                      log note: (String) -> Void = { _ in }) throws -> (ResultsLog, [Int: Data]) {
         let exists = FileManager.default.fileExists(atPath: url.path)
         if exists && !resume { throw ClusterError.resultsLogExists(url.path) }
@@ -53,7 +56,7 @@ final class ResultsLog {
             guard let bytes = FileManager.default.contents(atPath: url.path) else {
                 throw ClusterError.resultsLog("cannot read \(url.path)")
             }
-            contents = try read(bytes, expecting: fingerprint, path: url.path)
+            contents = try read(bytes, expecting: fingerprint, details: details, path: url.path)
             contents.notes.forEach(note)
         }
         let keepBytes = contents.intactBytes
@@ -69,7 +72,7 @@ final class ResultsLog {
         if needsHeader {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let header = Header(format: format, version: version, fingerprint: fingerprint)
+            let header = Header(format: format, version: version, fingerprint: fingerprint, details: details.isEmpty ? nil : details)
             guard let json = try? encoder.encode(header) else { throw ClusterError.resultsLog("cannot encode header") }
             log.queue(rest: json.dropFirst())  // the chain goes in front of the header's own keys
             try log.commit()
@@ -187,7 +190,8 @@ final class ResultsLog {
     }
 
     /// Parses a whole log and checks its hash chain.
-    static func read(_ contents: Data, expecting fingerprint: ManifestFingerprint, path: String) throws -> Contents {
+    static func read(_ contents: Data, expecting fingerprint: ManifestFingerprint, details: [String: String] = [:],
+                     path: String) throws -> Contents {
         let bytes = [UInt8](contents)
         var result = Contents()
         let lastNewline = bytes.lastIndex(of: 0x0A)
@@ -197,7 +201,7 @@ final class ResultsLog {
         let lines = bytes[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false)
         guard let headerLine = lines.first else { return result }
         var chain = ChainCheck(path: path)
-        let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, path: path)
+        let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, details: details, path: path)
         if header.version == unchainedVersion {
             result.notes.append("results log \(path) predates the hash chain (format \(unchainedVersion)): its \(lines.count - 1) "
                                 + "result line(s) cannot be checked for edits; lines appended from now on are chained")
@@ -223,7 +227,7 @@ final class ResultsLog {
     }
 
     private static func readHeader(_ line: ArraySlice<UInt8>, chain: inout ChainCheck, expecting fingerprint: ManifestFingerprint,
-                                   path: String) throws -> Header {
+                                   details: [String: String], path: String) throws -> Header {
         let chained = line.starts(with: chainPrefix.utf8)
         let header = try? JSONDecoder().decode(Header.self, from: Data(line))
         guard let header, header.format == format else {
@@ -235,8 +239,21 @@ final class ResultsLog {
         }
         try chain.check(line, number: 1, chained: chained)
         let differences = fingerprint.differences(from: header.fingerprint)
-        guard differences.isEmpty else { throw ClusterError.manifestMismatch(differences.joined(separator: "; ")) }
+        guard differences.isEmpty else {
+            throw ClusterError.manifestMismatch(differences.joined(separator: "; ") + detailsDifferences(header.details, details))
+        }
         return header
+    }
+
+    /// What a refused resume adds to the fingerprint's hashes: the options that differ, in words, when the
+    /// log has them (else a hint that a hash covers every option, and paths as written).
+    static func detailsDifferences(_ logged: [String: String]?, _ now: [String: String]) -> String {
+        guard let logged else {
+            return now.isEmpty ? "" : " (this log predates readable options: a hash covers every evaluation option, and paths as written)"
+        }
+        let keys = Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
+        guard !keys.isEmpty else { return "" }
+        return " (" + keys.map { "\($0): \(logged[$0] ?? "unset") in the log, \(now[$0] ?? "unset") now" }.joined(separator: ", ") + ")"
     }
 
     /// Follows the chain line by line. In a version 1 log, lines without a chain (written before it

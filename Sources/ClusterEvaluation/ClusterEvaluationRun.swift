@@ -105,6 +105,7 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.curveKeysDirectory = options.curveKeys.map { URL(fileURLWithPath: $0) }
     c.resultsLog = job.outputDirectory.appendingPathComponent("results.log.jsonl")
     c.resume = options.resume
+    c.resultsLogDetails = (try? job.settings.described()) ?? [:]
     c.verifyFraction = options.verifyFraction
     c.shippedFiles = shippedFiles
     c.maxMessageBytes = max(64 << 20, payloadBytes * 2)

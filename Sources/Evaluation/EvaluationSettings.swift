@@ -99,6 +99,26 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         contentHash(try encoded())
     }
 
+    /// Every setting as a string under its JSON key path ("iba.layer"), a long array (an estimator's
+    /// statistics) as its hash: what a results log's header shows beside the fingerprint, so a refused
+    /// `--resume` names the setting that changed.
+    public func described() throws -> [String: String] {
+        guard let object = try JSONSerialization.jsonObject(with: encoded()) as? [String: Any] else { return [:] }
+        var out: [String: String] = [:]
+        func visit(_ value: Any, _ key: String) {
+            if let dictionary = value as? [String: Any] {
+                for (name, inner) in dictionary { visit(inner, key.isEmpty ? name : "\(key).\(name)") }
+                return
+            }
+            let options: JSONSerialization.WritingOptions = [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]
+            guard let json = try? JSONSerialization.data(withJSONObject: value, options: options) else { return }
+            let text = String(decoding: json, as: UTF8.self)
+            out[key] = text.count <= 100 ? text : contentHash(json)
+        }
+        visit(object, "")
+        return out
+    }
+
     /// The options as strings for summary.json (its historical layout).
     public var summaryOptions: [String: String] {
         var o: [String: String] = [

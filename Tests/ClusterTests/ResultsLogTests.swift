@@ -21,6 +21,26 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertEqual(done, [3: fakeResult(3), 4: binary, 5: pretty], "first record wins; failures are retried")
     }
 
+    /// A refused resume names the options that differ in words (the header keeps them beside the hashes),
+    /// and a log from before those words says what a hash covers.
+    func testRefusedResumeNamesTheChangedOption() throws {
+        let url = try temporaryDirectory("details").appendingPathComponent("results.jsonl")
+        var manifest = testManifest()
+        manifest.options["settings"] = "sha256:aaa"
+        let details = ["dataPath": "\"/data/dev.tsv\"", "seed": "0"]
+        _ = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: details, resume: false)
+        _ = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: ["seed": "9"], resume: true)  // not compared
+        manifest.options["settings"] = "sha256:bbb"
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: manifest.fingerprint,
+                                                 details: ["dataPath": "\"../data/dev.tsv\"", "seed": "0"], resume: true)) { error in
+            XCTAssertEqual("\(error)", ClusterError.manifestMismatch(
+                "options settings: sha256:aaa in the log, sha256:bbb now (dataPath: \"/data/dev.tsv\" in the log, \"../data/dev.tsv\" now)").description)
+        }
+        XCTAssertEqual(ResultsLog.detailsDifferences(nil, ["seed": "0"]),
+                       " (this log predates readable options: a hash covers every evaluation option, and paths as written)")
+        XCTAssertEqual(ResultsLog.detailsDifferences(nil, [:]), "")
+    }
+
     // Issue 13: one write and fsync per batch (group commit), not per result.
     func testAppendsAreWrittenTogetherAtCommit() throws {
         let url = try temporaryDirectory("group").appendingPathComponent("results.jsonl")

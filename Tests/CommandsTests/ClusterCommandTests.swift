@@ -92,6 +92,7 @@ final class ClusterCommandTests: XCTestCase {
         // A different seed is a different run: refused.
         let mismatch = try runCommand(coordinatorURL, ["--workers", "1", "--resume", "--seed", "5"] + options + ["--output", out.path])
         XCTAssertNotEqual(mismatch.status, 0, "a resume with other options must be refused")
+        XCTAssertTrue(mismatch.stderr.contains("seed: 0 in the log, 5 now"), "the refusal names the changed option: \(mismatch.stderr)")
         let resumed = try runCommand(coordinatorURL, ["--workers", "1", "--resume"] + options + ["--output", out.path])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         try assertSameEvaluation(reference, out)

@@ -84,4 +84,30 @@ final class EvaluationSettingsTests: XCTestCase {
         settings.iba.precision = .bfloat16Backward
         XCTAssertEqual(settings.summaryOptions["precision"], "bfloat16-backward")
     }
+
+    /// The settings in words for a results log's header: every leaf under its key path, a long array as a
+    /// hash; the strings differ exactly where the settings do.
+    func testDescribedNamesEverySettingAndHashesLongArrays() throws {
+        var settings = EvaluationSettings()
+        settings.dataPath = "../shared/data/mnli/dev.tsv"
+        settings.iba.layer = 3
+        let described = try settings.described()
+        XCTAssertEqual(described["dataPath"], "\"../shared/data/mnli/dev.tsv\"", "paths as written, unescaped slashes")
+        XCTAssertEqual(described["iba.layer"], "3")
+        XCTAssertEqual(described["seed"], "0")
+        XCTAssertEqual(described["aopc"], "true")
+        XCTAssertNil(described["testSample"], "an unset optional is absent, like in the encoding")
+
+        var other = settings
+        other.seed = 7
+        let statistics = try JSONSerialization.data(withJSONObject: ["layer": 3, "samples": 2, "tokens": 9,
+                                                                     "mean": [Float](repeating: 0.5, count: 384), "std": [Float](repeating: 1, count: 384)])
+        other.iba.estimator = .dataset(try JSONDecoder().decode(EstimatorStatistics.self, from: statistics))
+        let changed = try other.described()
+        let keys = Set(described.keys).union(changed.keys).filter { described[$0] != changed[$0] }
+        XCTAssertTrue(keys.contains("seed"), "\(keys)")
+        XCTAssertTrue(keys.allSatisfy { $0 == "seed" || $0.hasPrefix("iba.estimator") }, "\(keys)")
+        let hashed = changed.filter { $0.key.hasPrefix("iba.estimator") && $0.value.hasPrefix("sha256:") }
+        XCTAssertEqual(hashed.count, 2, "mean and std as hashes: \(changed.filter { $0.key.hasPrefix("iba.estimator") })")
+    }
 }
