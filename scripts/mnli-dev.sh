@@ -2,13 +2,14 @@
 # The whole-dev-set MNLI comparison (README "MNLI, whole dev set"): every method in one cluster job over
 # the 9,815 dev-matched pairs, then its small outputs (comparison table and figure, each method's
 # summary) copied into docs/results/mnli-dev/. Resumable: run it again after a stop and it continues
-# from the results log. About 3.5 hours on a 2-core machine.
+# from the results log. About 4 hours on a 2-core machine.
 #   scripts/mnli-dev.sh [OUTPUT] [extra iba-coordinator options, e.g. --test-sample 20]
 # SHARED (default ../shared) holds the model and data; WORKERS (default 2) local workers; IBA_GEMM names
 # the GEMM library (default: the one preferred on this CPU); a resume must use the log's library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SHARED:-../shared}
+# Absolute, so the data path in the run's settings (which --resume compares) does not depend on how SHARED was given.
+shared=$(cd "${SHARED:-../shared}" 2>/dev/null && pwd) || { echo "mnli-dev: ${SHARED:-../shared} not found (set SHARED)" >&2; exit 2; }
 out=${1:-mnli-dev}; shift || true
 model="$shared/models/minilm-mnli" data="$shared/data/mnli/dev_matched.tsv"
 for f in "$model" "$data"; do [ -e "$f" ] || { echo "mnli-dev: $f not found (set SHARED)" >&2; exit 2; }; done

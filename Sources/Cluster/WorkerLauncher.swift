@@ -125,9 +125,12 @@ public final class WorkerLauncher: @unchecked Sendable {
             return
         }
         let delay = min(maximumBackoffSeconds, initialBackoffSeconds * pow(2, Double(max(failures - 1, 0))))
-        log("worker \(name) exited (status \(process.terminationStatus)); relaunching in \(String(format: "%.0f", delay)) s")
+        let status = process.terminationStatus
+        // Told only when the relaunch happens: workers leaving on DONE exit just before the run stops this launcher.
         queue.asyncAfter(deadline: .now() + delay) { [weak self] in
-            do { try self?.launch(index, quickFailures: failures) } catch { self?.log("\(error)") }
+            guard let self, !self.lock.withLock({ self.stopped }) else { return }
+            self.log("worker \(name) exited (status \(status)) \(String(format: "%.0f", delay)) s ago; relaunching it")
+            do { try self.launch(index, quickFailures: failures) } catch { self.log("\(error)") }
         }
     }
 }

@@ -65,6 +65,7 @@ public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOption
     defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
     options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
     let results = try coordinator.run(progress: progress)
+    launcher.stop(graceSeconds: 3)  // before decoding: workers that left on DONE are not relaunched meanwhile
     announceVerification(coordinator.verificationReport, options)
     let sent = coordinator.bytesSentPerWorker.values
     options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
