@@ -125,11 +125,13 @@ public final class WorkerLauncher: @unchecked Sendable {
             return
         }
         let delay = min(maximumBackoffSeconds, initialBackoffSeconds * pow(2, Double(max(failures - 1, 0))))
-        let status = process.terminationStatus
-        // Told only when the relaunch happens: workers leaving on DONE exit just before the run stops this launcher.
+        let status = process.terminationStatus, seconds = String(format: "%.0f", delay)
+        // A failure is told at once; a clean exit only if the relaunch happens, since workers leaving on
+        // DONE exit just before the run stops this launcher.
+        if status != 0 { log("worker \(name) exited (status \(status)); relaunching in \(seconds) s") }
         queue.asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self, !self.lock.withLock({ self.stopped }) else { return }
-            self.log("worker \(name) exited (status \(status)) \(String(format: "%.0f", delay)) s ago; relaunching it")
+            if status == 0 { self.log("worker \(name) exited (status 0) \(seconds) s ago; relaunching it") }
             do { try self.launch(index, quickFailures: failures) } catch { self.log("\(error)") }
         }
     }
