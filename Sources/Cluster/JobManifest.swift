@@ -60,12 +60,14 @@ struct ManifestFingerprint: Codable, Equatable {
         var fields: [String] = []
         if modelHash != other.modelHash { fields.append("model hash \(other.modelHash) vs \(modelHash)") }
         if dataHash != other.dataHash { fields.append("data hash \(other.dataHash) vs \(dataHash)") }
-        if options != other.options {
-            let keys = Set(options.keys).union(other.options.keys).filter { options[$0] != other.options[$0] }
-            fields.append("options " + keys.sorted().map { "\($0): \(other.options[$0] ?? "unset") in the log, \(options[$0] ?? "unset") now" }
-                .joined(separator: ", "))
-        }
+        if options != other.options { fields.append("options " + Self.changedEntries(logged: other.options, now: options)) }
         if seed != other.seed { fields.append("seed \(other.seed) vs \(seed)") }
         return fields
+    }
+
+    /// "key: logged value in the log, value now" for each key whose value differs, sorted by key.
+    static func changedEntries(logged: [String: String], now: [String: String]) -> String {
+        Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
+            .map { "\($0): \(logged[$0] ?? "unset") in the log, \(now[$0] ?? "unset") now" }.joined(separator: ", ")
     }
 }

@@ -251,9 +251,8 @@ final class ResultsLog {
         guard let logged else {
             return now.isEmpty ? "" : " (this log predates readable options: a hash covers every evaluation option, and paths as written)"
         }
-        let keys = Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
-        guard !keys.isEmpty else { return "" }
-        return " (" + keys.map { "\($0): \(logged[$0] ?? "unset") in the log, \(now[$0] ?? "unset") now" }.joined(separator: ", ") + ")"
+        let changed = ManifestFingerprint.changedEntries(logged: logged, now: now)
+        return changed.isEmpty ? "" : " (\(changed))"
     }
 
     /// Follows the chain line by line. In a version 1 log, lines without a chain (written before it
