@@ -3,11 +3,6 @@ import BERT
 import Kernels
 import Tokenizer
 
-/// The attribution methods the original compares.
-public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
-    case iba, ig, lime, random
-}
-
 /// Which evaluation protocol the methods follow.
 public enum ProtocolVariant: String, CaseIterable, Sendable, Codable {
     /// The original's: IBA explains the gold label, IG always class 0, LIME always class 1 (while the
@@ -47,57 +42,38 @@ public struct ExampleToExplain: Sendable {
     }
 }
 
-/// One entry point over IBA, integrated gradients, LIME and random: attribution [n] over the encoded input's
-/// tokens, explaining the class the protocol prescribes. Holds the method's workspaces: reuse one per thread.
+/// One entry point over every method: attribution [n] over the encoded input's tokens, explaining the class
+/// the protocol prescribes. Holds the method's workspaces: reuse one per thread.
 public final class Attributor {
     public let method: AttributionMethod
     public let variant: ProtocolVariant
     private let model: BertModel
-    private let iba: IBAExplainer?
-    private let integratedGradients: IntegratedGradients?
-    private let lime: LIMEExplainer?
-    private let padId: Int
+    private let explainer: MethodExplainer
 
-    /// `tokenizer` defaults to the model's; LIME needs one, IG needs its [PAD] id. `context`: the GEMM library
+    /// `tokenizer` defaults to the model's (LIME needs one, IG its [PAD] id). `context`: the GEMM library
     /// and threads of every forward and backward.
     public init(model: BertModel, method: AttributionMethod, variant: ProtocolVariant = .original,
-                options: AttributionOptions = AttributionOptions(), tokenizer: BertTokenizer? = nil, context: ComputeContext) throws {
+                options: AttributionOptions = AttributionOptions(), tokenizer: BertTokenizer? = nil,
+                context: ComputeContext) throws {
         self.model = model
         self.method = method
         self.variant = variant
-        let tokenizer = tokenizer ?? model.tokenizer
-        iba = method == .iba ? IBAExplainer(model: model, options: options.iba, context: context) : nil
-        integratedGradients = method == .ig ? IntegratedGradients(model: model, options: options.integratedGradients, context: context) : nil
-        if method == .lime {
-            guard let tokenizer else { throw AttributionError.needsTokenizer("LIME") }
-            var limeOptions = options.lime
-            if variant == .corrected { limeOptions.paddedLength = nil; limeOptions.pairPrediction = .split }
-            lime = LIMEExplainer(model: model, tokenizer: tokenizer, options: limeOptions, context: context)
-        } else {
-            lime = nil
-        }
-        if method == .ig, tokenizer == nil { throw AttributionError.needsTokenizer("integrated gradients") }
-        padId = tokenizer?.padId ?? 0
+        explainer = try method.makeExplainer(MethodSetup(model: model, variant: variant, options: options,
+                                                         tokenizer: tokenizer, context: context))
     }
 
-    /// Attribution over `example.input`'s tokens; `seed` drives IBA's noise, LIME's sampling and random.
+    /// Attribution over `example.input`'s tokens for the class the protocol prescribes (see `explainedClass`);
+    /// `seed` drives IBA's noise, LIME's sampling and random.
     public func attribute(_ example: ExampleToExplain, seed: UInt64) throws -> [Float] {
-        let target = variant.explainedClass(for: method, gold: example.gold)
-        guard (0..<model.config.numLabels).contains(target) else { throw AttributionError.invalidTarget(target, labels: model.config.numLabels) }
-        try model.validate([example.input])
-        switch method {
-        case .iba:
-            guard let iba else { throw AttributionError.invalidOption("IBA explainer missing") }
-            return try iba.explain(example.input, target: target, seed: seed).attribution
-        case .ig:
-            guard let integratedGradients else { throw AttributionError.invalidOption("integrated gradients missing") }
-            return try integratedGradients.explain(example.input, target: target, padId: padId)
-        case .lime:
-            guard let lime else { throw AttributionError.needsTokenizer("LIME") }
-            guard let text = example.text else { throw AttributionError.needsText("LIME") }
-            return try lime.explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed).attribution
-        case .random:
-            return randomAttribution(count: example.input.count, seed: seed)
+        try attribute(example, target: variant.explainedClass(for: method, gold: example.gold), seed: seed)
+    }
+
+    /// Attribution for an explicit class (`iba explain --target`).
+    public func attribute(_ example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
+        guard (0..<model.config.numLabels).contains(target) else {
+            throw AttributionError.invalidTarget(target, labels: model.config.numLabels)
         }
+        try model.validate([example.input])
+        return try explainer.attribution(of: example, target: target, seed: seed)
     }
 }

@@ -178,3 +178,9 @@ public func normaliseMinMax(_ values: [Float]) -> [Float] {
     let highest = shifted.max() ?? 0
     return highest > 0 ? shifted.map { $0 / highest } : shifted
 }
+
+extension IBAExplainer: MethodExplainer {
+    public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
+        try explain(example.input, target: target, seed: seed).attribution
+    }
+}

@@ -31,6 +31,8 @@ public struct IntegratedGradientsLayout: Sendable, Equatable {
 public final class IntegratedGradients {
     public let model: BertModel
     public var options: IntegratedGradientsOptions
+    /// The [PAD] id of the baseline (the tokenizer's; set by the method setup).
+    public var padId = 0
     private let tape: ForwardTape
     private let workspace = BackwardWorkspace()
 
@@ -159,5 +161,17 @@ public final class IntegratedGradients {
         model.backwardLayers(tape: tape, from: config.numLayers, downTo: 0, workspace: workspace)
         let gradients = Array(UnsafeBufferPointer(start: workspace.gradientEnteringLowestLayer, count: copies * n * h))
         return (targetProbabilities, gradients)
+    }
+}
+
+extension IntegratedGradients: MethodExplainer {
+    /// The baseline's [PAD] comes from the tokenizer, so IG needs one.
+    public convenience init(_ setup: MethodSetup) throws {
+        self.init(model: setup.model, options: setup.options.integratedGradients, context: setup.context)
+        padId = try setup.requireTokenizer("integrated gradients").padId
+    }
+
+    public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
+        try explain(example.input, target: target, padId: padId)
     }
 }

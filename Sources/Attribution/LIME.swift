@@ -205,3 +205,17 @@ func uniformInteger(below bound: Int, _ noise: inout NormalGenerator) -> Int {
         if r < limit { return Int(r % b) }
     }
 }
+
+extension LIMEExplainer: MethodExplainer {
+    /// Under the corrected protocol LIME predicts unpadded and splits pairs back, whatever the options say.
+    public convenience init(_ setup: MethodSetup) throws {
+        var options = setup.options.lime
+        if setup.variant == .corrected { options.paddedLength = nil; options.pairPrediction = .split }
+        self.init(model: setup.model, tokenizer: try setup.requireTokenizer("LIME"), options: options, context: setup.context)
+    }
+
+    public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
+        guard let text = example.text else { throw AttributionError.needsText("LIME") }
+        return try explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed).attribution
+    }
+}

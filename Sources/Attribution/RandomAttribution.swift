@@ -8,3 +8,11 @@ public func randomAttribution(count: Int, seed: UInt64) -> [Float] {
     var noise = NormalGenerator(seed: seed)
     return (0..<count).map { _ in Float(noise.uniform()) }
 }
+
+/// The random baseline as a method: uniform(0, 1) per token from the example's seed.
+public final class RandomAttribution: MethodExplainer {
+    public init() {}
+    public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
+        randomAttribution(count: example.input.count, seed: seed)
+    }
+}

@@ -83,13 +83,15 @@ public struct EvaluationJob: Sendable {
         }
         var settings = settings
         settings.method = methods[0]
-        for method in methods {
-            var one = settings
-            one.method = method
-            try one.validate(model: modelConfig)
-        }
-        if let path = settings.estimatorFile, methods.contains(.iba) {
-            settings.iba.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
+        try Self.refuseSameComputation(methods, settings: settings)
+        for method in methods { try settings.forMethod(method).validate(model: modelConfig) }
+        if let path = settings.estimatorFile, methods.contains(where: \.isIBA) {
+            let statistics = try EstimatorStatistics.load(URL(fileURLWithPath: path))
+            for method in methods where method.isIBA && settings.forMethod(method).layer != statistics.layer {
+                throw EvaluationError.invalidSetting("\(path) holds estimator statistics of layer \(statistics.layer), "
+                    + "so \(method.rawValue) cannot use it: evaluate layer \(statistics.layer) only, or drop --estimator-data")
+            }
+            settings.iba.estimator = .dataset(statistics)
         }
         self.settings = settings
         self.methods = methods
@@ -100,11 +102,23 @@ public struct EvaluationJob: Sendable {
         self.architecture = architecture ?? modelConfig.map { $0.architecture(inferred: false) }
     }
 
-    /// The settings of one of the job's methods.
+    /// The settings of one of the job's methods (`iba@L` runs as `--method iba --layer L`).
     public func settings(for method: EvaluationMethod) -> EvaluationSettings {
-        var one = settings
-        one.method = method
-        return one
+        settings.forMethod(method)
+    }
+
+    /// Refuses two names for one computation (`iba` with `--layer 3` beside `iba@3`): their rows would be equal.
+    static func refuseSameComputation(_ methods: [EvaluationMethod], settings: EvaluationSettings) throws {
+        var seen = [String: EvaluationMethod]()
+        for method in methods {
+            let one = settings.forMethod(method)
+            let key = one.method.rawValue + (method.isIBA ? "@\(one.layer)" : "")
+            if let other = seen[key] {
+                throw EvaluationError.invalidSetting("\(other.rawValue) and \(method.rawValue) are the same computation "
+                    + "(IBA at layer \(one.layer)): name it once")
+            }
+            seen[key] = method
+        }
     }
 
     /// The selected examples by dataset index (what a cluster worker needs of the dataset).
@@ -121,7 +135,7 @@ public struct EvaluationJob: Sendable {
     /// The summary of one method's records (in selection order).
     public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
         let one = settings(for: method)
-        var summary = try summarize(records: records, method: method.rawValue, dataset: one.dataset.rawValue,
+        var summary = try summarize(records: records, method: one.method.rawValue, dataset: one.dataset.rawValue,
                                     layer: one.summaryLayer, seconds: seconds, options: one.summaryOptions)
         summary.architecture = architecture
         return summary
@@ -166,7 +180,10 @@ public struct EvaluationJob: Sendable {
             try writeOutputFiles([report], into: outputDirectory)
             return Outcome(summaries: summaries, comparison: nil)
         }
-        let comparison = MethodComparison(summaries: summaries,
+        // Rows are named as the job names its methods (iba@3), while each summary.json names IBA and its layer.
+        var rows = summaries
+        for m in rows.indices { rows[m].method = methods[m].rawValue }
+        let comparison = MethodComparison(summaries: rows,
                                           secondsPerExample: methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) })
         try writeOutputFiles(comparison.files + [report], into: outputDirectory)
         return Outcome(summaries: summaries, comparison: comparison)

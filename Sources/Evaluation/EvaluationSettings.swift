@@ -3,18 +3,6 @@ import Attribution
 import BERT
 import Kernels
 
-/// The methods a dataset evaluation scores: the four attribution methods, or attributions computed
-/// elsewhere (`external`, read from `attributionsFile`). The raw values are the command line's and
-/// summary.json's spellings.
-public enum EvaluationMethod: String, Codable, CaseIterable, Sendable {
-    case iba, ig, lime, random, external
-
-    public init(_ method: AttributionMethod) { self = EvaluationMethod(rawValue: method.rawValue) ?? .external }
-
-    /// The attribution method that computes it (nil for `external`).
-    public var attributionMethod: AttributionMethod? { AttributionMethod(rawValue: rawValue) }
-}
-
 /// Everything that determines a dataset evaluation's numbers. It is the run manifest: the cluster ships
 /// it to workers and `--resume` refuses to continue a run whose settings differ (see `fingerprint`).
 /// Defaults are the original's.
@@ -56,7 +44,7 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     }
 
     /// The layer summary.json names: IBA's bottleneck, nothing for the other methods.
-    public var summaryLayer: Int? { method == .iba ? iba.layer : nil }
+    public var summaryLayer: Int? { method.isIBA ? iba.layer : nil }
 
     /// Most degradation steps a run may ask for: every step is one forward pass per example, and more
     /// steps than an input has tokens only repeats inputs.
@@ -74,7 +62,7 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
             throw refuse("--degrad-steps must be 2...\(maxDegradationSteps) (at most --max-length), not \(degradationSteps)")
         }
         if method == .external, attributionsFile == nil { throw refuse("method external needs --attributions FILE") }
-        if method == .iba { try validateIBA(model: config) }
+        if method.isIBA { try validateIBA(model: config) }
     }
 
     private func validateIBA(model config: BertConfig?) throws {

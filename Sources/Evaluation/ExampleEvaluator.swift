@@ -26,25 +26,23 @@ public final class ExampleEvaluator {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
         let methods = methods ?? [settings.method]
-        for method in methods {
-            var one = settings
-            one.method = method
-            try one.validate(model: model.config)
-        }
+        for method in methods { try settings.forMethod(method).validate(model: model.config) }
         self.model = model
         self.settings = settings
         self.methods = methods
         self.tokenizer = tokenizer
-        if methods.contains(.iba), !settings.iba.precision.isSupported(in: context) {
+        if methods.contains(where: \.isIBA), !settings.iba.precision.isSupported(in: context) {
             throw EvaluationError.invalidSetting("--precision \(settings.iba.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
-        var options = AttributionOptions()
-        options.iba = settings.iba
-        if let path = settings.estimatorFile, settings.iba.estimator == .sample {
-            options.iba.estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
+        var estimator = settings.iba.estimator
+        if let path = settings.estimatorFile, estimator == .sample, methods.contains(where: \.isIBA) {
+            estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
         }
         attributors = try methods.map { method in
             guard let attributionMethod = method.attributionMethod else { return nil }
+            var options = AttributionOptions()
+            options.iba = settings.forMethod(method).iba
+            options.iba.estimator = estimator
             return try Attributor(model: model, method: attributionMethod, variant: settings.protocolVariant,
                                   options: options, tokenizer: tokenizer, context: context)
         }

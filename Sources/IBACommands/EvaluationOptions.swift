@@ -8,7 +8,8 @@ import Evaluation
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
 public struct EvaluationOptions: ParsableArguments {
     @Option(help: "Attribution method.") var method = AttributionMethod.iba
-    @Option(help: "Several methods on the same examples, comma-separated (iba,ig,lime,random): each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.")
+    @Option(help: ArgumentHelp("Several methods on the same examples, comma-separated: each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.",
+                               discussion: "Names: " + EvaluationMethod.listHelp + "."))
     var methods: MethodList?
     @Option(help: "Dataset format.") var dataset = DatasetKind.agnews
     @Option(name: [.customLong("data-path"), .customLong("data_path")],
@@ -44,7 +45,7 @@ public struct EvaluationOptions: ParsableArguments {
     /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
     func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
         var s = EvaluationSettings()
-        s.method = attributions == nil ? EvaluationMethod(methods?.methods.first ?? method) : .external
+        s.method = attributions == nil ? (methods?.methods(numLayers: numLayers).first ?? EvaluationMethod(method)) : .external
         s.dataset = dataset
         if let dataPath {
             s.dataPath = dataPath
@@ -66,7 +67,7 @@ public struct EvaluationOptions: ParsableArguments {
     }
 
     func outputDirectory(_ settings: EvaluationSettings) -> URL {
-        let name = (methods?.methods.count ?? 1) > 1 ? "compare" : settings.method.rawValue
+        let name = (methods?.count ?? 1) > 1 ? "compare" : settings.method.rawValue
         return URL(fileURLWithPath: output ?? "out/\(name)-\(settings.dataset.rawValue)")
     }
 
@@ -77,20 +78,24 @@ public struct EvaluationOptions: ParsableArguments {
         let settings = try settings(numLayers: config.numLayers)
         return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
                                  architecture: architecture,
-                                 methods: methods.map { $0.methods.map(EvaluationMethod.init) })
+                                 methods: methods?.methods(numLayers: config.numLayers))
     }
 }
 
-/// `--methods iba,ig,lime,random`.
+/// `--methods iba,ig,lime,random` (also `iba@3`, `iba@all`): kept as written until the model's layer count
+/// is known, since `iba@all` expands to every layer.
 struct MethodList: ExpressibleByArgument {
-    var methods: [AttributionMethod]
+    var text: String
 
     init?(argument: String) {
-        let names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let methods = names.compactMap(AttributionMethod.init(rawValue:))
-        guard !methods.isEmpty, methods.count == names.count else { return nil }
-        self.methods = methods
+        guard EvaluationMethod.parseList(argument, numLayers: 1) != nil else { return nil }
+        text = argument
     }
+
+    func methods(numLayers: Int) -> [EvaluationMethod] { EvaluationMethod.parseList(text, numLayers: numLayers) ?? [] }
+
+    /// How many methods the list names (`iba@all` counts as several).
+    var count: Int { methods(numLayers: 2).count }
 }
 
 /// What a run prints at its end: the summary table, or the comparison of its methods.
