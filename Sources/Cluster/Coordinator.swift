@@ -33,7 +33,7 @@ public final class Coordinator {
     /// Sent with the TASKs that lease them (empty: entries carry no bytes, the workers know the examples).
     let examples: ExampleStore
     var book: LeaseBook
-    let resultsLog: ResultsLog?
+    let resultsLog: (any ResultJournal)?
     private let resumedCount: Int
     var sessions: [Data: Session] = [:]
     private var resetSentAt: [Data: Double] = [:]
@@ -53,14 +53,17 @@ public final class Coordinator {
     private var workerNames: [Data: String] = [:]
 
     /// Binds at once (so `endpoint` is known and early workers queue up);
-    /// work starts with `run`. Each TASK carries its entries' bytes from `examples`.
-    public init(manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions) throws {
+    /// work starts with `run`. Each TASK carries its entries' bytes from `examples`. Final results go to
+    /// `journal` when the caller opened one, else to `options.resultsLog` (opened here, last).
+    public init(manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions,
+                journal: OpenedJournal? = nil) throws {
         try options.validate()
         self.options = options
         if !examples.isEmpty { try examples.validate(indices: indices, shardSize: options.shardSize) }
         self.examples = examples
         self.manifestBytes = try manifest.encoded()
-        self.verification = Verification(fraction: options.verifyFraction, seed: manifest.seed)
+        self.verification = Verification(fraction: options.verifyFraction, seed: manifest.seed,
+                                         sameResult: options.sameResult ?? { $0 == $1 })
         guard manifestBytes.count + 64 <= options.maxMessageBytes else {
             throw ClusterError.invalidOption("manifest (\(manifestBytes.count) B) exceeds the max message size")
         }
@@ -101,7 +104,10 @@ public final class Coordinator {
 
             // The log is opened last, so a failed bind leaves no half-started log behind.
             var alreadyDone: [Int: Data] = [:]
-            if let url = options.resultsLog {
+            if let journal {
+                resultsLog = journal.journal
+                alreadyDone = journal.done
+            } else if let url = options.resultsLog {
                 let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
                                                         resume: options.resume, log: options.log)
                 resultsLog = log

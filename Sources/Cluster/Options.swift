@@ -43,6 +43,8 @@ public struct CoordinatorOptions: Sendable {
     /// Fraction of the examples (drawn from the manifest's seed) computed by a
     /// second worker and compared byte for byte; see `Verification`. 0 = none.
     public var verifyFraction = 0.0
+    /// Whether two workers' results of one example agree for `--verify`; nil = byte equality.
+    public var sameResult: (@Sendable (Data, Data) -> Bool)?
     /// Called on the coordinator's thread with each result it accepts (valid, not stale or a
     /// duplicate), e.g. to keep a live summary; first, when resuming, with each result of the selection
     /// read from the results log (`resumed` true). nil = nothing.

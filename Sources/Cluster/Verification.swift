@@ -44,9 +44,13 @@ struct Verification {
     /// CURVE keys of untrusted workers: the same key under a new routing id is still untrusted.
     var untrustedKeys: Set<String> = []
 
-    init(fraction: Double, seed: UInt64) {
+    /// Whether two results agree (byte equality unless the caller's results carry what may differ, e.g. times).
+    let sameResult: @Sendable (Data, Data) -> Bool
+
+    init(fraction: Double, seed: UInt64, sameResult: @escaping @Sendable (Data, Data) -> Bool = { $0 == $1 }) {
         self.fraction = fraction
         self.seed = seed
+        self.sameResult = sameResult
     }
 
     var isActive: Bool { fraction > 0 }
@@ -69,11 +73,11 @@ struct Verification {
         var list = opinions[index, default: []].filter { $0.worker != worker }
         list.append(Opinion(worker: worker, payload: payload))
         for opinion in list {
-            let agreeing = list.filter { $0.payload == opinion.payload }.map(\.worker)
+            let agreeing = list.filter { sameResult($0.payload, opinion.payload) }.map(\.worker)
             guard agreeing.count >= 2 else { continue }
             opinions[index] = nil
             return .final(opinion.payload, agreeing: agreeing,
-                          dissenters: list.filter { $0.payload != opinion.payload }.map(\.worker))
+                          dissenters: list.filter { !sameResult($0.payload, opinion.payload) }.map(\.worker))
         }
         if list.count >= Self.maxOpinions {
             opinions[index] = nil

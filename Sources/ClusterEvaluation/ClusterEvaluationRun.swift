@@ -28,7 +28,6 @@ public struct ClusterRunOptions: Sendable {
     public var maxAttempts = 3
     public var speculate = false
     public var shipModel = false
-    public var resume = false
     /// `--verify`: fraction of the examples computed twice, by different workers, and compared.
     public var verifyFraction = 0.0
     /// The GEMM library every worker uses (the coordinator's `IBA_GEMM`, else the one preferred on its CPU).
@@ -37,39 +36,91 @@ public struct ClusterRunOptions: Sendable {
     public var log: @Sendable (String) -> Void = { _ in }
     /// Lines the user always sees (where the coordinator listens, where the worker logs go).
     public var announce: @Sendable (String) -> Void = { _ in }
-    /// Each accepted example's records (one per method), as they arrive, after those of a resumed run's
-    /// log (`resumed` true): for progress.json.
-    public var onRecords: @Sendable (_ records: [ExampleRecord], _ resumed: Bool) -> Void = { _, _ in }
 
     public init(workerExecutable: String) { self.workerExecutable = workerExecutable }
 }
 
-/// Runs a job's examples on cluster workers and returns their records per method in selection order
-/// (what `EvaluationJob.finish` writes). A task is one example; its worker runs every method on it. The model is not loaded here: the manifest
-/// needs only its identity (files' hashes and architecture).
-public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOptions,
-                                 progress: (ClusterProgress) -> Void = { _ in }) throws -> MethodRecords {
-    let files = try ModelFiles(job.model)
-    let identity = try files.identity(job.model)
-    let shipping = options.shipModel ? try files.shipping() : nil
-    let payload = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: shipping?.names, gemm: options.gemm).encoded()
-    let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.hash,
-                               dataHash: job.plan.dataHash, options: try manifestOptions(job, gemm: options.gemm),
-                               seed: job.settings.seed, payload: payload, shipment: shipping?.shipment)
-    let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices, examples: try exampleStore(job),
-                                      options: coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [], payloadBytes: payload.count))
-    let launcher = WorkerLauncher(slots: try workerSlots(options, endpoint: coordinator.endpoint))
-    launcher.logDirectory = job.outputDirectory.appendingPathComponent("workers")
-    launcher.log = options.log
-    try launcher.start()
-    defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
-    options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); logs in \(job.outputDirectory.path)/workers")
-    let results = try coordinator.run(progress: progress)
-    launcher.stop(graceSeconds: 3)  // before decoding: workers that left on DONE are not relaunched meanwhile
-    announceVerification(coordinator.verificationReport, options)
-    let sent = coordinator.bytesSentPerWorker.values
-    options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
-    return records(from: results, job: job)
+/// Computes a job's examples on cluster workers: a task is one example, its worker runs every method on
+/// it and sends one `ExampleResult`. The coordinator checks each result once through the intake (an
+/// invalid one is that attempt's error: issued again, never stored) and writes the final ones to the
+/// run's store. The model is not loaded here: the manifest needs only its identity.
+public struct ClusterExecutor: EvaluationExecutor {
+    public var options: ClusterRunOptions
+    /// The run's identity when the caller has it already (the results log's); computed otherwise.
+    public var identity: RunIdentity?
+
+    public init(options: ClusterRunOptions, identity: RunIdentity? = nil) {
+        self.options = options
+        self.identity = identity
+    }
+
+    public func evaluate(_ job: EvaluationJob, pending: [Int], held: [Int: Data], store: any ResultStore,
+                         intake: ResultIntake) throws -> [Int: String] {
+        let cpuBefore = processCPUSeconds()
+        let identity = try self.identity ?? RunIdentity(job: job, gemm: options.gemm)
+        let shipping = options.shipModel ? try identity.files.shipping() : nil
+        let payload = try ClusterJobPayload(job: job, modelIdentity: identity.model, shipped: shipping?.names,
+                                            gemm: options.gemm).encoded()
+        let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.model.hash, dataHash: job.plan.dataHash,
+                                   options: identity.options, seed: job.settings.seed, payload: payload,
+                                   shipment: shipping?.shipment)
+        var coordinatorOptions = coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [],
+                                                    payloadBytes: payload.count)
+        // Checked once here; the accepted bytes are the ones just checked. Held results the intake has already.
+        coordinatorOptions.resultValidator = { index, data in intake.check(data, index: index) }
+        coordinatorOptions.resultAccepted = { index, data, resumed in if !resumed { intake.accept(data, index: index) } }
+        coordinatorOptions.sameResult = ExampleResult.sameRecords
+        let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices, examples: try exampleStore(job),
+                                          options: coordinatorOptions,
+                                          journal: OpenedJournal(journal: StoreJournal(store), done: held))
+        let results = try run(coordinator, job: job, intake: intake)
+        options.announce(cpuNote(since: cpuBefore, examples: job.plan.indices.count))
+        return results.compactMapValues { result in
+            if case .failed(let reason) = result { return reason }
+            return nil
+        }
+    }
+
+    /// Starts the workers, runs the coordinator to the end and stops them.
+    func run(_ coordinator: Coordinator, job: EvaluationJob, intake: ResultIntake) throws -> [Int: WorkResult] {
+        let launcher = WorkerLauncher(slots: try workerSlots(options, endpoint: coordinator.endpoint))
+        launcher.logDirectory = job.outputDirectory.appendingPathComponent("workers")
+        launcher.log = options.log
+        try launcher.start()
+        defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
+        options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); "
+                         + "logs in \(job.outputDirectory.path)/workers")
+        let results = try coordinator.run { p in
+            intake.setCounts(inFlight: p.inFlight, lost: p.failed, detail: "workers \(p.liveWorkers), requeued \(p.requeues)")
+        }
+        launcher.stop(graceSeconds: 3)  // workers that left on DONE are not relaunched meanwhile
+        announceVerification(coordinator.verificationReport, options)
+        let sent = coordinator.bytesSentPerWorker.values
+        options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
+        return results
+    }
+}
+
+/// The coordinator's CPU time over the run, and the peak memory of this process.
+func cpuNote(since before: Double, examples: Int) -> String {
+    let cpu = processCPUSeconds() - before
+    return String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, examples)))
+        + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
+}
+
+/// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).
+func peakResidentMiB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kilobytes / 1024
 }
 
 /// What `--verify` found, shown even with --quiet: a worker that returned wrong results matters more than progress.
@@ -86,15 +137,6 @@ func announceVerification(_ report: VerificationReport, _ options: ClusterRunOpt
     options.announce(line)
 }
 
-/// What `--resume` compares: a hash of the encoded settings, the methods when several run, and the GEMM
-/// library unless it is oneDNN (logs from before the library was compared are oneDNN runs, and resume).
-func manifestOptions(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
-    var options = ["settings": try job.settings.fingerprint()]
-    if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
-    if gemm != .onednn { options["gemm"] = gemm.rawValue }
-    return options
-}
-
 func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, shippedFiles: [URL], payloadBytes: Int) -> CoordinatorOptions {
     var c = CoordinatorOptions()
     c.bind = options.bind ?? "tcp://127.0.0.1:0"
@@ -104,22 +146,10 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.shardSize = options.shardSize
     c.speculate = options.speculate
     c.curveKeysDirectory = options.curveKeys.map { URL(fileURLWithPath: $0) }
-    c.resultsLog = job.outputDirectory.appendingPathComponent("results.log.jsonl")
-    c.resume = options.resume
-    c.resultsLogDetails = (try? job.settings.described()) ?? [:]
     c.verifyFraction = options.verifyFraction
     c.shippedFiles = shippedFiles
     c.maxMessageBytes = max(64 << 20, payloadBytes * 2)
     c.log = options.log
-    // A result that does not decode to a valid record of its example is an error for that attempt: the
-    // example is issued again and the record never reaches the results log.
-    c.resultValidator = { index, data in resultValidationError(data, index: index, job: job) }
-    let onRecords = options.onRecords
-    c.resultAccepted = { index, data, resumed in
-        guard job.plan.examples.indices.contains(index),
-              case .success(let result) = decodeResult(data, index: index, example: job.plan.examples[index], job: job) else { return }
-        onRecords(result.records, resumed)
-    }
     return c
 }
 
@@ -149,61 +179,5 @@ func workerSlots(_ options: ClusterRunOptions, endpoint: String) throws -> [Work
             },
             environment: ["OPENBLAS_NUM_THREADS": "\(options.workerThreads)"],
             ssh: options.ssh.split(separator: " ").map(String.init))
-    }
-}
-
-/// Records from the coordinator's results, per method in selection order. A result that does not decode,
-/// or is not a valid record of its example in this run, is a failed record saying why (never a "done"
-/// example).
-func records(from results: [Int: WorkResult], job: EvaluationJob) -> MethodRecords {
-    var seconds = [Double](repeating: 0, count: job.methods.count)
-    let perExample = job.plan.indices.map { index -> [ExampleRecord] in
-        let example = job.plan.examples[index]
-        func failed(_ reason: String) -> [ExampleRecord] {
-            job.methods.map { _ in .failure(index: index, target: example.label, reason: reason) }
-        }
-        switch results[index] {
-        case .done(let data)?:
-            switch decodeResult(data, index: index, example: example, job: job) {
-            case .success(let result):
-                for (m, s) in result.seconds.enumerated() { seconds[m] += s }
-                return result.records
-            case .failure(let rejection): return failed("a worker returned an unusable record: \(rejection.reason)")
-            }
-        case .failed(let reason)?: return failed(reason)
-        case nil: return failed("no result")
-        }
-    }
-    return MethodRecords(methods: job.methods, perExample: perExample, seconds: seconds)
-}
-
-/// One example's result: the bare record (one method) or a `MethodsResult`, each record validated
-/// against its method's settings.
-func decodeResult(_ data: Data, index: Int, example: LabeledExample, job: EvaluationJob) -> Result<MethodsResult, RecordRejection> {
-    if job.methods.count == 1 {
-        return ExampleRecord.decodeValidated(data, expectedIndex: index, example: example, settings: job.settings)
-            .map { MethodsResult(records: [$0], seconds: [0]) }
-    }
-    guard isUTF8JSONObject(data), let result = try? JSONDecoder().decode(MethodsResult.self, from: data),
-          result.records.count == job.methods.count, result.seconds.count == job.methods.count,
-          result.seconds.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-        return .failure(RecordRejection(reason: "not one record and one time per method"))
-    }
-    for (method, record) in zip(job.methods, result.records) {
-        if let problem = record.validationError(expectedIndex: index, example: example, settings: job.settings(for: method)) {
-            return .failure(RecordRejection(reason: "invalid \(method.rawValue) record: \(problem)"))
-        }
-    }
-    return .success(result)
-}
-
-/// The coordinator's check of one worker result as it arrives (for a result-validation hook in
-/// `CoordinatorOptions`): nil when `data` is a valid result of example `index` in this job, else why not.
-/// An invalid result should be an error for that attempt (the example is issued again), never logged.
-public func resultValidationError(_ data: Data, index: Int, job: EvaluationJob) -> String? {
-    guard job.plan.examples.indices.contains(index) else { return "example \(index) is not in the dataset" }
-    switch decodeResult(data, index: index, example: job.plan.examples[index], job: job) {
-    case .success: return nil
-    case .failure(let rejection): return rejection.reason
     }
 }

@@ -84,13 +84,6 @@ func exampleStore(_ job: EvaluationJob) throws -> ExampleStore {
     return store
 }
 
-/// A worker's result for one example when several methods run: one record per method, in the job's
-/// order, and each method's compute seconds. With one method the result is the bare record, as before.
-struct MethodsResult: Codable {
-    var records: [ExampleRecord]
-    var seconds: [Double]
-}
-
 /// The shipped files' names in a worker's cache directory.
 public struct ShippedModelNames: Codable, Sendable, Equatable {
     public var checkpoint: String

@@ -5,7 +5,7 @@ import Evaluation
 import Kernels
 
 /// The worker side of a cluster evaluation: sets up a model replica for a coordinator's job and
-/// computes its examples, one record (JSON) per example.
+/// computes its examples, one `ExampleResult` (JSON) per example.
 public struct EvaluationWorker: Sendable {
     /// Model path on this machine (nil: the coordinator's path).
     public var localModel: String?
@@ -31,14 +31,10 @@ public struct EvaluationWorker: Sendable {
         let context = context(for: job)
         log("GEMMs on \(context.backend.rawValue) (the coordinator's library), \(context.threads) thread(s)")
         let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods, context: context)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         return { index, bytes in
             let example = try decodeExample(bytes, index: index)
             // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
-            let result = evaluator.evaluateAll(example, index: index)
-            if job.methods.count == 1 { return try encoder.encode(result.records[0]) }
-            return try encoder.encode(MethodsResult(records: result.records, seconds: result.seconds))
+            return try evaluator.evaluateAll(example, index: index).encoded()
         }
     }
 

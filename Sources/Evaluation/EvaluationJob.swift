@@ -126,12 +126,6 @@ public struct EvaluationJob: Sendable {
         Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) })
     }
 
-    /// Evaluates every example in this process, `jobs` at a time (see `runEvaluation`).
-    public func run(model: BertModel, jobs: Int, backend: GEMMBackend,
-                    onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
-        try runEvaluation(model: model, settings: settings, plan: plan, methods: methods, jobs: jobs, backend: backend, onExample: onExample)
-    }
-
     /// The summary of one method's records (in selection order).
     public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
         let one = settings(for: method)

@@ -52,29 +52,40 @@ public struct MethodRecords: Sendable {
     }
 }
 
-/// Runs every selected example in one process: `jobs` examples at a time, each on one thread of `backend`
-/// (as every cluster worker computes), so the records are bit-identical to a cluster run's whatever `jobs`
-/// is. Each example is tokenized and predicted once, then every method runs on it. `onExample` sees each
-/// example's records as they are made (completion order).
-public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, methods: [EvaluationMethod], jobs: Int = 1,
-                          backend: GEMMBackend, onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
+/// Runs every selected example in one process with no store (tests and benchmarks; the commands run
+/// `EvaluationJob.execute`): `jobs` examples at a time, each on one thread of `backend`, so the records
+/// are bit-identical to `LocalExecutor`'s and a cluster run's. `onExample` sees each example's records
+/// as they are made (completion order).
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, methods: [EvaluationMethod],
+                          jobs: Int = 1, backend: GEMMBackend,
+                          onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
     let workers = max(1, min(jobs, plan.indices.count))
     let context = ComputeContext(backend: backend, threads: 1)
-    let evaluators = try (0..<workers).map { _ in try ExampleEvaluator(model: model, settings: settings, methods: methods, context: context) }
-    let collector = RecordCollector(count: plan.indices.count, methods: methods.count)
-    let task = UnsafeEvaluationTask(evaluators: evaluators, plan: plan, collector: collector, onExample: onExample)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in task.run(worker: worker) }
-    return MethodRecords(methods: methods, perExample: collector.records, seconds: collector.secondsByMethod)
+    let evaluators = try (0..<workers).map { _ in
+        try ExampleEvaluator(model: model, settings: settings, methods: methods, context: context)
+    }
+    let collected = Locked([Int: ExampleResult]())
+    try evaluateConcurrently(evaluators, plan: plan, indices: plan.indices) { index, result in
+        collected.mutate { $0[index] = result }
+        onExample(result.records)
+    }
+    let results = collected.value
+    let perExample = plan.indices.compactMap { results[$0] }
+    let seconds = methods.indices.map { m in perExample.reduce(0) { $0 + $1.seconds[m] } }
+    return MethodRecords(methods: methods, perExample: perExample.map(\.records), seconds: seconds)
 }
 
 /// One method's run (`settings.method`): the records in selection order and their summary.
-public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1, backend: GEMMBackend,
-                          onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws -> (records: [ExampleRecord], summary: Summary) {
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, jobs: Int = 1,
+                          backend: GEMMBackend, onRecord: @escaping @Sendable (ExampleRecord) -> Void = { _ in }) throws
+    -> (records: [ExampleRecord], summary: Summary) {
     try plan.checkLabels(of: model.config)
     let start = Date()
-    let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs, backend: backend) { onRecord($0[0]) }
+    let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs,
+                                backend: backend) { onRecord($0[0]) }
     let summary = try summarize(records: run.records[0], method: settings.method.rawValue, dataset: settings.dataset.rawValue,
-                                layer: settings.summaryLayer, seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
+                                layer: settings.summaryLayer, seconds: Date().timeIntervalSince(start),
+                                options: settings.summaryOptions)
     return (run.records[0], summary)
 }
 
@@ -85,49 +96,53 @@ public func evaluateOrRecordFailure(_ evaluator: ExampleEvaluator, _ example: La
     }
 }
 
-/// Records by selection position, filled from several threads.
-final class RecordCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [[ExampleRecord]?]
-    private var seconds: [Double]
-    private var next = 0
-    init(count: Int, methods: Int) {
-        slots = Array(repeating: nil, count: count)
-        seconds = Array(repeating: 0, count: methods)
-    }
-
-    /// The next selection position to evaluate, or nil when all are taken.
-    func claim() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func store(_ records: [ExampleRecord], seconds methodSeconds: [Double], at position: Int) {
-        lock.lock()
-        slots[position] = records
-        for (m, s) in methodSeconds.enumerated() { seconds[m] += s }
-        lock.unlock()
-    }
-
-    var records: [[ExampleRecord]] { slots.compactMap { $0 } }
-    var secondsByMethod: [Double] { lock.withLock { seconds } }
-}
-
-/// One worker thread's loop: each evaluator (and its workspaces) is used by exactly one thread.
-struct UnsafeEvaluationTask: @unchecked Sendable {
-    let evaluators: [ExampleEvaluator]
-    let plan: EvaluationPlan
-    let collector: RecordCollector
-    let onExample: @Sendable ([ExampleRecord]) -> Void
-
-    func run(worker: Int) {
-        while let position = collector.claim() {
-            let index = plan.indices[position]
-            let result = evaluators[worker].evaluateAll(plan.examples[index], index: index)
-            collector.store(result.records, seconds: result.seconds, at: position)
-            onExample(result.records)
+/// Evaluates the examples at `indices` on one thread per evaluator (each evaluator and its workspaces
+/// used by exactly one thread), handing each result to `deliver` from the thread that made it. After
+/// the first error `deliver` throws, no further example is started, and the error is rethrown.
+func evaluateConcurrently(_ evaluators: [ExampleEvaluator], plan: EvaluationPlan, indices: [Int],
+                          deliver: @escaping @Sendable (Int, ExampleResult) throws -> Void) throws {
+    let queue = ClaimQueue(indices)
+    let task = UnsafeEvaluators(evaluators)
+    DispatchQueue.concurrentPerform(iterations: evaluators.count) { worker in
+        while let index = queue.claim() {
+            let result = task.evaluators[worker].evaluateAll(plan.examples[index], index: index)
+            do { try deliver(index, result) } catch { queue.stop(error) }
         }
     }
+    if let error = queue.error { throw error }
+}
+
+/// The next index to evaluate, handed to one thread each; stopped by the first error.
+final class ClaimQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private let indices: [Int]
+    private var next = 0
+    private(set) var error: Error?
+
+    init(_ indices: [Int]) { self.indices = indices }
+
+    func claim() -> Int? {
+        lock.withLock {
+            guard error == nil, next < indices.count else { return nil }
+            next += 1
+            return indices[next - 1]
+        }
+    }
+
+    func stop(_ error: Error) { lock.withLock { if self.error == nil { self.error = error } } }
+}
+
+/// Evaluators shared with the threads of `concurrentPerform`: each is used by exactly one of them.
+struct UnsafeEvaluators: @unchecked Sendable {
+    let evaluators: [ExampleEvaluator]
+    init(_ evaluators: [ExampleEvaluator]) { self.evaluators = evaluators }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
 }

@@ -67,11 +67,10 @@ public final class ExampleEvaluator {
     /// One record per method, in `methods` order, and each method's seconds (its attribution, degradation
     /// test and AOPC; the shared tokenization and prediction are not counted). A method that fails gives
     /// a failed record; the others go on.
-    public func evaluateAll(_ example: LabeledExample, index: Int) -> (records: [ExampleRecord], seconds: [Double]) {
+    public func evaluateAll(_ example: LabeledExample, index: Int) -> ExampleResult {
         let prepared: PreparedExample
         do { prepared = try prepare(example, index: index) } catch {
-            let failure = ExampleRecord.failure(index: index, target: example.label, reason: "\(error)")
-            return (methods.map { _ in failure }, methods.map { _ in 0 })
+            return .failure(index: index, example: example, methods: methods.count, reason: "\(error)")
         }
         var records = [ExampleRecord](), seconds = [Double]()
         for method in methods.indices {
@@ -81,7 +80,7 @@ public final class ExampleEvaluator {
             }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return (records, seconds)
+        return ExampleResult(records: records, seconds: seconds)
     }
 
     /// What every method shares: the encoding and the original prediction.

@@ -48,7 +48,6 @@ struct CoordinatorRun: ParsableCommand {
     @Option(name: .customLong("heartbeat"), help: "Heartbeat interval in seconds.") var heartbeat = 1.0
     @Flag(help: "Re-issue in-flight examples to idle workers when the queue is empty.") var speculate = false
     @Flag(name: .customLong("ship-model"), help: "Stream the model to workers that lack it (cached by hash on their side).") var shipModel = false
-    @Flag(help: "Continue the run whose results log is in the output directory.") var resume = false
     @Option(help: "Fraction (0...1) of the examples, drawn from the seed, computed again by a different worker and compared byte for byte; a worker that disagrees with two others gets no more work.")
     var verify = 0.0
 
@@ -62,39 +61,11 @@ struct CoordinatorRun: ParsableCommand {
 
     func run() throws {
         try failing {
-            let start = Date()
             let job = try evaluation.job(model: modelOptions)
-            let lock = try OutputDirectoryLock(job.outputDirectory)
-            let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
-            var shown = 0
-            let cpuBefore = processCPUSeconds()
-            let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count)
-            var options = clusterOptions()
-            options.onRecords = { progressFile.add($0, resumed: $1) }
-            let run = try runClusterEvaluation(job, options: options) { p in
-                if shown == 0, p.resumed > 0 {
-                    bar.resume(from: p.resumed)
-                    shown = p.resumed
-                }
-                let done = p.done + p.failed
-                if done > shown {
-                    bar.advance(by: done - shown, extra: "workers \(p.liveWorkers), requeued \(p.requeues)")
-                    shown = done
-                }
-                progressFile.setCounts(inFlight: p.inFlight, lost: p.failed)
-                progressFile.refresh()
-            }
-            bar.finish()
-            let cpu = processCPUSeconds() - cpuBefore
-            note(String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, job.plan.indices.count)))
-                 + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? ""))
-            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
-            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
-            withExtendedLifetime(lock) {}
-            print(resultsTable(outcome))
-            note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
-            openNote(job.outputDirectory.appendingPathComponent("report.html").path)
-            try checkFailures(run, allowed: evaluation.allowFailures)
+            let options = clusterOptions()
+            let store = try ResultsLogStore(job: job, gemm: options.gemm, resume: evaluation.resume, log: options.log)
+            try job.execute(executor: ClusterExecutor(options: options, identity: store.identity), store: store,
+                            observer: evaluation.observer(job, label: "cluster"), allowedFailures: evaluation.allowFailures)
         }
     }
 
@@ -105,7 +76,7 @@ struct CoordinatorRun: ParsableCommand {
         o.workerModel = workerModel; o.workerModelCache = workerModelCache; o.curveKeys = curveKeys
         o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat
         o.shardSize = shardSize; o.maxAttempts = maxAttempts; o.speculate = speculate
-        o.shipModel = shipModel; o.resume = resume; o.verifyFraction = verify
+        o.shipModel = shipModel; o.verifyFraction = verify
         o.gemm = ComputeContext.fromEnvironment().backend
         let quiet = evaluation.quiet
         o.log = { line in if !quiet { note("[cluster] \(line)") } }
@@ -129,21 +100,6 @@ struct KeygenCommand: ParsableCommand {
             note("wrote CURVE keys for the coordinator and \(names.count) worker(s) to \(dir)")
         }
     }
-}
-
-/// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-/// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).
-func peakResidentMiB() -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-    return kilobytes / 1024
 }
 
 /// Executable that sits next to the running one (iba-worker beside iba-coordinator).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
+import ClusterEvaluation
 import Evaluation
 import Reports
 
@@ -21,28 +22,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         try failing {
             let job = try evaluation.job(model: modelOptions)
-            let lock = try OutputDirectoryLock(job.outputDirectory)
-            let model = try modelOptions.load()
-            if job.plan.skippedRows > 0 { note("skipped \(job.plan.skippedRows) malformed rows (--skip-bad-rows)") }
-            let progress = ProgressBar(total: job.plan.indices.count, label: "evaluate \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
-            let jobs = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
-            let start = Date()
-            let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count, start: start)
-            progressFile.setCounts(inFlight: jobs)  // every thread busy until the tail (capped by what is left)
-            let run = try job.run(model: model, jobs: jobs, backend: modelOptions.context.backend) { records in
-                let failed = records.first { $0.failed != nil }
-                progress.advance(extra: failed.map { "failed example \($0.index)" })
-                progressFile.add(records)
-                progressFile.refresh()
-            }
-            progress.finish()
-            let outcome = try job.finish(run, seconds: Date().timeIntervalSince(start))
-            try progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
-            withExtendedLifetime(lock) {}
-            print(resultsTable(outcome))
-            note(outputsNote(job))
-            openNote(job.outputDirectory.appendingPathComponent("report.html").path)
-            try checkFailures(run, allowed: evaluation.allowFailures)
+            let backend = modelOptions.context.backend
+            let store = try ResultsLogStore(job: job, gemm: backend, resume: evaluation.resume, log: note)
+            let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let executor = LocalExecutor(threads: threads, backend: backend, loadModel: modelOptions.load)
+            try job.execute(executor: executor, store: store, observer: evaluation.observer(job, label: "evaluate"),
+                            allowedFailures: evaluation.allowFailures)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Attribution
 import BERT
 import Evaluation
+import Reports
 
 /// The options of a dataset evaluation, shared by `iba evaluate` and `iba-coordinator`.
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
@@ -32,6 +33,7 @@ public struct EvaluationOptions: ParsableArguments {
     @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
     @Option(name: .customLong("allow-failures"), help: "Examples that may fail for good before the run exits with an error.") var allowFailures = 0
     @Flag(help: "No progress bar.") var quiet = false
+    @Flag(help: "Continue the run whose results log (results.log.jsonl) is in the output directory.") var resume = false
 
     public init() {}
 
@@ -96,6 +98,41 @@ struct MethodList: ExpressibleByArgument {
 
     /// How many methods the list names (`iba@all` counts as several).
     var count: Int { methods(numLayers: 2).count }
+}
+
+extension EvaluationOptions {
+    /// What both commands show of a run: a progress bar (resumed examples counted apart), notes, and at
+    /// the end the results table and where the outputs are.
+    func observer(_ job: EvaluationJob, label: String) -> RunObserver {
+        let bar = ProgressBar(total: job.plan.indices.count, label: "\(label) \(job.methods.map(\.rawValue).joined(separator: ","))",
+                              quiet: quiet)
+        let shown = ShownCount()
+        return RunObserver(
+            progress: { p in
+                if shown.value == 0, p.resumed > 0 {
+                    bar.resume(from: p.resumed)
+                    shown.value = p.resumed
+                }
+                let finished = p.done + p.lost
+                if finished > shown.value {
+                    bar.advance(by: finished - shown.value, extra: p.detail)
+                    shown.value = finished
+                }
+                if finished >= p.total { bar.finish() }  // before the notes that follow the computation
+            },
+            note: { note($0) },
+            finished: { outcome in
+                bar.finish()
+                print(resultsTable(outcome))
+                note(outputsNote(job) + " (results.log.jsonl: arrival order, for --resume)")
+                openNote(job.outputDirectory.appendingPathComponent("report.html").path)
+            })
+    }
+}
+
+/// The examples a progress bar has shown (the observer is called one event at a time).
+final class ShownCount: @unchecked Sendable {
+    var value = 0
 }
 
 /// What a run prints at its end: the summary table, or the comparison of its methods.

@@ -20,7 +20,7 @@ extension StreamedExamplesTests {
 
     func testResumeRefusesALogOfAnotherLibraryAndOneDNNLogsStillResume() throws {
         let job = try job(rows: 3, in: "gemm-resume")
-        let onednn = try manifestOptions(job, gemm: .onednn), openblas = try manifestOptions(job, gemm: .openblas)
+        let onednn = try RunIdentity.options(job, gemm: .onednn), openblas = try RunIdentity.options(job, gemm: .openblas)
         XCTAssertNil(onednn["gemm"], "a oneDNN run fingerprints as logs written before the library was compared")
         XCTAssertEqual(openblas["gemm"], "openblas")
         XCTAssertEqual(onednn, openblas.filter { $0.key != "gemm" })
