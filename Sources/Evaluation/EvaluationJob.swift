@@ -85,14 +85,7 @@ public struct EvaluationJob: Sendable {
         settings.method = methods[0]
         try Self.refuseSameComputation(methods, settings: settings)
         for method in methods { try settings.forMethod(method).validate(model: modelConfig) }
-        if let path = settings.estimatorFile, methods.contains(where: \.isIBA) {
-            let statistics = try EstimatorStatistics.load(URL(fileURLWithPath: path))
-            for method in methods where method.isIBA && settings.forMethod(method).layer != statistics.layer {
-                throw EvaluationError.invalidSetting("\(path) holds estimator statistics of layer \(statistics.layer), "
-                    + "so \(method.rawValue) cannot use it: evaluate layer \(statistics.layer) only, or drop --estimator-data")
-            }
-            settings.iba.estimator = .dataset(statistics)
-        }
+        settings = try settings.loadingEstimator(for: methods)
         self.settings = settings
         self.methods = methods
         self.model = model

@@ -66,10 +66,22 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     }
 
     private func validateIBA(model config: BertConfig?) throws {
-        try iba.validate()
-        if let config, !(0..<config.numLayers).contains(iba.layer) {
-            throw EvaluationError.invalidSetting("--layer \(iba.layer) is outside 0...\(config.numLayers - 1): the model has \(config.numLayers) layers")
+        try iba.validate(model: config)
+    }
+
+    /// The settings with `--estimator-data`'s statistics loaded into IBA's options, the one place they are
+    /// read (settings that hold them already, as a worker receives them, are returned as they are);
+    /// refuses a file of another layer than one of `methods`' IBA layers.
+    public func loadingEstimator(for methods: [EvaluationMethod]) throws -> EvaluationSettings {
+        guard let path = estimatorFile, iba.estimator == .sample, methods.contains(where: \.isIBA) else { return self }
+        let statistics = try EstimatorStatistics.load(URL(fileURLWithPath: path))
+        for method in methods where method.isIBA && forMethod(method).layer != statistics.layer {
+            throw EvaluationError.invalidSetting("\(path) holds estimator statistics of layer \(statistics.layer), "
+                + "so \(method.rawValue) cannot use it: evaluate layer \(statistics.layer) only, or drop --estimator-data")
         }
+        var settings = self
+        settings.iba.estimator = .dataset(statistics)
+        return settings
     }
 
     /// The settings as sorted-key JSON: what a cluster worker receives.
@@ -125,16 +137,20 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
 }
 
 extension IBAOptions {
-    /// Refuses options with which IBA cannot give an attribution (no step, no noise sample, a learning
-    /// rate or beta that is not a number) or, given the context it will run in, that this machine cannot run,
-    /// naming the flag to change.
-    public func validate(context: ComputeContext? = nil) throws {
+    /// The one check of IBA's options, wherever they come from (`iba explain`, `iba evaluate`, a worker's
+    /// job): refuses options with which IBA cannot give an attribution (no step, no noise sample, a learning
+    /// rate or beta that is not a number), a layer the model (when known) does not have, or a precision the
+    /// context it will run in (when known) cannot run, naming the flag to change.
+    public func validate(model config: BertConfig? = nil, context: ComputeContext? = nil) throws {
         guard steps >= 1 else { throw EvaluationError.invalidSetting("--train-steps must be at least 1, not \(steps)") }
         guard batchSize >= 1 else { throw EvaluationError.invalidSetting("--batch must be at least 1, not \(batchSize)") }
         guard learningRate.isFinite, learningRate > 0 else {
             throw EvaluationError.invalidSetting("--lr must be a positive finite number, not \(learningRate)")
         }
         guard beta.isFinite, beta >= 0 else { throw EvaluationError.invalidSetting("--beta must be a finite number >= 0, not \(beta)") }
+        if let config, !(0..<config.numLayers).contains(layer) {
+            throw EvaluationError.invalidSetting("--layer \(layer) is outside 0...\(config.numLayers - 1): the model has \(config.numLayers) layers")
+        }
         if let context, !precision.isSupported(in: context) {
             throw EvaluationError.invalidSetting("--precision \(precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }

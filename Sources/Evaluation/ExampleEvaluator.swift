@@ -26,18 +26,16 @@ public final class ExampleEvaluator {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
         let methods = methods ?? [settings.method]
-        for method in methods { try settings.forMethod(method).validate(model: model.config) }
+        for method in methods {
+            let one = settings.forMethod(method)
+            try one.validate(model: model.config)
+            if method.isIBA { try one.iba.validate(context: context) }
+        }
         self.model = model
         self.settings = settings
         self.methods = methods
         self.tokenizer = tokenizer
-        if methods.contains(where: \.isIBA), !settings.iba.precision.isSupported(in: context) {
-            throw EvaluationError.invalidSetting("--precision \(settings.iba.precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
-        }
-        var estimator = settings.iba.estimator
-        if let path = settings.estimatorFile, estimator == .sample, methods.contains(where: \.isIBA) {
-            estimator = .dataset(try EstimatorStatistics.load(URL(fileURLWithPath: path)))
-        }
+        let estimator = try settings.loadingEstimator(for: methods).iba.estimator
         attributors = try methods.map { method in
             guard let attributionMethod = method.attributionMethod else { return nil }
             var options = AttributionOptions()
