@@ -60,50 +60,30 @@ struct ExplainCommand: ParsableCommand {
             let start = Date()
             let model = try modelOptions.load()
             let context = modelOptions.context
-            guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
-            let encoding = tokenizer.encode(text, pair: textPair, maxLength: maxLength)
-            let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
-            let logits = try model.logits([input], context: context)[0]
-            let probabilities = softmax(logits)
-            let targetClass: Int
-            switch target {
-            case "predicted": targetClass = firstArgmax(probabilities)
-            case "gold":
-                guard let label else { throw ValidationError("--target gold needs --label K (the text's gold class)") }
-                targetClass = label
-            default:
-                guard let k = model.config.labelIndex(target) else {
-                    let names = model.config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" } ?? " (the model's config names none)"
-                    throw ValidationError("--target must be predicted, gold, a class index or a class name\(names)")
-                }
-                targetClass = k
-            }
-            guard (0..<model.config.numLabels).contains(targetClass) else {
-                throw ValidationError("target class \(targetClass) is outside 0..<\(model.config.numLabels)")
-            }
+            let prediction = try model.predict([TextInput(text, pair: textPair)], maxLength: maxLength, context: context)[0]
+            let targetClass = try ExplanationTarget(target).resolve(prediction, gold: label, config: model.config)
             let layerList = try selectedLayers(model.config)
             var rows = [[Float]](), losses: [[Float]]?
             if method == .iba {
-                let explainer = IBAExplainer(model: model, options: iba.options(layer: layerList[0]), context: context)
-                for l in layerList {
-                    explainer.options.layer = l
-                    explainer.options.estimator = try estimatorKind(model: model, layer: l)
-                    let result = try explainer.explain(input, target: targetClass, seed: seed)
-                    rows.append(result.attribution)
-                    losses = result.losses
+                let source = EstimatorSource(statisticsFile: estimatorData, datasetFile: estimatorDataset,
+                                             samples: estimatorSamples, maxLength: maxLength)
+                (rows, losses) = try explainLayers(model: model, input: prediction.input, target: targetClass, layers: layerList,
+                                                   options: iba.options(layer: layerList[0]), seed: seed, context: context) { layer in
+                    estimator == .dataset ? try source.estimator(layer: layer, model: model, context: context, note: note) : .sample
                 }
             } else {
                 // One explanation explains the chosen class with every method (the corrected protocol).
                 let attributor = try Attributor(model: model, method: method, variant: .corrected, context: context)
-                rows = [try attributor.attribute(ExampleToExplain(input: input, text: text, pair: textPair, gold: targetClass), seed: seed)]
+                let example = ExampleToExplain(input: prediction.input, text: text, pair: textPair, gold: targetClass)
+                rows = [try attributor.attribute(example, seed: seed)]
             }
-            let seconds = Date().timeIntervalSince(start)
             let multi = layers != nil
             let explanation = Explanation(
-                tokens: encoding.tokens, input_ids: encoding.inputIds, target: targetClass, target_name: model.config.labelName(targetClass),
+                tokens: prediction.tokens, input_ids: prediction.inputIds, target: targetClass,
+                target_name: model.config.labelName(targetClass),
                 layer: multi || method != .iba ? nil : layerList[0], layers: multi ? layerList : nil, method: method.rawValue,
-                attribution: multi ? .perLayer(rows) : .single(rows[0]), logits: logits, probabilities: probabilities,
-                losses: multi ? nil : losses, seconds: seconds)
+                attribution: multi ? .perLayer(rows) : .single(rows[0]), logits: prediction.logits,
+                probabilities: prediction.probabilities, losses: multi ? nil : losses, seconds: Date().timeIntervalSince(start))
             try render(explanation, rows: rows, layerList: layerList)
         }
     }
@@ -116,23 +96,6 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("--layers must be all or a list of layers in 0...\(config.numLayers - 1)")
         }
         return list
-    }
-
-    func estimatorKind(model: BertModel, layer: Int) throws -> EstimatorKind {
-        guard estimator == .dataset else { return .sample }
-        guard let estimatorData else { throw ValidationError("--estimator dataset needs --estimator-data FILE") }
-        let url = URL(fileURLWithPath: estimatorData)
-        if FileManager.default.fileExists(atPath: url.path) {
-            let stats = try EstimatorStatistics.load(url)
-            if stats.layer == layer { return .dataset(stats) }
-            guard estimatorDataset != nil else { throw ValidationError("\(estimatorData) holds layer \(stats.layer), not \(layer): pass --estimator-dataset to recompute") }
-        }
-        guard let estimatorDataset else { throw ValidationError("no \(estimatorData) yet: pass --estimator-dataset FILE to compute it") }
-        let stats = try computeEstimator(model: model, datasetPath: estimatorDataset, samples: estimatorSamples, layer: layer, maxLength: maxLength,
-                                         context: modelOptions.context)
-        try stats.save(to: url)
-        note("wrote estimator statistics for layer \(layer) to \(estimatorData)")
-        return .dataset(stats)
     }
 
     func render(_ e: Explanation, rows: [[Float]], layerList: [Int]) throws {
@@ -155,19 +118,4 @@ struct ExplainCommand: ParsableCommand {
             try writeOutput(text, to: output)
         }
     }
-}
-
-/// Reads a dataset file by its extension/format and pools the estimator statistics over its first `samples` rows.
-func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int,
-                      context: ComputeContext) throws -> EstimatorStatistics {
-    guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
-    let url = URL(fileURLWithPath: datasetPath)
-    let kind: DatasetKind = url.pathExtension == "csv" ? .agnews : url.pathExtension == "jsonl" ? .jsonl
-        : url.lastPathComponent.contains("matched") ? .mnli : url.pathExtension == "tsv" ? .rte : .imdb
-    let examples = try loadDataset(kind, path: url, skipBadRows: true).examples.prefix(samples)
-    let inputs = examples.map { e -> ModelInput in
-        let encoding = tokenizer.encode(e.text, pair: e.textPair, maxLength: maxLength)
-        return ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
-    }
-    return try EstimatorStatistics.estimate(model: model, inputs: Array(inputs), layer: layer, context: context)
 }

@@ -17,6 +17,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a line of text.") var json = false
     @Option(name: .customLong("batch-size"), help: "Examples per forward pass when reading standard input.") var batchSize = 32
 
+    /// The JSON a prediction prints (the library's `Prediction` under the original's key names).
     struct Prediction: Encodable {
         var tokens: [String]; var input_ids: [Int]; var logits: [Float]; var probabilities: [Float]; var label: Int
         /// The class's name from the model's id2label (omitted when it has none).
@@ -27,19 +28,14 @@ struct PredictCommand: ParsableCommand {
         try failing {
             let model = try modelOptions.load()
             let context = modelOptions.context
-            guard let tokenizer = model.tokenizer else { throw CommandError("the model has no vocabulary: pass --vocab FILE") }
-            func predict(_ items: [(String, String?)]) throws -> [Prediction] {
-                let encodings = items.map { tokenizer.encode($0.0, pair: $0.1, maxLength: maxLength) }
-                let logits = try model.logits(encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) }, context: context)
-                return zip(encodings, logits).map { encoding, z in
-                    let p = softmax(z)
-                    let label = firstArgmax(p)
-                    return Prediction(tokens: encoding.tokens, input_ids: encoding.inputIds, logits: z, probabilities: p,
-                                      label: label, label_name: model.config.labelName(label))
+            func predict(_ items: [TextInput]) throws -> [Prediction] {
+                try model.predict(items, maxLength: maxLength, context: context).map { p in
+                    Prediction(tokens: p.tokens, input_ids: p.inputIds, logits: p.logits, probabilities: p.probabilities,
+                               label: p.label, label_name: p.labelName)
                 }
             }
             if let text {
-                let p = try predict([(text, textPair)])[0]
+                let p = try predict([TextInput(text, pair: textPair)])[0]
                 if json { print(try jsonString(p)) } else {
                     let name = p.label_name.map { " (\($0))" } ?? ""
                     print("label \(p.label)\(name)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
@@ -48,7 +44,7 @@ struct PredictCommand: ParsableCommand {
             }
             // JSON lines from standard input, answered in batches, one output line per input line.
             struct Line: Decodable { var text: String; var text_pair: String? }
-            var pending = [(String, String?)]()
+            var pending = [TextInput]()
             var lineNumber = 0
             func flush() throws {
                 for p in try predict(pending) { print(try jsonString(p)) }
@@ -60,7 +56,7 @@ struct PredictCommand: ParsableCommand {
                 guard let item = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else {
                     throw ValidationError("standard input line \(lineNumber) is not a JSON object with \"text\"")
                 }
-                pending.append((item.text, item.text_pair))
+                pending.append(TextInput(item.text, pair: item.text_pair))
                 if pending.count >= batchSize { try flush() }
             }
             try flush()
