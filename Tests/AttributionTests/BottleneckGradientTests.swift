@@ -44,11 +44,8 @@ final class BottleneckGradientTests: XCTestCase {
         bottleneckBackward(dalpha: &dalpha, dt: probe, alpha: alpha, x: x, mean: mean, std: std, eps: eps,
                            capacityWeight: capacityWeight, count: count, copies: copies)
         for i in 0..<count {
-            let saved = alpha[i], h: Float = 1e-2
-            alpha[i] = saved + h; let plus = loss(alpha)
-            alpha[i] = saved - h; let minus = loss(alpha)
-            alpha[i] = saved
-            let numeric = (plus - minus) / (2 * Double(h))
+            let saved = alpha[i]
+            let numeric = centralDifference(at: saved, set: { alpha[i] = $0 }) { loss(alpha) }
             // Skip the kink of the clamp (finite differences straddle it).
             let logvar = 2 * log(1 - 1 / (1 + exp(-Double(saved))))
             if abs(logvar + 10) < 0.1 { continue }
@@ -80,13 +77,9 @@ final class BottleneckGradientTests: XCTestCase {
             let analytic = dalpha
             var worst = 0.0
             for i in stride(from: 0, to: count, by: 2) {
-                let saved = alpha[i], h: Float = 1e-2
-                alpha[i] = saved + h
-                let plus = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)[2]
-                alpha[i] = saved - h
-                let minus = explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)[2]
-                alpha[i] = saved
-                let numeric = (plus - minus) / (2 * Double(h))
+                let numeric = centralDifference(at: alpha[i], set: { alpha[i] = $0 }) {
+                    explainer.lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha)[2]
+                }
                 worst = max(worst, abs(numeric - Double(analytic[i])))
                 XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 + 1e-2 * abs(numeric), "layer \(layer) dataset \(dataset) dalpha[\(i)]")
             }

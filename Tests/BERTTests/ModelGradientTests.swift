@@ -60,11 +60,7 @@ final class ModelGradientTests: XCTestCase {
             let count = spec.shape.reduce(1, *)
             // Embedding tables: only rows that the inputs touch have gradients; probe a few of each tensor.
             for i in stride(from: 0, to: count, by: max(1, count / 7)) {
-                let saved = p[i], h: Float = 1e-2
-                p[i] = saved + h; let plus = try loss(model, logitsOnly: logitsOnly)
-                p[i] = saved - h; let minus = try loss(model, logitsOnly: logitsOnly)
-                p[i] = saved
-                let numeric = (plus - minus) / (2 * Double(h))
+                let numeric = try centralDifference(at: p[i], set: { p[i] = $0 }) { try loss(model, logitsOnly: logitsOnly) }
                 XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(spec.name)[\(i)]")
                 checked += 1
             }

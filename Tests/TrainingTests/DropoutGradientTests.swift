@@ -41,11 +41,7 @@ final class DropoutGradientTests: XCTestCase {
             let p = model.parameters[spec.name], g = gradients[spec.name]
             let count = spec.shape.reduce(1, *)
             for i in stride(from: 0, to: count, by: max(1, count / 9)) {
-                let saved = p[i], h: Float = 1e-2
-                p[i] = saved + h; let plus = try loss(model, dropout: dropout)
-                p[i] = saved - h; let minus = try loss(model, dropout: dropout)
-                p[i] = saved
-                let numeric = (plus - minus) / (2 * Double(h))
+                let numeric = try centralDifference(at: p[i], set: { p[i] = $0 }) { try loss(model, dropout: dropout) }
                 let error = abs(Double(g[i]) - numeric)
                 if error > worst.error { worst = ("\(spec.name)[\(i)]", error) }
                 XCTAssertEqual(Double(g[i]), numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), "\(spec.name)[\(i)]")
