@@ -1,4 +1,4 @@
-// cluster-demo hostile: a peer that abuses the protocol on purpose, for cluster/chaos.sh.
+// cluster-demo hostile: a peer that abuses the protocol on purpose, for cluster/test/chaos-loopback.sh.
 //
 //   cluster-demo hostile --connect EP --mode flood-hello|flood-fetch|bad-record|takeover
 //                        [--identity ID] [--keys DIR --name NAME] [--seconds S]

@@ -10,7 +10,7 @@
 //                            [--verify F]
 //   cluster-demo worker --connect tcp://HOST:5555 [--name NAME] [--keys DIR] [--delay-ms MS]
 //                       [--heartbeat S] [--idle-exit S] [--fabricate]
-//   cluster-demo hostile --connect EP --mode MODE ...   (see Hostile.swift; for cluster/chaos.sh)
+//   cluster-demo hostile --connect EP --mode MODE ...   (see Hostile.swift; for cluster/test/chaos-loopback.sh)
 //
 // --fabricate (and --liars K: the first K local workers fabricate) makes a worker return wrong
 // but well-formed results, which only --verify can catch. Results are checked on arrival by a

@@ -6,9 +6,9 @@
 # it resumed from the log (computed only the examples left) and wrote a results.jsonl identical to
 # `iba evaluate` with the same options. Every daemon it started is stopped by its pid. Needs root;
 # installs slurm-wlm and munge with apt-get when missing.
-# Usage: cluster/slurm-test.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 16 examples)
+# Usage: cluster/test/slurm-requeue.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 16 examples)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 bin=$(realpath .build/release)
 model=$(realpath "${1:-models/demo-agnews}")
 examples=${2:-16}

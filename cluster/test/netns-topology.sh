@@ -10,10 +10,10 @@
 #   ns iba-TAG-wK   eth0 10.77.0.1K/24   worker K (K = 1..WORKERS)
 #
 # Usage:
-#   cluster/netns-test.sh --demo .build/release/cluster-demo          # the fake computation
-#   cluster/netns-test.sh --coordinator 'iba-coordinator ... --bind {BIND} --output {OUT}' \
+#   cluster/test/netns-topology.sh --demo .build/release/cluster-demo          # the fake computation
+#   cluster/test/netns-topology.sh --coordinator 'iba-coordinator ... --bind {BIND} --output {OUT}' \
 #                         --worker 'iba-worker --connect {CONNECT} --name {NAME}'
-#   cluster/netns-test.sh --setup-only                                 # topology + ping, then teardown
+#   cluster/test/netns-topology.sh --setup-only                                 # topology + ping, then teardown
 # Placeholders: {BIND} coordinator endpoint to bind, {CONNECT} endpoint to
 # connect, {NAME} worker name, {OUT} the output file compared between runs.
 # The commands must write {OUT} deterministically and exit 0 when done.

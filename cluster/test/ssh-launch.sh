@@ -4,10 +4,10 @@
 # model shipped to them (--ship-model; their --model points nowhere), one remote worker killed with
 # SIGKILL mid-run (the launcher relaunches it over SSH), and results.jsonl compared with
 # `iba evaluate`. Needs root (sshd) and openssh-server.
-# Usage: cluster/ssh-test.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 40 examples: the survivor must not
+# Usage: cluster/test/ssh-launch.sh [MODEL_DIR] [EXAMPLES]   (default: models/demo-agnews, 40 examples: the survivor must not
 # finish them all before the killed worker's ssh client exits and is relaunched)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 bin=$(realpath .build/release)
 model=$(realpath "${1:-models/demo-agnews}")
 examples=${2:-40}

@@ -4,7 +4,7 @@
 # computation with known results), so a wrong output is detected by comparing with the expected
 # lines. It signals only processes it started (its coordinators, their workers, its hostile peers).
 #
-#   cluster/chaos.sh [--demo .build/release/cluster-demo] [--trials N] [--short]   (CHAOS_SHORT=1 = --short)
+#   cluster/test/chaos-loopback.sh [--demo .build/release/cluster-demo] [--trials N] [--short]   (CHAOS_SHORT=1 = --short)
 #
 # Cases (issue 12), each trial:
 #   pause       SIGSTOP the coordinator for 5 s, 1.5 s into a 2-worker run, then SIGCONT (item 1)
