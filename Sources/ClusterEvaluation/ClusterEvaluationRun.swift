@@ -61,17 +61,19 @@ public struct ClusterExecutor: EvaluationExecutor {
         let shipping = options.shipModel ? try identity.files.shipping() : nil
         let payload = try ClusterJobPayload(job: job, modelIdentity: identity.model, shipped: shipping?.names,
                                             gemm: options.gemm).encoded()
-        let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.model.hash, dataHash: job.plan.dataHash,
-                                   options: identity.options, seed: job.settings.seed, payload: payload,
-                                   shipment: shipping?.shipment)
+        let manifest = JobManifest(runID: UUID().uuidString, modelHash: identity.model.hash,
+                                   dataHash: job.plan.dataHash, options: identity.options, seed: job.settings.seed,
+                                   payload: payload, shipment: shipping?.shipment)
         var coordinatorOptions = coordinatorOptions(job, options, shippedFiles: shipping?.files ?? [],
                                                     payloadBytes: payload.count)
         // Checked once here; the accepted bytes are the ones just checked. Held results the intake has already.
         coordinatorOptions.resultValidator = { index, data in intake.check(data, index: index) }
-        coordinatorOptions.resultAccepted = { index, data, resumed in if !resumed { intake.accept(data, index: index) } }
+        coordinatorOptions.resultAccepted = { index, data, resumed in
+            if !resumed { intake.accept(data, index: index) }
+        }
         coordinatorOptions.sameResult = ExampleResult.sameRecords
-        let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices, examples: try exampleStore(job),
-                                          options: coordinatorOptions,
+        let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices,
+                                          examples: try exampleStore(job), options: coordinatorOptions,
                                           journal: OpenedJournal(journal: StoreJournal(store), done: held))
         let results = try run(coordinator, job: job, intake: intake)
         options.announce(cpuNote(since: cpuBefore, examples: job.plan.indices.count))
@@ -91,12 +93,14 @@ public struct ClusterExecutor: EvaluationExecutor {
         options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); "
                          + "logs in \(job.outputDirectory.path)/workers")
         let results = try coordinator.run { p in
-            intake.setCounts(inFlight: p.inFlight, lost: p.failed, detail: "workers \(p.liveWorkers), requeued \(p.requeues)")
+            intake.setCounts(inFlight: p.inFlight, lost: p.failed,
+                             detail: "workers \(p.liveWorkers), requeued \(p.requeues)")
         }
         launcher.stop(graceSeconds: 3)  // workers that left on DONE are not relaunched meanwhile
         announceVerification(coordinator.verificationReport, options)
         let sent = coordinator.bytesSentPerWorker.values
-        options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), at most \(sent.max() ?? 0) to one")
+        options.announce("sent \(sent.reduce(0, +)) bytes to \(sent.count) worker(s), "
+                         + "at most \(sent.max() ?? 0) to one")
         return results
     }
 }
@@ -104,7 +108,8 @@ public struct ClusterExecutor: EvaluationExecutor {
 /// The coordinator's CPU time over the run, and the peak memory of this process.
 func cpuNote(since before: Double, examples: Int) -> String {
     let cpu = processCPUSeconds() - before
-    return String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, 1000 * cpu / Double(max(1, examples)))
+    let perExample = 1000 * cpu / Double(max(1, examples))
+    return String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, perExample)
         + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
 }
 
@@ -112,7 +117,9 @@ func cpuNote(since before: Double, examples: Int) -> String {
 func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    let seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
+    let microseconds = usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+    return Double(seconds) + Double(microseconds) / 1e6
 }
 
 /// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).

@@ -43,7 +43,8 @@ public final class ResultsLogStore: ResultStore {
     let log: (String) -> Void
     private var journal: (any ResultJournal)?
 
-    public init(job: EvaluationJob, gemm: GEMMBackend, resume: Bool, log: @escaping (String) -> Void = { _ in }) throws {
+    public init(job: EvaluationJob, gemm: GEMMBackend, resume: Bool,
+                log: @escaping (String) -> Void = { _ in }) throws {
         self.job = job
         self.identity = try RunIdentity(job: job, gemm: gemm)
         self.url = job.outputDirectory.appendingPathComponent(Self.fileName)

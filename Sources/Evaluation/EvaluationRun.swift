@@ -56,8 +56,8 @@ public struct MethodRecords: Sendable {
 /// `EvaluationJob.execute`): `jobs` examples at a time, each on one thread of `backend`, so the records
 /// are bit-identical to `LocalExecutor`'s and a cluster run's. `onExample` sees each example's records
 /// as they are made (completion order).
-public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan, methods: [EvaluationMethod],
-                          jobs: Int = 1, backend: GEMMBackend,
+public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: EvaluationPlan,
+                          methods: [EvaluationMethod], jobs: Int = 1, backend: GEMMBackend,
                           onExample: @escaping @Sendable ([ExampleRecord]) -> Void = { _ in }) throws -> MethodRecords {
     let workers = max(1, min(jobs, plan.indices.count))
     let context = ComputeContext(backend: backend, threads: 1)
@@ -83,14 +83,15 @@ public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: 
     let start = Date()
     let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs,
                                 backend: backend) { onRecord($0[0]) }
-    let summary = try summarize(records: run.records[0], method: settings.method.rawValue, dataset: settings.dataset.rawValue,
-                                layer: settings.summaryLayer, seconds: Date().timeIntervalSince(start),
-                                options: settings.summaryOptions)
+    let summary = try summarize(records: run.records[0], method: settings.method.rawValue,
+                                dataset: settings.dataset.rawValue, layer: settings.summaryLayer,
+                                seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
     return (run.records[0], summary)
 }
 
 /// Evaluates one example; an example that cannot be evaluated becomes a failed record (the run goes on).
-public func evaluateOrRecordFailure(_ evaluator: ExampleEvaluator, _ example: LabeledExample, index: Int) -> ExampleRecord {
+public func evaluateOrRecordFailure(_ evaluator: ExampleEvaluator, _ example: LabeledExample,
+                                    index: Int) -> ExampleRecord {
     do { return try evaluator.evaluate(example, index: index) } catch {
         return .failure(index: index, target: example.label, reason: "\(error)")
     }

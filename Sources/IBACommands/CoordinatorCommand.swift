@@ -65,7 +65,8 @@ struct CoordinatorRun: ParsableCommand {
             let options = clusterOptions()
             let store = try ResultsLogStore(job: job, gemm: options.gemm, resume: evaluation.resume, log: options.log)
             try job.execute(executor: ClusterExecutor(options: options, identity: store.identity), store: store,
-                            observer: evaluation.observer(job, label: "cluster"), allowedFailures: evaluation.allowFailures)
+                            observer: evaluation.observer(job, label: "cluster"),
+                            allowedFailures: evaluation.allowFailures)
         }
     }
 

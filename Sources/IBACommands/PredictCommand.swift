@@ -30,8 +30,8 @@ struct PredictCommand: ParsableCommand {
             let context = modelOptions.context
             func predict(_ items: [TextInput]) throws -> [Prediction] {
                 try model.predict(items, maxLength: maxLength, context: context).map { p in
-                    Prediction(tokens: p.tokens, input_ids: p.inputIds, logits: p.logits, probabilities: p.probabilities,
-                               label: p.label, label_name: p.labelName)
+                    Prediction(tokens: p.tokens, input_ids: p.inputIds, logits: p.logits,
+                               probabilities: p.probabilities, label: p.label, label_name: p.labelName)
                 }
             }
             if let text {

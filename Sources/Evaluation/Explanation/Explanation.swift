@@ -24,12 +24,16 @@ public enum ExplanationTarget: Sendable, Equatable {
         switch self {
         case .predicted: target = prediction.label
         case .gold:
-            guard let gold else { throw EvaluationError.invalidSetting("--target gold needs --label K (the text's gold class)") }
+            guard let gold else {
+                throw EvaluationError.invalidSetting("--target gold needs --label K (the text's gold class)")
+            }
             target = gold
         case .named(let name):
             guard let k = config.labelIndex(name) else {
-                let names = config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" } ?? " (the model's config names none)"
-                throw EvaluationError.invalidSetting("--target must be predicted, gold, a class index or a class name\(names)")
+                let names = config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" }
+                    ?? " (the model's config names none)"
+                throw EvaluationError.invalidSetting(
+                    "--target must be predicted, gold, a class index or a class name\(names)")
             }
             target = k
         }
@@ -58,7 +62,9 @@ public struct EstimatorSource: Sendable {
     /// The estimator of `layer`; `note` hears when statistics were computed and written.
     public func estimator(layer: Int, model: BertModel, context: ComputeContext,
                           note: (String) -> Void = { _ in }) throws -> EstimatorKind {
-        guard let statisticsFile else { throw EvaluationError.invalidSetting("--estimator dataset needs --estimator-data FILE") }
+        guard let statisticsFile else {
+            throw EvaluationError.invalidSetting("--estimator dataset needs --estimator-data FILE")
+        }
         let url = URL(fileURLWithPath: statisticsFile)
         if FileManager.default.fileExists(atPath: url.path) {
             let statistics = try EstimatorStatistics.load(url)
@@ -69,7 +75,8 @@ public struct EstimatorSource: Sendable {
             }
         }
         guard let datasetFile else {
-            throw EvaluationError.invalidSetting("no \(statisticsFile) yet: pass --estimator-dataset FILE to compute it")
+            throw EvaluationError.invalidSetting(
+                "no \(statisticsFile) yet: pass --estimator-dataset FILE to compute it")
         }
         let statistics = try computeEstimator(model: model, datasetPath: datasetFile, samples: samples, layer: layer,
                                               maxLength: maxLength, context: context)
@@ -82,7 +89,9 @@ public struct EstimatorSource: Sendable {
 /// Reads a dataset file by its extension/format and pools the estimator statistics over its first `samples` rows.
 public func computeEstimator(model: BertModel, datasetPath: String, samples: Int, layer: Int, maxLength: Int,
                              context: ComputeContext) throws -> EstimatorStatistics {
-    guard let tokenizer = model.tokenizer else { throw EvaluationError.invalidSetting("the model has no vocabulary: pass --vocab FILE") }
+    guard let tokenizer = model.tokenizer else {
+        throw EvaluationError.invalidSetting("the model has no vocabulary: pass --vocab FILE")
+    }
     let url = URL(fileURLWithPath: datasetPath)
     let kind: DatasetKind = url.pathExtension == "csv" ? .agnews : url.pathExtension == "jsonl" ? .jsonl
         : url.lastPathComponent.contains("matched") ? .mnli : url.pathExtension == "tsv" ? .rte : .imdb
@@ -96,8 +105,8 @@ public func computeEstimator(model: BertModel, datasetPath: String, samples: Int
 
 /// IBA's attribution of `target` at each of `layers` (one explainer, its workspaces reused), and the
 /// losses of the last layer's optimisation. `estimator` gives each layer's estimator.
-public func explainLayers(model: BertModel, input: ModelInput, target: Int, layers: [Int], options: IBAOptions, seed: UInt64,
-                          context: ComputeContext, estimator: (Int) throws -> EstimatorKind) throws
+public func explainLayers(model: BertModel, input: ModelInput, target: Int, layers: [Int], options: IBAOptions,
+                          seed: UInt64, context: ComputeContext, estimator: (Int) throws -> EstimatorKind) throws
     -> (rows: [[Float]], losses: [[Float]]?) {
     guard let first = layers.first else { throw EvaluationError.invalidSetting("--layers names no layer") }
     var options = options

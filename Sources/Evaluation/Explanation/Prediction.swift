@@ -28,7 +28,9 @@ public struct Prediction: Sendable {
 extension BertModel {
     /// Classifies `texts` in one packed forward pass, each truncated to `maxLength` word pieces.
     public func predict(_ texts: [TextInput], maxLength: Int, context: ComputeContext) throws -> [Prediction] {
-        guard let tokenizer else { throw EvaluationError.invalidSetting("the model has no vocabulary: pass --vocab FILE") }
+        guard let tokenizer else {
+            throw EvaluationError.invalidSetting("the model has no vocabulary: pass --vocab FILE")
+        }
         let encodings = texts.map { tokenizer.encode($0.text, pair: $0.pair, maxLength: maxLength) }
         let inputs = encodings.map { ModelInput(ids: $0.inputIds, types: $0.tokenTypeIds) }
         let logits = try self.logits(inputs, context: context)

@@ -16,7 +16,8 @@ public struct ExampleResult: Codable, Sendable, Equatable {
     /// Every method failed the same way (e.g. the example could not be tokenized).
     public static func failure(index: Int, example: LabeledExample, methods: Int, reason: String) -> ExampleResult {
         let record = ExampleRecord.failure(index: index, target: example.label, reason: reason)
-        return ExampleResult(records: Array(repeating: record, count: methods), seconds: Array(repeating: 0, count: methods))
+        return ExampleResult(records: Array(repeating: record, count: methods),
+                             seconds: Array(repeating: 0, count: methods))
     }
 
     /// The bytes a worker sends and a store keeps.
@@ -24,7 +25,8 @@ public struct ExampleResult: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         do { return try encoder.encode(self) } catch {
-            throw EvaluationError.outputFailed(path: "example \(records.first?.index ?? -1)", reason: "cannot encode its result (\(error))")
+            throw EvaluationError.outputFailed(path: "example \(records.first?.index ?? -1)",
+                                               reason: "cannot encode its result (\(error))")
         }
     }
 
@@ -42,7 +44,8 @@ public struct ExampleResult: Codable, Sendable, Equatable {
         let result: ExampleResult
         if let decoded = try? JSONDecoder().decode(ExampleResult.self, from: data) {
             result = decoded
-        } else if legacy, job.methods.count == 1, let record = try? JSONDecoder().decode(ExampleRecord.self, from: data) {
+        } else if legacy, job.methods.count == 1,
+                  let record = try? JSONDecoder().decode(ExampleRecord.self, from: data) {
             result = ExampleResult(records: [record], seconds: [0])
         } else {
             return .failure(RecordRejection(reason: "not one record and one time per method"))
@@ -52,7 +55,8 @@ public struct ExampleResult: Codable, Sendable, Equatable {
             return .failure(RecordRejection(reason: "not one record and one time per method"))
         }
         for (method, record) in zip(job.methods, result.records) {
-            if let problem = record.validationError(expectedIndex: index, example: example, settings: job.settings(for: method)) {
+            let settings = job.settings(for: method)
+            if let problem = record.validationError(expectedIndex: index, example: example, settings: settings) {
                 let name = job.methods.count == 1 ? "" : "\(method.rawValue) "
                 return .failure(RecordRejection(reason: "invalid \(name)record: \(problem)"))
             }

@@ -18,8 +18,8 @@ extension EvaluationJob {
     /// output and progress.json, tells `observer`, and throws when more than `allowedFailures` examples
     /// failed (after the outputs are written).
     @discardableResult
-    public func execute(executor: some EvaluationExecutor, store: some ResultStore, observer: RunObserver = RunObserver(),
-                        allowedFailures: Int = 0) throws -> Outcome {
+    public func execute(executor: some EvaluationExecutor, store: some ResultStore,
+                        observer: RunObserver = RunObserver(), allowedFailures: Int = 0) throws -> Outcome {
         let lock = try OutputDirectoryLock(outputDirectory)
         defer { withExtendedLifetime(lock) {} }
         if plan.skippedRows > 0 { observer.note("skipped \(plan.skippedRows) malformed rows (--skip-bad-rows)") }

@@ -47,7 +47,8 @@ public final class ResultIntake: @unchecked Sendable {
         self.job = job
         self.observer = observer
         progress = RunProgress(total: job.plan.indices.count)
-        progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count, start: start)
+        progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count,
+                                    start: start)
     }
 
     /// Takes the results an earlier run left in the store: those of this selection that are valid results
@@ -55,8 +56,9 @@ public final class ResultIntake: @unchecked Sendable {
     func hold(_ stored: [Int: Data]) -> [Int: Data] {
         var held = [Int: Data]()
         for index in job.plan.indices where results[index] == nil {
-            guard let payload = stored[index],
-                  case .success(let result) = ExampleResult.decodeValidated(payload, index: index, job: job, legacy: true) else { continue }
+            guard let payload = stored[index] else { continue }
+            let decoded = ExampleResult.decodeValidated(payload, index: index, job: job, legacy: true)
+            guard case .success(let result) = decoded else { continue }
             held[index] = payload
             results[index] = result
             progressFile.add(result.records, resumed: true)

@@ -25,12 +25,14 @@ final class ExplanationTests: XCTestCase {
 
     func testTargetsResolveToAClassTheModelHas() throws {
         let tokenizer = try tinyTokenizer()
-        let named = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 8, numLayers: 2, numHeads: 2, intermediateSize: 16,
-                               maxPositions: 32, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3, labelNames: ["Neg", "Mixed", "Pos"])
+        let named = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 8, numLayers: 2, numHeads: 2,
+                               intermediateSize: 16, maxPositions: 32, typeVocabSize: 2, layerNormEps: 1e-12,
+                               numLabels: 3, labelNames: ["Neg", "Mixed", "Pos"])
         let model = BertModel(parameters: try tinyParameters(named, seed: 5), tokenizer: tokenizer)
         let prediction = try model.predict([TextInput("good film")], maxLength: 32, context: ComputeContext())[0]
         let config = model.config
-        XCTAssertEqual(try ExplanationTarget("predicted").resolve(prediction, gold: nil, config: config), prediction.label)
+        let predicted = try ExplanationTarget("predicted").resolve(prediction, gold: nil, config: config)
+        XCTAssertEqual(predicted, prediction.label)
         XCTAssertEqual(try ExplanationTarget("gold").resolve(prediction, gold: 2, config: config), 2)
         XCTAssertEqual(try ExplanationTarget("Mixed").resolve(prediction, gold: nil, config: config), 1)
         XCTAssertEqual(try ExplanationTarget("0").resolve(prediction, gold: nil, config: config), 0)
@@ -43,7 +45,8 @@ final class ExplanationTests: XCTestCase {
 
     func testEachLayerIsExplainedAsAOneLayerExplanation() throws {
         let model = try tinyModel(seed: 5)
-        let input = try model.predict([TextInput("the plot was very bad")], maxLength: 32, context: ComputeContext())[0].input
+        let text = TextInput("the plot was very bad")
+        let input = try model.predict([text], maxLength: 32, context: ComputeContext())[0].input
         var options = IBAOptions()
         options.steps = 3
         let layers = try explainLayers(model: model, input: input, target: 1, layers: [0, 1], options: options, seed: 4,
@@ -53,8 +56,8 @@ final class ExplanationTests: XCTestCase {
         let second = try explainLayers(model: model, input: input, target: 1, layers: [1], options: options, seed: 4,
                                        context: ComputeContext()) { _ in .sample }
         XCTAssertEqual(second.rows[0], layers.rows[1], "a layer's heatmap does not depend on the layers before it")
-        XCTAssertThrowsError(try explainLayers(model: model, input: input, target: 1, layers: [2], options: options, seed: 4,
-                                               context: ComputeContext()) { _ in .sample }) { error in
+        XCTAssertThrowsError(try explainLayers(model: model, input: input, target: 1, layers: [2], options: options,
+                                               seed: 4, context: ComputeContext()) { _ in .sample }) { error in
             XCTAssertTrue("\(error)".contains("--layer 2 is outside 0...1"), "\(error)")
         }
     }

@@ -15,8 +15,9 @@ final class ExampleResultTests: XCTestCase {
     }
 
     func record(_ job: EvaluationJob, _ index: Int, steps: Int = 9) -> ExampleRecord {
-        ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
-                      originalProb: 0.5, originalCorrect: true, degradationProb: Array(repeating: 0.25, count: steps),
+        ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"],
+                      attribution: [0, 1, 0], originalProb: 0.5, originalCorrect: true,
+                      degradationProb: Array(repeating: 0.25, count: steps),
                       degradationCorrect: Array(repeating: false, count: steps))
     }
 
@@ -27,8 +28,10 @@ final class ExampleResultTests: XCTestCase {
     }
 
     func rejection(_ data: Data, _ index: Int, _ job: EvaluationJob, legacy: Bool = false) -> String? {
-        guard case .failure(let rejection) = ExampleResult.decodeValidated(data, index: index, job: job, legacy: legacy) else { return nil }
-        return rejection.reason
+        switch ExampleResult.decodeValidated(data, index: index, job: job, legacy: legacy) {
+        case .failure(let rejection): return rejection.reason
+        case .success: return nil
+        }
     }
 
     func testOneMethodResultIsDecodedAndChecked() throws {
@@ -47,10 +50,13 @@ final class ExampleResultTests: XCTestCase {
         let job = try job(methods: [.iba])
         let first = job.plan.indices[0]
         let bare = try encoded(record(job, first))
-        XCTAssertEqual(rejection(bare, first, job), "not one record and one time per method", "one wire format from workers")
-        XCTAssertEqual(try ExampleResult.decodeValidated(bare, index: first, job: job, legacy: true).get().records, [record(job, first)])
+        XCTAssertEqual(rejection(bare, first, job), "not one record and one time per method",
+                       "one wire format from workers")
+        let legacy = try ExampleResult.decodeValidated(bare, index: first, job: job, legacy: true).get()
+        XCTAssertEqual(legacy.records, [record(job, first)])
         let several = try self.job(methods: [.iba, .random])
-        XCTAssertNotNil(rejection(bare, first, several, legacy: true), "older logs of several methods held lists already")
+        XCTAssertNotNil(rejection(bare, first, several, legacy: true),
+                        "older logs of several methods held lists already")
     }
 
     func testSeveralMethodsNeedOneRecordAndOneTimeEach() throws {

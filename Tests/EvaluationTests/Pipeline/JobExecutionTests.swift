@@ -48,7 +48,8 @@ final class JobExecutionTests: XCTestCase {
         }
         XCTAssertEqual(store.done.count, 3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: resumed.appendingPathComponent("comparison.csv").path))
-        XCTAssertThrowsError(try job(resumed).execute(executor: try local(), store: store), "a store with results needs resume")
+        XCTAssertThrowsError(try job(resumed).execute(executor: try local(), store: store),
+                             "a store with results needs resume")
 
         store.resume = true
         let counting = CountingExecutor(inner: try local())
@@ -60,9 +61,11 @@ final class JobExecutionTests: XCTestCase {
             XCTAssertFalse(a.isEmpty)
             XCTAssertEqual(a, b, "\(method)/results.jsonl after the resume")
         }
-        let progress = try JSONSerialization.jsonObject(with: Data(contentsOf: resumed.appendingPathComponent("progress.json")))
+        let progressData = try Data(contentsOf: resumed.appendingPathComponent("progress.json"))
+        let progress = try JSONSerialization.jsonObject(with: progressData)
         XCTAssertEqual((progress as? [String: Any])?["done"] as? Int, 6)
-        let lines = try String(contentsOf: directory.appendingPathComponent("store.jsonl"), encoding: .utf8).split(separator: "\n")
+        let stored = try String(contentsOf: directory.appendingPathComponent("store.jsonl"), encoding: .utf8)
+        let lines = stored.split(separator: "\n")
         XCTAssertEqual(lines.count, 6, "each example stored once")
     }
 
@@ -110,7 +113,9 @@ final class StoppingStore: ResultStore {
     func appendFailure(index: Int, attempt: Int, reason: String) throws {
         try inner.appendFailure(index: index, attempt: attempt, reason: reason)
     }
-    func revoke(worker: String, reason: String, indices: [Int]) throws { try inner.revoke(worker: worker, reason: reason, indices: indices) }
+    func revoke(worker: String, reason: String, indices: [Int]) throws {
+        try inner.revoke(worker: worker, reason: reason, indices: indices)
+    }
     func commit() throws { try inner.commit() }
 }
 
@@ -131,7 +136,8 @@ final class CountingExecutor: EvaluationExecutor {
     func evaluate(_ job: EvaluationJob, pending: [Int], held: [Int: Data], store: any ResultStore,
                   intake: ResultIntake) throws -> [Int: String] {
         self.pending = pending.count
-        _ = try inner.evaluate(job, pending: pending.filter { !skipping.contains($0) }, held: held, store: store, intake: intake)
+        let computed = pending.filter { !skipping.contains($0) }
+        _ = try inner.evaluate(job, pending: computed, held: held, store: store, intake: intake)
         return failures
     }
 }
