@@ -64,6 +64,7 @@ struct CoordinatorRun: ParsableCommand {
         try failing {
             let start = Date()
             let job = try evaluation.job(model: modelOptions)
+            if let warning = job.targetWarning { note("warning: \(warning)") }
             let lock = try OutputDirectoryLock(job.outputDirectory)
             let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             var shown = 0

@@ -128,7 +128,8 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
 
     html += colourLegend("attribution; colour relative to each example's range; hover a token for its value")
     html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
-    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped)
+    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped,
+                           none: report.mostDropped.isEmpty ? "no evaluated examples" : "the one evaluated example is shown above")
 
     html += "<section id=\"failed\">\n<h2>Failed examples (\(report.failures.count))</h2>\n"
     if report.failures.isEmpty {
@@ -178,9 +179,11 @@ private func summaryTable(_ methods: [ReportMethod]) -> String {
     return html + "</table>\n"
 }
 
-private func exampleSection(id: String, heading: String, _ examples: [ReportExample]) -> String {
+/// `none`: what an empty list says (the least-dropped list of a one-example run is empty while one was evaluated).
+private func exampleSection(id: String, heading: String, _ examples: [ReportExample],
+                            none: String = "no evaluated examples") -> String {
     var html = "<section id=\"\(id)\">\n<h2>\(xmlEscaped(heading))</h2>\n"
-    if examples.isEmpty { html += "<p class=\"none\">no evaluated examples</p>\n" }
+    if examples.isEmpty { html += "<p class=\"none\">\(xmlEscaped(none))</p>\n" }
     for example in examples {
         let drop = example.originalProbability - example.firstStepProbability
         html += "<div class=\"example\">\n<div class=\"caption\">example \(example.index): \(xmlEscaped(example.target)), "

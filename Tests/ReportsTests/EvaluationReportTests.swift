@@ -56,6 +56,15 @@ final class EvaluationReportTests: XCTestCase {
         XCTAssertTrue(html.contains("Failed examples (0)"))
     }
 
+    func testALoneExampleIsNotCalledMissing() {
+        var report = Self.sampleReport()
+        report.mostDropped = Array(report.mostDropped.prefix(1))
+        report.leastDropped = []
+        let html = renderEvaluationReportHTML(report)
+        XCTAssertFalse(html.contains("no evaluated examples"), "one example was evaluated")
+        XCTAssertTrue(html.contains("the one evaluated example is shown above"))
+    }
+
     /// The page in a real browser: Debian's chromium, installed here if it is not (skipped when it cannot be),
     /// renders it headless; the DOM it builds has every part, and a screenshot is drawn.
     func testChromiumRendersThePage() throws {
