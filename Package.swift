@@ -63,7 +63,9 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "TestSupport"]),
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Digest", "TestSupport"]),
+        // Fixtures: reference JSON read by path (#filePath), not bundled.
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Attribution", "Digest", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),

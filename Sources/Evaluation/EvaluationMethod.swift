@@ -91,3 +91,29 @@ extension EvaluationSettings {
         return one
     }
 }
+
+extension EvaluationMethod {
+    /// What the method's attributions explain under `variant`: "gold label", or "class K" for the original
+    /// protocol's IG (0) and LIME (1); "as given" for external attributions.
+    public func explains(under variant: ProtocolVariant) -> String {
+        guard let attributionMethod else { return "as given" }
+        return variant.fixedClass(for: attributionMethod).map { "class \($0)" } ?? "gold label"
+    }
+}
+
+extension EvaluationJob {
+    /// Per method, what it explains (the comparison's `explains` column).
+    public var explainedTargets: [String] { methods.map { $0.explains(under: settings.protocolVariant) } }
+
+    /// A warning when the job's methods explain different classes (the original protocol with ig or lime beside
+    /// another method) while the degradation test scores the gold label for all: their rows do not measure the
+    /// same thing. nil when they all explain the same.
+    public var targetWarning: String? {
+        let targets = explainedTargets
+        guard Set(targets).count > 1 else { return nil }
+        let listed = zip(methods, targets).map { "\($0.rawValue) the \($1)" }.joined(separator: ", ")
+            .replacingOccurrences(of: "the class", with: "class")
+        return "the methods explain different classes (\(listed)) while the degradation test scores the gold label "
+            + "for all of them, so their rows are not comparable; --protocol corrected explains the gold label with every method"
+    }
+}

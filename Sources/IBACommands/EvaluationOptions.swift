@@ -104,8 +104,8 @@ extension EvaluationOptions {
     /// What both commands show of a run: a progress bar (resumed examples counted apart), notes, and at
     /// the end the results table and where the outputs are.
     func observer(_ job: EvaluationJob, label: String) -> RunObserver {
-        let bar = ProgressBar(total: job.plan.indices.count, label: "\(label) \(job.methods.map(\.rawValue).joined(separator: ","))",
-                              quiet: quiet)
+        let methods = job.methods.map(\.rawValue).joined(separator: ",")
+        let bar = ProgressBar(total: job.plan.indices.count, label: "\(label) \(methods)", quiet: quiet)
         let shown = ShownCount()
         return RunObserver(
             progress: { p in
@@ -135,9 +135,13 @@ final class ShownCount: @unchecked Sendable {
     var value = 0
 }
 
-/// What a run prints at its end: the summary table, or the comparison of its methods.
+/// What a run prints at its end: the summary table, or the comparison of its methods followed by the
+/// paired differences between them.
 func resultsTable(_ outcome: EvaluationJob.Outcome) -> String {
-    outcome.comparison?.markdown ?? outcome.summaries.map(summaryTable).joined(separator: "\n")
+    guard let comparison = outcome.comparison else {
+        return outcome.summaries.map(summaryTable).joined(separator: "\n")
+    }
+    return comparison.markdown + (outcome.pairs.map { "\n" + $0.markdown } ?? "")
 }
 
 /// Where a run's outputs went.
@@ -145,7 +149,8 @@ func outputsNote(_ job: EvaluationJob) -> String {
     guard job.methods.count > 1 else {
         return "outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files"
     }
-    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, and "
+    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, pairs.csv, "
+        + "pairs.md, and "
         + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ") + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
 }
 

@@ -16,6 +16,8 @@ final class MethodsCommandTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         for method in methods {
             XCTAssertTrue(run.stdout.contains("| \(method) |"), "the comparison table is printed:\n\(run.stdout)")
+            XCTAssertTrue(run.stdout.contains("| \(method) | random | prob_11% |") || method == "random",
+                          "then the pairs table:\n\(run.stdout)")
             let alone = directory.appendingPathComponent("alone-\(method)")
             let single = try runCommand(iba, ["evaluate", "--method", method] + options + ["--output", alone.path])
             XCTAssertEqual(single.status, 0, single.stderr)
@@ -41,6 +43,9 @@ final class MethodsCommandTests: XCTestCase {
                     .split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
             }
             XCTAssertEqual(try withoutSeconds(out), try withoutSeconds(together), "comparison.csv apart from the seconds column")
+            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("pairs.csv")),
+                           try Data(contentsOf: together.appendingPathComponent("pairs.csv")), "the same pairs.csv")
+            XCTAssertTrue(cluster.stdout.contains("| iba | ig | prob_11% |"), "pairs printed:\n\(cluster.stdout)")
         }
     }
 }

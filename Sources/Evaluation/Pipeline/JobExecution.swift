@@ -20,6 +20,7 @@ extension EvaluationJob {
     @discardableResult
     public func execute(executor: some EvaluationExecutor, store: some ResultStore,
                         observer: RunObserver = RunObserver(), allowedFailures: Int = 0) throws -> Outcome {
+        if let warning = targetWarning { observer.note("warning: \(warning)") }  // before any work
         let lock = try OutputDirectoryLock(outputDirectory)
         defer { withExtendedLifetime(lock) {} }
         if plan.skippedRows > 0 { observer.note("skipped \(plan.skippedRows) malformed rows (--skip-bad-rows)") }
