@@ -49,34 +49,26 @@ public func sgemm(
 
 /// How a GEMM's output C[M,N] is cut into blocks for threads to take, from the shape alone: so a result does
 /// not depend on the thread count (a library splitting one call over threads picks its split, and with it
-/// the order of its sums, by the thread count: 1e-7 differences that `--verify` took for dishonest workers).
-/// A block is one single-threaded call of ~4M multiply-adds or more (its ~4 us call overhead stays small);
-/// rows are cut first, in multiples of 16, then columns, in multiples of 64, up to `maximumBlocks`.
+/// the order of its sums or the kernel a row meets, by the thread count: OpenBLAS's AVX2 kernels gave rows
+/// 1e-7 apart, which `--verify` took for dishonest workers). Each block is one single-threaded call of at
+/// most `rowsPerBlock` x `columnsPerBlock`: small enough that two or more threads share a BERT product, large
+/// enough that re-packing the operands per block and the ~4 us per call stay small.
 struct GEMMBlocks: Equatable {
-    let rowsPerBlock: Int, columnsPerBlock: Int, rowBlocks: Int, columnBlocks: Int, m: Int, n: Int
-    static let multiplyAddsPerBlock = 1 << 22
-    static let maximumBlocks = 64
-    static let rowGrain = 16, columnGrain = 64
+    static let rowsPerBlock = 256, columnsPerBlock = 512
+    let rowBlocks: Int, columnBlocks: Int, m: Int, n: Int
 
     init(m: Int, n: Int, k: Int) {
         self.m = m
         self.n = n
-        let wanted = max(1, min(Self.maximumBlocks, m * n * k / Self.multiplyAddsPerBlock))
-        let rowSplit = max(1, min(wanted, m / Self.rowGrain))
-        rowsPerBlock = Self.roundUp((m + rowSplit - 1) / rowSplit, to: Self.rowGrain)
-        rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock
-        let columnSplit = max(1, min(wanted / rowBlocks, n / Self.columnGrain))
-        columnsPerBlock = Self.roundUp((n + columnSplit - 1) / columnSplit, to: Self.columnGrain)
-        columnBlocks = (n + columnsPerBlock - 1) / columnsPerBlock
+        rowBlocks = (m + Self.rowsPerBlock - 1) / Self.rowsPerBlock
+        columnBlocks = (n + Self.columnsPerBlock - 1) / Self.columnsPerBlock
     }
 
     var count: Int { rowBlocks * columnBlocks }
 
-    private static func roundUp(_ x: Int, to grain: Int) -> Int { (x + grain - 1) / grain * grain }
-
     subscript(item: Int) -> (rows: Range<Int>, columns: Range<Int>) {
-        let r0 = item / columnBlocks * rowsPerBlock, c0 = item % columnBlocks * columnsPerBlock
-        return (r0..<min(m, r0 + rowsPerBlock), c0..<min(n, c0 + columnsPerBlock))
+        let r0 = item / columnBlocks * Self.rowsPerBlock, c0 = item % columnBlocks * Self.columnsPerBlock
+        return (r0..<min(m, r0 + Self.rowsPerBlock), c0..<min(n, c0 + Self.columnsPerBlock))
     }
 }
 
