@@ -7,6 +7,8 @@ import Kernels
 public struct ClusterRunOptions: Sendable {
     /// Local worker processes to start.
     public var localWorkers = 2
+    /// Start more worker processes than `WorkerLauncher.checkCount` finds sane for this machine.
+    public var allowManyWorkers = false
     /// iba-worker beside the running coordinator.
     public var workerExecutable: String
     public var workerThreads = 1
@@ -49,7 +51,11 @@ public struct ClusterExecutor: EvaluationExecutor {
     /// The run's identity when the caller has it already (the results log's); computed otherwise.
     public var identity: RunIdentity?
 
-    public init(options: ClusterRunOptions, identity: RunIdentity? = nil) {
+    /// Refuses more worker processes than this machine takes (`--allow-many-workers` aside) before the run's
+    /// store is opened or anything is bound: a refused count leaves nothing behind.
+    public init(options: ClusterRunOptions, identity: RunIdentity? = nil) throws {
+        let slots = try workerSlots(options, endpoint: "tcp://127.0.0.1:0").count
+        try WorkerLauncher.checkCount(slots, allowMany: options.allowManyWorkers)
         self.options = options
         self.identity = identity
     }

@@ -40,22 +40,25 @@ public final class ResultsLogStore: ResultStore {
     public let identity: RunIdentity
     let job: EvaluationJob
     let resume: Bool
+    let protection: ResultsLogProtection
     let log: (String) -> Void
     private var journal: (any ResultJournal)?
 
     public init(job: EvaluationJob, gemm: GEMMBackend, resume: Bool,
+                protection: ResultsLogProtection = ResultsLogProtection(),
                 log: @escaping (String) -> Void = { _ in }) throws {
         self.job = job
         self.identity = try RunIdentity(job: job, gemm: gemm)
         self.url = job.outputDirectory.appendingPathComponent(Self.fileName)
         self.resume = resume
+        self.protection = protection
         self.log = log
     }
 
     public func open() throws -> [Int: Data] {
         let opened = try openResultsLog(url, modelHash: identity.model.hash, dataHash: job.plan.dataHash,
                                         options: identity.options, seed: job.settings.seed, details: identity.details,
-                                        resume: resume, log: log)
+                                        resume: resume, protection: protection, log: log)
         journal = opened.journal
         return opened.done
     }

@@ -174,12 +174,17 @@ public struct EvaluationJob: Sendable {
         var rows = summaries
         for m in rows.indices { rows[m].method = methods[m].rawValue }
         let secondsPerExample = methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) }
-        let (comparison, pairs) = try compareMethods(summaries: rows, records: run.records,
+        var (comparison, pairs) = try compareMethods(summaries: rows, records: run.records,
                                                      secondsPerExample: secondsPerExample, seed: settings.seed)
+        comparison.explains = explainedTargets
+        comparison.warning = targetWarning
+        let layers = methods.map { $0.isIBA ? settings(for: $0).layer : nil }
+        let figure = layersFigure(comparison: comparison, layers: layers,
+                                  title: "IBA per layer against the other methods (\(settings.dataset.rawValue), 95% intervals)")
         let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
             summaries: rows, records: run.records.first ?? [], architecture: architecture,
-            comparison: comparison, pairs: pairs).utf8))
-        try writeOutputFiles(comparison.files + pairs.files + [report], into: outputDirectory)
+            comparison: comparison, pairs: pairs, layersFigure: figure.map { String(decoding: $0.data, as: UTF8.self) }).utf8))
+        try writeOutputFiles(comparison.files + pairs.files + [report] + (figure.map { [$0] } ?? []), into: outputDirectory)
         return Outcome(summaries: summaries, comparison: comparison, pairs: pairs)
     }
 }

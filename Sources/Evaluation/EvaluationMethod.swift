@@ -111,8 +111,15 @@ extension EvaluationJob {
     public var targetWarning: String? {
         let targets = explainedTargets
         guard Set(targets).count > 1 else { return nil }
-        let listed = zip(methods, targets).map { "\($0.rawValue) the \($1)" }.joined(separator: ", ")
-            .replacingOccurrences(of: "the class", with: "class")
+        // Grouped by target in order of appearance: "iba@0, iba@1, random: the gold label; ig: class 0".
+        var groups = [(target: String, names: [String])]()
+        for (method, target) in zip(methods, targets) {
+            if let g = groups.firstIndex(where: { $0.target == target }) { groups[g].names.append(method.rawValue) }
+            else { groups.append((target, [method.rawValue])) }
+        }
+        let listed = groups.map { group in
+            group.names.joined(separator: ", ") + ": " + (group.target == "gold label" ? "the gold label" : group.target)
+        }.joined(separator: "; ")
         return "the methods explain different classes (\(listed)) while the degradation test scores the gold label "
             + "for all of them, so their rows are not comparable; --protocol corrected explains the gold label with every method"
     }

@@ -32,7 +32,8 @@ struct CoordinatorRun: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Local worker processes to start.") var workers = 2
+    @Option(help: "Local worker processes to start (at most 4 per core without --allow-many-workers).") var workers = 2
+    @Flag(name: .customLong("allow-many-workers"), help: "Start more than 4 local worker processes per core.") var allowManyWorkers = false
     @Option(name: .customLong("worker-threads"), help: "OpenBLAS threads per worker process.") var workerThreads = 1
     @Option(help: "ZeroMQ endpoint to bind (default: a free loopback port, local workers only).") var bind: String?
     @Option(help: "Host name workers use to reach this machine (with --hosts).") var advertise: String?
@@ -57,13 +58,17 @@ struct CoordinatorRun: ParsableCommand {
         if verify > 0, workers == 1, hosts == nil {
             throw ValidationError("--verify needs at least two workers (one cannot check itself): use --workers 2 or more")
         }
+        do { try WorkerLauncher.checkCount(workers, allowMany: allowManyWorkers) } catch {
+            throw ValidationError("--workers: \(error)")
+        }
     }
 
     func run() throws {
         try failing {
             let job = try evaluation.job(model: modelOptions)
             let options = clusterOptions()
-            let store = try ResultsLogStore(job: job, gemm: options.gemm, resume: evaluation.resume, log: options.log)
+            let store = try ResultsLogStore(job: job, gemm: options.gemm, resume: evaluation.resume,
+                                            protection: try evaluation.logProtection(), log: options.log)
             try job.execute(executor: ClusterExecutor(options: options, identity: store.identity), store: store,
                             observer: evaluation.observer(job, label: "cluster"),
                             allowedFailures: evaluation.allowFailures)
@@ -72,7 +77,7 @@ struct CoordinatorRun: ParsableCommand {
 
     func clusterOptions() -> ClusterRunOptions {
         var o = ClusterRunOptions(workerExecutable: siblingExecutable("iba-worker"))
-        o.localWorkers = workers; o.workerThreads = workerThreads
+        o.localWorkers = workers; o.allowManyWorkers = allowManyWorkers; o.workerThreads = workerThreads
         o.bind = bind; o.advertise = advertise; o.hostsFile = hosts; o.remoteWorker = remoteWorker; o.ssh = ssh
         o.workerModel = workerModel; o.workerModelCache = workerModelCache; o.curveKeys = curveKeys
         o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat

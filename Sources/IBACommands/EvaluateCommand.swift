@@ -23,7 +23,8 @@ struct EvaluateCommand: ParsableCommand {
         try failing {
             let job = try evaluation.job(model: modelOptions)
             let backend = modelOptions.context.backend
-            let store = try ResultsLogStore(job: job, gemm: backend, resume: evaluation.resume, log: note)
+            let store = try ResultsLogStore(job: job, gemm: backend, resume: evaluation.resume,
+                                            protection: try evaluation.logProtection(), log: note)
             let threads = modelOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
             let executor = LocalExecutor(threads: threads, backend: backend, loadModel: modelOptions.load)
             try job.execute(executor: executor, store: store, observer: evaluation.observer(job, label: "evaluate"),

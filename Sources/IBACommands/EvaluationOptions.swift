@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Attribution
 import BERT
+import Cluster
 import Evaluation
 import Reports
 
@@ -34,6 +35,10 @@ public struct EvaluationOptions: ParsableArguments {
     @Option(name: .customLong("allow-failures"), help: "Examples that may fail for good before the run exits with an error.") var allowFailures = 0
     @Flag(help: "No progress bar.") var quiet = false
     @Flag(help: "Continue the run whose results log (results.log.jsonl) is in the output directory.") var resume = false
+    @Option(name: .customLong("log-key"), help: "File with a secret key (16+ bytes, e.g. head -c 32 /dev/urandom): the results log's chain becomes an HMAC that nobody without the key can redo; --resume then needs the same key.")
+    var logKey: String?
+    @Flag(name: .customLong("accept-unchained-log"), help: "With --resume, accept a results log of format 1 (no hash chain: its lines cannot be checked for edits).")
+    var acceptUnchainedLog = false
 
     public init() {}
 
@@ -101,6 +106,11 @@ struct MethodList: ExpressibleByArgument {
 }
 
 extension EvaluationOptions {
+    /// `--log-key` and `--accept-unchained-log`: how the results log is chained and which old logs resume.
+    func logProtection() throws -> ResultsLogProtection {
+        ResultsLogProtection(key: try logKey.map(ResultsLogProtection.readKey), acceptUnchained: acceptUnchainedLog)
+    }
+
     /// What both commands show of a run: a progress bar (resumed examples counted apart), notes, and at
     /// the end the results table and where the outputs are.
     func observer(_ job: EvaluationJob, label: String) -> RunObserver {

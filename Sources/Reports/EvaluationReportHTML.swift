@@ -87,6 +87,10 @@ public struct EvaluationReport: Sendable, Equatable {
     public var failures: [ReportFailure]
     /// Tables shown after the summary (several methods: their means with intervals, the paired tests).
     public var tables: [ReportTable]
+    /// Shown at the top of the page (e.g. the methods explain different classes).
+    public var warnings: [String] = []
+    /// IBA per layer (layers.svg) when the job ran several layers; shown after the curves.
+    public var layersFigure: String?
 
     public init(title: String, settings: [ReportEntry], architecture: [ReportEntry], methods: [ReportMethod],
                 mostDropped: [ReportExample], leastDropped: [ReportExample], failures: [ReportFailure],
@@ -122,6 +126,7 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     .legend { margin: 4px 0 8px; }
     \(tokenSpanCSS)
     p.none { color: #777; font-style: italic; }
+    p.warning { background: #fff4e5; border-left: 4px solid #e67e00; padding: 8px 12px; }
     p.note { font-size: 13px; color: #444; margin: 4px 0 8px; }
     .wide { overflow-x: auto; }
     .wide td { white-space: nowrap; }
@@ -131,6 +136,7 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     <h1>\(xmlEscaped(report.title))</h1>
 
     """
+    for warning in report.warnings { html += "<p class=\"warning\"><strong>Warning:</strong> \(xmlEscaped(warning))</p>\n" }
     html += "<div class=\"pair\">\n"
     html += "<section id=\"settings\">\n<h2>Settings</h2>\n" + entryTable(report.settings) + "</section>\n"
     html += "<section id=\"architecture\">\n<h2>Model architecture</h2>\n" + entryTable(report.architecture) + "</section>\n"
@@ -149,6 +155,9 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
                                       yLabel: "probability of the target class", series: series))
     html += "</section>\n"
 
+    if let figure = report.layersFigure {
+        html += "<section id=\"layers\">\n<h2>IBA per layer</h2>\n" + inlineSVG(figure) + "</section>\n"
+    }
     html += colourLegend("attribution; colour relative to each example's range; hover a token for its value")
     html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
     html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped,

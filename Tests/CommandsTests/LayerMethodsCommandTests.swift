@@ -22,6 +22,11 @@ final class LayerMethodsCommandTests: XCTestCase {
             XCTAssertEqual(single.status, 0, single.stderr)
             try assertSameEvaluation(alone, together.appendingPathComponent("iba@\(layer)"))
         }
+        let layers = try String(contentsOf: together.appendingPathComponent("layers.svg"), encoding: .utf8)
+        XCTAssertEqual(layers.components(separatedBy: "class=\"layer-point\"").count - 1, 4, "2 layers x 2 metrics")
+        XCTAssertEqual(layers.components(separatedBy: "class=\"reference\"").count - 1, 2, "random in both panels")
+        let report = try String(contentsOf: together.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<section id=\"layers\">"), "the figure is in report.html too")
         let cluster = directory.appendingPathComponent("cluster")
         let clusterRun = try runCommand(coordinator, ["--workers", "2", "--methods", "iba@all,random"] + options
                                         + ["--output", cluster.path])
@@ -29,6 +34,9 @@ final class LayerMethodsCommandTests: XCTestCase {
         for method in ["iba@0", "iba@1", "random"] {
             try assertSameEvaluation(together.appendingPathComponent(method), cluster.appendingPathComponent(method))
         }
+        XCTAssertEqual(try Data(contentsOf: cluster.appendingPathComponent("layers.svg")), Data(layers.utf8))
+        XCTAssertEqual(try Data(contentsOf: cluster.appendingPathComponent("pairs.csv")),
+                       try Data(contentsOf: together.appendingPathComponent("pairs.csv")))
         // A layer the model lacks is refused before any work, naming the range.
         let bad = try runCommand(iba, ["evaluate", "--methods", "iba@2,random"] + options
                                  + ["--output", directory.appendingPathComponent("bad").path])
@@ -45,7 +53,7 @@ final class LayerMethodsCommandTests: XCTestCase {
         let original = try runCommand(iba, ["evaluate", "--methods", "iba,ig"] + options
                                       + ["--output", directory.appendingPathComponent("o").path])
         XCTAssertEqual(original.status, 0, original.stderr)
-        XCTAssertTrue(original.stderr.contains("warning: the methods explain different classes (iba the gold label, ig class 0)"),
+        XCTAssertTrue(original.stderr.contains("warning: the methods explain different classes (iba: the gold label; ig: class 0)"),
                       original.stderr)
         XCTAssertTrue(original.stderr.contains("--protocol corrected"))
         let corrected = try runCommand(iba, ["evaluate", "--methods", "iba,ig", "--protocol", "corrected"] + options

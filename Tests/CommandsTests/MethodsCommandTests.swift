@@ -27,8 +27,11 @@ final class MethodsCommandTests: XCTestCase {
         let csv = try String(contentsOf: together.appendingPathComponent("comparison.csv"), encoding: .utf8)
         let rows = csv.split(separator: "\n")
         XCTAssertEqual(rows.count, 1 + methods.count)
-        XCTAssertTrue(rows[0].hasPrefix("method,n,original_prob,original_acc,prob_11%"), String(rows[0]))
+        XCTAssertTrue(rows[0].hasPrefix("method,explains,n,original_prob,original_acc,prob_11%"), String(rows[0]))
         XCTAssertEqual(rows.dropFirst().map { String($0.prefix { $0 != "," }) }, methods)
+        XCTAssertTrue(rows[2].hasPrefix("ig,class 0,"), "the original protocol's IG explains class 0: \(rows[2])")
+        let markdown = try String(contentsOf: together.appendingPathComponent("comparison.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.hasPrefix("> **Warning:** the methods explain different classes"), markdown)
         XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.md"), encoding: .utf8).contains("| random |"))
         XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.svg"), encoding: .utf8).contains("random (floor)"))
 

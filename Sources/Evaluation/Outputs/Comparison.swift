@@ -12,6 +12,12 @@ public struct MethodComparison: Sendable {
     /// intervals[m][column]: method m's interval of a column named in `intervalColumns`; empty without.
     public var intervals: [[String: ConfidenceInterval]]
 
+    /// Per method, what its attributions explain ("gold label", "class 0": `EvaluationMethod.explains`); empty
+    /// leaves the column out.
+    public var explains: [String] = []
+    /// Shown above the table (the methods explain different classes); nil for none.
+    public var warning: String?
+
     public init(summaries: [Summary], secondsPerExample: [Double], intervals: [[String: ConfidenceInterval]] = []) {
         self.summaries = summaries
         self.secondsPerExample = secondsPerExample
@@ -60,7 +66,7 @@ public struct MethodComparison: Sendable {
     }
 
     public var csv: String {
-        let header = (["method"] + columns).joined(separator: ",")
+        let header = (["method"] + (explains.isEmpty ? [] : ["explains"]) + columns).joined(separator: ",")
         let rows = summaries.indices.map { m -> String in
             let values = self.values(m)
             let cells = columns.map { column -> String in
@@ -71,7 +77,8 @@ public struct MethodComparison: Sendable {
                 default: return String(format: "%.4f", value)
                 }
             }
-            return ([csvField(summaries[m].method)] + cells).joined(separator: ",")
+            let explained = explains.isEmpty ? [] : [csvField(explains.indices.contains(m) ? explains[m] : "")]
+            return ([csvField(summaries[m].method)] + explained + cells).joined(separator: ",")
         }
         return ([header] + rows).joined(separator: "\n") + "\n"
     }
@@ -79,7 +86,8 @@ public struct MethodComparison: Sendable {
     /// The Markdown header and each method's cells (also report.html's table): step columns give the
     /// probability / accuracy after that removal, each mean with its interval, e.g. `0.455 [0.449, 0.461]`.
     public var displayHeader: [String] {
-        ["method", "n", "original p / acc"] + MethodComparison.stepLabels(steps: steps).map { "p / acc at \($0)" }
+        ["method"] + (explains.isEmpty ? [] : ["explains"]) + ["n", "original p / acc"]
+            + MethodComparison.stepLabels(steps: steps).map { "p / acc at \($0)" }
             + ["AOPC compr.", "AOPC suff.", "s / example"]
     }
 
@@ -96,13 +104,17 @@ public struct MethodComparison: Sendable {
             let labels = MethodComparison.stepLabels(steps: steps)
             let stepCells = labels.map { "\(cell("prob_" + $0)) / \(cell("acc_" + $0))" }
             let original = "\(cell("original_prob")) / \(cell("original_acc"))"
-            return [summaries[m].method, "\(summaries[m].n)", original] + stepCells
+            let explained = explains.isEmpty ? [] : [explains.indices.contains(m) ? explains[m] : ""]
+            return [summaries[m].method] + explained + ["\(summaries[m].n)", original] + stepCells
                 + [cell("aopc_comprehensiveness"), cell("aopc_sufficiency"),
                    String(format: "%.3f", secondsPerExample[m])]
         }
     }
 
-    public var markdown: String { markdownTable(header: displayHeader, rows: displayRows) }
+    /// The table, under the warning when there is one (it is printed at the end of a run too).
+    public var markdown: String {
+        (warning.map { "> **Warning:** \($0)\n\n" } ?? "") + markdownTable(header: displayHeader, rows: displayRows)
+    }
 
     /// Every method's degradation curve on one plot; random's is the floor the others should beat.
     public var svg: String {

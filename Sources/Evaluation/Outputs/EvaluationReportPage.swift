@@ -7,7 +7,8 @@ import Reports
 /// `records` are the first summary's run (in selection order); `architecture` nil leaves its table empty. With
 /// several methods, `comparison` and `pairs` add their tables (means with bootstrap intervals, paired tests).
 public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?,
-                                 comparison: MethodComparison? = nil, pairs: PairedComparison? = nil) -> String {
+                                 comparison: MethodComparison? = nil, pairs: PairedComparison? = nil,
+                                 layersFigure: String? = nil) -> String {
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {
@@ -44,11 +45,14 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
     }
     let picked = examplesForReport(records)
     let title = first.map { "Evaluation: \(summaries.map(\.method).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
-    return renderEvaluationReportHTML(EvaluationReport(
+    var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),
         failures: records.compactMap { r in r.failed.map { ReportFailure(index: r.index, reason: $0) } },
-        tables: comparisonTables(comparison, pairs)))
+        tables: comparisonTables(comparison, pairs))
+    report.warnings = comparison?.warning.map { [$0] } ?? []
+    report.layersFigure = layersFigure
+    return renderEvaluationReportHTML(report)
 }
 
 /// report.html's tables of a comparison: the same cells as comparison.md and pairs.md, the comparison with

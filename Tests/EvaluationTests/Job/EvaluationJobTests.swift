@@ -115,8 +115,8 @@ final class EvaluationJobMethodsTests: XCTestCase {
         XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "pairs.csv", "pairs.md",
                              "random", "report.html"])
         let csv = try String(contentsOf: directory.appendingPathComponent("comparison.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(csv[1].hasPrefix("iba,2,0.5000,1.0000,0.7500"), String(csv[1]))
-        XCTAssertTrue(csv[2].hasPrefix("random,2,0.5000,1.0000,0.2500"), String(csv[2]))
+        XCTAssertTrue(csv[1].hasPrefix("iba,gold label,2,0.5000,1.0000,0.7500"), String(csv[1]))
+        XCTAssertTrue(csv[2].hasPrefix("random,gold label,2,0.5000,1.0000,0.2500"), String(csv[2]))
         XCTAssertTrue(csv[1].hasSuffix(",2.000"), "seconds per example: \(csv[1])")
         // Every example: iba 0.75, random 0.25 after each step, so the difference is 0.5 with a [0.5, 0.5] interval.
         let pairs = try String(contentsOf: directory.appendingPathComponent("pairs.csv"), encoding: .utf8)

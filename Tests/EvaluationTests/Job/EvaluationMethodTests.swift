@@ -84,8 +84,8 @@ final class EvaluationMethodTests: XCTestCase {
         let original = try job(.original, [.iba, .ig, .lime, .random])
         XCTAssertEqual(original.explainedTargets, ["gold label", "class 0", "class 1", "gold label"])
         let warning = try XCTUnwrap(original.targetWarning)
-        XCTAssertTrue(warning.contains("ig class 0") && warning.contains("lime class 1") && warning.contains("--protocol corrected"),
-                      warning)
+        XCTAssertTrue(warning.contains("(iba, random: the gold label; ig: class 0; lime: class 1)"), warning)
+        XCTAssertTrue(warning.contains("--protocol corrected"), warning)
         XCTAssertNil(try job(.corrected, [.iba, .ig, .lime, .random]).targetWarning)
         XCTAssertNil(try job(.original, [.iba, .random]).targetWarning, "both explain the gold label")
         XCTAssertNil(try job(.original, [.ig]).targetWarning, "one method compares with nothing")
