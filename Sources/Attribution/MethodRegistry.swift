@@ -3,7 +3,7 @@ import Foundation
 /// Every attribution method the tool offers; the raw values are the command line's and summary.json's
 /// spellings. Adding a method: its file (a `MethodExplainer`), a case here and its line in `makeExplainer`.
 public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
-    case iba, ig, lime, random, saliency, gradxinput
+    case iba, ig, lime, random, saliency, gradxinput, occlusion, attention
 
     /// One line for `--help`.
     public var summary: String {
@@ -14,6 +14,8 @@ public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
         case .random: return "uniform random values (the floor)"
         case .saliency: return "L2 norm of the gradient of p(target) w.r.t. the embedding output"
         case .gradxinput: return "gradient x input on the embedding output (summed over hidden units)"
+        case .occlusion: return "leave-one-out: p(target) drop when each word piece is deleted"
+        case .attention: return "last layer's attention from [CLS], averaged over heads"
         }
     }
 
@@ -26,6 +28,8 @@ public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
         case .random: return RandomAttribution()
         case .saliency: return Saliency(model: setup.model, context: setup.context)
         case .gradxinput: return GradientTimesInput(model: setup.model, context: setup.context)
+        case .occlusion: return try Occlusion(setup)
+        case .attention: return AttentionAttribution(model: setup.model, context: setup.context)
         }
     }
 
