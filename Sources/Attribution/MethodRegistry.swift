@@ -3,7 +3,7 @@ import Foundation
 /// Every attribution method the tool offers; the raw values are the command line's and summary.json's
 /// spellings. Adding a method: its file (a `MethodExplainer`), a case here and its line in `makeExplainer`.
 public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
-    case iba, ig, lime, random, saliency, gradxinput, occlusion, attention
+    case iba, ig, lime, random, saliency, gradxinput, occlusion, attention, kernelshap
 
     /// One line for `--help`.
     public var summary: String {
@@ -16,6 +16,7 @@ public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
         case .gradxinput: return "gradient x input on the embedding output (summed over hidden units)"
         case .occlusion: return "leave-one-out: p(target) drop when each word piece is deleted"
         case .attention: return "last layer's attention from [CLS], averaged over heads"
+        case .kernelshap: return "KernelSHAP on LIME's words (exact Shapley when every coalition fits the budget)"
         }
     }
 
@@ -30,6 +31,7 @@ public enum AttributionMethod: String, CaseIterable, Sendable, Codable {
         case .gradxinput: return GradientTimesInput(model: setup.model, context: setup.context)
         case .occlusion: return try Occlusion(setup)
         case .attention: return AttentionAttribution(model: setup.model, context: setup.context)
+        case .kernelshap: return try KernelSHAPExplainer(setup)
         }
     }
 
