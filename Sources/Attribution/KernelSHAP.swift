@@ -50,13 +50,28 @@ public final class KernelSHAPExplainer {
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded`'s wordpieces receive the word values.
-    public func explain(text: String, pair: String?, encoded: ModelInput, label: Int, seed: UInt64) throws -> KernelSHAPResult {
+    public func explain(text: String, pair: String?, encoded: ModelInput, label: Int,
+                        seed: UInt64) throws -> KernelSHAPResult {
         let classes = model.config.numLabels
         guard (0..<classes).contains(label) else { throw AttributionError.invalidTarget(label, labels: classes) }
         let tokens = encoded.ids.map { lime.tokenizer.vocabulary.token($0) ?? "[UNK]" }
         return try explain(text: text, pair: pair, tokens: tokens, label: label, seed: seed) { texts in
-            let inputs = self.lime.predictionInputs(texts, isPair: pair != nil)
-            return try self.model.probabilities(inputs, tape: self.tape, maxRows: self.lime.options.predictionRows)
+            // Sampled coalitions repeat (often, for 7 to 10 words): each distinct text is predicted once.
+            var rowOfText = [[UInt32]: Int](), distinct = [String]()
+            let rows = texts.map { text -> Int in
+                let key = scalarKey(text)
+                if let row = rowOfText[key] { return row }
+                rowOfText[key] = distinct.count
+                distinct.append(text)
+                return distinct.count - 1
+            }
+            let inputs = self.lime.predictionInputs(distinct, isPair: pair != nil)
+            let probabilities = try self.model.probabilities(inputs, tape: self.tape,
+                                                             maxRows: self.lime.options.predictionRows)
+            guard probabilities.count == distinct.count else {
+                throw AttributionError.invalidOption("\(probabilities.count) predictions for \(distinct.count) texts")
+            }
+            return rows.map { probabilities[$0] }
         }
     }
 
@@ -67,7 +82,9 @@ public final class KernelSHAPExplainer {
         guard budget >= 2 else { throw AttributionError.invalidOption("KernelSHAP needs at least 2 model evaluations") }
         let indexed = LIMEIndexedText(pair.map { text + limePairSeparator + $0 } ?? text)
         let m = indexed.wordCount
-        guard m > 0 else { throw AttributionError.nothingToExplain("KernelSHAP found no word (a run of \\w characters) in the text") }
+        guard m > 0 else {
+            throw AttributionError.nothingToExplain("KernelSHAP found no word (a run of \\w characters) in the text")
+        }
 
         let exhaustive = m < 30 && (1 << m) <= budget
         let (coalitions, weights) = exhaustive
@@ -78,11 +95,13 @@ public final class KernelSHAPExplainer {
             + coalitions.map { present in indexed.removing(words: (0..<m).filter { !present[$0] }) }
         let probabilities = try classifier(texts)
         guard probabilities.count == texts.count, probabilities.allSatisfy({ $0.indices.contains(label) }) else {
-            throw AttributionError.invalidOption("the classifier returned \(probabilities.count) rows for \(texts.count) texts")
+            throw AttributionError.invalidOption(
+                "the classifier returned \(probabilities.count) rows for \(texts.count) texts")
         }
         let values = probabilities.map { Double($0[label]) }
-        let phi = Self.constrainedWeightedFit(coalitions: coalitions, weights: weights, values: Array(values.dropFirst(2)),
-                                              full: values[0], empty: values[1], words: m)
+        let phi = Self.constrainedWeightedFit(coalitions: coalitions, weights: weights,
+                                              values: Array(values.dropFirst(2)), full: values[0], empty: values[1],
+                                              words: m)
         let explanation = stableSortedByMagnitude(Array(zip(0..<m, phi)))
             .map { LIMEWordWeight(word: indexed.words[$0.0], weight: $0.1) }
         return KernelSHAPResult(attribution: mapWordWeightsToWordpieces(explanation, tokens: tokens), wordValues: phi,
@@ -162,12 +181,13 @@ extension KernelSHAPExplainer: MethodExplainer {
     public convenience init(_ setup: MethodSetup) throws {
         var limeOptions = setup.options.lime
         if setup.variant == .corrected { limeOptions.paddedLength = nil; limeOptions.pairPrediction = .split }
-        self.init(model: setup.model, tokenizer: try setup.requireTokenizer("KernelSHAP"), options: setup.options.kernelSHAP,
-                  lime: limeOptions, context: setup.context)
+        self.init(model: setup.model, tokenizer: try setup.requireTokenizer("KernelSHAP"),
+                  options: setup.options.kernelSHAP, lime: limeOptions, context: setup.context)
     }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         guard let text = example.text else { throw AttributionError.needsText("KernelSHAP") }
-        return try explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed).attribution
+        let result = try explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed)
+        return result.attribution
     }
 }
