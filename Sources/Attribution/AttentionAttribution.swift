@@ -16,7 +16,9 @@ public final class AttentionAttribution: MethodExplainer {
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         let config = model.config, n = example.input.count
-        guard config.numLayers >= 1 else { throw AttributionError.invalidOption("attention needs at least one encoder layer") }
+        guard config.numLayers >= 1 else {
+            throw AttributionError.invalidOption("attention needs at least one encoder layer")
+        }
         try model.forward([example.input], tape: tape)
         let perHead = tape.firstQueryAttention(layer: config.numLayers - 1, sequence: 0)   // (heads, n)
         let heads = config.numHeads

@@ -58,7 +58,8 @@ public final class EmbeddingGradient {
         guard let embedding = embeddingOutputs([input]).first else {
             throw AttributionError.nothingToExplain("the input has no tokens")
         }
-        let gradient = probabilityGradients(embeddings: embedding, length: input.count, copies: 1, target: target).gradients
+        let gradient = probabilityGradients(embeddings: embedding, length: input.count, copies: 1,
+                                            target: target).gradients
         return (embedding, gradient)
     }
 }

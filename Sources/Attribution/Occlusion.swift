@@ -32,7 +32,8 @@ public final class Occlusion: MethodExplainer {
         let batch = [input] + occluded.map { input.deleting([$0]) }
         let probabilities = try model.probabilities(batch, tape: tape, maxRows: predictionRows)
         guard probabilities.count == batch.count else {
-            throw AttributionError.invalidOption("occlusion got \(probabilities.count) predictions for \(batch.count) inputs")
+            throw AttributionError.invalidOption(
+                "occlusion got \(probabilities.count) predictions for \(batch.count) inputs")
         }
         let full = probabilities[0][target]
         for (row, position) in occluded.enumerated() { result[position] = full - probabilities[row + 1][target] }
