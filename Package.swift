@@ -5,7 +5,7 @@ import PackageDescription
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
 //   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows), oneDNN GEMM
 //   Kernels                flat-buffer forward/backward kernels (oneDNN or OpenBLAS GEMMs, SIMD), run in an explicit ComputeContext
-//   Digest                 SHA-256 (manifests, model identity, the results log's hash chain)
+//   Digest                 SHA-256 and HMAC over swift-crypto (manifests, model identity, the results log's chain)
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
 //   Attribution            IBA, integrated gradients, LIME, random, saliency, gradient x input, occlusion,
@@ -29,6 +29,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
-        .target(name: "Digest"),
+        .target(name: "Digest", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Tokenizer"),
         .target(name: "Checkpoint"),
         .target(name: "BERT", dependencies: ["Kernels", "Tokenizer", "Checkpoint"]),
@@ -63,9 +64,11 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "TestSupport"]),
+        // Fixtures: reference JSON read by path (#filePath), not bundled.
         .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Evaluation", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Digest", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Attribution", "Digest", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),

@@ -18,9 +18,17 @@
 #               numbers, NaN, cut short, wrong index): all rejected and re-issued, none in the results log
 #   takeover    a peer with a valid CURVE key reusing another worker's routing id gets no session
 #   liar        one of 3 workers returns plausible wrong results; --verify 1 catches it (item 11)
+# Cases (issue 24), each trial:
+#   orphans     SIGTERM, and in another run kill -9, to a coordinator 0.3 s into starting 40 workers:
+#               no process of the run may be left 5 s later
+#   downgrade   a finished run's results log relabelled as format 1, its chain stripped and a value
+#               edited: --resume must refuse it (exit non-zero, naming the format) and write no output
+# (Mixed-thread verification needs real numerics: Tests/CommandsTests/HardeningCommandTests and
+#  Tests/KernelsTests/ThreadCountTests check that results do not depend on the thread count.)
 #
-# Prints one table: cases, crashes, hangs, wrong outputs, lost examples (all but cases must be 0),
-# and the coordinator's peak RSS under the floods. Exit status 0 only if the table is clean.
+# Prints one table: cases, crashes, hangs, wrong outputs, lost examples, processes left behind (all but
+# cases must be 0), and the coordinator's peak RSS under the floods. Exit status 0 only if the table is clean.
+# Every process a run starts carries CHAOS_MARK in its environment: that is how leftovers are found.
 set -uo pipefail
 
 DEMO=.build/release/cluster-demo
@@ -32,7 +40,7 @@ while [ $# -gt 0 ]; do
         --demo) DEMO="$2"; shift ;;
         --trials) TRIALS="$2"; shift ;;
         --short) TRIALS=1 ;;
-        *) sed -n '2,24p' "$0"; exit 2 ;;
+        *) sed -n '2,33p' "$0"; exit 2 ;;
     esac
     shift
 done
@@ -42,6 +50,7 @@ PEER_TIMEOUT=30      # seconds, any one hostile peer
 RSS_BOUND_KB=$((96 * 1024))    # the coordinator's peak RSS under a flood: ~40 MiB measured; 1,000 queued manifests or chunks would be GBs
 WORK=$(mktemp -d /tmp/iba-chaos.XXXXXX)
 STARTED=()           # pids this script started (each `timeout` wrapper)
+MARK="iba-chaos-$$-$RANDOM"
 
 # kill_tree PID: PID and its descendants (children found by parent pid, so only our own processes).
 kill_tree() {
@@ -61,7 +70,7 @@ trap 'exit 130' INT TERM
 timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$WORK/expected" --workers 1 --delay-ms 1 \
     --heartbeat 0.2 2>/dev/null || { echo "chaos: reference run failed" >&2; exit 1; }
 
-cases=0; crashes=0; hangs=0; wrong=0; lost=0
+cases=0; crashes=0; hangs=0; wrong=0; lost=0; leftover=0
 declare -A peak_rss=()
 
 # check NAME STATUS OUTFILE: classify one finished run.
@@ -83,7 +92,8 @@ defence_failed() { wrong=$((wrong + 1)); echo "chaos: $1: $2" >&2; }
 # wrapper) and $coordinator (the coordinator process itself, once it exists).
 launch() {
     local out=$1; shift
-    timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" "$@" 2>"$out.err" &
+    CHAOS_MARK=$MARK timeout $RUN_TIMEOUT "$DEMO" coordinator --bind tcp://127.0.0.1:0 --count $COUNT --out "$out" "$@" \
+        2>"$out.err" &
     pid=$!
     STARTED+=("$pid")
     coordinator=""
@@ -116,6 +126,30 @@ finish() {
         sleep 0.1
     done
     wait "$pid"; status=$?
+}
+
+# marked: live (not zombie) processes carrying this script's CHAOS_MARK.
+marked() {
+    local f p
+    for f in /proc/[0-9]*/environ; do
+        p=${f#/proc/}; p=${p%/environ}
+        grep -qz "^CHAOS_MARK=$MARK\$" "$f" 2>/dev/null || continue
+        [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = "Z" ] && continue
+        echo "$p"
+    done
+}
+
+# left_behind NAME: after a run, wait up to 5 s for its processes to leave; count and kill any that stay.
+left_behind() {
+    local rest
+    for _ in $(seq 50); do
+        rest=$(marked)
+        [ -z "$rest" ] && return
+        sleep 0.1
+    done
+    leftover=$((leftover + $(echo "$rest" | wc -w)))
+    echo "chaos: $1: processes left behind: $(echo $rest)" >&2
+    kill -KILL $rest 2>/dev/null
 }
 
 # hostile OUT ARGS...: one hostile peer in the foreground, bounded; sets $hostile_status.
@@ -180,6 +214,35 @@ fault_cases() {
     done
     launch "$out" --log "$log" --resume --workers 2 --delay-ms 50 --heartbeat 0.2
     finish; check "term #$trial" $status "$out"
+    left_behind "term #$trial"
+
+    # orphans: a signal while 40 workers are being started (in batches); nothing may stay behind
+    local signal
+    for signal in TERM KILL; do
+        out="$WORK/orphans-$signal-$trial"
+        launch "$out" --workers 40 --allow-many-workers --delay-ms 50 --heartbeat 0.2
+        sleep 0.3
+        kill -"$signal" "$coordinator" 2>/dev/null
+        finish
+        cases=$((cases + 1))
+        [ "$status" -eq 124 ] && { hangs=$((hangs + 1)); echo "chaos: orphans-$signal #$trial: HANG" >&2; }
+        left_behind "orphans-$signal #$trial"
+    done
+
+    # downgrade: a chained log relabelled as format 1, chain stripped, a value edited: --resume refuses it
+    out="$WORK/downgrade-$trial"
+    log="$WORK/downgrade-$trial.jsonl"
+    launch "$out" --workers 2 --log "$log" --delay-ms 1 --heartbeat 0.2
+    finish; check "downgrade run #$trial" $status "$out"
+    sed -i -e 's/"version":2/"version":1/' -e 's/^{"chain":"[0-9a-f]*",/{/' -e '3s/"value":[-0-9.e]*/"value":0.5/' "$log"
+    rm -f "$out"
+    launch "$out" --log "$log" --resume --workers 2 --delay-ms 1 --heartbeat 0.2
+    finish
+    cases=$((cases + 1))
+    if [ "$status" -eq 0 ] || [ -s "$out" ] || ! grep -q "older than the format" "$out.err"; then
+        defence_failed "downgrade #$trial" "a downgraded, edited results log was resumed (status $status)"
+    fi
+    left_behind "downgrade #$trial"
 }
 
 hostile_cases() {
@@ -236,6 +299,7 @@ hostile_cases() {
     launch "$out" --workers 3 --liars 1 --verify 1 --delay-ms 20 --heartbeat 0.2
     finish; check "liar #$trial" $status "$out"
     grep -q 'worker local-0 untrusted' "$out.err" || defence_failed "liar #$trial" "the lying worker was not marked untrusted"
+    left_behind "liar #$trial"
 }
 
 for trial in $(seq 1 "$TRIALS"); do
@@ -243,9 +307,9 @@ for trial in $(seq 1 "$TRIALS"); do
     hostile_cases "$trial"
 done
 
-printf '%-8s %-8s %-6s %-14s %-14s\n' cases crashes hangs "wrong outputs" "lost examples"
-printf '%-8s %-8s %-6s %-14s %-14s\n' $cases $crashes $hangs $wrong $lost
+printf '%-8s %-8s %-6s %-14s %-14s %-14s\n' cases crashes hangs "wrong outputs" "lost examples" "left behind"
+printf '%-8s %-8s %-6s %-14s %-14s %-14s\n' $cases $crashes $hangs $wrong $lost $leftover
 for name in flood-hello flood-fetch; do
     printf 'coordinator peak RSS under %s: %d MiB (bound %d MiB)\n' "$name" $((${peak_rss[$name]:-0} / 1024)) $((RSS_BOUND_KB / 1024))
 done
-[ $((crashes + hangs + wrong + lost)) -eq 0 ]
+[ $((crashes + hangs + wrong + lost + leftover)) -eq 0 ]

@@ -13,10 +13,16 @@ public enum ProtocolVariant: String, CaseIterable, Sendable, Codable {
 
     /// The class `method` explains for an example labelled `gold`.
     public func explainedClass(for method: AttributionMethod, gold: Int) -> Int {
+        fixedClass(for: method) ?? gold
+    }
+
+    /// The class `method` explains whatever the example's label (the original's IG and LIME), or nil when it
+    /// explains the gold label.
+    public func fixedClass(for method: AttributionMethod) -> Int? {
         switch (self, method) {
         case (.original, .ig): return 0
         case (.original, .lime): return 1
-        default: return gold
+        default: return nil
         }
     }
 }

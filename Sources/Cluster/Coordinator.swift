@@ -103,7 +103,8 @@ public final class Coordinator {
             var alreadyDone: [Int: Data] = [:]
             if let url = options.resultsLog {
                 let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
-                                                        resume: options.resume, log: options.log)
+                                                        resume: options.resume, protection: options.resultsLogProtection,
+                                                        log: options.log)
                 resultsLog = log
                 alreadyDone = done
             } else {

@@ -68,14 +68,16 @@ struct LeaseBook {
         self.selection = selection
         self.nextLeaseID = firstLeaseID
         for (index, payload) in alreadyDone where selection.contains(index) {
-            results[index] = .done(payload)
+            results[index] = .done(payload)   // done, so failedCount stays 0
         }
         self.queueReversed = indices.filter { alreadyDone[$0] == nil }.reversed()
     }
 
     var isFinished: Bool { results.count == total }
-    var doneCount: Int { results.values.filter { if case .done = $0 { return true } else { return false } }.count }
-    var failedCount: Int { results.count - doneCount }
+    var doneCount: Int { results.count - failedCount }
+    /// Kept as results change: the coordinator reads the counts after every result, and counting the
+    /// results each time made its CPU per result grow with the results already in.
+    private(set) var failedCount = 0
     var inFlightCount: Int { holders.count }
     /// Examples waiting, next first.
     var pending: [Int] { queueReversed.reversed() }
@@ -164,7 +166,7 @@ struct LeaseBook {
 
     /// The example's final result.
     mutating func settle(_ index: Int, _ result: WorkResult) {
-        results[index] = result
+        setResult(index, result)
         excluded[index] = nil
     }
 
@@ -177,7 +179,7 @@ struct LeaseBook {
     /// Results of an untrusted worker no longer count: computed again, by others.
     mutating func revoke(_ indices: [Int], from worker: Data) {
         for index in indices where results[index] != nil {
-            results[index] = nil
+            setResult(index, nil)
             reissue(index, excluding: [worker])
             requeues += 1
         }
@@ -244,7 +246,7 @@ struct LeaseBook {
             if holders[index]?.isEmpty ?? true { holders[index] = nil } else { continue }
             if let exhausted = exhausted(index) {
                 let result = WorkResult.failed("\(reason) on attempt \(lease.open[index] ?? 0): \(exhausted)")
-                results[index] = result
+                setResult(index, result)
                 failed.append((index, result))
             } else {
                 requeued.append(index)
@@ -253,6 +255,13 @@ struct LeaseBook {
         requeues += requeued.count
         queueReversed.append(contentsOf: requeued.reversed())
         return failed
+    }
+
+    /// Every change of `results` goes through here, so `failedCount` stays exact.
+    private mutating func setResult(_ index: Int, _ result: WorkResult?) {
+        if case .failed? = results[index] { failedCount -= 1 }
+        if case .failed? = result { failedCount += 1 }
+        results[index] = result
     }
 
     /// The example is answered: close it in every lease holding it.
@@ -274,7 +283,7 @@ struct LeaseBook {
         guard results[index] == nil else { return nil }
         if exhausted(index) != nil {
             let result = WorkResult.failed(reason)
-            results[index] = result
+            setResult(index, result)
             return result
         }
         requeues += 1

@@ -58,6 +58,9 @@ public struct CoordinatorOptions: Sendable {
     public var resultsLog: URL?
     /// Continue an existing results log (same fingerprint), skipping done examples.
     public var resume = false
+    /// How the results log is chained and which older logs a resume accepts (`--log-key`,
+    /// `--accept-unchained-log`).
+    public var resultsLogProtection = ResultsLogProtection()
     /// The job's options in words (e.g. each setting behind a hash in the manifest's options): written
     /// in the log's header outside the fingerprint, so a refused resume can name what changed.
     public var resultsLogDetails: [String: String] = [:]
@@ -130,5 +133,33 @@ public struct WorkerOptions: Sendable {
         guard idleExitSeconds > 0 else { throw ClusterError.invalidOption("idle exit must be positive") }
         guard (1...64).contains(fetchCredit) else { throw ClusterError.invalidOption("fetch credit must be 1...64") }
         guard maxDownloads >= 1 else { throw ClusterError.invalidOption("max downloads must be at least 1") }
+    }
+}
+
+/// The results log's chain: SHA-256 (catches edits, removed or reordered lines, but anyone can recompute
+/// it after a forgery), or with a secret key an HMAC-SHA-256 chain that nobody without the key can redo.
+public struct ResultsLogProtection: Sendable, Equatable {
+    /// The HMAC key (`--log-key FILE`); nil: a plain SHA-256 chain.
+    public var key: [UInt8]?
+    /// Resume a log of format 1 (no chain at all), whose lines cannot be checked (`--accept-unchained-log`).
+    public var acceptUnchained = false
+    /// Shorter keys are refused: a guessable key protects nothing.
+    public static let minimumKeyBytes = 16
+
+    public init(key: [UInt8]? = nil, acceptUnchained: Bool = false) {
+        self.key = key
+        self.acceptUnchained = acceptUnchained
+    }
+
+    /// The key in a file (its bytes as they are), e.g. made by `head -c 32 /dev/urandom > log.key`.
+    public static func readKey(_ path: String) throws -> [UInt8] {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ClusterError.keyFile("cannot read the results log key \(path)")
+        }
+        guard bytes.count >= minimumKeyBytes else {
+            throw ClusterError.keyFile("the results log key \(path) has \(bytes.count) bytes, fewer than \(minimumKeyBytes): "
+                                       + "make one with `head -c 32 /dev/urandom > \(path)`")
+        }
+        return [UInt8](bytes)
     }
 }

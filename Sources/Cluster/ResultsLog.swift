@@ -7,8 +7,10 @@ import Foundation
 /// a killed coordinator loses at most the lines of one uncommitted batch,
 /// which it had not counted yet.
 ///
-///   line 1   {"chain":H,"details":{option: value},"fingerprint":{modelHash,dataHash,options,seed},"format":"iba-cluster-results","version":2}
-///            (details: the options in words, not compared; a refused resume shows those that differ)
+///   line 1   {"chain":H,"chainMAC":"hmac-sha256","details":{option: value},"fingerprint":{modelHash,dataHash,options,seed},
+///             "format":"iba-cluster-results","version":2}
+///            (details: the options in words, not compared; a refused resume shows those that differ;
+///             chainMAC only in a keyed log)
 ///   then     {"chain":H,"index":I,"attempt":A,"by":[workers],"payload":<the result JSON, verbatim>}
 ///        or  {"chain":H,"index":I,"attempt":A,"by":[workers],"payloadBase64":"…"}   (payload not single-line JSON)
 ///        or  {"chain":H,"index":I,"attempt":A,"failed":"reason"}
@@ -24,12 +26,19 @@ import Foundation
 /// line (the last one too), a removed one or a reordered pair breaks the chain
 /// at that line and `--resume` refuses the log. Lines cut from the end cannot
 /// be told from a run stopped earlier; their examples are simply computed again.
-/// Version 1 logs (no chain) are resumed with a warning; what is appended to them is chained.
+/// Anyone can recompute a SHA-256 chain after editing a line; with a key
+/// (`ResultsLogProtection.key`) H is an HMAC-SHA-256 instead, which nobody
+/// without the key can redo, and a keyed log resumes only with its key (an
+/// unkeyed log is refused when a key is given: stripping the key is a downgrade).
+/// Version 1 logs (no chain) are refused unless `acceptUnchained`, since an edited
+/// log relabelled as version 1 looks the same; what is appended to them is chained.
 final class ResultsLog {
     static let format = "iba-cluster-results"
     static let version = 2
-    /// Logs written before the hash chain; resumed, with their unchained lines unchecked.
+    /// Logs written before the hash chain; resumed only on request, their unchained lines unchecked.
     static let unchainedVersion = 1
+    /// `chainMAC` of a keyed log's header.
+    static let keyedChain = "hmac-sha256"
 
     struct Header: Codable, Equatable {
         var format: String
@@ -37,10 +46,13 @@ final class ResultsLog {
         var fingerprint: ManifestFingerprint
         /// The options in words, not compared (the fingerprint is); absent in logs from before it.
         var details: [String: String]?
+        /// `keyedChain` when the chain is an HMAC; absent in an unkeyed log.
+        var chainMAC: String?
     }
 
     let url: URL
     private let descriptor: Int32
+    private let chainer: Chainer
     /// Hash of the last line written (queued lines included): the next line's chain starts from it.
     private var lastChain: String
 
@@ -48,6 +60,7 @@ final class ResultsLog {
     /// it already holds: done results by index (first record wins). Failed
     /// records are not returned: a resumed run retries them.
     static func open(_ url: URL, fingerprint: ManifestFingerprint, details: [String: String] = [:], resume: Bool,
+                     protection: ResultsLogProtection = ResultsLogProtection(),
                      log note: (String) -> Void = { _ in }) throws -> (ResultsLog, [Int: Data]) {
         let exists = FileManager.default.fileExists(atPath: url.path)
         if exists && !resume { throw ClusterError.resultsLogExists(url.path) }
@@ -56,7 +69,7 @@ final class ResultsLog {
             guard let bytes = FileManager.default.contents(atPath: url.path) else {
                 throw ClusterError.resultsLog("cannot read \(url.path)")
             }
-            contents = try read(bytes, expecting: fingerprint, details: details, path: url.path)
+            contents = try read(bytes, expecting: fingerprint, details: details, protection: protection, path: url.path)
             contents.notes.forEach(note)
         }
         let keepBytes = contents.intactBytes
@@ -68,11 +81,12 @@ final class ResultsLog {
             Foundation.close(descriptor)
             throw ClusterError.resultsLog("cannot truncate \(url.path) (errno \(errno))")
         }
-        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain)
+        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain, chainer: Chainer(key: protection.key))
         if needsHeader {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let header = Header(format: format, version: version, fingerprint: fingerprint, details: details.isEmpty ? nil : details)
+            let header = Header(format: format, version: version, fingerprint: fingerprint, details: details.isEmpty ? nil : details,
+                                chainMAC: protection.key == nil ? nil : keyedChain)
             guard let json = try? encoder.encode(header) else { throw ClusterError.resultsLog("cannot encode header") }
             log.queue(rest: json.dropFirst())  // the chain goes in front of the header's own keys
             try log.commit()
@@ -80,10 +94,11 @@ final class ResultsLog {
         return (log, contents.done)
     }
 
-    private init(url: URL, descriptor: Int32, lastChain: String) {
+    private init(url: URL, descriptor: Int32, lastChain: String, chainer: Chainer) {
         self.url = url
         self.descriptor = descriptor
         self.lastChain = lastChain
+        self.chainer = chainer
     }
 
     deinit {
@@ -130,7 +145,7 @@ final class ResultsLog {
 
     /// Queues `{"chain":H,` + rest + newline, H chained to the previous line.
     private func queue(rest: Data) {
-        lastChain = Self.chain(after: lastChain, rest: rest)
+        lastChain = chainer.chain(after: lastChain, rest: rest)
         pending.append(Data("\(Self.chainPrefix)\(lastChain)\",".utf8))
         pending.append(rest)
         pending.append(0x0A)
@@ -140,11 +155,22 @@ final class ResultsLog {
     /// `{"chain":"` + 64 hex digits + `",`
     static let chainedPrefixBytes = chainPrefix.utf8.count + 64 + 2
 
-    static func chain(after previous: String, rest: some Sequence<UInt8>) -> String {
-        var hash = SHA256()
-        hash.add(Array(previous.utf8))
-        hash.add(rest)
-        return hash.finish()
+    /// A line's chain value: SHA-256, or HMAC-SHA-256 under the log's key, of the previous value and the line.
+    struct Chainer {
+        let key: [UInt8]?
+
+        func chain(after previous: String, rest: some Sequence<UInt8>) -> String {
+            guard let key else {
+                var hash = SHA256()
+                hash.add(Array(previous.utf8))
+                hash.add(rest)
+                return hash.finish()
+            }
+            var mac = HMACSHA256(key: key)
+            mac.add(Array(previous.utf8))
+            mac.add(rest)
+            return mac.finish()
+        }
     }
 
     /// Lines appended and not yet committed.
@@ -191,7 +217,7 @@ final class ResultsLog {
 
     /// Parses a whole log and checks its hash chain.
     static func read(_ contents: Data, expecting fingerprint: ManifestFingerprint, details: [String: String] = [:],
-                     path: String) throws -> Contents {
+                     protection: ResultsLogProtection = ResultsLogProtection(), path: String) throws -> Contents {
         let bytes = [UInt8](contents)
         var result = Contents()
         let lastNewline = bytes.lastIndex(of: 0x0A)
@@ -200,11 +226,13 @@ final class ResultsLog {
         guard let lastNewline else { return result }  // not even a whole header
         let lines = bytes[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false)
         guard let headerLine = lines.first else { return result }
-        var chain = ChainCheck(path: path)
-        let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, details: details, path: path)
+        var chain = ChainCheck(path: path, chainer: Chainer(key: protection.key))
+        let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, details: details,
+                                    protection: protection, path: path)
         if header.version == unchainedVersion {
-            result.notes.append("results log \(path) predates the hash chain (format \(unchainedVersion)): its \(lines.count - 1) "
-                                + "result line(s) cannot be checked for edits; lines appended from now on are chained")
+            result.notes.append("results log \(path) predates the hash chain (format \(unchainedVersion)), resumed as "
+                                + "--accept-unchained-log asks: its \(lines.count - 1) result line(s) cannot be checked for "
+                                + "edits; lines appended from now on are chained")
         }
         for (offset, line) in lines.enumerated().dropFirst() {
             let number = offset + 1
@@ -227,7 +255,7 @@ final class ResultsLog {
     }
 
     private static func readHeader(_ line: ArraySlice<UInt8>, chain: inout ChainCheck, expecting fingerprint: ManifestFingerprint,
-                                   details: [String: String], path: String) throws -> Header {
+                                   details: [String: String], protection: ResultsLogProtection, path: String) throws -> Header {
         let chained = line.starts(with: chainPrefix.utf8)
         let header = try? JSONDecoder().decode(Header.self, from: Data(line))
         guard let header, header.format == format else {
@@ -237,12 +265,40 @@ final class ResultsLog {
             throw ClusterError.resultsLog("\(path) has format version \(header.version)\(chained ? "" : " without a hash chain"), "
                                           + "this build reads \(version) (and \(unchainedVersion)); delete the log to start over")
         }
+        try checkProtection(header, protection, path: path)
+        chain.keyed = header.chainMAC != nil
         try chain.check(line, number: 1, chained: chained)
         let differences = fingerprint.differences(from: header.fingerprint)
         guard differences.isEmpty else {
             throw ClusterError.manifestMismatch(differences.joined(separator: "; ") + detailsDifferences(header.details, details))
         }
         return header
+    }
+
+    /// Refuses a log older or weaker than asked for: format 1 (no chain) unless accepted by name, a keyed
+    /// log without its key, an unkeyed one when a key is given (a forger would strip the key).
+    private static func checkProtection(_ header: Header, _ protection: ResultsLogProtection, path: String) throws {
+        if header.version == unchainedVersion {
+            guard protection.acceptUnchained, protection.key == nil else {
+                let keyed = protection.key == nil ? "" : " (and --log-key cannot apply to it)"
+                throw ClusterError.resultsLog("\(path) is format \(unchainedVersion), older than the format \(version) this build "
+                    + "writes: it has no hash chain, so its lines cannot be checked for edits, and an edited log relabelled "
+                    + "as format \(unchainedVersion) looks the same\(keyed); delete it to start over, or pass "
+                    + "--accept-unchained-log to resume it unchecked if you know where it came from")
+            }
+            return
+        }
+        switch (header.chainMAC, protection.key) {
+        case (nil, nil), (keyedChain?, _?): return
+        case (keyedChain?, nil):
+            throw ClusterError.resultsLog("\(path) was written with --log-key (an HMAC chain): pass the same key to resume it")
+        case (nil, _?):
+            throw ClusterError.resultsLog("\(path) has an unkeyed SHA-256 chain, which anyone can recompute, but --log-key was "
+                + "given: a keyed log with its key stripped looks like this; delete it to start over, or resume without "
+                + "--log-key if it was written without one")
+        case (let other?, _):
+            throw ClusterError.resultsLog("\(path) has a chain of kind \(other); this build knows \(keyedChain)")
+        }
     }
 
     /// What a refused resume adds to the fingerprint's hashes: the options that differ, in words, when the
@@ -259,15 +315,21 @@ final class ResultsLog {
     /// existed) are hashed whole into it until the first chained line; after that every line must be chained.
     struct ChainCheck {
         let path: String
+        let chainer: Chainer
+        /// The log's header names an HMAC chain (mismatches may mean another key).
+        var keyed = false
         var last = ""
         private var chainStarted = false
 
-        init(path: String) { self.path = path }
+        init(path: String, chainer: Chainer = Chainer(key: nil)) {
+            self.path = path
+            self.chainer = chainer
+        }
 
         mutating func check(_ line: ArraySlice<UInt8>, number: Int, chained: Bool) throws {
             let hasChain = line.count >= chainedPrefixBytes && line.starts(with: chainPrefix.utf8)
             if !hasChain && !chainStarted && !chained {
-                last = ResultsLog.chain(after: last, rest: line)
+                last = chainer.chain(after: last, rest: line)
                 return
             }
             let start = line.startIndex
@@ -277,10 +339,11 @@ final class ResultsLog {
                 throw ClusterError.resultsLog("\(path) line \(number) has no chain hash (edited?): the log cannot be trusted; "
                                               + "delete it to start over")
             }
-            let expected = ResultsLog.chain(after: last, rest: line[(start + chainedPrefixBytes)...])
-            guard stored == expected else {
-                let what = number == 1 ? "line 1 (the header) was edited"
-                    : "line \(number) does not follow line \(number - 1) (line \(number) edited, or lines removed or reordered)"
+            let expected = chainer.chain(after: last, rest: line[(start + chainedPrefixBytes)...])
+            guard constantTimeEqual(stored, expected) else {
+                let key = keyed ? ", or --log-key is not the key it was written with" : ""
+                let what = number == 1 ? "line 1 (the header) was edited\(key)"
+                    : "line \(number) does not follow line \(number - 1) (line \(number) edited, or lines removed or reordered\(key))"
                 throw ClusterError.resultsLog("\(path) \(what): its chain hash is \(stored.prefix(12))…, the lines before it give "
                                               + "\(expected.prefix(12))…; the log cannot be trusted: delete it to start over")
             }

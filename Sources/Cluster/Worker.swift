@@ -21,6 +21,7 @@ public final class Worker: @unchecked Sendable {
 
     public init(connect endpoint: String, options: WorkerOptions = WorkerOptions()) throws {
         try options.validate()
+        ParentWatch.startIfLaunched()
         self.endpoint = endpoint
         self.options = options
     }

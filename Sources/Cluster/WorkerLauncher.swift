@@ -2,16 +2,27 @@ import Foundation
 
 /// Starts worker processes (local, or on other hosts through `ssh -o BatchMode=yes`) and relaunches any
 /// that exit before the run is over, with exponential backoff. Knows nothing of what the workers compute.
+///
+/// No local worker outlives the launcher's process: each gets as standard input the read end of a pipe whose
+/// only write end the launcher holds (close-on-exec, so no child inherits it), and `ParentWatch` in the worker
+/// exits when it reads end-of-file, i.e. when the launcher's process is gone, even after kill -9.
 public final class WorkerLauncher: @unchecked Sendable {
     /// One worker process to keep alive: argv[0] is an executable path (or a name looked up on PATH).
     public struct Slot: Sendable {
         public var name: String
         public var arguments: [String]
         public var environment: [String: String]
-        public init(name: String, arguments: [String], environment: [String: String] = [:]) {
-            self.name = name; self.arguments = arguments; self.environment = environment
+        /// A process on this machine, tied to the launcher's life by the pipe (not an ssh client).
+        public var local: Bool
+        public init(name: String, arguments: [String], environment: [String: String] = [:], local: Bool = true) {
+            self.name = name; self.arguments = arguments; self.environment = environment; self.local = local
         }
     }
+
+    /// Processes started at once before a pause (`batchPauseSeconds`), so a large start is not a fork storm
+    /// and a stop or signal in the middle of it starts no more.
+    public var batchSize = 16
+    public var batchPauseSeconds = 0.05
 
     public let slots: [Slot]
     public var logDirectory: URL?
@@ -28,7 +39,53 @@ public final class WorkerLauncher: @unchecked Sendable {
     private let queue = DispatchQueue(label: "worker-launcher")
     public private(set) var launches = 0
 
-    public init(slots: [Slot]) { self.slots = slots }
+    /// The pipe tying local workers to this process: [read end, write end], both close-on-exec.
+    private let parentPipe: [Int32]
+
+    public init(slots: [Slot]) {
+        self.slots = slots
+        var ends: [Int32] = [-1, -1]
+        // Close-on-exec at once (no pipe2 in Swift's Glibc): a worker must never hold the write end.
+        if pipe(&ends) != 0 || fcntl(ends[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(ends[1], F_SETFD, FD_CLOEXEC) != 0 {
+            ends = [-1, -1]  // then workers run untied, as before
+        }
+        parentPipe = ends
+    }
+
+    deinit {
+        // Workers still running then see end-of-file and leave.
+        for end in parentPipe where end >= 0 { close(end) }
+    }
+
+    /// Refuses a number of worker processes this machine cannot hold: above `manyPerCore` per core unless
+    /// `allowMany` (each worker is a process of several hundred MiB), and always above what the coordinator's
+    /// file descriptors can connect (`fileDescriptorsPerWorker` each, RLIMIT_NOFILE).
+    public static func checkCount(_ count: Int, allowMany: Bool, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                  fileDescriptors: Int = openFileLimit()) throws {
+        guard count >= 0 else { throw ClusterError.invalidOption("--workers must be 0 or more, got \(count)") }
+        let byDescriptors = max(0, (fileDescriptors - reservedDescriptors) / fileDescriptorsPerWorker)
+        if count > byDescriptors {
+            throw ClusterError.invalidOption("\(count) worker processes need about \(count * fileDescriptorsPerWorker + reservedDescriptors) "
+                + "file descriptors, and this process may open \(fileDescriptors) (ulimit -n): at most \(byDescriptors) workers")
+        }
+        let sane = max(minimumLimit, manyPerCore * cores)
+        if count > sane && !allowMany {
+            throw ClusterError.invalidOption("\(count) worker processes on \(cores) core(s) is more than \(sane) (\(manyPerCore) per core): "
+                + "they would compete for the cores and memory (each loads a model); pass --allow-many-workers if you mean it")
+        }
+    }
+
+    public static let manyPerCore = 4
+    static let minimumLimit = 8
+    static let fileDescriptorsPerWorker = 4
+    static let reservedDescriptors = 64
+
+    /// The soft RLIMIT_NOFILE.
+    public static func openFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return limit.rlim_cur >= UInt64(Int.max / 2) ? Int.max / 2 : Int(limit.rlim_cur)  // RLIM_INFINITY too
+    }
 
     /// The slots for `hosts` (slots per host, `:` = local) running `workerCommand` with `connectArguments`.
     /// `ssh` is the client command (argv), e.g. ["ssh", "-F", "cluster/ssh_config"]; BatchMode is always added.
@@ -45,15 +102,23 @@ public final class WorkerLauncher: @unchecked Sendable {
                     // Environment travels inside the remote command line; arguments are quoted for the remote shell.
                     let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuoted($0.value))" }
                     let remote = (assignments + [remoteExecutable] + workerArguments(name).map(shellQuoted)).joined(separator: " ")
-                    result.append(Slot(name: name, arguments: ssh + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host.sshDestination, remote]))
+                    result.append(Slot(name: name, arguments: ssh + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host.sshDestination, remote],
+                                       local: false))
                 }
             }
         }
         return result
     }
 
+    /// Starts every slot, `batchSize` at a time; after `stop()` (e.g. from a signal) it starts no more.
     public func start() throws {
-        for index in slots.indices { try launch(index, quickFailures: 0) }
+        for index in slots.indices {
+            if index > 0 && index % batchSize == 0 {
+                Thread.sleep(forTimeInterval: batchPauseSeconds)
+            }
+            guard !lock.withLock({ stopped }) else { return }
+            try launch(index, quickFailures: 0)
+        }
     }
 
     /// Stops relaunching; gives workers `graceSeconds` to leave on their own (after DONE they exit and
@@ -87,6 +152,13 @@ public final class WorkerLauncher: @unchecked Sendable {
         }
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in slot.environment { environment[k] = v }
+        environment[ParentWatch.variable] = nil
+        if slot.local && parentPipe[0] >= 0 {
+            environment[ParentWatch.variable] = ParentWatch.standardInput
+            process.standardInput = FileHandle(fileDescriptor: parentPipe[0], closeOnDealloc: false)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.environment = environment
         if let logDirectory {
             try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
@@ -97,7 +169,6 @@ public final class WorkerLauncher: @unchecked Sendable {
             process.standardError = handle
             process.standardOutput = handle
         }
-        process.standardInput = FileHandle.nullDevice
         let started = Date()
         process.terminationHandler = { [weak self] p in
             self?.exited(index, process: p, ranSeconds: Date().timeIntervalSince(started), quickFailures: quickFailures)
@@ -141,4 +212,33 @@ public final class WorkerLauncher: @unchecked Sendable {
 func shellQuoted(_ word: String) -> String {
     if !word.isEmpty, word.allSatisfy({ $0.isLetter || $0.isNumber || "-_./:=@,+".contains($0) }) { return word }
     return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A worker started by a `WorkerLauncher` on this machine leaves when the launcher's process is gone: its
+/// standard input is the launcher's pipe, which reads end-of-file only once every write end is closed.
+public enum ParentWatch {
+    static let variable = "IBA_EXIT_WITH_PARENT"
+    static let standardInput = "stdin"
+
+    /// Starts the watch when the environment asks for it (a worker launched locally); else does nothing.
+    public static func startIfLaunched(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard environment[variable] == standardInput else { return }
+        _ = watching
+    }
+
+    /// One watch per process, however many `Worker`s it creates.
+    private static let watching: Void = {
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(0, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+            }
+            FileHandle.standardError.write(Data("worker: the process that launched this worker is gone; exiting\n".utf8))
+            _exit(3)
+        }
+        thread.name = "parent-watch"
+        thread.start()
+    }()
 }

@@ -7,6 +7,10 @@ import Kernels
 public struct ClusterRunOptions: Sendable {
     /// Local worker processes to start.
     public var localWorkers = 2
+    /// Start more worker processes than `WorkerLauncher.checkCount` finds sane for this machine.
+    public var allowManyWorkers = false
+    /// The results log's HMAC key and acceptance of unchained (format 1) logs on resume.
+    public var resultsLogProtection = ResultsLogProtection()
     /// iba-worker beside the running coordinator.
     public var workerExecutable: String
     public var workerThreads = 1
@@ -49,6 +53,8 @@ public struct ClusterRunOptions: Sendable {
 /// needs only its identity (files' hashes and architecture).
 public func runClusterEvaluation(_ job: EvaluationJob, options: ClusterRunOptions,
                                  progress: (ClusterProgress) -> Void = { _ in }) throws -> MethodRecords {
+    // Counted before the coordinator binds and opens its log: a refused count leaves nothing behind.
+    try WorkerLauncher.checkCount(try workerSlots(options, endpoint: "tcp://127.0.0.1:0").count, allowMany: options.allowManyWorkers)
     let files = try ModelFiles(job.model)
     let identity = try files.identity(job.model)
     let shipping = options.shipModel ? try files.shipping() : nil
@@ -106,6 +112,7 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.curveKeysDirectory = options.curveKeys.map { URL(fileURLWithPath: $0) }
     c.resultsLog = job.outputDirectory.appendingPathComponent("results.log.jsonl")
     c.resume = options.resume
+    c.resultsLogProtection = options.resultsLogProtection
     c.resultsLogDetails = (try? job.settings.described()) ?? [:]
     c.verifyFraction = options.verifyFraction
     c.shippedFiles = shippedFiles

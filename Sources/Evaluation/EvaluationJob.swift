@@ -147,14 +147,17 @@ public struct EvaluationJob: Sendable {
         methods.count == 1 ? outputDirectory : outputDirectory.appendingPathComponent(method.rawValue)
     }
 
-    /// What `finish` wrote: each method's summary, and the comparison when several methods ran.
+    /// What `finish` wrote: each method's summary, and the comparison and its pairs table when several
+    /// methods ran.
     public struct Outcome: Sendable {
         public var summaries: [Summary]
         public var comparison: MethodComparison?
+        public var pairs: PairedComparison?
     }
 
     /// Writes every output of the run: per method summary.json, results.jsonl, the original's four .npy
-    /// files and degradation.svg, with several methods comparison.md/.csv/.svg at the top, and report.html
+    /// files and degradation.svg, with several methods comparison.md/.csv/.svg and pairs.csv/.md (bootstrap
+    /// intervals and paired tests, seeded from the run seed) at the top, and report.html
     /// (the page to open) at the top. Each file
     /// is written under a temporary name and renamed into place once its directory's set is written.
     /// One method's summary gives the run's wall time (`seconds`); with several, each gives its own
@@ -174,18 +177,27 @@ public struct EvaluationJob: Sendable {
             try writeOutputFiles(files, into: methodDirectory)
             summaries.append(methodSummary)
         }
-        let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
-            summaries: summaries, records: run.records.first ?? [], architecture: architecture).utf8))
         guard methods.count > 1 else {
+            let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
+                summaries: summaries, records: run.records.first ?? [], architecture: architecture).utf8))
             try writeOutputFiles([report], into: outputDirectory)
-            return Outcome(summaries: summaries, comparison: nil)
+            return Outcome(summaries: summaries, comparison: nil, pairs: nil)
         }
         // Rows are named as the job names its methods (iba@3), while each summary.json names IBA and its layer.
         var rows = summaries
         for m in rows.indices { rows[m].method = methods[m].rawValue }
-        let comparison = MethodComparison(summaries: rows,
-                                          secondsPerExample: methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) })
-        try writeOutputFiles(comparison.files + [report], into: outputDirectory)
-        return Outcome(summaries: summaries, comparison: comparison)
+        let secondsPerExample = methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) }
+        var (comparison, pairs) = try compareMethods(summaries: rows, records: run.records,
+                                                     secondsPerExample: secondsPerExample, seed: settings.seed)
+        comparison.explains = explainedTargets
+        comparison.warning = targetWarning
+        let layers = methods.map { $0.isIBA ? settings(for: $0).layer : nil }
+        let figure = layersFigure(comparison: comparison, layers: layers,
+                                  title: "IBA per layer against the other methods (\(settings.dataset.rawValue), 95% intervals)")
+        let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
+            summaries: rows, records: run.records.first ?? [], architecture: architecture,
+            comparison: comparison, pairs: pairs, layersFigure: figure.map { String(decoding: $0.data, as: UTF8.self) }).utf8))
+        try writeOutputFiles(comparison.files + pairs.files + [report] + (figure.map { [$0] } ?? []), into: outputDirectory)
+        return Outcome(summaries: summaries, comparison: comparison, pairs: pairs)
     }
 }

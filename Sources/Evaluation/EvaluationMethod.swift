@@ -91,3 +91,36 @@ extension EvaluationSettings {
         return one
     }
 }
+
+extension EvaluationMethod {
+    /// What the method's attributions explain under `variant`: "gold label", or "class K" for the original
+    /// protocol's IG (0) and LIME (1); "as given" for external attributions.
+    public func explains(under variant: ProtocolVariant) -> String {
+        guard let attributionMethod else { return "as given" }
+        return variant.fixedClass(for: attributionMethod).map { "class \($0)" } ?? "gold label"
+    }
+}
+
+extension EvaluationJob {
+    /// Per method, what it explains (the comparison's `explains` column).
+    public var explainedTargets: [String] { methods.map { $0.explains(under: settings.protocolVariant) } }
+
+    /// A warning when the job's methods explain different classes (the original protocol with ig or lime beside
+    /// another method) while the degradation test scores the gold label for all: their rows do not measure the
+    /// same thing. nil when they all explain the same.
+    public var targetWarning: String? {
+        let targets = explainedTargets
+        guard Set(targets).count > 1 else { return nil }
+        // Grouped by target in order of appearance: "iba@0, iba@1, random: the gold label; ig: class 0".
+        var groups = [(target: String, names: [String])]()
+        for (method, target) in zip(methods, targets) {
+            if let g = groups.firstIndex(where: { $0.target == target }) { groups[g].names.append(method.rawValue) }
+            else { groups.append((target, [method.rawValue])) }
+        }
+        let listed = groups.map { group in
+            group.names.joined(separator: ", ") + ": " + (group.target == "gold label" ? "the gold label" : group.target)
+        }.joined(separator: "; ")
+        return "the methods explain different classes (\(listed)) while the degradation test scores the gold label "
+            + "for all of them, so their rows are not comparable; --protocol corrected explains the gold label with every method"
+    }
+}

@@ -32,7 +32,12 @@ struct CoordinatorRun: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Local worker processes to start.") var workers = 2
+    @Option(help: "Local worker processes to start (at most 4 per core without --allow-many-workers).") var workers = 2
+    @Flag(name: .customLong("allow-many-workers"), help: "Start more than 4 local worker processes per core.") var allowManyWorkers = false
+    @Option(name: .customLong("log-key"), help: "File with a secret key (16+ bytes, e.g. head -c 32 /dev/urandom): the results log's chain becomes an HMAC that nobody without the key can redo; --resume then needs the same key.")
+    var logKey: String?
+    @Flag(name: .customLong("accept-unchained-log"), help: "With --resume, accept a results log of format 1 (no hash chain: its lines cannot be checked for edits).")
+    var acceptUnchainedLog = false
     @Option(name: .customLong("worker-threads"), help: "OpenBLAS threads per worker process.") var workerThreads = 1
     @Option(help: "ZeroMQ endpoint to bind (default: a free loopback port, local workers only).") var bind: String?
     @Option(help: "Host name workers use to reach this machine (with --hosts).") var advertise: String?
@@ -58,18 +63,24 @@ struct CoordinatorRun: ParsableCommand {
         if verify > 0, workers == 1, hosts == nil {
             throw ValidationError("--verify needs at least two workers (one cannot check itself): use --workers 2 or more")
         }
+        do { try WorkerLauncher.checkCount(workers, allowMany: allowManyWorkers) } catch {
+            throw ValidationError("--workers: \(error)")
+        }
     }
 
     func run() throws {
         try failing {
             let start = Date()
             let job = try evaluation.job(model: modelOptions)
+            if let warning = job.targetWarning { note("warning: \(warning)") }
             let lock = try OutputDirectoryLock(job.outputDirectory)
             let bar = ProgressBar(total: job.plan.indices.count, label: "cluster \(job.methods.map(\.rawValue).joined(separator: ","))", quiet: evaluation.quiet)
             var shown = 0
             let cpuBefore = processCPUSeconds()
             let progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count)
             var options = clusterOptions()
+            options.resultsLogProtection = ResultsLogProtection(key: try logKey.map(ResultsLogProtection.readKey),
+                                                                acceptUnchained: acceptUnchainedLog)
             options.onRecords = { progressFile.add($0, resumed: $1) }
             let run = try runClusterEvaluation(job, options: options) { p in
                 if shown == 0, p.resumed > 0 {
@@ -100,7 +111,7 @@ struct CoordinatorRun: ParsableCommand {
 
     func clusterOptions() -> ClusterRunOptions {
         var o = ClusterRunOptions(workerExecutable: siblingExecutable("iba-worker"))
-        o.localWorkers = workers; o.workerThreads = workerThreads
+        o.localWorkers = workers; o.allowManyWorkers = allowManyWorkers; o.workerThreads = workerThreads
         o.bind = bind; o.advertise = advertise; o.hostsFile = hosts; o.remoteWorker = remoteWorker; o.ssh = ssh
         o.workerModel = workerModel; o.workerModelCache = workerModelCache; o.curveKeys = curveKeys
         o.workerTimeoutSeconds = workerTimeout; o.heartbeatSeconds = heartbeat

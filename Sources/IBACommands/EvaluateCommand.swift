@@ -21,6 +21,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         try failing {
             let job = try evaluation.job(model: modelOptions)
+            if let warning = job.targetWarning { note("warning: \(warning)") }
             let lock = try OutputDirectoryLock(job.outputDirectory)
             let model = try modelOptions.load()
             if job.plan.skippedRows > 0 { note("skipped \(job.plan.skippedRows) malformed rows (--skip-bad-rows)") }

@@ -98,9 +98,13 @@ struct MethodList: ExpressibleByArgument {
     var count: Int { methods(numLayers: 2).count }
 }
 
-/// What a run prints at its end: the summary table, or the comparison of its methods.
+/// What a run prints at its end: the summary table, or the comparison of its methods followed by the
+/// paired differences between them.
 func resultsTable(_ outcome: EvaluationJob.Outcome) -> String {
-    outcome.comparison?.markdown ?? outcome.summaries.map(summaryTable).joined(separator: "\n")
+    guard let comparison = outcome.comparison else {
+        return outcome.summaries.map(summaryTable).joined(separator: "\n")
+    }
+    return comparison.markdown + (outcome.pairs.map { "\n" + $0.markdown } ?? "")
 }
 
 /// Where a run's outputs went.
@@ -108,7 +112,8 @@ func outputsNote(_ job: EvaluationJob) -> String {
     guard job.methods.count > 1 else {
         return "outputs in \(job.outputDirectory.path): summary.json, results.jsonl, degradation.svg, 4 .npy files"
     }
-    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, and "
+    return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, pairs.csv, "
+        + "pairs.md, and "
         + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ") + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
 }
 

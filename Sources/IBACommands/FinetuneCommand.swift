@@ -38,6 +38,7 @@ struct FinetuneCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: model) else {
                 throw CommandError("no pretrained model at \(model): run scripts/setup.sh (it fetches all-MiniLM-L6-v2), or pass --model")
             }
+            try checkOutputIsNotAnInput(output, inputs: [model] + [vocab, config, train, eval].compactMap { $0 })
             let pretrained = try loadModel(path: URL(fileURLWithPath: model), config: config, vocab: vocab, numLabels: numLabels)
             guard let kind = DatasetKind(rawValue: dataset) else { throw CommandError("unknown dataset \(dataset)") }
             let trainURL = try train.map { URL(fileURLWithPath: $0) } ?? EmbeddedData.agnewsDemoTrain()

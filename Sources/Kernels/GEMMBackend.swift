@@ -14,7 +14,8 @@ public enum GEMMBackend: String, Sendable, CaseIterable, Codable {
 }
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major with explicit leading dimensions, on the context's
-/// library and threads (OpenBLAS, also oneDNN's fallback, on one thread per row block: see `OpenBLASThreads`).
+/// library and threads. The output is cut into `GEMMBlocks` (from the shape alone), each a single-threaded
+/// call, so every thread count computes every element the same way (see `GEMMBlocks`).
 @inline(__always)
 public func sgemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -27,26 +28,53 @@ public func sgemm(
         if beta != 1 { for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } } }
         return
     }
-    if context.backend == .onednn,
-       iba_onednn_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Int32(context.threads)) == 0 {
-        return
-    }
-    OpenBLASThreads.pinToOne()
-    // Row blocks of C on the context's threads: rows of op(A) start at r * lda (r when transposed).
-    let blocks = min(context.threads, max(1, m / 64))
-    let size = (m + blocks - 1) / blocks
-    parallelItems(blocks, context: context) { block in
-        let r0 = block * size, rows = min(m, r0 + size) - r0
-        guard rows > 0 else { return }
+    let oneDNN = context.backend == .onednn
+    if !oneDNN { OpenBLASThreads.pinToOne() }
+    let blocks = GEMMBlocks(m: m, n: n, k: k)
+    parallelItems(blocks.count, context: context) { item in
+        let block = blocks[item]
+        let r0 = block.rows.lowerBound, c0 = block.columns.lowerBound, rows = block.rows.count, columns = block.columns.count
+        // Rows of op(A) start at r * lda (r when transposed), columns of op(B) at j (j * ldb when transposed).
+        let blockA = a + (transA ? r0 : r0 * lda), blockB = b + (transB ? c0 * ldb : c0), blockC = c + r0 * ldc + c0
+        if oneDNN, iba_onednn_sgemm(transA ? 1 : 0, transB ? 1 : 0, rows, columns, k, alpha, blockA, lda, blockB, ldb,
+                                    beta, blockC, ldc, 1) == 0 {
+            return
+        }
+        OpenBLASThreads.pinToOne()  // oneDNN's fallback
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(rows), Int32(n), Int32(k), alpha, a + (transA ? r0 : r0 * lda), Int32(lda), b, Int32(ldb),
-                    beta, c + r0 * ldc, Int32(ldc))
+                    Int32(rows), Int32(columns), Int32(k), alpha, blockA, Int32(lda), blockB, Int32(ldb),
+                    beta, blockC, Int32(ldc))
+    }
+}
+
+/// How a GEMM's output C[M,N] is cut into blocks for threads to take, from the shape alone: so a result does
+/// not depend on the thread count (a library splitting one call over threads picks its split, and with it
+/// the order of its sums or the kernel a row meets, by the thread count: OpenBLAS's AVX2 kernels gave rows
+/// 1e-7 apart, which `--verify` took for dishonest workers). Each block is one single-threaded call of at
+/// most `rowsPerBlock` x `columnsPerBlock`: small enough that two or more threads share a BERT product, large
+/// enough that re-packing the operands per block and the ~4 us per call stay small.
+struct GEMMBlocks: Equatable {
+    static let rowsPerBlock = 256, columnsPerBlock = 512
+    let rowBlocks: Int, columnBlocks: Int, m: Int, n: Int
+
+    init(m: Int, n: Int, k: Int) {
+        self.m = m
+        self.n = n
+        rowBlocks = (m + Self.rowsPerBlock - 1) / Self.rowsPerBlock
+        columnBlocks = (n + Self.columnsPerBlock - 1) / Self.columnsPerBlock
+    }
+
+    var count: Int { rowBlocks * columnBlocks }
+
+    subscript(item: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let r0 = item / columnBlocks * Self.rowsPerBlock, c0 = item % columnBlocks * Self.columnsPerBlock
+        return (r0..<min(m, r0 + Self.rowsPerBlock), c0..<min(n, c0 + Self.columnsPerBlock))
     }
 }
 
 /// OpenBLAS's own thread pool. Its thread count is one setting per process (0.3.21 has no per-call count),
 /// so it is set to one, once, before the first OpenBLAS GEMM and never changed: the threads of a
-/// computation come from its `ComputeContext` (row blocks above), never from process-wide state.
+/// computation come from its `ComputeContext` (the blocks above), never from process-wide state.
 public enum OpenBLASThreads {
     private static let pinned: Void = { openblas_set_num_threads(1) }()
     static func pinToOne() { _ = pinned }

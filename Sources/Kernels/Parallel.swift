@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Foundation
 
 /// Runs body(i) for i in 0..<items on the context's threads (inline with one).
 /// Items must write disjoint memory; each is computed the same way on whichever thread runs it.
@@ -11,9 +12,14 @@ func parallelItems(_ items: Int, context: ComputeContext, _ body: (Int) -> Void)
         return
     }
     guard context.backend == .onednn else {
+        // As many Dispatch workers as the context has threads, each taking items in turn (Dispatch alone
+        // would use every core).
+        let next = ItemCounter()
         withoutActuallyEscaping(body) { body in
             let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: items) { task.value($0) }
+            DispatchQueue.concurrentPerform(iterations: min(context.threads, items)) { _ in
+                while let item = next.take(below: items) { task.value(item) }
+            }
         }
         return
     }
@@ -41,6 +47,20 @@ public func parallelChunks(_ count: Int, grain: Int, context: ComputeContext, _ 
     }
     let size = ((count + chunks - 1) / chunks + 15) / 16 * 16
     parallelItems((count + size - 1) / size, context: context) { c in body(c * size ..< min(count, (c + 1) * size)) }
+}
+
+/// Hands out 0, 1, 2, ... to the threads of one parallel loop.
+private final class ItemCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
 }
 
 /// Lets a closure over raw buffers cross into `concurrentPerform`; callers guarantee disjoint writes.

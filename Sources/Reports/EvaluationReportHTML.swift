@@ -60,6 +60,21 @@ public struct ReportFailure: Sendable, Equatable {
     public init(index: Int, reason: String) { self.index = index; self.reason = reason }
 }
 
+/// A table of preformatted cells with a heading and a note (e.g. the methods' means with their intervals).
+public struct ReportTable: Sendable, Equatable {
+    /// The section's id in the page.
+    public var id: String
+    public var heading: String
+    /// A sentence under the heading saying how the numbers were made.
+    public var note: String
+    public var header: [String]
+    public var rows: [[String]]
+
+    public init(id: String, heading: String, note: String, header: [String], rows: [[String]]) {
+        self.id = id; self.heading = heading; self.note = note; self.header = header; self.rows = rows
+    }
+}
+
 /// Everything report.html shows.
 public struct EvaluationReport: Sendable, Equatable {
     public var title: String
@@ -70,16 +85,24 @@ public struct EvaluationReport: Sendable, Equatable {
     public var mostDropped: [ReportExample]
     public var leastDropped: [ReportExample]
     public var failures: [ReportFailure]
+    /// Tables shown after the summary (several methods: their means with intervals, the paired tests).
+    public var tables: [ReportTable]
+    /// Shown at the top of the page (e.g. the methods explain different classes).
+    public var warnings: [String] = []
+    /// IBA per layer (layers.svg) when the job ran several layers; shown after the curves.
+    public var layersFigure: String?
 
     public init(title: String, settings: [ReportEntry], architecture: [ReportEntry], methods: [ReportMethod],
-                mostDropped: [ReportExample], leastDropped: [ReportExample], failures: [ReportFailure]) {
+                mostDropped: [ReportExample], leastDropped: [ReportExample], failures: [ReportFailure],
+                tables: [ReportTable] = []) {
         self.title = title; self.settings = settings; self.architecture = architecture; self.methods = methods
         self.mostDropped = mostDropped; self.leastDropped = leastDropped; self.failures = failures
+        self.tables = tables
     }
 }
 
 /// The report as one standalone HTML page (well-formed XML as well, so tests can parse it).
-/// Sections carry ids (settings, architecture, summary, curves, most-dropped, least-dropped, failed).
+/// Sections carry ids (settings, architecture, summary, each table's own, curves, most-dropped, least-dropped, failed).
 public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     var html = """
     <!DOCTYPE html>
@@ -103,18 +126,24 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     .legend { margin: 4px 0 8px; }
     \(tokenSpanCSS)
     p.none { color: #777; font-style: italic; }
+    p.warning { background: #fff4e5; border-left: 4px solid #e67e00; padding: 8px 12px; }
+    p.note { font-size: 13px; color: #444; margin: 4px 0 8px; }
+    .wide { overflow-x: auto; }
+    .wide td { white-space: nowrap; }
     </style>
     </head>
     <body>
     <h1>\(xmlEscaped(report.title))</h1>
 
     """
+    for warning in report.warnings { html += "<p class=\"warning\"><strong>Warning:</strong> \(xmlEscaped(warning))</p>\n" }
     html += "<div class=\"pair\">\n"
     html += "<section id=\"settings\">\n<h2>Settings</h2>\n" + entryTable(report.settings) + "</section>\n"
     html += "<section id=\"architecture\">\n<h2>Model architecture</h2>\n" + entryTable(report.architecture) + "</section>\n"
     html += "</div>\n"
 
     html += "<section id=\"summary\">\n<h2>Summary</h2>\n" + summaryTable(report.methods) + "</section>\n"
+    for table in report.tables { html += tableSection(table) }
 
     html += "<section id=\"curves\">\n<h2>Degradation curves</h2>\n"
     let series = report.methods.map { method -> CurveSeries in
@@ -126,9 +155,13 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
                                       yLabel: "probability of the target class", series: series))
     html += "</section>\n"
 
+    if let figure = report.layersFigure {
+        html += "<section id=\"layers\">\n<h2>IBA per layer</h2>\n" + inlineSVG(figure) + "</section>\n"
+    }
     html += colourLegend("attribution; colour relative to each example's range; hover a token for its value")
     html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
-    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped)
+    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped,
+                           none: report.mostDropped.isEmpty ? "no evaluated examples" : "the one evaluated example is shown above")
 
     html += "<section id=\"failed\">\n<h2>Failed examples (\(report.failures.count))</h2>\n"
     if report.failures.isEmpty {
@@ -178,9 +211,24 @@ private func summaryTable(_ methods: [ReportMethod]) -> String {
     return html + "</table>\n"
 }
 
-private func exampleSection(id: String, heading: String, _ examples: [ReportExample]) -> String {
+/// A `ReportTable` as a section; the table scrolls sideways when wider than the page.
+private func tableSection(_ table: ReportTable) -> String {
+    var html = "<section id=\"\(xmlEscaped(table.id))\">\n<h2>\(xmlEscaped(table.heading))</h2>\n"
+    if !table.note.isEmpty { html += "<p class=\"note\">\(xmlEscaped(table.note))</p>\n" }
+    guard !table.rows.isEmpty else { return html + "<p class=\"none\">no rows</p>\n</section>\n" }
+    html += "<div class=\"wide\">\n<table>\n<tr>"
+    html += table.header.map { "<th>\(xmlEscaped($0))</th>" }.joined() + "</tr>\n"
+    for row in table.rows {
+        html += "<tr>" + row.map { "<td>\(xmlEscaped($0))</td>" }.joined() + "</tr>\n"
+    }
+    return html + "</table>\n</div>\n</section>\n"
+}
+
+/// `none`: what an empty list says (the least-dropped list of a one-example run is empty while one was evaluated).
+private func exampleSection(id: String, heading: String, _ examples: [ReportExample],
+                            none: String = "no evaluated examples") -> String {
     var html = "<section id=\"\(id)\">\n<h2>\(xmlEscaped(heading))</h2>\n"
-    if examples.isEmpty { html += "<p class=\"none\">no evaluated examples</p>\n" }
+    if examples.isEmpty { html += "<p class=\"none\">\(xmlEscaped(none))</p>\n" }
     for example in examples {
         let drop = example.originalProbability - example.firstStepProbability
         html += "<div class=\"example\">\n<div class=\"caption\">example \(example.index): \(xmlEscaped(example.target)), "

@@ -6,6 +6,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case noTokenizer
     case nonFiniteLoss(step: Int)
     case cannotWrite(path: String, reason: String)
+    case outputOverlapsInput(output: String, input: String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .noTokenizer: return "the model has no tokenizer (vocab.txt or tokenizer.json): load it with its vocabulary"
         case let .nonFiniteLoss(step): return "the loss became NaN or infinite at step \(step): lower the learning rate"
         case let .cannotWrite(path, reason): return "cannot write \(path): \(reason)"
+        case let .outputOverlapsInput(output, input):
+            return "the output \(output) is or contains the input \(input): writing it would overwrite what is read; "
+                + "choose another --output"
         }
     }
 }

@@ -107,6 +107,7 @@ func runCoordinator(_ arguments: Arguments) throws {
     // --workers N: local worker processes (this executable), stopped with the run, also on SIGINT/TERM/HUP.
     var launcher: WorkerLauncher?
     if let workers = arguments.values["workers"].flatMap(Int.init), workers > 0 {
+        try WorkerLauncher.checkCount(workers, allowMany: arguments.switches.contains("allow-many-workers"))
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let connect = coordinator.endpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
         if options.verifyFraction > 0, workers < 2 {
@@ -177,7 +178,7 @@ func runWorker(_ arguments: Arguments) throws {
 
 let argv = CommandLine.arguments
 guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker|hostile ...") }
-let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate", "fabricate"])
+let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate", "fabricate", "allow-many-workers"])
 do {
     switch argv[1] {
     case "keygen":

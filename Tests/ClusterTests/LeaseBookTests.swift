@@ -26,6 +26,25 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertTrue(book.isFinished)
     }
 
+    /// The counts are kept as results change (not recounted per read): they must follow settles, failures,
+    /// revocations and a resumed log exactly.
+    func testDoneAndFailedCountsFollowEveryChange() throws {
+        var book = try LeaseBook(indices: [1, 2, 3, 4], alreadyDone: [4: Data("old".utf8)], maxAttempts: 1, shardSize: 1,
+                                 firstLeaseID: 1)
+        XCTAssertEqual([book.doneCount, book.failedCount], [1, 0], "the resumed example counts as done")
+        let a = try XCTUnwrap(book.issue(to: alice, now: 0))
+        _ = book.recordResult(owner: alice, lease: a.lease, index: a.entries[0].index, attempt: 1, payload: Data())
+        book.settle(2, .failed("broken"))
+        XCTAssertEqual([book.doneCount, book.failedCount], [2, 1])
+        book.revoke([a.entries[0].index, 2], from: alice)
+        XCTAssertEqual([book.doneCount, book.failedCount], [1, 0], "a revoked failure no longer counts")
+        book.settle(3, .failed("x"))
+        book.settle(3, .failed("y"))
+        XCTAssertEqual([book.doneCount, book.failedCount], [1, 1], "settling an index twice counts it once")
+        book.settle(3, .done(Data()))
+        XCTAssertEqual([book.doneCount, book.failedCount], [2, 0])
+    }
+
     func testRejectsForeignStaleAndBogusResults() throws {
         var book = try book([1, 2])
         let lease = try XCTUnwrap(book.issue(to: alice, now: 0))

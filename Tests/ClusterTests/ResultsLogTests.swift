@@ -168,8 +168,9 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertEqual(done[4], fakeResult(4), "the line appended after the cut follows the chain")
     }
 
-    /// Logs written before the chain (format 1) resume with a warning; what is appended to them is chained and checked.
-    func testUnchainedVersionOneLogResumesWithAWarning() throws {
+    /// Logs written before the chain (format 1) are refused unless `--accept-unchained-log` names them; then
+    /// they resume with a warning, and what is appended to them is chained and checked.
+    func testUnchainedVersionOneLogResumesOnlyWhenAccepted() throws {
         let url = try temporaryDirectory("v1").appendingPathComponent("results.jsonl")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -177,22 +178,108 @@ final class ResultsLogTests: XCTestCase {
         var old = header + Data("\n".utf8)
         for index in 0..<2 { old += Data("{\"index\":\(index),\"attempt\":1,\"payload\":".utf8) + fakeResult(index) + Data("}\n".utf8) }
         try old.write(to: url)
+        assertResumeRefused(url, naming: "pass --accept-unchained-log")
+        let accept = ResultsLogProtection(acceptUnchained: true)
         let notes = LogCapture("log")
         do {
-            let (log, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, log: notes.sink)
+            let (log, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, protection: accept,
+                                                  log: notes.sink)
             XCTAssertEqual(Set(done.keys), [0, 1])
             try log.append(index: 2, attempt: 1, result: .done(fakeResult(2)))
             try log.append(index: 3, attempt: 1, result: .done(fakeResult(3)))
         }
         XCTAssertTrue(notes.contains("predates the hash chain"), notes.lines.joined(separator: "\n"))
-        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true)
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, protection: accept)
         XCTAssertEqual(Set(done.keys), [0, 1, 2, 3])
 
         // The chained part is checked: an edit there is refused, as is removing the chain of a later line.
         var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
         lines[3] = lines[3].replacingOccurrences(of: "\"index\":2", with: "\"index\":7")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
-        assertResumeRefused(url, naming: "line 4 does not follow line 3")
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, protection: accept)) {
+            XCTAssertTrue("\($0)".contains("line 4 does not follow line 3"), "\($0)")
+        }
+    }
+
+    /// Issue 24: a chained log relabelled as format 1, its chain stripped and a value edited, is refused.
+    func testDowngradedAndEditedLogIsRefused() throws {
+        let (url, lines) = try chainedLog("downgrade")
+        let unchained = lines.map { line -> String in
+            var text = line.replacingOccurrences(of: "\"version\":2", with: "\"version\":1")
+            if let range = text.range(of: #"\{"chain":"[0-9a-f]{64}","#, options: .regularExpression) {
+                text.replaceSubrange(range, with: "{")
+            }
+            return text
+        }
+        var edited = unchained
+        edited[3] = edited[3].replacingOccurrences(of: "\"index\":2", with: "\"index\":2,\"forged\":1")
+        XCTAssertNotEqual(edited[3], unchained[3])
+        XCTAssertFalse(edited.joined().contains("\"chain\""))
+        try Data((edited.joined(separator: "\n") + "\n").utf8).write(to: url)
+        assertResumeRefused(url, naming: "older than the format 2 this build writes")
+    }
+
+    // MARK: - Keyed chain (issue 24)
+
+    private let key = Array("0123456789abcdef0123456789abcdef".utf8)
+
+    private func keyedLog(_ name: String) throws -> (URL, [String]) {
+        let url = try temporaryDirectory(name).appendingPathComponent("results.jsonl")
+        do {
+            let (log, _) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: false,
+                                               protection: ResultsLogProtection(key: key))
+            for index in 0..<4 { try log.append(index: index, attempt: 1, result: .done(fakeResult(index)), by: ["w"]) }
+        }
+        return (url, try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init))
+    }
+
+    private func resumeError(_ url: URL, _ protection: ResultsLogProtection) -> String {
+        do {
+            _ = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true, protection: protection)
+            return "accepted"
+        } catch { return "\(error)" }
+    }
+
+    func testKeyedLogResumesWithItsKeyOnly() throws {
+        let (url, lines) = try keyedLog("keyed")
+        XCTAssertTrue(lines[0].contains("\"chainMAC\":\"hmac-sha256\""), lines[0])
+        let (_, done) = try ResultsLog.open(url, fingerprint: testManifest().fingerprint, resume: true,
+                                            protection: ResultsLogProtection(key: key))
+        XCTAssertEqual(Set(done.keys), [0, 1, 2, 3])
+        XCTAssertTrue(resumeError(url, ResultsLogProtection()).contains("pass the same key"))
+        var other = key
+        other[0] ^= 1
+        XCTAssertTrue(resumeError(url, ResultsLogProtection(key: other)).contains("or --log-key is not the key"))
+    }
+
+    /// A forger without the key edits a line and recomputes every chain value as a SHA-256 chain would:
+    /// with the key it is refused, whether the header still names the HMAC or not.
+    func testForgerWithoutTheKeyCannotRedoTheChain() throws {
+        let (url, lines) = try keyedLog("forged")
+        for stripKey in [false, true] {
+            var previous = ""
+            var forged = [String]()
+            for (number, line) in lines.enumerated() {
+                var rest = String(line.dropFirst(ResultsLog.chainedPrefixBytes))
+                if number == 0 && stripKey { rest = rest.replacingOccurrences(of: "\"chainMAC\":\"hmac-sha256\",", with: "") }
+                if number == 2 { rest = rest.replacingOccurrences(of: "\"index\":1", with: "\"index\":1,\"forged\":1") }
+                previous = ResultsLog.Chainer(key: nil).chain(after: previous, rest: Array(rest.utf8))
+                forged.append("{\"chain\":\"\(previous)\"," + rest)
+            }
+            try Data((forged.joined(separator: "\n") + "\n").utf8).write(to: url)
+            let refusal = resumeError(url, ResultsLogProtection(key: key))
+            XCTAssertTrue(refusal.contains(stripKey ? "unkeyed SHA-256 chain" : "line 1 (the header) was edited"), refusal)
+        }
+    }
+
+    /// Old logs (unkeyed SHA-256 chains) still verify through swift-crypto: a chain value computed by hand
+    /// with the standard's test vector.
+    func testSHA256ChainIsTheStandardHash() {
+        XCTAssertEqual(ResultsLog.Chainer(key: nil).chain(after: "", rest: Array("abc".utf8)),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // RFC 4231 test case 2: key "Jefe", "what do ya want for nothing?".
+        XCTAssertEqual(ResultsLog.Chainer(key: Array("Jefe".utf8)).chain(after: "what do ya want ", rest: Array("for nothing?".utf8)),
+                       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
     /// An untrusted worker's line revokes its earlier results, also on resume.

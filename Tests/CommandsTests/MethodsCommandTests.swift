@@ -16,6 +16,8 @@ final class MethodsCommandTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         for method in methods {
             XCTAssertTrue(run.stdout.contains("| \(method) |"), "the comparison table is printed:\n\(run.stdout)")
+            XCTAssertTrue(run.stdout.contains("| \(method) | random | prob_11% |") || method == "random",
+                          "then the pairs table:\n\(run.stdout)")
             let alone = directory.appendingPathComponent("alone-\(method)")
             let single = try runCommand(iba, ["evaluate", "--method", method] + options + ["--output", alone.path])
             XCTAssertEqual(single.status, 0, single.stderr)
@@ -25,8 +27,11 @@ final class MethodsCommandTests: XCTestCase {
         let csv = try String(contentsOf: together.appendingPathComponent("comparison.csv"), encoding: .utf8)
         let rows = csv.split(separator: "\n")
         XCTAssertEqual(rows.count, 1 + methods.count)
-        XCTAssertTrue(rows[0].hasPrefix("method,n,original_prob,original_acc,prob_11%"), String(rows[0]))
+        XCTAssertTrue(rows[0].hasPrefix("method,explains,n,original_prob,original_acc,prob_11%"), String(rows[0]))
         XCTAssertEqual(rows.dropFirst().map { String($0.prefix { $0 != "," }) }, methods)
+        XCTAssertTrue(rows[2].hasPrefix("ig,class 0,"), "the original protocol's IG explains class 0: \(rows[2])")
+        let markdown = try String(contentsOf: together.appendingPathComponent("comparison.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.hasPrefix("> **Warning:** the methods explain different classes"), markdown)
         XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.md"), encoding: .utf8).contains("| random |"))
         XCTAssertTrue(try String(contentsOf: together.appendingPathComponent("comparison.svg"), encoding: .utf8).contains("random (floor)"))
 
@@ -41,6 +46,9 @@ final class MethodsCommandTests: XCTestCase {
                     .split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") }
             }
             XCTAssertEqual(try withoutSeconds(out), try withoutSeconds(together), "comparison.csv apart from the seconds column")
+            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("pairs.csv")),
+                           try Data(contentsOf: together.appendingPathComponent("pairs.csv")), "the same pairs.csv")
+            XCTAssertTrue(cluster.stdout.contains("| iba | ig | prob_11% |"), "pairs printed:\n\(cluster.stdout)")
         }
     }
 

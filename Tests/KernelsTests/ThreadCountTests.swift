@@ -58,3 +58,51 @@ final class ThreadCountTests: XCTestCase {
         XCTAssertEqual(OpenBLASThreads.current, 1)
     }
 }
+
+/// GEMMs of the shapes BERT runs (noise batches, FFN, weight gradients, [CLS] rows) must come out bit-identical
+/// for any thread count on both libraries: a cluster verifies a result by comparing bytes, and workers may run
+/// different `--worker-threads`.
+final class GEMMThreadCountTests: XCTestCase {
+    /// (transA, transB, m, n, k): MiniLM and bert-base forward, backward to the input, weight gradients.
+    static let shapes: [(Bool, Bool, Int, Int, Int)] = [
+        (false, true, 600, 384, 384), (false, true, 600, 1536, 384), (false, false, 600, 384, 1536),
+        (true, false, 384, 1536, 600), (false, true, 1280, 768, 768), (false, true, 10, 768, 768),
+        (false, false, 130, 3072, 768), (true, false, 768, 768, 1280),
+    ]
+
+    func product(_ shape: (Bool, Bool, Int, Int, Int), _ context: ComputeContext) -> [Float] {
+        let (transA, transB, m, n, k) = shape
+        var rng = TestRandom(UInt64(m * 31 + n * 7 + k))
+        let a = rng.normals(m * k), b = rng.normals(k * n)
+        var c = rng.normals(m * n)
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: transA ? m : k,
+              b: b, ldb: transB ? k : n, beta: 1, c: &c, ldc: n, context: context)
+        return c
+    }
+
+    func testGEMMsDoNotDependOnTheThreadCount() {
+        for backend in GEMMBackend.allCases {
+            for shape in Self.shapes {
+                let one = product(shape, ComputeContext(backend: backend, threads: 1))
+                for threads in [2, 3, 4] {
+                    let other = product(shape, ComputeContext(backend: backend, threads: threads))
+                    let first = zip(one, other).enumerated().first { $0.element.0 != $0.element.1 }
+                    XCTAssertNil(first, "\(backend) \(shape), 1 vs \(threads) threads: first difference at \(first.map { "\($0.offset): \($0.element)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    /// The blocks come from the shape alone and tile the output exactly once.
+    func testBlocksTileTheOutput() {
+        for (_, _, m, n, k) in Self.shapes + [(false, false, 1, 1, 1), (false, false, 5000, 3, 7)] {
+            let blocks = GEMMBlocks(m: m, n: n, k: k)
+            var covered = [Int](repeating: 0, count: m * n)
+            for b in 0..<blocks.count {
+                let block = blocks[b]
+                for r in block.rows { for j in block.columns { covered[r * n + j] += 1 } }
+            }
+            XCTAssertEqual(Set(covered), [1], "\(m)x\(n)x\(k)")
+        }
+    }
+}

@@ -49,11 +49,35 @@ final class EvaluationReportTests: XCTestCase {
         }
     }
 
+    /// Extra tables (a comparison's intervals, its pairs) come after the summary, escaped, in their own sections.
+    func testTablesFollowTheSummary() throws {
+        var report = Self.sampleReport()
+        report.tables = [ReportTable(id: "pairs", heading: "Paired differences", note: "a - b <paired>",
+                                     header: ["method a", "metric"], rows: [["iba", "prob_11%"], ["ig & co", "aopc"]])]
+        let html = renderEvaluationReportHTML(report)
+        XCTAssertNil(xmlParseError(html))
+        let summary = try XCTUnwrap(html.range(of: "<section id=\"summary\">"))
+        let pairs = try XCTUnwrap(html.range(of: "<section id=\"pairs\">"))
+        XCTAssertLessThan(summary.lowerBound, pairs.lowerBound)
+        XCTAssertTrue(html.contains("<td>ig &amp; co</td>") && html.contains("a - b &lt;paired&gt;"))
+        let section = String(html[pairs.lowerBound...]).components(separatedBy: "</section>")[0]
+        XCTAssertEqual(occurrences(of: "<tr>", in: section), 3, "a header and two rows")
+    }
+
     func testEmptyReportStillRenders() {
         let html = renderEvaluationReportHTML(EvaluationReport(title: "t", settings: [], architecture: [], methods: [],
                                                                mostDropped: [], leastDropped: [], failures: []))
         XCTAssertNil(xmlParseError(html))
         XCTAssertTrue(html.contains("Failed examples (0)"))
+    }
+
+    func testALoneExampleIsNotCalledMissing() {
+        var report = Self.sampleReport()
+        report.mostDropped = Array(report.mostDropped.prefix(1))
+        report.leastDropped = []
+        let html = renderEvaluationReportHTML(report)
+        XCTAssertFalse(html.contains("no evaluated examples"), "one example was evaluated")
+        XCTAssertTrue(html.contains("the one evaluated example is shown above"))
     }
 
     /// The page in a real browser: Debian's chromium, installed here if it is not (skipped when it cannot be),

@@ -2,52 +2,118 @@ import Foundation
 import Reports
 
 /// The comparison of several methods on one run's examples (`--methods`): one row per method with the
-/// probability and accuracy after each removal step, AOPC and seconds per example, as Markdown
-/// (comparison.md, also printed), CSV (comparison.csv) and one plot of every curve (comparison.svg).
+/// probability and accuracy after each removal step, AOPC and seconds per example, each mean with its 95%
+/// bootstrap interval over examples, as Markdown (comparison.md, also printed), CSV (comparison.csv) and one
+/// plot of every curve (comparison.svg). Cells are addressed by column name (`prob_11%`, `aopc_sufficiency`).
 public struct MethodComparison: Sendable {
     public var summaries: [Summary]
     /// Each method's compute seconds per evaluated example.
     public var secondsPerExample: [Double]
+    /// intervals[m][column]: method m's interval of a column named in `intervalColumns`; empty without.
+    public var intervals: [[String: ConfidenceInterval]]
 
-    public init(summaries: [Summary], secondsPerExample: [Double]) {
+    /// Per method, what its attributions explain ("gold label", "class 0": `EvaluationMethod.explains`); empty
+    /// leaves the column out.
+    public var explains: [String] = []
+    /// Shown above the table (the methods explain different classes); nil for none.
+    public var warning: String?
+
+    public init(summaries: [Summary], secondsPerExample: [Double], intervals: [[String: ConfidenceInterval]] = []) {
         self.summaries = summaries
         self.secondsPerExample = secondsPerExample
+        self.intervals = intervals
     }
 
     var steps: Int { summaries.map(\.degradationProb.count).max() ?? 0 }
 
-    /// Column names after `method`: n, the original prediction, each step, AOPC, seconds.
-    var columns: [String] {
-        let fractions = (1...max(steps, 1)).map { "\(Int((100 * Double($0) / Double(max(steps, 1))).rounded()))%" }
-        return ["n", "original_prob", "original_acc"] + fractions.map { "prob_" + $0 } + fractions.map { "acc_" + $0 }
-            + ["aopc_comprehensiveness", "aopc_sufficiency", "seconds_per_example"]
+    /// The removed fraction after each of `steps` steps, as column names say it: "11%" ... "100%" for 9.
+    public static func stepLabels(steps: Int) -> [String] {
+        (1...max(steps, 1)).map { "\(Int((100 * Double($0) / Double(max(steps, 1))).rounded()))%" }
     }
 
-    func row(_ m: Int) -> [String] {
+    /// The columns that are means over examples, so get bootstrap intervals: probability and accuracy after
+    /// each step, AOPC. (The original prediction is the same for every method, so its interval compares nothing.)
+    public static func intervalColumns(steps: Int) -> [String] {
+        let labels = stepLabels(steps: steps)
+        return labels.map { "prob_" + $0 } + labels.map { "acc_" + $0 } + ["aopc_comprehensiveness", "aopc_sufficiency"]
+    }
+
+    /// Column names of comparison.csv after `method`; each interval column is followed by its `_lo` and `_hi`.
+    public var columns: [String] {
+        let intervalColumns = Set(MethodComparison.intervalColumns(steps: steps))
+        let named = ["n", "original_prob", "original_acc"] + MethodComparison.intervalColumns(steps: steps)
+            + ["seconds_per_example"]
+        return named.flatMap { intervalColumns.contains($0) ? [$0, $0 + "_lo", $0 + "_hi"] : [$0] }
+    }
+
+    /// Method m's numbers by column name, intervals as `<column>_lo` / `_hi`; a column without a value (AOPC
+    /// when it was off, a missing interval) is absent.
+    public func values(_ m: Int) -> [String: Double] {
         let s = summaries[m]
-        func format(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "" }
-        let probs = (0..<steps).map { format(s.degradationProb.indices.contains($0) ? s.degradationProb[$0] : nil) }
-        let accs = (0..<steps).map { format(s.degradationAccuracy.indices.contains($0) ? s.degradationAccuracy[$0] : nil) }
-        return [s.method, "\(s.n)", format(s.originalProb), format(s.originalAccuracy)] + probs + accs
-            + [format(s.aopcComprehensiveness), format(s.aopcSufficiency), String(format: "%.3f", secondsPerExample[m])]
+        var values = ["n": Double(s.n), "original_prob": s.originalProb, "original_acc": s.originalAccuracy,
+                      "seconds_per_example": secondsPerExample[m]]
+        for (k, label) in MethodComparison.stepLabels(steps: steps).enumerated() {
+            if s.degradationProb.indices.contains(k) { values["prob_" + label] = s.degradationProb[k] }
+            if s.degradationAccuracy.indices.contains(k) { values["acc_" + label] = s.degradationAccuracy[k] }
+        }
+        values["aopc_comprehensiveness"] = s.aopcComprehensiveness
+        values["aopc_sufficiency"] = s.aopcSufficiency
+        for (column, interval) in intervals.indices.contains(m) ? intervals[m] : [:] {
+            values[column + "_lo"] = interval.lower
+            values[column + "_hi"] = interval.upper
+        }
+        return values
     }
 
     public var csv: String {
-        ((["method"] + columns).joined(separator: ",") + "\n") + summaries.indices.map { row($0).joined(separator: ",") + "\n" }.joined()
+        let header = (["method"] + (explains.isEmpty ? [] : ["explains"]) + columns).joined(separator: ",")
+        let rows = summaries.indices.map { m -> String in
+            let values = self.values(m)
+            let cells = columns.map { column -> String in
+                guard let value = values[column] else { return "" }
+                switch column {
+                case "n": return "\(Int(value))"
+                case "seconds_per_example": return String(format: "%.3f", value)
+                default: return String(format: "%.4f", value)
+                }
+            }
+            let explained = explains.isEmpty ? [] : [csvField(explains.indices.contains(m) ? explains[m] : "")]
+            return ([csvField(summaries[m].method)] + explained + cells).joined(separator: ",")
+        }
+        return ([header] + rows).joined(separator: "\n") + "\n"
     }
 
-    /// A Markdown table: methods as rows; step columns give the probability / accuracy after that removal.
-    public var markdown: String {
-        let fractions = (1...max(steps, 1)).map { "\(Int((100 * Double($0) / Double(max(steps, 1))).rounded()))%" }
-        let header = ["method", "n", "original p / acc"] + fractions.map { "p / acc at \($0)" } + ["AOPC compr.", "AOPC suff.", "s / example"]
-        var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: " --- |", count: header.count)]
-        for m in summaries.indices {
-            let cells = row(m)
-            let pairs = (0..<steps).map { "\(cells[4 + $0]) / \(cells[4 + steps + $0])" }
-            let line = [cells[0], cells[1], "\(cells[2]) / \(cells[3])"] + pairs + Array(cells.suffix(3))
-            lines.append("| " + line.joined(separator: " | ") + " |")
+    /// The Markdown header and each method's cells (also report.html's table): step columns give the
+    /// probability / accuracy after that removal, each mean with its interval, e.g. `0.455 [0.449, 0.461]`.
+    public var displayHeader: [String] {
+        ["method"] + (explains.isEmpty ? [] : ["explains"]) + ["n", "original p / acc"]
+            + MethodComparison.stepLabels(steps: steps).map { "p / acc at \($0)" }
+            + ["AOPC compr.", "AOPC suff.", "s / example"]
+    }
+
+    public var displayRows: [[String]] {
+        summaries.indices.map { m in
+            let values = self.values(m)
+            func cell(_ column: String) -> String {
+                guard let value = values[column] else { return "" }
+                let interval = values[column + "_lo"].flatMap { lo in
+                    values[column + "_hi"].map { ConfidenceInterval(lower: lo, upper: $0) }
+                }
+                return formatWithInterval(value, interval)
+            }
+            let labels = MethodComparison.stepLabels(steps: steps)
+            let stepCells = labels.map { "\(cell("prob_" + $0)) / \(cell("acc_" + $0))" }
+            let original = "\(cell("original_prob")) / \(cell("original_acc"))"
+            let explained = explains.isEmpty ? [] : [explains.indices.contains(m) ? explains[m] : ""]
+            return [summaries[m].method] + explained + ["\(summaries[m].n)", original] + stepCells
+                + [cell("aopc_comprehensiveness"), cell("aopc_sufficiency"),
+                   String(format: "%.3f", secondsPerExample[m])]
         }
-        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The table, under the warning when there is one (it is printed at the end of a run too).
+    public var markdown: String {
+        (warning.map { "> **Warning:** \($0)\n\n" } ?? "") + markdownTable(header: displayHeader, rows: displayRows)
     }
 
     /// Every method's degradation curve on one plot; random's is the floor the others should beat.
@@ -63,4 +129,26 @@ public struct MethodComparison: Sendable {
         [OutputFile(name: "comparison.md", data: Data(markdown.utf8)), OutputFile(name: "comparison.csv", data: Data(csv.utf8)),
          OutputFile(name: "comparison.svg", data: Data(svg.utf8))]
     }
+}
+
+/// A mean as the tables show it: three decimals, then its interval when there is one (`0.455 [0.449, 0.461]`).
+func formatWithInterval(_ value: Double, _ interval: ConfidenceInterval?) -> String {
+    let shown = String(format: "%.3f", value)
+    guard let interval else { return shown }
+    return shown + String(format: " [%.3f, %.3f]", interval.lower, interval.upper)
+}
+
+/// A GitHub-style Markdown table; `|` inside a cell is escaped.
+func markdownTable(header: [String], rows: [[String]]) -> String {
+    func line(_ cells: [String]) -> String {
+        "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+    }
+    let lines = [line(header), "|" + String(repeating: " --- |", count: header.count)] + rows.map(line)
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// A CSV field, quoted (RFC 4180) only when it holds a comma, a quote or a line break.
+func csvField(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

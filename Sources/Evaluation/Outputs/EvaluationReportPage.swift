@@ -4,8 +4,11 @@ import Reports
 
 /// report.html of an evaluation: settings, architecture, every method's summary and curve, the heatmaps of the
 /// ten examples whose probability dropped most and least at the first removal step, and the failed rows.
-/// `records` are the first summary's run (in selection order); `architecture` nil leaves its table empty.
-public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?) -> String {
+/// `records` are the first summary's run (in selection order); `architecture` nil leaves its table empty. With
+/// several methods, `comparison` and `pairs` add their tables (means with bootstrap intervals, paired tests).
+public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?,
+                                 comparison: MethodComparison? = nil, pairs: PairedComparison? = nil,
+                                 layersFigure: String? = nil) -> String {
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {
@@ -42,8 +45,39 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
     }
     let picked = examplesForReport(records)
     let title = first.map { "Evaluation: \(summaries.map(\.method).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
-    return renderEvaluationReportHTML(EvaluationReport(
+    var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),
-        failures: records.compactMap { r in r.failed.map { ReportFailure(index: r.index, reason: $0) } }))
+        failures: records.compactMap { r in r.failed.map { ReportFailure(index: r.index, reason: $0) } },
+        tables: comparisonTables(comparison, pairs))
+    report.warnings = comparison?.warning.map { [$0] } ?? []
+    report.layersFigure = layersFigure
+    return renderEvaluationReportHTML(report)
+}
+
+/// report.html's tables of a comparison: the same cells as comparison.md and pairs.md, the comparison with
+/// one column per method (its cells hold two intervals each: too wide for a row per method).
+func comparisonTables(_ comparison: MethodComparison?, _ pairs: PairedComparison?) -> [ReportTable] {
+    var tables = [ReportTable]()
+    if let comparison {
+        let rows = comparison.displayRows
+        let transposed = comparison.displayHeader.indices.dropFirst().map { c in
+            [comparison.displayHeader[c]] + rows.map { $0.indices.contains(c) ? $0[c] : "" }
+        }
+        tables.append(ReportTable(
+            id: "comparison", heading: "Comparison with 95% intervals",
+            note: "Mean [95% percentile bootstrap interval over examples; \(PairedBootstrap.standardResamples) "
+                + "resamples seeded from the run seed, the same example sets for every method].",
+            header: [""] + rows.map { $0.first ?? "" }, rows: transposed))
+    }
+    if let pairs {
+        tables.append(ReportTable(
+            id: "pairs", heading: "Paired differences between methods",
+            note: "Per-example differences a - b over the examples both methods scored: mean [paired bootstrap 95% "
+                + "interval], two-sided Wilcoxon signed-rank p (normal approximation, zeros dropped) and Holm's "
+                + "adjustment over all rows. Faster: a lower probability after the first step, a higher AOPC "
+                + "comprehensiveness.",
+            header: pairs.displayHeader, rows: pairs.displayRows))
+    }
+    return tables
 }

@@ -30,7 +30,9 @@ final class EvaluationJobTests: XCTestCase {
         XCTAssertEqual(names, ["degrad_prob_iba_agnews.npy", "degradation.svg", "degrade_acc_iba_agnews.npy", "original_acc_iba_agnews.npy",
                                "original_prob_iba_agnews.npy", "report.html", "results.jsonl", "summary.json"])
         XCTAssertTrue(try String(contentsOf: job.outputDirectory.appendingPathComponent("degradation.svg"), encoding: .utf8).contains("<svg"))
-        XCTAssertTrue(try String(contentsOf: job.outputDirectory.appendingPathComponent("report.html"), encoding: .utf8).contains("<html"))
+        let report = try String(contentsOf: job.outputDirectory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<html"))
+        XCTAssertFalse(report.contains("id=\"pairs\""), "one method: no paired comparison")
     }
 
     func testInvalidSettingsAreRefusedBeforeTheDatasetIsRead() throws {
@@ -110,11 +112,20 @@ final class EvaluationJobMethodsTests: XCTestCase {
         XCTAssertEqual(outcome.summaries.map(\.method), ["iba", "random"])
         XCTAssertEqual(outcome.summaries.map(\.seconds), [4, 1], "each method's own compute time")
         let top = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "random", "report.html"])
+        XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "pairs.csv", "pairs.md",
+                             "random", "report.html"])
         let csv = try String(contentsOf: directory.appendingPathComponent("comparison.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(csv[1].hasPrefix("iba,2,0.5000,1.0000,0.7500"), String(csv[1]))
-        XCTAssertTrue(csv[2].hasPrefix("random,2,0.5000,1.0000,0.2500"), String(csv[2]))
+        XCTAssertTrue(csv[1].hasPrefix("iba,gold label,2,0.5000,1.0000,0.7500"), String(csv[1]))
+        XCTAssertTrue(csv[2].hasPrefix("random,gold label,2,0.5000,1.0000,0.2500"), String(csv[2]))
         XCTAssertTrue(csv[1].hasSuffix(",2.000"), "seconds per example: \(csv[1])")
+        // Every example: iba 0.75, random 0.25 after each step, so the difference is 0.5 with a [0.5, 0.5] interval.
+        let pairs = try String(contentsOf: directory.appendingPathComponent("pairs.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(pairs.count, 2, "one pair, one metric (no AOPC): \(pairs)")
+        XCTAssertTrue(pairs[1].hasPrefix("iba,random,prob_11%,2,0.5000,0.5000,0.5000,"), String(pairs[1]))
+        XCTAssertTrue(pairs[1].hasSuffix(",random removes evidence faster"), String(pairs[1]))
+        let report = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<section id=\"comparison\">") && report.contains("<section id=\"pairs\">"))
         for method in ["iba", "random"] {
             let names = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(method).path)
             XCTAssertTrue(names.contains("summary.json") && names.contains("degradation.svg") && names.contains("results.jsonl"), "\(names)")

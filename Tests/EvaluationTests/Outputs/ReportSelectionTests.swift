@@ -16,8 +16,13 @@ final class ReportSelectionTests: XCTestCase {
         let picked = examplesForReport(records, count: 2)
         XCTAssertEqual(picked.mostDropped.map(\.index), [102, 100], "largest drop first; a tie goes to the earlier record")
         XCTAssertEqual(picked.leastDropped.map(\.index), [103, 101], "smallest drop first")
+        // Fewer than 2 x count evaluated: split in halves, so the least-dropped list is not empty (it said
+        // "no evaluated examples" while five were).
         let all = examplesForReport(records, count: 10)
-        XCTAssertEqual(all.mostDropped.count, 5, "failed records are left out")
-        XCTAssertTrue(all.leastDropped.isEmpty, "no example is shown twice")
+        XCTAssertEqual(all.mostDropped.map(\.index), [102, 100, 105], "failed records are left out; the larger half")
+        XCTAssertEqual(all.leastDropped.map(\.index), [103, 101], "the other half, never an example twice")
+        let one = examplesForReport([record(7, original: 0.5, first: 0.25)], count: 10)
+        XCTAssertEqual(one.mostDropped.map(\.index), [7])
+        XCTAssertTrue(one.leastDropped.isEmpty)
     }
 }
