@@ -24,7 +24,8 @@ final class BaselinesReferenceTests: XCTestCase {
         }
         struct ShapleyCase: Decodable {
             var dataset: String, model: String, index: Int, `protocol`: String, text: String, pair: String?, target: Int
-            var ids: [Int], token_type_ids: [Int], words: [String], shapley: [Double], value_full: Double, value_empty: Double
+            var ids: [Int], token_type_ids: [Int], words: [String], shapley: [Double]
+            var value_full: Double, value_empty: Double
             var attribution: [Double], degradation_prob: [Double]
         }
         var versions: [String: String]
@@ -65,15 +66,20 @@ final class BaselinesReferenceTests: XCTestCase {
             worstPearson = min(worstPearson, r); worstAbs = max(worstAbs, d)
             if r < 0.9999 || d > 1e-3 {
                 let first = got.indices.first { abs(Double(got[$0]) - expected[$0]) > 1e-3 } ?? 0
-                XCTFail("\(method) row \(e.index): Pearson \(r), max |diff| \(d); token \(first): \(got[first]) vs \(expected[first])")
+                XCTFail("\(method) row \(e.index): Pearson \(r), max |diff| \(d); "
+                        + "token \(first): \(got[first]) vs \(expected[first])")
             }
             let degraded = try degradation(model, input, got, target: e.target)
             for k in 0..<9 { meanDegradation[k] += degraded[k] / Double(dataset.examples.count) }
         }
-        guard let expectedMeans = dataset.degradation_prob_mean[method.rawValue] else { return XCTFail("no degradation means") }
+        guard let expectedMeans = dataset.degradation_prob_mean[method.rawValue] else {
+            return XCTFail("no degradation means")
+        }
         let meanDifference = zip(meanDegradation, expectedMeans).map { abs($0 - $1) }.max() ?? 0
-        XCTAssertLessThanOrEqual(meanDifference, 1e-3, "\(method): degradation means \(meanDegradation) vs \(expectedMeans)")
-        print("baselines-reference \(dataset.model) \(method): \(dataset.examples.count) examples, worst Pearson \(worstPearson), "
+        XCTAssertLessThanOrEqual(meanDifference, 1e-3,
+                                 "\(method): degradation means \(meanDegradation) vs \(expectedMeans)")
+        print("baselines-reference \(dataset.model) \(method): \(dataset.examples.count) examples, "
+              + "worst Pearson \(worstPearson), "
               + "max |diff| \(worstAbs), degradation mean |diff| \(meanDifference)")
     }
 
@@ -103,7 +109,8 @@ final class BaselinesReferenceTests: XCTestCase {
             guard let variant = ProtocolVariant(rawValue: c.protocol) else { return XCTFail("protocol \(c.protocol)") }
             var options = AttributionOptions()
             options.kernelSHAP.samples = 1 << c.words.count
-            let shap = try KernelSHAPExplainer(MethodSetup(model: model, variant: variant, options: options, tokenizer: nil,
+            let shap = try KernelSHAPExplainer(MethodSetup(model: model, variant: variant, options: options,
+                                                           tokenizer: nil,
                                                            context: ComputeContext()))
             let input = ModelInput(ids: c.ids, types: c.token_type_ids)
             let result = try shap.explain(text: c.text, pair: c.pair, encoded: input, label: c.target, seed: 0)
@@ -113,7 +120,8 @@ final class BaselinesReferenceTests: XCTestCase {
             XCTAssertEqual(result.valueEmpty, c.value_empty, accuracy: 1e-4)
             let valueDifference = zip(result.wordValues, c.shapley).map { abs($0 - $1) }.max() ?? 0
             worstValue = max(worstValue, valueDifference)
-            XCTAssertLessThanOrEqual(valueDifference, 1e-4, "row \(c.index) \(c.protocol): \(result.wordValues) vs \(c.shapley)")
+            XCTAssertLessThanOrEqual(valueDifference, 1e-4,
+                                     "row \(c.index) \(c.protocol): \(result.wordValues) vs \(c.shapley)")
             let r = pearson(result.attribution, c.attribution), d = maxAbsDifference(result.attribution, c.attribution)
             worstPearson = min(worstPearson, r); worstAbs = max(worstAbs, d)
             XCTAssertGreaterThanOrEqual(r, 0.9999, "row \(c.index) \(c.protocol): Pearson")
@@ -121,9 +129,11 @@ final class BaselinesReferenceTests: XCTestCase {
             let degraded = try degradation(model, input, result.attribution, target: c.target)
             let dd = zip(degraded, c.degradation_prob).map { abs($0 - $1) }.max() ?? 0
             worstDegradation = max(worstDegradation, dd)
-            XCTAssertLessThanOrEqual(dd, 1e-3, "row \(c.index) \(c.protocol): degradation \(degraded) vs \(c.degradation_prob)")
+            XCTAssertLessThanOrEqual(dd, 1e-3,
+                                     "row \(c.index) \(c.protocol): degradation \(degraded) vs \(c.degradation_prob)")
         }
-        print("baselines-reference kernelshap: \(cases.count) cases, worst |phi diff| \(worstValue), worst Pearson \(worstPearson), "
+        print("baselines-reference kernelshap: \(cases.count) cases, worst |phi diff| \(worstValue), "
+              + "worst Pearson \(worstPearson), "
               + "max |diff| \(worstAbs), worst degradation |diff| \(worstDegradation)")
     }
 

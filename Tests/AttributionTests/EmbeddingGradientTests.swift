@@ -15,14 +15,17 @@ final class EmbeddingGradientTests: XCTestCase {
         let n = 5, h = model.config.hiddenSize, copies = 2, target = 1
         var noise = NormalGenerator(seed: 11)
         var embeddings = (0..<(copies * n * h)).map { _ in noise.next() }
-        let analytic = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies, target: target).gradients
+        let analytic = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies,
+                                                   target: target).gradients
         var checked = 0
         for i in stride(from: 0, to: embeddings.count, by: 3) {
             let saved = embeddings[i], step: Float = 3e-3
             embeddings[i] = saved + step
-            let plus = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies, target: target).probabilities
+            let plus = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies,
+                                                   target: target).probabilities
             embeddings[i] = saved - step
-            let minus = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies, target: target).probabilities
+            let minus = helper.probabilityGradients(embeddings: embeddings, length: n, copies: copies,
+                                                    target: target).probabilities
             embeddings[i] = saved
             let copy = i / (n * h)
             let numeric = (Double(plus[copy]) - Double(minus[copy])) / (2 * Double(step))
@@ -32,7 +35,8 @@ final class EmbeddingGradientTests: XCTestCase {
             checked += 1
         }
         XCTAssertGreaterThan(checked, 20)
-        XCTAssertGreaterThan(analytic.map { abs($0) }.max() ?? 0, 1e-3, "a vanishing gradient would make this test vacuous")
+        XCTAssertGreaterThan(analytic.map { abs($0) }.max() ?? 0, 1e-3,
+                             "a vanishing gradient would make this test vacuous")
     }
 
     /// e(input) and the gradient at it by central differences of p_target (forward only), in Double.
@@ -44,9 +48,11 @@ final class EmbeddingGradientTests: XCTestCase {
         for i in e.indices {
             let saved = e[i], step: Float = 2e-3
             e[i] = saved + step
-            let plus = helper.probabilityGradients(embeddings: e, length: input.count, copies: 1, target: target).probabilities[0]
+            let plus = helper.probabilityGradients(embeddings: e, length: input.count, copies: 1,
+                                                   target: target).probabilities[0]
             e[i] = saved - step
-            let minus = helper.probabilityGradients(embeddings: e, length: input.count, copies: 1, target: target).probabilities[0]
+            let minus = helper.probabilityGradients(embeddings: e, length: input.count, copies: 1,
+                                                    target: target).probabilities[0]
             e[i] = saved
             g[i] = (Double(plus) - Double(minus)) / (2 * Double(step))
         }
@@ -72,14 +78,20 @@ final class EmbeddingGradientTests: XCTestCase {
             for target in 0..<3 {
                 let (e, g) = numericGradient(model, input, target: target)
                 let tokens = 0..<input.count
-                let expectedSaliency = normalised(tokens.map { t in (0..<h).reduce(0) { $0 + g[t * h + $1] * g[t * h + $1] }.squareRoot() })
-                let expectedProduct = normalised(tokens.map { t in (0..<h).reduce(0) { $0 + Double(e[t * h + $1]) * g[t * h + $1] } })
+                let expectedSaliency = normalised(tokens.map { t in
+                    (0..<h).reduce(0) { $0 + g[t * h + $1] * g[t * h + $1] }.squareRoot()
+                })
+                let expectedProduct = normalised(tokens.map { t in
+                    (0..<h).reduce(0) { $0 + Double(e[t * h + $1]) * g[t * h + $1] }
+                })
                 let example = ExampleToExplain(input: input, gold: target)
                 let gotSaliency = try saliency.attribution(of: example, target: target, seed: 0)
                 let gotProduct = try gradxinput.attribution(of: example, target: target, seed: 0)
                 for t in tokens {
-                    XCTAssertEqual(Double(gotSaliency[t]), expectedSaliency[t], accuracy: 2e-3, "saliency token \(t) class \(target)")
-                    XCTAssertEqual(Double(gotProduct[t]), expectedProduct[t], accuracy: 2e-3, "gradxinput token \(t) class \(target)")
+                    XCTAssertEqual(Double(gotSaliency[t]), expectedSaliency[t], accuracy: 2e-3,
+                                   "saliency token \(t) class \(target)")
+                    XCTAssertEqual(Double(gotProduct[t]), expectedProduct[t], accuracy: 2e-3,
+                                   "gradxinput token \(t) class \(target)")
                 }
                 sawNegative = sawNegative || gotProduct.contains { $0 < 0 }
             }

@@ -24,7 +24,9 @@ final class KernelSHAPTests: XCTestCase {
             var s = 0.0
             for i in present.indices where present[i] { s += a[i] }
             if additive { return s }
-            for i in present.indices where present[i] { for j in (i + 1)..<present.count where present[j] { s += 0.5 * b[i][j] } }
+            for i in present.indices where present[i] {
+                for j in (i + 1)..<present.count where present[j] { s += 0.5 * b[i][j] }
+            }
             if present.count >= 3, present[0], present[1], present[2] { s += 1.5 }
             return 1 / (1 + exp(-s))
         }
@@ -57,7 +59,8 @@ final class KernelSHAPTests: XCTestCase {
     func explainer(samples: Int?) throws -> KernelSHAPExplainer {
         var options = KernelSHAPOptions()
         options.samples = samples
-        return KernelSHAPExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer(), options: options,
+        return KernelSHAPExplainer(model: try randomTinyModel(seed: 1), tokenizer: try tinyTokenizer(),
+                                   options: options,
                                    context: ComputeContext())
     }
 
@@ -68,7 +71,8 @@ final class KernelSHAPTests: XCTestCase {
         for m in [1, 2, 3, 5, 8, 10] {
             let game = Game(words: m, seed: UInt64(m))
             let text = Self.vocabulary.prefix(m).joined(separator: ", ")
-            let result = try explainer(samples: max(2, 1 << m)).explain(text: text, pair: nil, tokens: [], label: 1, seed: 3,
+            let result = try explainer(samples: max(2, 1 << m)).explain(text: text, pair: nil, tokens: [], label: 1,
+                                                                        seed: 3,
                                                                        classifier: game.classifier)
             XCTAssertTrue(result.exhaustive)
             XCTAssertEqual(result.evaluations, 1 << m)
@@ -84,7 +88,8 @@ final class KernelSHAPTests: XCTestCase {
         for (m, exhaustive) in [(6, true), (7, false)] {
             let game = Game(words: m, seed: 2)
             let text = Self.vocabulary.prefix(m).joined(separator: " ")
-            let result = try shap.explain(text: text, pair: nil, tokens: [], label: 1, seed: 1, classifier: game.classifier)
+            let result = try shap.explain(text: text, pair: nil, tokens: [], label: 1, seed: 1,
+                                          classifier: game.classifier)
             XCTAssertEqual(result.exhaustive, exhaustive, "M = \(m)")
             XCTAssertEqual(result.evaluations, exhaustive ? 64 : 100)
         }
@@ -113,11 +118,14 @@ final class KernelSHAPTests: XCTestCase {
         let linear = try explainer(samples: 40).explain(text: text, pair: nil, tokens: [], label: 1, seed: 5) { texts in
             texts.map { text in
                 let present = Set(LIMEIndexedText(text).words)
-                let v = Self.vocabulary.indices.reduce(0.0) { $0 + (present.contains(Self.vocabulary[$1]) ? additive.a[$1] : 0) }
+                let v = Self.vocabulary.indices.reduce(0.0) {
+                    $0 + (present.contains(Self.vocabulary[$1]) ? additive.a[$1] : 0)
+                }
                 return [0, Float(v)]
             }
         }
-        for i in 0..<m { XCTAssertEqual(linear.wordValues[i], Double(Float(additive.a[i])), accuracy: 2e-5, "additive word \(i)") }
+        for i in 0..<m { XCTAssertEqual(linear.wordValues[i], Double(Float(additive.a[i])), accuracy: 2e-5,
+                                        "additive word \(i)") }
 
         let many = try explainer(samples: 20_000).explain(text: text, pair: nil, tokens: [], label: 1, seed: 5,
                                                            classifier: game.classifier)
@@ -142,7 +150,8 @@ final class KernelSHAPTests: XCTestCase {
         lime.paddedLength = nil
         var options = KernelSHAPOptions()
         options.samples = 256
-        let shap = KernelSHAPExplainer(model: model, tokenizer: tokenizer, options: options, lime: lime, context: ComputeContext())
+        let shap = KernelSHAPExplainer(model: model, tokenizer: tokenizer, options: options, lime: lime,
+                                       context: ComputeContext())
         let text = "the movie was very good, and the acting great"
         let encoding = tokenizer.encode(text)
         let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
@@ -153,7 +162,8 @@ final class KernelSHAPTests: XCTestCase {
         let m = indexed.wordCount
         let expected = bruteForceShapley(words: m) { present in
             let encoding = tokenizer.encode(indexed.removing(words: (0..<m).filter { !present[$0] }))
-            let probabilities = try? model.probabilities([ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)],
+            let probabilities = try? model.probabilities([ModelInput(ids: encoding.inputIds,
+                                                                     types: encoding.tokenTypeIds)],
                                                          context: ComputeContext())
             return Double(probabilities?.first?[2] ?? .nan)
         }

@@ -22,7 +22,8 @@ final class OcclusionAndAttentionTests: XCTestCase {
         for input in [encoded(tokenizer, "the movie was very good and the acting great"),
                       encoded(tokenizer, "the plot was awful", "a very bad film")] {
             for target in 0..<3 {
-                let got = try occlusion.attribution(of: ExampleToExplain(input: input, gold: target), target: target, seed: 0)
+                let got = try occlusion.attribution(of: ExampleToExplain(input: input, gold: target), target: target,
+                                                    seed: 0)
                 let full = try model.probabilities([input], context: ComputeContext())[0][target]
                 for i in 0..<input.count {
                     if input.ids[i] == tokenizer.clsId || input.ids[i] == tokenizer.sepId {
@@ -31,10 +32,12 @@ final class OcclusionAndAttentionTests: XCTestCase {
                     }
                     var ids = input.ids, types = input.types
                     ids.remove(at: i); types.remove(at: i)
-                    let without = try model.probabilities([ModelInput(ids: ids, types: types)], context: ComputeContext())[0][target]
+                    let without = try model.probabilities([ModelInput(ids: ids, types: types)],
+                                                          context: ComputeContext())[0][target]
                     XCTAssertEqual(got[i], full - without, accuracy: 1e-5, "token \(i) class \(target)")
                 }
-                XCTAssertGreaterThan(got.map(abs).max() ?? 0, 1e-4, "a vanishing occlusion would make this test vacuous")
+                XCTAssertGreaterThan(got.map(abs).max() ?? 0, 1e-4,
+                                     "a vanishing occlusion would make this test vacuous")
             }
         }
     }
@@ -53,19 +56,25 @@ final class OcclusionAndAttentionTests: XCTestCase {
         let attention = AttentionAttribution(model: model, context: ComputeContext())
         let config = model.config, h = config.hiddenSize, heads = config.numHeads, d = config.headSize
         let last = config.numLayers - 1, w = model.parameters.layer(last)
-        for input in [encoded(tokenizer, "the story was good"), encoded(tokenizer, "a great film", "the acting was bad")] {
+        for input in [encoded(tokenizer, "the story was good"),
+                      encoded(tokenizer, "a great film", "the acting was bad")] {
             let got = try attention.attribution(of: ExampleToExplain(input: input, gold: 0), target: 0, seed: 0)
             let tape = ForwardTape(config: config, context: ComputeContext())   // every row of every layer
             try model.forward([input], tape: tape)
             let x = tape.hiddenState(enteringLayer: last), n = input.count
-            func project(_ weight: UnsafeMutablePointer<Float>, _ bias: UnsafeMutablePointer<Float>, row: Int) -> [Double] {
-                (0..<h).map { o in (0..<h).reduce(Double(bias[o])) { $0 + Double(x[row * h + $1]) * Double(weight[o * h + $1]) } }
+            func project(_ weight: UnsafeMutablePointer<Float>, _ bias: UnsafeMutablePointer<Float>,
+                         row: Int) -> [Double] {
+                (0..<h).map { o in
+                    (0..<h).reduce(Double(bias[o])) { $0 + Double(x[row * h + $1]) * Double(weight[o * h + $1]) }
+                }
             }
             let q = project(w.queryWeight, w.queryBias, row: 0)
             let keys = (0..<n).map { project(w.keyWeight, w.keyBias, row: $0) }
             var expected = [Double](repeating: 0, count: n)
             for head in 0..<heads {
-                let scores = keys.map { k in (0..<d).reduce(0.0) { $0 + q[head * d + $1] * k[head * d + $1] } / Double(d).squareRoot() }
+                let scores = keys.map { k in
+                    (0..<d).reduce(0.0) { $0 + q[head * d + $1] * k[head * d + $1] } / Double(d).squareRoot()
+                }
                 let top = scores.max() ?? 0, exps = scores.map { exp($0 - top) }, sum = exps.reduce(0, +)
                 for j in 0..<n { expected[j] += exps[j] / sum / Double(heads) }
             }
@@ -74,7 +83,8 @@ final class OcclusionAndAttentionTests: XCTestCase {
             XCTAssertEqual(got.reduce(0, +), 1, accuracy: 1e-5)
             // The full tape's row 0 is the same row.
             let fullRow = tape.firstQueryAttention(layer: last, sequence: 0)
-            for j in 0..<n { XCTAssertEqual(Double((0..<heads).reduce(0) { $0 + fullRow[$1 * n + j] }) / Double(heads), expected[j], accuracy: 1e-5) }
+            for j in 0..<n { XCTAssertEqual(Double((0..<heads).reduce(0) { $0 + fullRow[$1 * n + j] }) / Double(heads),
+                                            expected[j], accuracy: 1e-5) }
         }
     }
 }

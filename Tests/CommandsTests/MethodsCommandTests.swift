@@ -62,7 +62,8 @@ final class MethodsCommandTests: XCTestCase {
         let flattened = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for method in methods {
             XCTAssertTrue(flattened.contains(method), "explain --help lists \(method):\n\(help.stdout)")
-            let run = try runCommand(iba, ["explain", "--model", model.path, "--method", method, "--target", "1", "--format", "json"])
+            let run = try runCommand(iba, ["explain", "--model", model.path, "--method", method, "--target", "1",
+                                           "--format", "json"])
             XCTAssertEqual(run.status, 0, "\(method): \(run.stderr)")
             let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
             let tokens = object?["tokens"] as? [String] ?? [], attribution = object?["attribution"] as? [Double] ?? []
@@ -71,9 +72,12 @@ final class MethodsCommandTests: XCTestCase {
             XCTAssertEqual(object?["target"] as? Int, 1, method)
         }
         let out = directory.appendingPathComponent("baselines")
-        let run = try runCommand(iba, ["evaluate", "--methods", methods.joined(separator: ","), "--protocol", "corrected",
-                                       "--model", model.path, "--test-sample", "2", "--quiet", "--output", out.path])
+        let run = try runCommand(iba, ["evaluate", "--methods", methods.joined(separator: ","),
+                                       "--protocol", "corrected", "--model", model.path, "--test-sample", "2",
+                                       "--quiet", "--output", out.path])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for method in methods { XCTAssertTrue(run.stdout.contains("| \(method) |"), "\(method) in the table:\n\(run.stdout)") }
+        for method in methods {
+            XCTAssertTrue(run.stdout.contains("| \(method) |"), "\(method) in the table:\n\(run.stdout)")
+        }
     }
 }
