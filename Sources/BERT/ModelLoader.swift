@@ -101,6 +101,7 @@ public enum ModelLoader {
             config.labelNames = nil
         }
         try config.validate(source: configURL?.path ?? checkpointURL.path)
+        if let warning = config.labelNamesWarning { report.warnings.append(warning) }
         if report.architectureInferred {
             // The head count cannot be read from any shape: say what was assumed and how to correct it.
             report.warnings.append("no config.json beside \(checkpointURL.lastPathComponent): the architecture was inferred from "
