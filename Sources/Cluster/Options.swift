@@ -1,8 +1,10 @@
 import Foundation
+import Reports
 
 /// Where module diagnostics go unless the caller says otherwise.
 public let standardErrorLog: @Sendable (String) -> Void = { line in
-    FileHandle.standardError.write(Data("[cluster] \(line)\n".utf8))
+    // Lines quote workers (names, error text): one line each, with nothing a terminal would obey.
+    FileHandle.standardError.write(Data("[cluster] \(terminalSafe(line))\n".utf8))
 }
 
 public struct CoordinatorOptions: Sendable {

@@ -81,7 +81,7 @@ struct ExplainCommand: ParsableCommand {
                 targetClass = label
             default:
                 guard let k = model.config.labelIndex(target) else {
-                    let names = model.config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" } ?? " (the model's config names none)"
+                    let names = model.config.labelNames.map { " (" + terminalSafe($0.joined(separator: ", ")) + ")" } ?? " (the model's config names none)"
                     throw ValidationError("--target must be predicted, gold, a class index or a class name\(names)")
                 }
                 targetClass = k
@@ -154,7 +154,7 @@ struct ExplainCommand: ParsableCommand {
             try writeOutput(renderHTML(title: title, rows: rowsHTML, note: "text: \(text)"), to: output)
         case .svg: try writeOutput(renderHeatmapSVG(rowLabels: labels, tokens: e.tokens, values: rows, title: title), to: output)
         case .text:
-            var text = title + "\n"
+            var text = terminalSafe(title) + "\n"
             let mode = output == nil ? TerminalColorMode.detect() : .plain
             for (label, row) in zip(labels, rows) {
                 if rows.count > 1 { text += "\n\(label)\n" }
