@@ -92,6 +92,9 @@ func announceVerification(_ report: VerificationReport, _ options: ClusterRunOpt
     options.announce(line)
 }
 
+/// What the options `manifestOptions` leaves out stand for, so a refused resume names them truly.
+let manifestOptionDefaults = ["gemm": GEMMBackend.onednn.rawValue]
+
 /// What `--resume` compares: a hash of the encoded settings, the methods when several run, and the GEMM
 /// library unless it is oneDNN (logs from before the library was compared are oneDNN runs, and resume).
 func manifestOptions(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
@@ -114,6 +117,7 @@ func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, ship
     c.resume = options.resume
     c.resultsLogProtection = options.resultsLogProtection
     c.resultsLogDetails = (try? job.settings.described()) ?? [:]
+    c.manifestOptionDefaults = manifestOptionDefaults
     c.verifyFraction = options.verifyFraction
     c.shippedFiles = shippedFiles
     c.maxMessageBytes = max(64 << 20, payloadBytes * 2)
