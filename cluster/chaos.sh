@@ -315,19 +315,22 @@ GEMM_ENV=()          # the variable assignments of the GEMM variant being run (e
 # started by hand (the launcher gives every worker the same --worker-threads); sets $status.
 mixed_run() {
     local out=$1 threads endpoint=""; shift
-    CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-coordinator" --workers 0 --bind tcp://127.0.0.1:0 --verify 1 \
-        --model "$MODEL" --test-sample $MIXED_COUNT --output "$out" --quiet 2>"$out.err" &
+    CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-coordinator" --workers 0 \
+        --bind tcp://127.0.0.1:0 --verify 1 --model "$MODEL" --test-sample $MIXED_COUNT --output "$out" --quiet \
+        2>"$out.err" &
     pid=$!
     STARTED+=("$pid")
     coordinator=$pid
     for _ in $(seq 300); do
-        endpoint=$(grep -o 'coordinator at tcp://127.0.0.1:[0-9]*' "$out.err" 2>/dev/null | head -1 | sed 's/coordinator at //')
+        endpoint=$(grep -o 'coordinator at tcp://127.0.0.1:[0-9]*' "$out.err" 2>/dev/null | head -1)
+        endpoint=${endpoint#coordinator at }
         [ -n "$endpoint" ] && break
         sleep 0.1
     done
     for threads in "$@"; do
-        CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-worker" --connect "${endpoint:-tcp://127.0.0.1:1}" --model "$MODEL" \
-            --threads "$threads" --name "threads-$threads" 2>"$out.worker-$threads.err" &
+        CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-worker" \
+            --connect "${endpoint:-tcp://127.0.0.1:1}" --model "$MODEL" --threads "$threads" --name "threads-$threads" \
+            2>"$out.worker-$threads.err" &
         STARTED+=("$!")
     done
     finish
@@ -349,20 +352,22 @@ mixed_thread_cases() {
             || echo "chaos: mixed-threads $variant: the plain run failed: $(tail -2 "$out-plain.err")" >&2
         mixed_run "$out" 1 2
         cases=$((cases + 1))
-        if [ "$status" -eq 124 ]; then hangs=$((hangs + 1)); echo "chaos: mixed-threads $variant #$trial: HANG" >&2
-        elif [ "$status" -ge 128 ]; then crashes=$((crashes + 1)); echo "chaos: mixed-threads $variant #$trial: CRASH" >&2
-        elif [ "$status" -ne 0 ]; then defence_failed "mixed-threads $variant #$trial" "status $status: $(tail -3 "$out.err")"
+        local name="mixed-threads $variant #$trial"
+        if [ "$status" -eq 124 ]; then hangs=$((hangs + 1)); echo "chaos: $name: HANG" >&2
+        elif [ "$status" -ge 128 ]; then crashes=$((crashes + 1)); echo "chaos: $name: CRASH" >&2
+        elif [ "$status" -ne 0 ]; then defence_failed "$name" "status $status: $(tail -3 "$out.err")"
         fi
         if grep -qi -e suspect -e untrusted "$out.err"; then
-            defence_failed "mixed-threads $variant #$trial" "a worker was doubted: $(grep -i -e suspect -e untrusted "$out.err" | head -2)"
+            defence_failed "$name" "a worker was doubted: $(grep -i -e suspect -e untrusted "$out.err" | head -2)"
         fi
         grep -q "verification: $MIXED_COUNT example(s) agreed by two workers" "$out.err" \
-            || defence_failed "mixed-threads $variant #$trial" "not every example was verified: $(grep verification "$out.err")"
+            || defence_failed "$name" "not every example was verified: $(grep verification "$out.err")"
         lost=$((lost + MIXED_COUNT - $(grep -c . "$out/results.jsonl" 2>/dev/null || echo 0)))
         for f in "$out-plain"/results.jsonl "$out-plain"/*.npy; do
-            cmp -s "$f" "$out/${f##*/}" || { wrong=$((wrong + 1)); echo "chaos: mixed-threads $variant #$trial: ${f##*/} differs from the plain run" >&2; }
+            cmp -s "$f" "$out/${f##*/}" \
+                || { wrong=$((wrong + 1)); echo "chaos: $name: ${f##*/} differs from the plain run" >&2; }
         done
-        left_behind "mixed-threads $variant #$trial"
+        left_behind "$name"
     done
 }
 

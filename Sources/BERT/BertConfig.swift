@@ -119,7 +119,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
             throw BertError.badConfig(path: url.path, reason: "cannot read the file (\(error.localizedDescription))")
         }
         let config: BertConfig
-        do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch DecodingError.dataCorrupted(let context) {
+        do {
+            config = try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) {
             throw BertError.badConfig(path: url.path, reason: context.debugDescription)
         } catch {
             throw BertError.badConfig(path: url.path, reason: "\(error)")

@@ -121,8 +121,9 @@ public enum ModelLoader {
         }
         if let sharded = weights as? ShardedCheckpoint, !sharded.unindexedTensorNames.isEmpty {
             let named = sharded.unindexedTensorNames.map { "\($0) (\(sharded.shardOfUnindexed[$0] ?? "?"))" }
-            report.warnings.append("the index \(checkpointURL.lastPathComponent) omits \(named.count) tensor(s) its shards hold, "
-                + "read from those shards: \(named.joined(separator: ", ")); add them to its weight_map")
+            report.warnings.append("the index \(checkpointURL.lastPathComponent) omits \(named.count) tensor(s) "
+                + "its shards hold, read from those shards: \(named.joined(separator: ", ")); "
+                + "add them to its weight_map")
         }
         let parameters = try BertParameters(config: config, source: weights, sourcePath: checkpointURL.path, report: &report)
         return BertModel(parameters: parameters, tokenizer: tokenizer, source: checkpointURL.path, loadReport: report)

@@ -52,7 +52,8 @@ public final class ShardedCheckpoint: @unchecked Sendable {
             for tensor in archive.tensorNames where weightMap[tensor] == nil {
                 if let other = unindexed[tensor] {
                     throw CheckpointError.inFile(path: url.path, .badShardIndex(
-                        "tensor \(tensor) is not in the index and both \(other) and \(shard) hold it; add it to the weight_map"))
+                        "tensor \(tensor) is not in the index and both \(other) and \(shard) hold it; "
+                        + "add it to the weight_map"))
                 }
                 unindexed[tensor] = shard
                 shardOf[tensor] = archive

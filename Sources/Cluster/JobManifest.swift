@@ -61,15 +61,20 @@ struct ManifestFingerprint: Codable, Equatable {
         var fields: [String] = []
         if modelHash != other.modelHash { fields.append("model hash \(other.modelHash) vs \(modelHash)") }
         if dataHash != other.dataHash { fields.append("data hash \(other.dataHash) vs \(dataHash)") }
-        if options != other.options { fields.append("options " + Self.changedEntries(logged: other.options, now: options, defaults: optionDefaults)) }
+        if options != other.options {
+            let changed = Self.changedEntries(logged: other.options, now: options, defaults: optionDefaults)
+            fields.append("options " + changed)
+        }
         if seed != other.seed { fields.append("seed \(other.seed) vs \(seed)") }
         return fields
     }
 
     /// "key: logged value in the log, value now" for each key whose value differs, sorted by key.
-    static func changedEntries(logged: [String: String], now: [String: String], defaults: [String: String] = [:]) -> String {
-        Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
-            .map { "\($0): \(logged[$0] ?? defaults[$0] ?? "unset") in the log, \(now[$0] ?? defaults[$0] ?? "unset") now" }
+    static func changedEntries(logged: [String: String], now: [String: String],
+                               defaults: [String: String] = [:]) -> String {
+        func shown(_ value: String?, _ key: String) -> String { value ?? defaults[key] ?? "unset" }
+        return Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
+            .map { "\($0): \(shown(logged[$0], $0)) in the log, \(shown(now[$0], $0)) now" }
             .joined(separator: ", ")
     }
 }

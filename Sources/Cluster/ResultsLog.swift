@@ -219,7 +219,8 @@ final class ResultsLog {
 
     /// Parses a whole log and checks its hash chain.
     static func read(_ contents: Data, expecting fingerprint: ManifestFingerprint, details: [String: String] = [:],
-                     optionDefaults: [String: String] = [:], protection: ResultsLogProtection = ResultsLogProtection(), path: String) throws -> Contents {
+                     optionDefaults: [String: String] = [:],
+                     protection: ResultsLogProtection = ResultsLogProtection(), path: String) throws -> Contents {
         let bytes = [UInt8](contents)
         var result = Contents()
         let lastNewline = bytes.lastIndex(of: 0x0A)

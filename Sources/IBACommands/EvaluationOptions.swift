@@ -49,7 +49,8 @@ public struct EvaluationOptions: ParsableArguments {
     /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
     func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
         var s = EvaluationSettings()
-        s.method = attributions == nil ? (methods?.methods(numLayers: numLayers).first ?? EvaluationMethod(method ?? .iba)) : .external
+        let single = EvaluationMethod(method ?? .iba)
+        s.method = attributions == nil ? (methods?.methods(numLayers: numLayers).first ?? single) : .external
         s.dataset = dataset
         if let dataPath {
             s.dataPath = dataPath

@@ -81,7 +81,8 @@ struct ExplainCommand: ParsableCommand {
                 targetClass = label
             default:
                 guard let k = model.config.labelIndex(target) else {
-                    let names = model.config.labelNames.map { " (" + terminalSafe($0.joined(separator: ", ")) + ")" } ?? " (the model's config names none)"
+                    let names = model.config.labelNames.map { " (" + terminalSafe($0.joined(separator: ", ")) + ")" }
+                        ?? " (the model's config names none)"
                     throw ValidationError("--target must be predicted, gold, a class index or a class name\(names)")
                 }
                 targetClass = k

@@ -16,8 +16,8 @@ final class LoadingChecksTests: XCTestCase {
 
     /// `model` as a Hugging Face directory: config.json (with `configEdit` applied), vocab.txt, and its tensors
     /// in two safetensors shards behind model.safetensors.index.json, whose weight_map leaves out `unindexed`.
-    func writeSharded(_ model: BertModel, unindexed: Set<String> = [], configEdit: (inout [String: Any]) -> Void = { _ in })
-        throws -> URL {
+    func writeSharded(_ model: BertModel, unindexed: Set<String> = [],
+                      configEdit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
         let folder = try temporaryDirectory()
         var shards = [[String: (shape: [Int], values: [Float])]](repeating: [:], count: 2)
         var weightMap = [String: String]()
@@ -32,20 +32,23 @@ final class LoadingChecksTests: XCTestCase {
             try SafetensorsWriter.write(tensors, to: url, dtype: .float32, metadata: ["format": "pt"])
         }
         let index = ["metadata": ["total_size": 0], "weight_map": weightMap] as [String: Any]
-        try JSONSerialization.data(withJSONObject: index).write(to: folder.appendingPathComponent("model.safetensors.index.json"))
+        let indexURL = folder.appendingPathComponent("model.safetensors.index.json")
+        try JSONSerialization.data(withJSONObject: index).write(to: indexURL)
         let encoded = try JSONEncoder().encode(model.config)
         var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
         configEdit(&config)
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
         let vocabulary = try XCTUnwrap(model.tokenizer).vocabulary
         let tokens = (0..<vocabulary.count).compactMap { vocabulary.token($0) }
-        try tokens.joined(separator: "\n").write(to: folder.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        try tokens.joined(separator: "\n")
+            .write(to: folder.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
         return folder
     }
 
     func logits(_ model: BertModel) throws -> [Float] {
         let encoding = try XCTUnwrap(model.tokenizer).encode("the movie was very good", pair: nil, maxLength: 32)
-        return try model.logits([ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)], context: ComputeContext())[0]
+        let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
+        return try model.logits([input], context: ComputeContext())[0]
     }
 
     /// An index that leaves the classifier out while a shard holds it: the stored classifier is used, and named
@@ -56,7 +59,8 @@ final class LoadingChecksTests: XCTestCase {
         XCTAssertEqual(try logits(complete), try logits(model))
         XCTAssertEqual(complete.loadReport.warnings, [])
 
-        let partial = try ModelLoader.load(ModelLocation(path: try writeSharded(model, unindexed: ["classifier.weight", "classifier.bias"])))
+        let withoutClassifier = try writeSharded(model, unindexed: ["classifier.weight", "classifier.bias"])
+        let partial = try ModelLoader.load(ModelLocation(path: withoutClassifier))
         XCTAssertEqual(try logits(partial), try logits(model), "the classifier the shards hold, not a random one")
         let warnings = partial.loadReport.warnings.joined(separator: "\n")
         XCTAssertTrue(warnings.contains("omits 2 tensor(s)"), warnings)
@@ -84,6 +88,7 @@ final class LoadingChecksTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains("model_type \"\(type)\" is not supported"), "\($0)")
             }
         }
-        XCTAssertNoThrow(try ModelLoader.load(ModelLocation(path: try writeSharded(model) { $0["model_type"] = "bert" })))
+        let bert = try writeSharded(model) { $0["model_type"] = "bert" }
+        XCTAssertNoThrow(try ModelLoader.load(ModelLocation(path: bert)))
     }
 }

@@ -66,8 +66,9 @@ final class ShardedCheckpointTests: XCTestCase {
     func testTensorsTheIndexOmitsAreReadOrRefusedByName() throws {
         let first = "model-00001-of-00002.safetensors", second = "model-00002-of-00002.safetensors"
         let shard = try SampleCheckpoints.safetensors()
+        let partialIndex = try index(["layer.weight": first, "encoder.bias": second])
         let partial = try directory([first: shard, second: SampleCheckpoints.torchZip(),
-                                     "model.safetensors.index.json": try index(["layer.weight": first, "encoder.bias": second])])
+                                     "model.safetensors.index.json": partialIndex])
         let sharded = try ShardedCheckpoint.open(index: partial.appendingPathComponent("model.safetensors.index.json"))
         XCTAssertEqual(sharded.unindexedTensorNames, (SampleCheckpoints.expected.keys.filter { $0 != "encoder.bias" }
                                                       + ["empty", "layer.bias", "scalar"]).sorted())
@@ -75,9 +76,10 @@ final class ShardedCheckpointTests: XCTestCase {
         XCTAssertEqual(try sharded.float32("classifier.weight"), [1, -3, 0.25])
         XCTAssertEqual(try sharded.float32("layer.bias"), [0.125, -7, 1e-3])
 
-        let twice = try directory([first: shard, second: shard,
-                                   "model.safetensors.index.json": try index(["layer.weight": first, "layer.bias": second])])
-        XCTAssertThrowsError(try ShardedCheckpoint.open(index: twice.appendingPathComponent("model.safetensors.index.json"))) {
+        let twiceIndex = try index(["layer.weight": first, "layer.bias": second])
+        let twice = try directory([first: shard, second: shard, "model.safetensors.index.json": twiceIndex])
+        let twiceURL = twice.appendingPathComponent("model.safetensors.index.json")
+        XCTAssertThrowsError(try ShardedCheckpoint.open(index: twiceURL)) {
             XCTAssertTrue("\($0)".contains("tensor empty is not in the index and both"), "\($0)")
         }
     }

@@ -35,8 +35,8 @@ extension StreamedExamplesTests {
             try log.commit()
         }
         // oneDNN is left out of the options, but it was set (or preferred): the refusal says so, not "unset".
-        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: fingerprint(openblas), optionDefaults: manifestOptionDefaults,
-                                                 resume: true)) { error in
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: fingerprint(openblas),
+                                                 optionDefaults: manifestOptionDefaults, resume: true)) { error in
             XCTAssertTrue("\(error)".contains("gemm: onednn in the log, openblas now"), "\(error)")
         }
         let other = folder.appendingPathComponent("openblas.log.jsonl")
@@ -45,8 +45,8 @@ extension StreamedExamplesTests {
             try log.append(index: 0, attempt: 1, result: .done(Data("{}".utf8)))
             try log.commit()
         }
-        XCTAssertThrowsError(try ResultsLog.open(other, fingerprint: fingerprint(onednn), optionDefaults: manifestOptionDefaults,
-                                                 resume: true)) { error in
+        XCTAssertThrowsError(try ResultsLog.open(other, fingerprint: fingerprint(onednn),
+                                                 optionDefaults: manifestOptionDefaults, resume: true)) { error in
             XCTAssertTrue("\(error)".contains("gemm: openblas in the log, onednn now"), "\(error)")
         }
         let (_, done) = try ResultsLog.open(url, fingerprint: fingerprint(onednn), resume: true)

@@ -33,7 +33,8 @@ final class UntrustedTextAndOptionsCommandTests: XCTestCase {
             let result = try runCommand(iba, arguments)
             let output = result.stdout + result.stderr
             for control in ["\u{1B}", "\u{07}", "\u{0}", "\u{9B}"] {
-                XCTAssertFalse(output.contains(control), "\(arguments[0]) printed \(control.unicodeScalars.first?.value ?? 0): \(output)")
+                let code = control.unicodeScalars.first?.value ?? 0
+                XCTAssertFalse(output.contains(control), "\(arguments[0]) printed \(code): \(output)")
             }
             if arguments.contains("predict") || arguments.contains("random") {
                 XCTAssertEqual(result.status, 0, result.stderr)
