@@ -8,7 +8,8 @@ import PackageDescription
 //   Digest                 SHA-256 and HMAC over swift-crypto (manifests, model identity, the results log's chain)
 //   Tokenizer, Checkpoint  BERT WordPiece; checkpoint file formats (no model knowledge)
 //   BERT                   config, weights, forward/backward of BertForSequenceClassification
-//   Attribution            IBA, integrated gradients, LIME, random
+//   Attribution            IBA, integrated gradients, LIME, random, saliency, gradient x input, occlusion,
+//                          attention, KernelSHAP
 //   Reports                heatmaps and curves (HTML, SVG, ANSI), progress; no model
 //   Evaluation             typed settings, datasets, example selection, degradation test, metrics, the
 //                          evaluation job (validation, output directory lock, every output file)
@@ -63,8 +64,9 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "TestSupport"]),
-        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "TestSupport"]),
         // Fixtures: reference JSON read by path (#filePath), not bundled.
+        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Evaluation", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "BERT", "Attribution", "Digest", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),

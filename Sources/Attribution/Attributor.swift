@@ -33,6 +33,8 @@ public struct AttributionOptions: Sendable, Equatable {
     public var integratedGradients = IntegratedGradientsOptions()
     /// Under the corrected protocol LIME always predicts unpadded and splits pairs, whatever these say.
     public var lime = LIMEOptions()
+    /// Predicts as LIME does under the same protocol (`lime`'s padding and pair handling).
+    public var kernelSHAP = KernelSHAPOptions()
     public init() {}
 }
 

@@ -33,13 +33,12 @@ public final class IntegratedGradients {
     public var options: IntegratedGradientsOptions
     /// The [PAD] id of the baseline (the tokenizer's; set by the method setup).
     public var padId = 0
-    private let tape: ForwardTape
-    private let workspace = BackwardWorkspace()
+    private let gradient: EmbeddingGradient
 
     public init(model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions(), context: ComputeContext) {
         self.model = model
         self.options = options
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        gradient = EmbeddingGradient(model: model, context: context)
     }
 
     /// The original's IG input for an encoded example (`[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, pairs told
@@ -94,9 +93,7 @@ public final class IntegratedGradients {
     /// sum over hidden units of (e(input) - e(baseline)) * sum_k w_k grad p_target(e_k), divided by its L2 norm
     /// over tokens (signs kept; an all-zero attribution stays zero where the original would give NaN).
     public func attribute(_ input: ModelInput, baseline: ModelInput, target: Int) throws -> [Float] {
-        let raw = try unnormalisedAttribution(input, baseline: baseline, target: target)
-        let norm = raw.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        return norm > 0 ? raw.map { Float(Double($0) / norm) } : raw
+        dividedByL2Norm(try unnormalisedAttribution(input, baseline: baseline, target: target))
     }
 
     /// Per-token (input - baseline) . integrated gradient, before normalisation ([n]).
@@ -109,10 +106,8 @@ public final class IntegratedGradients {
         }
         try model.validate([input, baseline])
         let n = input.count, h = config.hiddenSize, count = n * h
-        model.embed([input, baseline], tape: tape)
-        let embedded = tape.hiddenState(enteringLayer: 0)
-        let inputEmbedding = Array(UnsafeBufferPointer(start: embedded, count: count))
-        let baselineEmbedding = Array(UnsafeBufferPointer(start: embedded + count, count: count))
+        let embedded = gradient.embeddingOutputs([input, baseline])
+        let inputEmbedding = embedded[0], baselineEmbedding = embedded[1]
         let difference = (0..<count).map { inputEmbedding[$0] - baselineEmbedding[$0] }
 
         let (alphas, stepSizes) = gaussLegendreOnUnitInterval(options.steps)
@@ -127,7 +122,8 @@ public final class IntegratedGradients {
                 // captum: baseline + alpha * (input - baseline), in float32.
                 for i in 0..<count { points[row + i] = baselineEmbedding[i] + alpha * difference[i] }
             }
-            let gradients = probabilityGradients(embeddings: points, length: n, copies: last - first, target: target).gradients
+            let gradients = gradient.probabilityGradients(embeddings: points, length: n, copies: last - first,
+                                                          target: target).gradients
             for k in first..<last {
                 let w = Float(stepSizes[k]), row = (k - first) * count
                 for i in 0..<count { integrated[i] += gradients[row + i] * w }
@@ -139,28 +135,6 @@ public final class IntegratedGradients {
             for u in 0..<h { s += integrated[t * h + u] * difference[t * h + u] }
             return s
         }
-    }
-
-    /// softmax(logits)[target] of `copies` sequences of `length` tokens given their embedding outputs
-    /// ((copies, length, H) flat), and its gradient w.r.t. those embeddings (same shape).
-    func probabilityGradients(embeddings: [Float], length n: Int, copies: Int, target: Int) -> (probabilities: [Float], gradients: [Float]) {
-        let config = model.config, h = config.hiddenSize, k = config.numLabels
-        tape.prepare(lengths: [Int](repeating: n, count: copies))
-        tape.hiddenState(enteringLayer: 0).update(from: embeddings, count: copies * n * h)
-        model.forwardLayers(tape: tape, from: 0, to: config.numLayers)
-        model.forwardHead(tape: tape)
-        // d p_c / d z_j = p_c (delta_cj - p_j) for each copy (captum differentiates each output on its own).
-        var dlogits = [Float](repeating: 0, count: copies * k)
-        var targetProbabilities = [Float](repeating: 0, count: copies)
-        for b in 0..<copies {
-            let p = tape.probabilities(of: b)
-            targetProbabilities[b] = p[target]
-            for j in 0..<k { dlogits[b * k + j] = p[target] * ((j == target ? 1 : 0) - p[j]) }
-        }
-        model.backwardHead(tape: tape, dlogits: dlogits, workspace: workspace)
-        model.backwardLayers(tape: tape, from: config.numLayers, downTo: 0, workspace: workspace)
-        let gradients = Array(UnsafeBufferPointer(start: workspace.gradientEnteringLowestLayer, count: copies * n * h))
-        return (targetProbabilities, gradients)
     }
 }
 

@@ -187,6 +187,21 @@ public final class ForwardTape {
     public func probabilities(of b: Int) -> [Float] {
         Array(UnsafeBufferPointer(start: probabilities.pointer + b * config.numLabels, count: config.numLabels))
     }
+
+    /// The attention probabilities of the [CLS] query of sequence b in encoder layer `layer` after a forward,
+    /// (heads, n) flat: row 0 of each head's (n, n) block, or the only row the logits-only top layer computes.
+    public func firstQueryAttention(layer: Int, sequence b: Int) -> [Float] {
+        precondition(layer >= firstLayer && layer < config.numLayers, "layer \(layer) is not on this tape")
+        let n = layout.lengths[b], heads = layout.heads, probs = layers[layer - firstLayer].probs.pointer
+        var out = [Float](repeating: 0, count: heads * n)
+        for h in 0..<heads {
+            // .first: (heads, 1, n) per sequence from heads * offsets[b]; .all: (heads, n, n) from probabilityOffsets[b].
+            let start = queries(atLayer: layer) == .first ? heads * layout.offsets[b] + h * n
+                                                          : layout.probabilityOffsets[b] + h * n * n
+            for j in 0..<n { out[h * n + j] = probs[start + j] }
+        }
+        return out
+    }
 }
 
 /// Gradient buffers for the backward pass, reused across layers and calls.

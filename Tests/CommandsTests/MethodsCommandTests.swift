@@ -51,4 +51,33 @@ final class MethodsCommandTests: XCTestCase {
             XCTAssertTrue(cluster.stdout.contains("| iba | ig | prob_11% |"), "pairs printed:\n\(cluster.stdout)")
         }
     }
+
+    /// The standard baselines reach `iba explain --method` (listed in its help) and `iba evaluate --methods`.
+    func testStandardBaselinesInExplainAndEvaluate() throws {
+        let iba = try Executables.url("iba")
+        let directory = try temporaryDirectory(self)
+        let model = try makeFixtureModel(in: directory)
+        let methods = ["saliency", "gradxinput", "occlusion", "attention", "kernelshap"]
+        let help = try runCommand(iba, ["explain", "--help"])
+        let flattened = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for method in methods {
+            XCTAssertTrue(flattened.contains(method), "explain --help lists \(method):\n\(help.stdout)")
+            let run = try runCommand(iba, ["explain", "--model", model.path, "--method", method, "--target", "1",
+                                           "--format", "json"])
+            XCTAssertEqual(run.status, 0, "\(method): \(run.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            let tokens = object?["tokens"] as? [String] ?? [], attribution = object?["attribution"] as? [Double] ?? []
+            XCTAssertFalse(tokens.isEmpty, method)
+            XCTAssertEqual(tokens.count, attribution.count, method)
+            XCTAssertEqual(object?["target"] as? Int, 1, method)
+        }
+        let out = directory.appendingPathComponent("baselines")
+        let run = try runCommand(iba, ["evaluate", "--methods", methods.joined(separator: ","),
+                                       "--protocol", "corrected", "--model", model.path, "--test-sample", "2",
+                                       "--quiet", "--output", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for method in methods {
+            XCTAssertTrue(run.stdout.contains("| \(method) |"), "\(method) in the table:\n\(run.stdout)")
+        }
+    }
 }

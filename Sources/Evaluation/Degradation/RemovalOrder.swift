@@ -1,3 +1,4 @@
+import Attribution
 import BERT
 /// Token positions from most to least important (`reverse`: least first), as
 /// the original's `np.argsort(-attribution)` / `np.argsort(attribution)`.
@@ -40,6 +41,5 @@ public func degradedInput(_ input: ModelInput, removing positions: [Int], replac
         for position in removed where ids.indices.contains(position) { ids[position] = replacement }
         return ModelInput(ids: ids, types: input.types)
     }
-    let kept = input.ids.indices.filter { !removed.contains($0) }
-    return ModelInput(ids: kept.map { input.ids[$0] }, types: kept.map { input.types[$0] })
+    return input.deleting(removed)
 }
