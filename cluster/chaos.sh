@@ -317,7 +317,7 @@ mixed_run() {
     local out=$1 threads endpoint=""; shift
     CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-coordinator" --workers 0 \
         --bind tcp://127.0.0.1:0 --verify 1 --model "$MODEL" --test-sample $MIXED_COUNT --output "$out" --quiet \
-        2>"$out.err" &
+        >"$out.out" 2>"$out.err" &
     pid=$!
     STARTED+=("$pid")
     coordinator=$pid
@@ -348,7 +348,7 @@ mixed_thread_cases() {
         GEMM_ENV=()
         [ "$variant" = avx2 ] && GEMM_ENV=(OPENBLAS_CORETYPE=Haswell IBA_GEMM=openblas)
         CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba" evaluate --model "$MODEL" \
-            --test-sample $MIXED_COUNT --output "$out-plain" --quiet 2>"$out-plain.err" \
+            --test-sample $MIXED_COUNT --output "$out-plain" --quiet >"$out-plain.out" 2>"$out-plain.err" \
             || echo "chaos: mixed-threads $variant: the plain run failed: $(tail -2 "$out-plain.err")" >&2
         mixed_run "$out" 1 2
         cases=$((cases + 1))
