@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports", "Digest"], resources: [.copy("Resources")]),
         .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"]),
         .target(name: "Reports"),
-        .target(name: "Cluster", dependencies: ["CZMQ", "Digest"]),
+        .target(name: "Cluster", dependencies: ["CZMQ", "Digest", "Reports"]),
         .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster", "Kernels"]),
         .target(name: "IBACommands", dependencies: [
             "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster", "ClusterEvaluation",

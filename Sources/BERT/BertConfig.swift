@@ -14,6 +14,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
     /// Class names from config.json's `id2label`, one per label; nil when it has none or only
     /// transformers' placeholders (LABEL_0, LABEL_1, ...).
     public var labelNames: [String]?
+    /// How many entries config.json's `id2label` has (nil without one): when that is not the label count
+    /// the names are not used, and the loader says so instead of dropping them silently.
+    public var id2labelCount: Int?
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", numLayers = "num_hidden_layers"
@@ -53,6 +56,14 @@ public struct BertConfig: Codable, Equatable, Sendable {
             numLabels = defaults.numLabels
         }
         labelNames = id2label.flatMap { Self.names(id2label: $0, count: numLabels) }
+        id2labelCount = id2label?.count
+        // The forward pass is BERT's: RoBERTa (no token types, positions counted from padding_idx + 1, a BPE
+        // vocabulary), DistilBERT, ALBERT, ... would load into it, or half of it, and give wrong numbers silently.
+        if let type = try c.decodeIfPresent(String.self, forKey: .modelType), type.lowercased() != "bert" {
+            throw DecodingError.dataCorruptedError(forKey: .modelType, in: c, debugDescription:
+                "model_type \"\(type)\" is not supported: iba-swift computes BERT (model_type \"bert\") only, "
+                + "and running a \(type) checkpoint as BERT would give wrong numbers")
+        }
         if let act = try c.decodeIfPresent(String.self, forKey: .hiddenAct), act != "gelu" {
             throw DecodingError.dataCorruptedError(forKey: .hiddenAct, in: c,
                 debugDescription: "hidden_act \(act) is not supported (BERT uses the erf GELU, \"gelu\")")
@@ -83,6 +94,13 @@ public struct BertConfig: Codable, Equatable, Sendable {
         return names
     }
 
+    /// Why config.json's class names are not used, when it has an id2label of another length than the labels.
+    public var labelNamesWarning: String? {
+        guard let count = id2labelCount, count != numLabels else { return nil }
+        return "config.json's id2label names \(count) class(es) but the model has \(numLabels) labels: "
+            + "its names are not used and classes are shown by number"
+    }
+
     /// The name of class `index`, when the config has names.
     public func labelName(_ index: Int) -> String? {
         guard let labelNames, labelNames.indices.contains(index) else { return nil }
@@ -101,7 +119,11 @@ public struct BertConfig: Codable, Equatable, Sendable {
             throw BertError.badConfig(path: url.path, reason: "cannot read the file (\(error.localizedDescription))")
         }
         let config: BertConfig
-        do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch {
+        do {
+            config = try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) {
+            throw BertError.badConfig(path: url.path, reason: context.debugDescription)
+        } catch {
             throw BertError.badConfig(path: url.path, reason: "\(error)")
         }
         try config.validate(source: url.path)

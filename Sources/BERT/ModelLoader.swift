@@ -101,6 +101,7 @@ public enum ModelLoader {
             config.labelNames = nil
         }
         try config.validate(source: configURL?.path ?? checkpointURL.path)
+        if let warning = config.labelNamesWarning { report.warnings.append(warning) }
         if report.architectureInferred {
             // The head count cannot be read from any shape: say what was assumed and how to correct it.
             report.warnings.append("no config.json beside \(checkpointURL.lastPathComponent): the architecture was inferred from "
@@ -117,6 +118,12 @@ public enum ModelLoader {
         }
         if let tokenizer, tokenizer.vocabulary.count > config.vocabSize {
             throw BertError.badConfig(path: vocabURL?.path ?? "", reason: "the vocabulary has \(tokenizer.vocabulary.count) tokens but the model's embeddings have \(config.vocabSize) rows")
+        }
+        if let sharded = weights as? ShardedCheckpoint, !sharded.unindexedTensorNames.isEmpty {
+            let named = sharded.unindexedTensorNames.map { "\($0) (\(sharded.shardOfUnindexed[$0] ?? "?"))" }
+            report.warnings.append("the index \(checkpointURL.lastPathComponent) omits \(named.count) tensor(s) "
+                + "its shards hold, read from those shards: \(named.joined(separator: ", ")); "
+                + "add them to its weight_map")
         }
         let parameters = try BertParameters(config: config, source: weights, sourcePath: checkpointURL.path, report: &report)
         return BertModel(parameters: parameters, tokenizer: tokenizer, source: checkpointURL.path, loadReport: report)

@@ -109,6 +109,7 @@ public final class Coordinator {
                 alreadyDone = journal.done
             } else if let url = options.resultsLog {
                 let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
+                                                        optionDefaults: options.manifestOptionDefaults,
                                                         resume: options.resume, protection: options.resultsLogProtection,
                                                         log: options.log)
                 resultsLog = log

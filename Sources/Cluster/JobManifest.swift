@@ -55,19 +55,26 @@ struct ManifestFingerprint: Codable, Equatable {
     var options: [String: String]
     var seed: UInt64
 
-    /// Human-readable list of the fields that differ from `other`.
-    func differences(from other: ManifestFingerprint) -> [String] {
+    /// Human-readable list of the fields that differ from `other`; `optionDefaults` says what an option
+    /// left out of the options stands for (the job leaves its defaults out so older logs still match).
+    func differences(from other: ManifestFingerprint, optionDefaults: [String: String] = [:]) -> [String] {
         var fields: [String] = []
         if modelHash != other.modelHash { fields.append("model hash \(other.modelHash) vs \(modelHash)") }
         if dataHash != other.dataHash { fields.append("data hash \(other.dataHash) vs \(dataHash)") }
-        if options != other.options { fields.append("options " + Self.changedEntries(logged: other.options, now: options)) }
+        if options != other.options {
+            let changed = Self.changedEntries(logged: other.options, now: options, defaults: optionDefaults)
+            fields.append("options " + changed)
+        }
         if seed != other.seed { fields.append("seed \(other.seed) vs \(seed)") }
         return fields
     }
 
     /// "key: logged value in the log, value now" for each key whose value differs, sorted by key.
-    static func changedEntries(logged: [String: String], now: [String: String]) -> String {
-        Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
-            .map { "\($0): \(logged[$0] ?? "unset") in the log, \(now[$0] ?? "unset") now" }.joined(separator: ", ")
+    static func changedEntries(logged: [String: String], now: [String: String],
+                               defaults: [String: String] = [:]) -> String {
+        func shown(_ value: String?, _ key: String) -> String { value ?? defaults[key] ?? "unset" }
+        return Set(logged.keys).union(now.keys).filter { logged[$0] != now[$0] }.sorted()
+            .map { "\($0): \(shown(logged[$0], $0)) in the log, \(shown(now[$0], $0)) now" }
+            .joined(separator: ", ")
     }
 }

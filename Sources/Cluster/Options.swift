@@ -1,8 +1,10 @@
 import Foundation
+import Reports
 
 /// Where module diagnostics go unless the caller says otherwise.
 public let standardErrorLog: @Sendable (String) -> Void = { line in
-    FileHandle.standardError.write(Data("[cluster] \(line)\n".utf8))
+    // Lines quote workers (names, error text): one line each, with nothing a terminal would obey.
+    FileHandle.standardError.write(Data("[cluster] \(terminalSafe(line))\n".utf8))
 }
 
 public struct CoordinatorOptions: Sendable {
@@ -66,6 +68,9 @@ public struct CoordinatorOptions: Sendable {
     /// The job's options in words (e.g. each setting behind a hash in the manifest's options): written
     /// in the log's header outside the fingerprint, so a refused resume can name what changed.
     public var resultsLogDetails: [String: String] = [:]
+    /// What a manifest option the job leaves out stands for (e.g. the default GEMM library), so a refused
+    /// resume names it instead of calling it unset.
+    public var manifestOptionDefaults: [String: String] = [:]
     /// libzmq drops (and disconnects) peers sending larger messages.
     public var maxMessageBytes = 64 << 20
     /// The files of the manifest's `shipment`, in its order, served to workers that FETCH them.

@@ -35,13 +35,14 @@ public struct OpenedJournal {
 
 /// The hash-chained results log at `url` (see `ResultsLog`): created, or with `resume` continued when its
 /// header has the same fingerprint (model, data, options, seed), else refused naming the options in
-/// `details` that changed; `protection`: its HMAC key, and whether an unchained (format 1) log resumes.
+/// `details` that changed (an option left out of `options` reads as its `optionDefaults` entry); `protection`: its HMAC key, and whether an unchained (format 1) log resumes.
 public func openResultsLog(_ url: URL, modelHash: String, dataHash: String, options: [String: String], seed: UInt64,
-                           details: [String: String], resume: Bool,
+                           details: [String: String], optionDefaults: [String: String] = [:], resume: Bool,
                            protection: ResultsLogProtection = ResultsLogProtection(),
                            log: (String) -> Void = { _ in }) throws -> OpenedJournal {
     let fingerprint = ManifestFingerprint(modelHash: modelHash, dataHash: dataHash, options: options, seed: seed)
-    let (journal, done) = try ResultsLog.open(url, fingerprint: fingerprint, details: details, resume: resume,
+    let (journal, done) = try ResultsLog.open(url, fingerprint: fingerprint, details: details,
+                                              optionDefaults: optionDefaults, resume: resume,
                                               protection: protection, log: log)
     return OpenedJournal(journal: journal, done: done)
 }

@@ -59,7 +59,8 @@ final class ResultsLog {
     /// Opens (creating, or with `resume` continuing) the log and returns what
     /// it already holds: done results by index (first record wins). Failed
     /// records are not returned: a resumed run retries them.
-    static func open(_ url: URL, fingerprint: ManifestFingerprint, details: [String: String] = [:], resume: Bool,
+    static func open(_ url: URL, fingerprint: ManifestFingerprint, details: [String: String] = [:],
+                     optionDefaults: [String: String] = [:], resume: Bool,
                      protection: ResultsLogProtection = ResultsLogProtection(),
                      log note: (String) -> Void = { _ in }) throws -> (ResultsLog, [Int: Data]) {
         let exists = FileManager.default.fileExists(atPath: url.path)
@@ -69,7 +70,8 @@ final class ResultsLog {
             guard let bytes = FileManager.default.contents(atPath: url.path) else {
                 throw ClusterError.resultsLog("cannot read \(url.path)")
             }
-            contents = try read(bytes, expecting: fingerprint, details: details, protection: protection, path: url.path)
+            contents = try read(bytes, expecting: fingerprint, details: details, optionDefaults: optionDefaults,
+                                protection: protection, path: url.path)
             contents.notes.forEach(note)
         }
         let keepBytes = contents.intactBytes
@@ -217,6 +219,7 @@ final class ResultsLog {
 
     /// Parses a whole log and checks its hash chain.
     static func read(_ contents: Data, expecting fingerprint: ManifestFingerprint, details: [String: String] = [:],
+                     optionDefaults: [String: String] = [:],
                      protection: ResultsLogProtection = ResultsLogProtection(), path: String) throws -> Contents {
         let bytes = [UInt8](contents)
         var result = Contents()
@@ -228,7 +231,7 @@ final class ResultsLog {
         guard let headerLine = lines.first else { return result }
         var chain = ChainCheck(path: path, chainer: Chainer(key: protection.key))
         let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, details: details,
-                                    protection: protection, path: path)
+                                    optionDefaults: optionDefaults, protection: protection, path: path)
         if header.version == unchainedVersion {
             result.notes.append("results log \(path) predates the hash chain (format \(unchainedVersion)), resumed as "
                                 + "--accept-unchained-log asks: its \(lines.count - 1) result line(s) cannot be checked for "
@@ -255,7 +258,8 @@ final class ResultsLog {
     }
 
     private static func readHeader(_ line: ArraySlice<UInt8>, chain: inout ChainCheck, expecting fingerprint: ManifestFingerprint,
-                                   details: [String: String], protection: ResultsLogProtection, path: String) throws -> Header {
+                                   details: [String: String], optionDefaults: [String: String],
+                                   protection: ResultsLogProtection, path: String) throws -> Header {
         let chained = line.starts(with: chainPrefix.utf8)
         let header = try? JSONDecoder().decode(Header.self, from: Data(line))
         guard let header, header.format == format else {
@@ -268,7 +272,7 @@ final class ResultsLog {
         try checkProtection(header, protection, path: path)
         chain.keyed = header.chainMAC != nil
         try chain.check(line, number: 1, chained: chained)
-        let differences = fingerprint.differences(from: header.fingerprint)
+        let differences = fingerprint.differences(from: header.fingerprint, optionDefaults: optionDefaults)
         guard differences.isEmpty else {
             throw ClusterError.manifestMismatch(differences.joined(separator: "; ") + detailsDifferences(header.details, details))
         }

@@ -16,6 +16,9 @@ public struct RunIdentity {
     /// The settings in words, kept in the log's header so a refused resume names what changed.
     public let details: [String: String]
 
+    /// What an option `options` leaves out stands for, so a refused resume names it truly (not "unset").
+    public static let optionDefaults = ["gemm": GEMMBackend.onednn.rawValue]
+
     static func options(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
         var options = ["settings": try job.settings.fingerprint()]
         if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
@@ -58,6 +61,7 @@ public final class ResultsLogStore: ResultStore {
     public func open() throws -> [Int: Data] {
         let opened = try openResultsLog(url, modelHash: identity.model.hash, dataHash: job.plan.dataHash,
                                         options: identity.options, seed: job.settings.seed, details: identity.details,
+                                        optionDefaults: RunIdentity.optionDefaults,
                                         resume: resume, protection: protection, log: log)
         journal = opened.journal
         return opened.done

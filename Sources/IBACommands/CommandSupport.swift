@@ -3,10 +3,11 @@ import Foundation
 import BERT
 import Evaluation
 import Kernels
+import Reports
 
 /// Writes a line to standard error (progress, notes, warnings): standard output stays machine-readable.
 func note(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalSafe(message, keepingLayout: true) + "\n").utf8))
 }
 
 /// A problem with how a command was invoked or set up, with the fix in its message.

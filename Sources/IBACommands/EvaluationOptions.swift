@@ -9,7 +9,7 @@ import Reports
 /// The options of a dataset evaluation, shared by `iba evaluate` and `iba-coordinator`.
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
 public struct EvaluationOptions: ParsableArguments {
-    @Option(help: "Attribution method.") var method = AttributionMethod.iba
+    @Option(help: "Attribution method (default iba).") var method: AttributionMethod?
     @Option(help: ArgumentHelp("Several methods on the same examples, comma-separated: each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.",
                                discussion: "Names: " + EvaluationMethod.listHelp + "."))
     var methods: MethodList?
@@ -46,13 +46,18 @@ public struct EvaluationOptions: ParsableArguments {
         if testSample != "all", (Int(testSample) ?? 0) < 1 { throw ValidationError("--test-sample must be a positive number or all") }
         guard allowFailures >= 0 else { throw ValidationError("--allow-failures must be 0 or more") }
         if methods != nil, attributions != nil { throw ValidationError("--attributions evaluates one method: use it without --methods") }
+        if let method, let methods {
+            throw ValidationError("--method \(method.rawValue) and --methods \(methods.text) both name what to run: "
+                + "give one (--methods \(method.rawValue),\(methods.text) runs them all)")
+        }
         do { try settings(numLayers: 1, requireDataPath: false).validate() } catch { throw ValidationError("\(error)") }
     }
 
     /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
     func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
         var s = EvaluationSettings()
-        s.method = attributions == nil ? (methods?.methods(numLayers: numLayers).first ?? EvaluationMethod(method)) : .external
+        let single = EvaluationMethod(method ?? .iba)
+        s.method = attributions == nil ? (methods?.methods(numLayers: numLayers).first ?? single) : .external
         s.dataset = dataset
         if let dataPath {
             s.dataPath = dataPath

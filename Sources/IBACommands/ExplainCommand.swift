@@ -53,6 +53,14 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if layers != nil, method != .iba { throw ValidationError("--layers works with --method iba only") }
+        if let layer, let layers {
+            throw ValidationError("--layer \(layer) and --layers \(layers) both choose the layer: give one")
+        }
+        // A layer named twice would be computed twice and drawn as two rows.
+        let listed = (layers ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let repeated = listed.enumerated().first(where: { listed[..<$0.offset].contains($0.element) })?.element {
+            throw ValidationError("--layers names layer \(repeated) more than once")
+        }
     }
 
     func run() throws {
@@ -109,7 +117,7 @@ struct ExplainCommand: ParsableCommand {
             try writeOutput(renderHTML(title: title, rows: rowsHTML, note: "text: \(text)"), to: output)
         case .svg: try writeOutput(renderHeatmapSVG(rowLabels: labels, tokens: e.tokens, values: rows, title: title), to: output)
         case .text:
-            var text = title + "\n"
+            var text = terminalSafe(title) + "\n"
             let mode = output == nil ? TerminalColorMode.detect() : .plain
             for (label, row) in zip(labels, rows) {
                 if rows.count > 1 { text += "\n\(label)\n" }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import BERT
 import Evaluation
 import Kernels
@@ -37,7 +38,7 @@ struct PredictCommand: ParsableCommand {
             if let text {
                 let p = try predict([TextInput(text, pair: textPair)])[0]
                 if json { print(try jsonString(p)) } else {
-                    let name = p.label_name.map { " (\($0))" } ?? ""
+                    let name = p.label_name.map { " (\(terminalSafe($0)))" } ?? ""
                     print("label \(p.label)\(name)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
                 }
                 return

@@ -11,7 +11,7 @@ public func renderTerminal(
     topK: Int = 10, lineWidth: Int = 100
 ) -> String {
     let count = min(tokens.count, attribution.count)
-    let shownTokens = tokens.prefix(count).map(terminalSafe)
+    let shownTokens = tokens.prefix(count).map { terminalSafe($0) }
     let values = Array(attribution.prefix(count))
     let levels = normalizedForColor(values)
     var out = ""
@@ -106,13 +106,6 @@ func ansi256Index(_ c: (r: UInt8, g: UInt8, b: UInt8)) -> Int {
         return best
     }
     return 16 + 36 * level(c.r) + 6 * level(c.g) + level(c.b)
-}
-
-/// Control characters (ESC included) replaced so a token cannot drive the terminal.
-private func terminalSafe(_ token: String) -> String {
-    String(String.UnicodeScalarView(token.unicodeScalars.map {
-        $0.value < 0x20 || $0.value == 0x7F ? "\u{FFFD}" : $0
-    }))
 }
 
 private func twoDecimals(_ v: Float) -> String {

@@ -26,7 +26,7 @@ final class ShardedCheckpointTests: XCTestCase {
         let folder = try directory([first: SampleCheckpoints.torchZip(), second: try SampleCheckpoints.safetensors(),
                                     "pytorch_model.bin.index.json": try index(weightMap)])
         let sharded = try ShardedCheckpoint.open(index: folder.appendingPathComponent("pytorch_model.bin.index.json"))
-        XCTAssertEqual(sharded.tensorNames, weightMap.keys.sorted())
+        XCTAssertEqual(sharded.tensorNames, (Array(weightMap.keys) + ["empty", "scalar"]).sorted())
         XCTAssertEqual(sharded.shardURLs.map(\.lastPathComponent).sorted(), [first, second])
         for (name, expected) in SampleCheckpoints.expected {
             XCTAssertEqual(sharded.info(name)?.shape, expected.shape, name)
@@ -34,7 +34,10 @@ final class ShardedCheckpointTests: XCTestCase {
         }
         XCTAssertEqual(try sharded.float32("layer.weight"), SampleCheckpoints.weightValues)
         XCTAssertEqual(try sharded.float32("layer.bias"), [0.125, -7, 1e-3])
-        XCTAssertNil(sharded.info("scalar"), "only tensors the index maps")
+        // The second shard's "empty" and "scalar" are not in the index: read all the same, and named.
+        XCTAssertEqual(sharded.unindexedTensorNames, ["empty", "scalar"])
+        XCTAssertEqual(sharded.shardOfUnindexed["scalar"], second)
+        XCTAssertEqual(try sharded.float32("scalar"), [42])
         XCTAssertEqual(try ShardedCheckpoint.shardFiles(index: folder.appendingPathComponent("pytorch_model.bin.index.json")).count, 2)
     }
 
@@ -55,6 +58,29 @@ final class ShardedCheckpointTests: XCTestCase {
         let folder = try directory(["model.safetensors.index.json": Array("{\"weights\": {}}".utf8)])
         XCTAssertThrowsError(try ShardedCheckpoint.open(index: folder.appendingPathComponent("model.safetensors.index.json"))) { error in
             XCTAssertTrue("\(error)".contains("weight_map"), "\(error)")
+        }
+    }
+
+    /// A tensor the index omits is read from the one shard that holds it, and named; one that two shards
+    /// hold (with no index entry to choose) is refused by name.
+    func testTensorsTheIndexOmitsAreReadOrRefusedByName() throws {
+        let first = "model-00001-of-00002.safetensors", second = "model-00002-of-00002.safetensors"
+        let shard = try SampleCheckpoints.safetensors()
+        let partialIndex = try index(["layer.weight": first, "encoder.bias": second])
+        let partial = try directory([first: shard, second: SampleCheckpoints.torchZip(),
+                                     "model.safetensors.index.json": partialIndex])
+        let sharded = try ShardedCheckpoint.open(index: partial.appendingPathComponent("model.safetensors.index.json"))
+        XCTAssertEqual(sharded.unindexedTensorNames, (SampleCheckpoints.expected.keys.filter { $0 != "encoder.bias" }
+                                                      + ["empty", "layer.bias", "scalar"]).sorted())
+        XCTAssertEqual(sharded.shardOfUnindexed["classifier.weight"], second)
+        XCTAssertEqual(try sharded.float32("classifier.weight"), [1, -3, 0.25])
+        XCTAssertEqual(try sharded.float32("layer.bias"), [0.125, -7, 1e-3])
+
+        let twiceIndex = try index(["layer.weight": first, "layer.bias": second])
+        let twice = try directory([first: shard, second: shard, "model.safetensors.index.json": twiceIndex])
+        let twiceURL = twice.appendingPathComponent("model.safetensors.index.json")
+        XCTAssertThrowsError(try ShardedCheckpoint.open(index: twiceURL)) {
+            XCTAssertTrue("\($0)".contains("tensor empty is not in the index and both"), "\($0)")
         }
     }
 

@@ -34,8 +34,20 @@ extension StreamedExamplesTests {
             try log.append(index: 0, attempt: 1, result: .done(Data("{}".utf8)))
             try log.commit()
         }
-        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: fingerprint(openblas), resume: true)) { error in
-            XCTAssertTrue("\(error)".contains("gemm: unset in the log, openblas now"), "\(error)")
+        // oneDNN is left out of the options, but it was set (or preferred): the refusal says so, not "unset".
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: fingerprint(openblas),
+                                                 optionDefaults: RunIdentity.optionDefaults, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("gemm: onednn in the log, openblas now"), "\(error)")
+        }
+        let other = folder.appendingPathComponent("openblas.log.jsonl")
+        do {
+            let (log, _) = try ResultsLog.open(other, fingerprint: fingerprint(openblas), resume: false)
+            try log.append(index: 0, attempt: 1, result: .done(Data("{}".utf8)))
+            try log.commit()
+        }
+        XCTAssertThrowsError(try ResultsLog.open(other, fingerprint: fingerprint(onednn),
+                                                 optionDefaults: RunIdentity.optionDefaults, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("gemm: openblas in the log, onednn now"), "\(error)")
         }
         let (_, done) = try ResultsLog.open(url, fingerprint: fingerprint(onednn), resume: true)
         XCTAssertEqual(done.keys.sorted(), [0])

@@ -35,3 +35,13 @@ final class EscapingTests: XCTestCase {
         XCTAssertNil(xmlParseError(svg))
     }
 }
+
+/// Text for a terminal: C0, DEL and C1 controls shown as U+FFFD; a line layout keeps its newlines and tabs.
+final class TerminalTextTests: XCTestCase {
+    func testControlCharactersAreReplaced() {
+        XCTAssertEqual(terminalSafe("\u{1B}]0;title\u{07}a\u{0}b\u{7F}c\u{9B}d\ne\tf"),
+                       "\u{FFFD}]0;title\u{FFFD}a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{FFFD}f")
+        XCTAssertEqual(terminalSafe("line 1\n\tline 2\r", keepingLayout: true), "line 1\n\tline 2\u{FFFD}")
+        XCTAssertEqual(terminalSafe("Café Sci/Tech ü"), "Café Sci/Tech ü")
+    }
+}

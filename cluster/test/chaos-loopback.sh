@@ -23,8 +23,12 @@
 #               no process of the run may be left 5 s later
 #   downgrade   a finished run's results log relabelled as format 1, its chain stripped and a value
 #               edited: --resume must refuse it (exit non-zero, naming the format) and write no output
-# (Mixed-thread verification needs real numerics: Tests/CommandsTests/HardeningCommandTests and
-#  Tests/KernelsTests/ThreadCountTests check that results do not depend on the thread count.)
+#   mixed-threads  the real iba-coordinator (--workers 0 --verify 1) with two iba-worker processes
+#               started by hand at --threads 1 and --threads 2, on models/demo-agnews: no worker may be
+#               called suspect or untrusted, and the outputs must equal a plain `iba evaluate`; once on
+#               the default GEMM library and once with OPENBLAS_CORETYPE=Haswell IBA_GEMM=openblas (the
+#               AVX2 kernels, where a thread's share of the rows used to change the bits). Skipped, and
+#               said so, when those executables or the model are missing.
 #
 # Prints one table: cases, crashes, hangs, wrong outputs, lost examples, processes left behind (all but
 # cases must be 0), and the coordinator's peak RSS under the floods. Exit status 0 only if the table is clean.
@@ -40,7 +44,7 @@ while [ $# -gt 0 ]; do
         --demo) DEMO="$2"; shift ;;
         --trials) TRIALS="$2"; shift ;;
         --short) TRIALS=1 ;;
-        *) sed -n '2,33p' "$0"; exit 2 ;;
+        *) sed -n '2,37p' "$0"; exit 2 ;;
     esac
     shift
 done
@@ -302,9 +306,75 @@ hostile_cases() {
     left_behind "liar #$trial"
 }
 
+IBA_BIN=$(dirname "$DEMO")
+MODEL=${CHAOS_MODEL:-models/demo-agnews}
+MIXED_COUNT=4
+GEMM_ENV=()          # the variable assignments of the GEMM variant being run (env's arguments)
+
+# mixed_run OUT THREADS... : `iba-coordinator --workers 0 --verify 1` and one iba-worker per THREADS value,
+# started by hand (the launcher gives every worker the same --worker-threads); sets $status.
+mixed_run() {
+    local out=$1 threads endpoint=""; shift
+    CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-coordinator" --workers 0 \
+        --bind tcp://127.0.0.1:0 --verify 1 --model "$MODEL" --test-sample $MIXED_COUNT --output "$out" --quiet \
+        >"$out.out" 2>"$out.err" &
+    pid=$!
+    STARTED+=("$pid")
+    coordinator=$pid
+    for _ in $(seq 300); do
+        endpoint=$(grep -o 'coordinator at tcp://127.0.0.1:[0-9]*' "$out.err" 2>/dev/null | head -1)
+        endpoint=${endpoint#coordinator at }
+        [ -n "$endpoint" ] && break
+        sleep 0.1
+    done
+    for threads in "$@"; do
+        CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba-worker" \
+            --connect "${endpoint:-tcp://127.0.0.1:1}" --model "$MODEL" --threads "$threads" --name "threads-$threads" \
+            2>"$out.worker-$threads.err" &
+        STARTED+=("$!")
+    done
+    finish
+}
+
+mixed_thread_cases() {
+    local trial=$1 variant out f
+    if [ ! -x "$IBA_BIN/iba" ] || [ ! -x "$IBA_BIN/iba-coordinator" ] || [ ! -x "$IBA_BIN/iba-worker" ] \
+        || [ ! -f "$MODEL/config.json" ]; then
+        echo "chaos: mixed-threads SKIPPED: needs $IBA_BIN/iba, iba-coordinator, iba-worker and $MODEL" >&2
+        return
+    fi
+    for variant in default avx2; do
+        out="$WORK/mixed-$variant-$trial"
+        GEMM_ENV=()
+        [ "$variant" = avx2 ] && GEMM_ENV=(OPENBLAS_CORETYPE=Haswell IBA_GEMM=openblas)
+        CHAOS_MARK=$MARK env "${GEMM_ENV[@]}" timeout $RUN_TIMEOUT "$IBA_BIN/iba" evaluate --model "$MODEL" \
+            --test-sample $MIXED_COUNT --output "$out-plain" --quiet >"$out-plain.out" 2>"$out-plain.err" \
+            || echo "chaos: mixed-threads $variant: the plain run failed: $(tail -2 "$out-plain.err")" >&2
+        mixed_run "$out" 1 2
+        cases=$((cases + 1))
+        local name="mixed-threads $variant #$trial"
+        if [ "$status" -eq 124 ]; then hangs=$((hangs + 1)); echo "chaos: $name: HANG" >&2
+        elif [ "$status" -ge 128 ]; then crashes=$((crashes + 1)); echo "chaos: $name: CRASH" >&2
+        elif [ "$status" -ne 0 ]; then defence_failed "$name" "status $status: $(tail -3 "$out.err")"
+        fi
+        if grep -qi -e suspect -e untrusted "$out.err"; then
+            defence_failed "$name" "a worker was doubted: $(grep -i -e suspect -e untrusted "$out.err" | head -2)"
+        fi
+        grep -q "verification: $MIXED_COUNT example(s) agreed by two workers" "$out.err" \
+            || defence_failed "$name" "not every example was verified: $(grep verification "$out.err")"
+        lost=$((lost + MIXED_COUNT - $(grep -c . "$out/results.jsonl" 2>/dev/null || echo 0)))
+        for f in "$out-plain"/results.jsonl "$out-plain"/*.npy; do
+            cmp -s "$f" "$out/${f##*/}" \
+                || { wrong=$((wrong + 1)); echo "chaos: $name: ${f##*/} differs from the plain run" >&2; }
+        done
+        left_behind "$name"
+    done
+}
+
 for trial in $(seq 1 "$TRIALS"); do
     fault_cases "$trial"
     hostile_cases "$trial"
+    mixed_thread_cases "$trial"
 done
 
 printf '%-8s %-8s %-6s %-14s %-14s %-14s\n' cases crashes hangs "wrong outputs" "lost examples" "left behind"

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import Attribution
 import BERT
 import Kernels
@@ -30,7 +31,7 @@ public enum ExplanationTarget: Sendable, Equatable {
             target = gold
         case .named(let name):
             guard let k = config.labelIndex(name) else {
-                let names = config.labelNames.map { " (" + $0.joined(separator: ", ") + ")" }
+                let names = config.labelNames.map { " (" + terminalSafe($0.joined(separator: ", ")) + ")" }
                     ?? " (the model's config names none)"
                 throw EvaluationError.invalidSetting(
                     "--target must be predicted, gold, a class index or a class name\(names)")
