@@ -10,7 +10,8 @@
 #                 (layer 4 of MiniLM's 6, as the paper's layer 8 of BERT's 12)
 #      replace    corrected, removed tokens replaced by [MASK] instead of deleted
 #      seed2|seed3  corrected on the AG News classifiers fine-tuned with other seeds (agnews only)
-# Environment: SHARED (default ../shared), MODELS (default models), RUNS (default study-runs: the run
+# Environment: SHARED (default ../shared), MODELS (default models), RUNS (default study-runs; put it outside
+# the work tree to keep runs across checkouts: the
 # directories with their results logs; a second invocation resumes), WORKERS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
