@@ -22,6 +22,7 @@ final class HuggingFaceDirectoryTests: XCTestCase {
         let loaded = try ModelLoader.load(ModelLocation(path: directory))
         var named = model.config
         named.labelNames = ["World", "Sports", "Business", "Sci/Tech"]
+        named.id2labelCount = 4   // what the loader read from config.json's id2label
         XCTAssertEqual(loaded.config, named, "the same architecture, and the class names read back from id2label")
         XCTAssertTrue(loaded.loadReport.initialised.isEmpty && loaded.loadReport.unused.isEmpty, "\(loaded.loadReport)")
         XCTAssertEqual(loaded.tokenizer?.vocabulary, model.tokenizer?.vocabulary)
