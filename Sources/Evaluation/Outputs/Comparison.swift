@@ -94,13 +94,7 @@ public struct MethodComparison: Sendable {
     public var displayRows: [[String]] {
         summaries.indices.map { m in
             let values = self.values(m)
-            func cell(_ column: String) -> String {
-                guard let value = values[column] else { return "" }
-                let interval = values[column + "_lo"].flatMap { lo in
-                    values[column + "_hi"].map { ConfidenceInterval(lower: lo, upper: $0) }
-                }
-                return formatWithInterval(value, interval)
-            }
+            func cell(_ column: String) -> String { MethodComparison.cell(values, column) }
             let labels = MethodComparison.stepLabels(steps: steps)
             let stepCells = labels.map { "\(cell("prob_" + $0)) / \(cell("acc_" + $0))" }
             let original = "\(cell("original_prob")) / \(cell("original_acc"))"
@@ -108,6 +102,35 @@ public struct MethodComparison: Sendable {
             return [summaries[m].method.rawValue] + explained + ["\(summaries[m].n)", original] + stepCells
                 + [cell("aopc_comprehensiveness"), cell("aopc_sufficiency"),
                    String(format: "%.3f", secondsPerExample[m])]
+        }
+    }
+
+    /// A mean of `values` as the tables show it, with its interval when `<column>_lo`/`_hi` are there; "" if absent.
+    static func cell(_ values: [String: Double], _ column: String) -> String {
+        guard let value = values[column] else { return "" }
+        let interval = values[column + "_lo"].flatMap { lo in
+            values[column + "_hi"].map { ConfidenceInterval(lower: lo, upper: $0) }
+        }
+        return formatWithInterval(value, interval)
+    }
+
+    /// A row per method with the numbers a verdict rests on (report.html's first table): what it explains, n, the
+    /// probability and accuracy after the first step, both AOPCs, seconds per example.
+    public var headlineHeader: [String] {
+        let first = MethodComparison.stepLabels(steps: steps)[0]
+        return ["method"] + (explains.isEmpty ? [] : ["explains"])
+            + ["n", "p at \(first)", "acc at \(first)", "AOPC compr.", "AOPC suff.", "s / example"]
+    }
+
+    public var headlineRows: [[String]] {
+        let first = MethodComparison.stepLabels(steps: steps)[0]
+        return summaries.indices.map { m in
+            let values = self.values(m)
+            func cell(_ column: String) -> String { MethodComparison.cell(values, column) }
+            let explained = explains.isEmpty ? [] : [explains.indices.contains(m) ? explains[m] : ""]
+            return [summaries[m].method.rawValue] + explained
+                + ["\(summaries[m].n)", cell("prob_" + first), cell("acc_" + first), cell("aopc_comprehensiveness"),
+                   cell("aopc_sufficiency"), String(format: "%.3f", secondsPerExample[m])]
         }
     }
 

@@ -14,7 +14,15 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
     if let first {
         settings.append(ReportEntry("method", summaries.map(\.method.rawValue).joined(separator: ", ")))
         settings.append(ReportEntry("dataset", first.dataset.rawValue))
-        settings += first.options.sorted { $0.key < $1.key }.map { ReportEntry($0.key, $0.value) }
+        // An option that differs between the methods (IBA's layer in a layer sweep) is not the run's setting.
+        settings += first.options.sorted { $0.key < $1.key }.map { key, value in
+            let values = summaries.map { $0.options[key] ?? "" }
+            guard Set(values).count > 1 else { return ReportEntry(key, value) }
+            let perMethod = zip(summaries, values).map { summary, value in
+                summary.method.withoutLayer.rawValue + (summary.layer.map { "@\($0)" } ?? "") + ": " + value
+            }
+            return ReportEntry(key, "per method: " + perMethod.joined(separator: ", "))
+        }
     }
     var table = [ReportEntry]()
     if let a = architecture {
@@ -60,6 +68,12 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
 func comparisonTables(_ comparison: MethodComparison?, _ pairs: PairedComparison?) -> [ReportTable] {
     var tables = [ReportTable]()
     if let comparison {
+        tables.append(ReportTable(
+            id: "headline", heading: "Comparison at a glance",
+            note: "Per method: the probability of the target and the accuracy after the first removal step, and "
+                + "AOPC, each mean with its 95% interval (all steps below). Lower probability and higher AOPC "
+                + "comprehensiveness: the evidence went faster.",
+            header: comparison.headlineHeader, rows: comparison.headlineRows))
         let rows = comparison.displayRows
         let transposed = comparison.displayHeader.indices.dropFirst().map { c in
             [comparison.displayHeader[c]] + rows.map { $0.indices.contains(c) ? $0[c] : "" }

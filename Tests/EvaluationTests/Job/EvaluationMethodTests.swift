@@ -71,6 +71,15 @@ final class EvaluationMethodTests: XCTestCase {
         XCTAssertTrue(csv.contains("\niba@0,") && csv.contains("\niba@2,"), csv)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         XCTAssertTrue(names.contains("iba@0") && names.contains("iba@2"), "\(names)")
+        // report.html: the layer is a per-method setting here, and the at-a-glance table has a row per method.
+        let report = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("per method: iba@0: 0, iba@2: 2"), "the layer row names each method's layer")
+        XCTAssertTrue(report.contains("Comparison at a glance"))
+        let comparison = try XCTUnwrap(outcome.comparison)
+        XCTAssertEqual(comparison.headlineRows.map { $0[0] }, ["iba@0", "iba@2"])
+        let first = try XCTUnwrap(comparison.headlineHeader.firstIndex(of: "p at 11%"))
+        XCTAssertEqual(comparison.headlineRows[0][first],
+                       MethodComparison.cell(comparison.values(0), "prob_11%"), "the full table's cell")
     }
 
     func testMethodsThatExplainDifferentClassesAreWarnedAbout() throws {
