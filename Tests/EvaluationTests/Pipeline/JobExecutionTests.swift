@@ -117,6 +117,7 @@ final class StoppingStore: ResultStore {
         try inner.revoke(worker: worker, reason: reason, indices: indices)
     }
     func commit() throws { try inner.commit() }
+    func storedPayload(index: Int) throws -> Data? { try inner.storedPayload(index: index) }
 }
 
 /// The local executor, counting what it is asked to compute; `skipping` examples are not computed and
