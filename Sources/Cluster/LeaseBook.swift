@@ -279,17 +279,11 @@ struct LeaseBook {
         return failed
     }
 
-    /// Every change of `results` goes through here, so `failedCount` stays exact. A done example's attempt
-    /// bookkeeping is dropped (a late result of it is a duplicate by `results`), so it does not grow with the run.
+    /// Every change of `results` goes through here, so `failedCount` stays exact.
     private mutating func setResult(_ index: Int, _ result: WorkResult?) {
         if case .failed? = results[index] { failedCount -= 1 }
         if case .failed? = result { failedCount += 1 }
         results[index] = result
-        if case .done? = result, holders[index] == nil {
-            attemptsIssued[index] = nil
-            failures[index] = nil
-            avoided[index] = nil
-        }
     }
 
     /// The example is answered: close it in every lease holding it.

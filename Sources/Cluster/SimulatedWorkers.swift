@@ -6,7 +6,8 @@ import Foundation
 /// routing id, and the real worker's protocol state machine (`WorkerSession`: HELLO, READY, heartbeats
 /// with its status, RESET, DONE); only the computation is replaced by `result`, answered `delaySeconds`
 /// after the task arrived. One poll loop serves every socket, as a worker's own loop serves its one.
-public final class SimulatedWorkers {
+/// Used by one thread at a time (the one in `run`), hence unchecked.
+public final class SimulatedWorkers: @unchecked Sendable {
     public struct Options: Sendable {
         public var count: Int
         public var namePrefix = "sim"

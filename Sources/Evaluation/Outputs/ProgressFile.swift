@@ -108,6 +108,12 @@ public final class ProgressFile: @unchecked Sendable {
     /// its elapsed time and rate stay current while one long example (an IMDB review: a minute) runs.
     public func startTicker() -> ProgressTicker { ProgressTicker(self, seconds: intervalSeconds) }
 
+    /// Writes now (the ticker: its own period is the interval).
+    func refreshNow(now: Date = Date()) {
+        lock.withLock { lastWrite = now }
+        try? write(now: now, finished: false)
+    }
+
     /// Writes when `intervalSeconds` have passed since the last write.
     public func refresh(now: Date = Date()) {
         let due: Bool = lock.withLock {
@@ -200,7 +206,7 @@ public final class ProgressTicker: @unchecked Sendable {
     init(_ file: ProgressFile, seconds: Double) {
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + seconds, repeating: seconds)
-        timer.setEventHandler { [weak file] in file?.refresh() }
+        timer.setEventHandler { [weak file] in file?.refreshNow() }
         timer.resume()
     }
 
