@@ -174,6 +174,7 @@ public final class Coordinator {
         var lastReport = snapshot(start: start, now: start)
         var lastReportTime = start
         var lastTimers = -Double.infinity
+        var lastCommit = start
         var noWorkersSince = start
         var lastStep = start
         progress(lastReport)
@@ -193,8 +194,14 @@ public final class Coordinator {
                     try handle(message, now: options.clock())
                 }
             }
-            try resultsLog?.commit()  // one fsync per drain; results count (below) once committed
             let now = options.clock()
+            // Group commit: one fsync per commit interval, not per drain (with many workers a drain is often
+            // one result, and an fsync per result was the largest cost per result). Progress is reported
+            // only after a commit, so what a report counts is durable.
+            if now - lastCommit >= options.commitIntervalSeconds || book.isFinished {
+                try resultsLog?.commit()
+                lastCommit = now
+            }
             if let gap = forgivePause(since: lastStep, now: now) { noWorkersSince = min(noWorkersSince + gap, now) }
             lastStep = now
             // The timers scan every session or lease: run each tick, not after every drain (with a
@@ -221,17 +228,20 @@ public final class Coordinator {
                     throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
                 }
             }
-            try resultsLog?.commit()  // failures recorded by the timers above
+            if timersDue { try resultsLog?.commit() }  // failures recorded by the timers above
             let sinceReport = now - lastReportTime
             if sinceReport >= progressMinimumInterval {
                 let current = snapshot(start: start, now: now)
                 if !current.sameCounts(as: lastReport) || sinceReport >= progressInterval {
+                    try resultsLog?.commit()
+                    lastCommit = now
                     progress(current)
                     lastReport = current
                     lastReportTime = now
                 }
             }
         }
+        try resultsLog?.commit()
         for identity in sessions.keys where (try? router.send([identity] + CoordinatorMessage.done.frames)) == .sent {
             countSent(identity, CoordinatorMessage.done.frames)
         }

@@ -256,7 +256,11 @@ final class ResultsLog {
     }
 
     static func isSingleLine(_ payload: Data) -> Bool {
-        !payload.isEmpty && !payload.contains(0x0A) && !payload.contains(0x0D)
+        // memchr, not Data's element iterator: this runs on every result's bytes.
+        payload.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0x0A, bytes.count) == nil && memchr(base, 0x0D, bytes.count) == nil
+        }
     }
 
     private var pending = Data()

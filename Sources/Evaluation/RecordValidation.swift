@@ -99,5 +99,7 @@ public func checkFailures(_ records: [ExampleRecord], allowed: Int) throws {
 /// Whether bytes are a JSON object in UTF-8 (what a worker sends): a UTF-16 or binary payload is refused
 /// rather than guessed at, as JSONDecoder would.
 public func isUTF8JSONObject(_ data: Data) -> Bool {
-    data.first == UInt8(ascii: "{") && !data.contains(0) && String(data: data, encoding: .utf8) != nil
+    // memchr, not Data's element iterator: the coordinator checks every result's bytes.
+    let hasZero = data.withUnsafeBytes { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+    return data.first == UInt8(ascii: "{") && !hasZero && String(data: data, encoding: .utf8) != nil
 }
