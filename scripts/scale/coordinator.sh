@@ -3,7 +3,7 @@
 # dataset, --method random on the demo model, fed by simulated workers (cluster-demo swarm of SWARM_BIN:
 # synthetic but valid results, no model computation) or by real iba-worker processes (WORKERS_REAL=K).
 # Prints the coordinator's own CPU note and /usr/bin/time's peak RSS and CPU.
-#   scripts/scale/coordinator.sh BIN ROWS OUT [SWARM_WORKERS]
+#   scripts/scale/coordinator.sh BIN ROWS OUT [SWARM_WORKERS]      (METHODS=iba,ig,lime,random: several methods)
 #   e.g. scripts/scale/coordinator.sh /tmp/before-bin 20000 /tmp/scale-before-20k 8
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,8 +14,9 @@ data=/tmp/iba-scale-$rows.jsonl
 rm -rf "$out"; mkdir -p "$out"
 port=$((20000 + RANDOM % 20000))
 workers=0; [ -n "${WORKERS_REAL:-}" ] && workers=$WORKERS_REAL
+method=(--method random); [ -n "${METHODS:-}" ] && method=(--methods "$METHODS")
 /usr/bin/time -v "$bin/iba-coordinator" --model "$here/models/demo-agnews" --dataset jsonl --data-path "$data" \
-    --method random --test-sample all --output "$out/run" --quiet --workers "$workers" \
+    "${method[@]}" --test-sample all --output "$out/run" --quiet --workers "$workers" \
     --bind "tcp://127.0.0.1:$port" --worker-timeout 120 > "$out/coordinator.out" 2> "$out/coordinator.err" &
 coordinator=$!
 if [ -z "${WORKERS_REAL:-}" ]; then
