@@ -118,7 +118,7 @@ public struct EvaluationJob: Sendable {
     /// The summary of one method's records (in selection order).
     public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
         let one = settings(for: method)
-        var summary = try summarize(records: records, method: one.method.rawValue, dataset: one.dataset.rawValue,
+        var summary = try summarize(records: records, method: one.method, dataset: one.dataset,
                                     layer: one.summaryLayer, seconds: seconds, options: one.summaryOptions)
         summary.architecture = architecture
         return summary

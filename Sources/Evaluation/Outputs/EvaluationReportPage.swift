@@ -29,8 +29,8 @@ func evaluationReportHTML(summaries: [Summary], picked: (mostDropped: [ExampleRe
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {
-        settings.append(ReportEntry("method", summaries.map(\.method).joined(separator: ", ")))
-        settings.append(ReportEntry("dataset", first.dataset))
+        settings.append(ReportEntry("method", summaries.map(\.method.rawValue).joined(separator: ", ")))
+        settings.append(ReportEntry("dataset", first.dataset.rawValue))
         settings += first.options.sorted { $0.key < $1.key }.map { ReportEntry($0.key, $0.value) }
     }
     var table = [ReportEntry]()
@@ -60,7 +60,7 @@ func evaluationReportHTML(summaries: [Summary], picked: (mostDropped: [ExampleRe
         ReportExample(index: r.index, target: target(r.target), tokens: r.tokens, attribution: r.attribution,
                       originalProbability: Double(r.originalProb), firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
     }
-    let title = first.map { "Evaluation: \(summaries.map(\.method).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
+    let title = first.map { "Evaluation: \(summaries.map(\.method.rawValue).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
     var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),

@@ -65,7 +65,7 @@ extension EvaluationJob {
         }
         // Rows are named as the job names its methods (iba@3), while each summary.json names IBA and its layer.
         var rows = summaries
-        for m in rows.indices { rows[m].method = methods[m].rawValue }
+        for m in rows.indices { rows[m].method = methods[m] }
         let secondsPerExample = methods.indices.map { run.methodSeconds[$0] / Double(max(1, summaries[$0].n)) }
         let steps = rows.map(\.degradationProb.count).max() ?? 0
         let values = methods.indices.map { exampleValues(scalars, method: $0, steps: steps) }
@@ -144,7 +144,7 @@ extension EvaluationJob {
         }
         func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
         var summary = Summary(
-            method: one.method.rawValue, dataset: one.dataset.rawValue, layer: one.summaryLayer, n: evaluated.count,
+            method: one.method, dataset: one.dataset, layer: one.summaryLayer, n: evaluated.count,
             originalAccuracy: count > 0 ? accuracySum / count : 0, originalProb: count > 0 ? probSum / count : 0,
             degradationProb: probSums.map { count > 0 ? $0 / count : 0 },
             degradationAccuracy: correctSums.map { count > 0 ? $0 / count : 0 },
