@@ -80,7 +80,9 @@ public final class Coordinator {
         // One connection per worker: the usual soft limit of 1,024 open files would turn the 1,000th away.
         let soft = FileDescriptorLimit.current().soft
         let raised = try FileDescriptorLimit.raise(toAtLeast: nil, purpose: "the coordinator")
-        if raised > soft { options.log("open-files limit raised from \(soft) to \(raised) (one per worker connection)") }
+        if raised > soft {
+            options.log("open-files limit raised from \(soft) to \(raised) (one per worker connection)")
+        }
         let context = try ZMQContext()
         var socket: ZMQSocket?
         var authenticator: ZAPAuthenticator?
@@ -445,7 +447,8 @@ public final class Coordinator {
             guard let session = sessions[identity], session.state == .working, session.credit > 0,
                   !isUntrusted(identity) else { continue }
             // A worker holds at most its declared capacity, capped: a greedy peer cannot take the queue.
-            guard book.leaseCount(of: identity) < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
+            guard book.leaseCount(of: identity) < min(Int(session.capacity),
+                options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now, live: live)
                     ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
             let carried = examples.isEmpty ? entries : try entries.map { entry in

@@ -379,7 +379,9 @@ struct Settlements: Equatable {
     }
 
     /// The failed results only.
-    var failures: [Int: WorkResult] { keepsPayloads ? kept.filter { if case .failed = $0.value { true } else { false } } : failed }
+    var failures: [Int: WorkResult] {
+        keepsPayloads ? kept.filter { if case .failed = $0.value { true } else { false } } : failed
+    }
 
     private func isDone(_ index: Int) -> Bool {
         index >= 0 && index / 64 < doneBits.count && doneBits[index / 64] & (1 << UInt64(index % 64)) != 0
@@ -387,6 +389,7 @@ struct Settlements: Equatable {
 
     private mutating func setDone(_ index: Int, _ done: Bool) {
         guard index >= 0, index / 64 < doneBits.count else { return }
-        if done { doneBits[index / 64] |= 1 << UInt64(index % 64) } else { doneBits[index / 64] &= ~(1 << UInt64(index % 64)) }
+        let bit: UInt64 = 1 << UInt64(index % 64)
+        if done { doneBits[index / 64] |= bit } else { doneBits[index / 64] &= ~bit }
     }
 }

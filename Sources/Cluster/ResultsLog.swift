@@ -90,7 +90,8 @@ final class ResultsLog {
             Foundation.close(descriptor)
             throw ClusterError.resultsLog("cannot truncate \(url.path) (errno \(errno))")
         }
-        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain, chainer: Chainer(key: protection.key),
+        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain,
+            chainer: Chainer(key: protection.key),
                              committedBytes: UInt64(keepBytes))
         log.locations = contents.locations
         if needsHeader {
@@ -125,7 +126,9 @@ final class ResultsLog {
         guard let location = locations[index] else { return nil }
         if reader < 0 {
             reader = Foundation.open(url.path, O_RDONLY)
-            guard reader >= 0 else { throw ClusterError.resultsLog("cannot open \(url.path) for reading (errno \(errno))") }
+            guard reader >= 0 else {
+                throw ClusterError.resultsLog("cannot open \(url.path) for reading (errno \(errno))")
+            }
         }
         var bytes = Data(count: location.length)
         let read = bytes.withUnsafeMutableBytes { buffer -> Int in
@@ -144,7 +147,8 @@ final class ResultsLog {
         }
         guard location.base64 else { return bytes }
         guard let decoded = Data(base64Encoded: bytes) else {
-            throw ClusterError.resultsLog("\(url.path): the result of example \(index) no longer decodes (changed under the run?)")
+            throw ClusterError.resultsLog("\(url.path): the result of example \(index) no longer decodes "
+                                          + "(changed under the run?)")
         }
         return decoded
     }

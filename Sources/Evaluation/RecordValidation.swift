@@ -88,7 +88,8 @@ func checkFailures(_ run: FinishedRecords, methods: [EvaluationMethod], allowed:
     }
     guard count > allowed else { return }
     throw EvaluationError.examplesFailed(count: count, of: run.scalars.positions * methods.count, allowed: allowed,
-                                         first: failed + (count > 10 ? ["... and \(count - 10) more (summary.json lists all)"] : []))
+                                         first: failed + (count > 10
+                                            ? ["... and \(count - 10) more (summary.json lists all)"] : []))
 }
 
 /// `checkFailures` of one method's records.

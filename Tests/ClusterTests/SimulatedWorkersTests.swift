@@ -8,13 +8,15 @@ final class SimulatedWorkersTests: XCTestCase {
         let log = LogCapture("coordinator")
         reportOnFailure([log])
         let selection = Array(0..<400)
-        let coordinator = try Coordinator(manifest: testManifest(), indices: selection, options: testCoordinatorOptions(log))
+        let coordinator = try Coordinator(manifest: testManifest(), indices: selection,
+            options: testCoordinatorOptions(log))
         var options = SimulatedWorkers.Options(count: 50)
         options.heartbeatIntervalSeconds = 0.05
         options.heartbeatLiveness = 6
         options.delaySeconds = 0.002
         options.maxSeconds = 60
-        let swarm = try SimulatedWorkers(connect: coordinator.endpoint, options: options) { _ in { index, _ in fakeResult(index) } }
+        let swarm = try SimulatedWorkers(connect: coordinator.endpoint,
+            options: options) { _ in { index, _ in fakeResult(index) } }
         let report = LockedBox<SimulatedWorkers.Report?>(nil)
         let thread = Thread { report.value = try? swarm.run() }
         thread.start()
@@ -39,7 +41,8 @@ final class SimulatedWorkersTests: XCTestCase {
             { _, _ in Data() }
         }) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("\(SimulatedWorkers.descriptorsNeeded(count: count))") && text.contains("\(hard)"), text)
+            let needed = SimulatedWorkers.descriptorsNeeded(count: count)
+            XCTAssertTrue(text.contains("\(needed)") && text.contains("\(hard)"), text)
         }
     }
 }

@@ -104,7 +104,8 @@ final class IndexedLines: @unchecked Sendable {
         guard bytes.count == Int(lengths[position]),
               case .success(let example)? = parseJSONLRow([UInt8](bytes)[...], encoding: encoding, line: 0),
               example.label == Int(labels[position]) else {
-            throw EvaluationError.unreadable(path: url.path, reason: "row \(position) is no longer what it was when the "
+            throw EvaluationError.unreadable(path: url.path,
+                reason: "row \(position) is no longer what it was when the "
                                              + "run started (the file changed under the run)")
         }
         return example
@@ -168,7 +169,8 @@ func indexJSONLDataset(_ url: URL, skipBadRows: Bool, encoding: TextEncoding) th
 struct RowProblem: Error { var reason: String }
 
 /// One JSONL line: nil for a blank line, else the example or why the line is not one.
-func parseJSONLRow(_ bytes: ArraySlice<UInt8>, encoding: TextEncoding, line: Int) -> Result<LabeledExample, RowProblem>? {
+func parseJSONLRow(_ bytes: ArraySlice<UInt8>, encoding: TextEncoding,
+    line: Int) -> Result<LabeledExample, RowProblem>? {
     let text: String
     switch decodeText(bytes, encoding: encoding, firstLine: line) {
     case let .success(decoded): text = decoded
@@ -180,7 +182,8 @@ func parseJSONLRow(_ bytes: ArraySlice<UInt8>, encoding: TextEncoding, line: Int
         // Decoded text re-encoded, so a Latin-1 line reaches JSONDecoder as UTF-8.
         example = try JSONDecoder().decode(LabeledExample.self, from: Data(text.utf8))
     } catch {
-        return .failure(RowProblem(reason: "not a JSON object with \"text\", optional \"text_pair\" and integer \"label\" "
+        return .failure(RowProblem(reason: "not a JSON object with \"text\", optional \"text_pair\" and integer "
+                                   + "\"label\" "
                                    + "(\(describeDecodingError(error)))"))
     }
     guard example.label >= 0 else {

@@ -13,7 +13,8 @@ func compareMethods(summaries: [Summary], records: [[ExampleRecord]], secondsPer
         }
     }
     let steps = summaries.map(\.degradationProb.count).max() ?? 0
-    return try compareMethods(summaries: summaries, values: records.map { exampleValues($0, steps: steps) }, count: count,
+    return try compareMethods(summaries: summaries, values: records.map { exampleValues($0, steps: steps) },
+        count: count,
                               secondsPerExample: secondsPerExample, seed: seed, resamples: resamples)
 }
 

@@ -152,8 +152,8 @@ public final class ResultIntake: @unchecked Sendable {
                 switch ExampleResult.decodeValidated(payload, index: index, job: job, legacy: true) {
                 case .success(let result): return result.records
                 case .failure(let rejection):
-                    throw EvaluationError.mismatchedInput("the stored result of example \(index) no longer reads back "
-                                                          + "(\(rejection.reason)): the results log changed under the run")
+                    throw EvaluationError.mismatchedInput("the stored result of example \(index) no longer reads "
+                        + "back (\(rejection.reason)): the results log changed under the run")
                 }
             }, methodSeconds: methodSeconds)
         }
@@ -161,7 +161,8 @@ public final class ResultIntake: @unchecked Sendable {
 
     /// Failed records, one per method, for an example with no result.
     private static func missing(_ index: Int, job: EvaluationJob, reason: String?) -> [ExampleRecord] {
-        let record = ExampleRecord.failure(index: index, target: job.plan.examples.label(index), reason: reason ?? "no result")
+        let record = ExampleRecord.failure(index: index, target: job.plan.examples.label(index),
+            reason: reason ?? "no result")
         return job.methods.map { _ in record }
     }
 }

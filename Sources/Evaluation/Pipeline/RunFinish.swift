@@ -20,7 +20,8 @@ extension EvaluationJob {
         let positions = run.records.first?.count ?? 0
         // Records made elsewhere (tests) may have other steps than the settings: the first evaluated one's count.
         let steps = methods.indices.map { m in
-            run.records[m].first { $0.failed == nil }?.degradationProb.count ?? settings(for: methods[m]).degradationSteps - 1
+            run.records[m].first { $0.failed == nil }?.degradationProb.count
+                ?? settings(for: methods[m]).degradationSteps - 1
         }
         var scalars = RunScalars(methods: methods.count, positions: positions, steps: steps, keepsSeconds: false)
         for p in 0..<positions { scalars.set(position: p, records: run.records.map { $0[p] }, seconds: []) }
@@ -34,7 +35,8 @@ extension EvaluationJob {
         let scalars = run.scalars
         let directories = methods.map(directory(for:))
         for methodDirectory in directories {
-            do { try FileManager.default.createDirectory(at: methodDirectory, withIntermediateDirectories: true) } catch {
+            do { try FileManager.default.createDirectory(at: methodDirectory,
+                withIntermediateDirectories: true) } catch {
                 throw EvaluationError.outputFailed(path: methodDirectory.path, reason: error.localizedDescription)
             }
         }
@@ -42,10 +44,14 @@ extension EvaluationJob {
         var summaries = [Summary]()
         do {
             for (m, method) in methods.enumerated() {
-                let methodSummary = try summary(of: method, m, run, seconds: methods.count == 1 ? seconds : run.methodSeconds[m])
-                var files = try evaluationOutputFiles(records: [], summary: methodSummary).filter { $0.name != "results.jsonl" }
-                files.append(OutputFile(name: "degradation.svg", data: Data(degradationPlotSVG(summaries: [methodSummary]).utf8)))
-                try writeOutputFiles(files, staged: [(name: "results.jsonl", temporary: staged[m])], into: directories[m])
+                let methodSummary = try summary(of: method, m, run,
+                    seconds: methods.count == 1 ? seconds : run.methodSeconds[m])
+                var files = try evaluationOutputFiles(records: [],
+                    summary: methodSummary).filter { $0.name != "results.jsonl" }
+                files.append(OutputFile(name: "degradation.svg",
+                    data: Data(degradationPlotSVG(summaries: [methodSummary]).utf8)))
+                try writeOutputFiles(files, staged: [(name: "results.jsonl", temporary: staged[m])],
+                    into: directories[m])
                 summaries.append(methodSummary)
             }
         } catch {
@@ -75,11 +81,14 @@ extension EvaluationJob {
         comparison.warning = targetWarning
         let layers = methods.map { $0.isIBA ? settings(for: $0).layer : nil }
         let figure = layersFigure(comparison: comparison, layers: layers,
-                                  title: "IBA per layer against the other methods (\(settings.dataset.rawValue), 95% intervals)")
+                                  title: "IBA per layer against the other methods "
+                                      + "(\(settings.dataset.rawValue), 95% intervals)")
         let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
             summaries: rows, picked: picked, failures: failures, architecture: architecture,
-            comparison: comparison, pairs: pairs, layersFigure: figure.map { String(decoding: $0.data, as: UTF8.self) }).utf8))
-        try writeOutputFiles(comparison.files + pairs.files + [report] + (figure.map { [$0] } ?? []), into: outputDirectory)
+            comparison: comparison, pairs: pairs, layersFigure: figure.map { String(decoding: $0.data,
+                as: UTF8.self) }).utf8))
+        try writeOutputFiles(comparison.files + pairs.files + [report] + (figure.map { [$0] } ?? []),
+            into: outputDirectory)
         return Outcome(summaries: summaries, comparison: comparison, pairs: pairs)
     }
 
@@ -150,14 +159,16 @@ extension EvaluationJob {
             degradationAccuracy: correctSums.map { count > 0 ? $0 / count : 0 },
             aopcComprehensiveness: comprehensiveness.isEmpty ? nil : mean(comprehensiveness),
             aopcSufficiency: sufficiency.isEmpty ? nil : mean(sufficiency),
-            failed: (0..<scalars.positions).filter { scalars.isFailed(method: m, position: $0) }.map { run.indices[$0] },
+            failed: (0..<scalars.positions).filter { scalars.isFailed(method: m,
+                position: $0) }.map { run.indices[$0] },
             seconds: seconds, options: one.summaryOptions)
         summary.architecture = architecture
         return summary
     }
 
     /// The report's examples (`examplesForReport`'s rule on the first method), read back whole.
-    private func reportExamples(_ run: FinishedRecords) throws -> (mostDropped: [ExampleRecord], leastDropped: [ExampleRecord]) {
+    private func reportExamples(_ run: FinishedRecords) throws -> (mostDropped: [ExampleRecord],
+        leastDropped: [ExampleRecord]) {
         let scalars = run.scalars
         let positions = reportPositions(count: scalars.positions, steps: scalars.steps.first ?? 0,
                                         failed: { scalars.isFailed(method: 0, position: $0) },

@@ -93,7 +93,8 @@ struct RunScalars {
             failed.originalProb = originalProb[m][p]
             return failed
         }
-        return ExampleRecord(index: index, target: target, tokens: [], attribution: [], originalProb: originalProb[m][p],
+        return ExampleRecord(index: index, target: target, tokens: [], attribution: [],
+            originalProb: originalProb[m][p],
                              originalCorrect: flag & 2 != 0, degradationProb: stepProbabilities(m, p),
                              degradationCorrect: stepCorrect(m, p),
                              aopcComprehensiveness: flag & 4 != 0 ? comprehensiveness[m][p] : nil,

@@ -47,7 +47,9 @@ final class IndexedJSONLTests: XCTestCase {
         let url = directory.appendingPathComponent("rows.jsonl")
         var text = "\u{FEFF}{\"text\":\"first\",\"label\":1}\r\n\n  \n{\"text\":\"bad\"}\n"
         // Enough rows that lines cross the 1 MiB chunks the indexer reads.
-        for i in 0..<30_000 { text += "{\"text\":\"row \(i) café \(String(repeating: "w", count: i % 50))\",\"label\":\(i % 3)}\n" }
+        for i in 0..<30_000 {
+            text += "{\"text\":\"row \(i) café \(String(repeating: "w", count: i % 50))\",\"label\":\(i % 3)}\n"
+        }
         text += "{\"text\":\"a\",\"text_pair\":\"b\",\"label\":2}"  // no final newline
         try Data(text.utf8).write(to: url)
         let loaded = try loadDataset(.jsonl, path: url, skipBadRows: true)

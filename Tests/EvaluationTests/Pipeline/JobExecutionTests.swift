@@ -153,7 +153,8 @@ final class ProgressTickerTests: XCTestCase {
             let url = job.outputDirectory.appendingPathComponent("progress.json")
             for wait in [2.8, 1.6] {
                 Thread.sleep(forTimeInterval: wait)
-                let json = (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                let json = (try? Data(contentsOf: url))
+                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
                 samples.append(json?["elapsed_seconds"] as? Double)
             }
             return Dictionary(uniqueKeysWithValues: pending.map { ($0, "not computed") })
@@ -172,7 +173,8 @@ final class ProgressTickerTests: XCTestCase {
         var settings = EvaluationSettings()
         settings.dataPath = try EmbeddedData.agnewsDemoTest().path
         settings.testSample = 1
-        let job = try EvaluationJob(settings: settings, model: ModelReference(path: "/nowhere"), outputDirectory: directory,
+        let job = try EvaluationJob(settings: settings, model: ModelReference(path: "/nowhere"),
+            outputDirectory: directory,
                                     methods: [.random])
         let samples = LockedSamples()
         XCTAssertThrowsError(try job.execute(executor: SlowExecutor(samples: samples), store: MemoryResultStore()))

@@ -11,7 +11,8 @@ final class RunScalarsTests: XCTestCase {
         settings.testSample = 40
         settings.degradationSteps = steps
         settings.aopc = false  // the records below leave one AOPC value out
-        return try EvaluationJob(settings: settings, model: ModelReference(path: "/nowhere"), outputDirectory: directory,
+        return try EvaluationJob(settings: settings, model: ModelReference(path: "/nowhere"),
+            outputDirectory: directory,
                                  methods: [.iba, .random])
     }
 
@@ -43,7 +44,8 @@ final class RunScalarsTests: XCTestCase {
             summaries.append(fromRecords)
         }
         let steps = summaries.map(\.degradationProb.count).max() ?? 0
-        let (comparison, pairs) = try compareMethods(summaries: summaries, records: run.records, secondsPerExample: [1, 2],
+        let (comparison, pairs) = try compareMethods(summaries: summaries, records: run.records,
+            secondsPerExample: [1, 2],
                                                      seed: 5, resamples: 200)
         let values = job.methods.indices.map { exampleValues(finished.scalars, method: $0, steps: steps) }
         let (fromScalars, pairsFromScalars) = try compareMethods(summaries: summaries, values: values,
@@ -68,7 +70,8 @@ final class RunScalarsTests: XCTestCase {
         let fromRecords = try job(directory.appendingPathComponent("records"))
         let fromStore = try job(directory.appendingPathComponent("store"))
         let run = MethodRecords(methods: fromRecords.methods,
-                                records: [records(fromRecords, method: 0), records(fromRecords, method: 1)], seconds: [0, 0])
+                                records: [records(fromRecords, method: 0), records(fromRecords,
+                                    method: 1)], seconds: [0, 0])
         try fromRecords.finish(run, seconds: 1)
         let store = MemoryResultStore()
         _ = try store.open()
@@ -80,7 +83,8 @@ final class RunScalarsTests: XCTestCase {
         }
         try store.commit()
         try fromStore.finish(intake.finishedRecords(failures: [:], store: store), seconds: 1)
-        for name in ["iba/results.jsonl", "iba/summary.json", "random/results.jsonl", "random/degrad_prob_random_agnews.npy",
+        for name in ["iba/results.jsonl", "iba/summary.json", "random/results.jsonl",
+            "random/degrad_prob_random_agnews.npy",
                      "comparison.csv", "pairs.csv", "report.html"] {
             let a = try Data(contentsOf: fromRecords.outputDirectory.appendingPathComponent(name))
             let b = try Data(contentsOf: fromStore.outputDirectory.appendingPathComponent(name))
