@@ -22,13 +22,15 @@ final class RunScalarsTests: XCTestCase {
         return job.plan.indices.enumerated().map { p, index in
             if p == 7 { return .failure(index: index, target: job.plan.examples.label(index), reason: "too long \(m)") }
             let steps = job.settings.degradationSteps - 1
+            // Magnitudes from 1 down to 2^-89: their Double sums round, so only the records' order gives their sum.
+            let scale = Float(pow(2.0, -Double((p * 37) % 90)))
             return ExampleRecord(index: index, target: job.plan.examples.label(index), tokens: ["[CLS]", "x", "[SEP]"],
-                                 attribution: [0, 1, 0], originalProb: generator.float(),
+                                 attribution: [0, 1, 0], originalProb: generator.float() * scale,
                                  originalCorrect: generator.float() < 0.6,
-                                 degradationProb: (0..<steps).map { _ in generator.float() / 3 },
+                                 degradationProb: (0..<steps).map { _ in generator.float() * scale },
                                  degradationCorrect: (0..<steps).map { _ in generator.float() < 0.5 },
-                                 aopcComprehensiveness: p == 3 ? nil : generator.float() * 1e-3 + 0.1,
-                                 aopcSufficiency: generator.float() * 7e-5)
+                                 aopcComprehensiveness: p == 3 ? nil : generator.float() * scale + 0.1,
+                                 aopcSufficiency: generator.float() * scale)
         }
     }
 
