@@ -77,6 +77,12 @@ public final class Coordinator {
         _ = try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: options.maxAttempts,
                           shardSize: options.shardSize, firstLeaseID: 1)
 
+        // One connection per worker: the usual soft limit of 1,024 open files would turn the 1,000th away.
+        let soft = FileDescriptorLimit.current().soft
+        let raised = try FileDescriptorLimit.raise(toAtLeast: nil, purpose: "the coordinator")
+        if raised > soft {
+            options.log("open-files limit raised from \(soft) to \(raised) (one per worker connection)")
+        }
         let context = try ZMQContext()
         var socket: ZMQSocket?
         var authenticator: ZAPAuthenticator?
@@ -124,7 +130,8 @@ public final class Coordinator {
                 for (index, payload) in resumed.sorted(by: { $0.key < $1.key }) { accepted(index, payload, true) }
             }
             book = try LeaseBook(indices: indices, alreadyDone: alreadyDone, maxAttempts: options.maxAttempts,
-                                 shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)))
+                                 shardSize: options.shardSize, firstLeaseID: UInt64.random(in: 1...(UInt64.max / 2)),
+                                 keepsPayloads: options.returnsPayloads)
         } catch {
             socket?.close()
             authenticator?.stop()
@@ -163,8 +170,13 @@ public final class Coordinator {
         let start = options.clock()
         let tick = options.heartbeatIntervalSeconds / 2
         let progressInterval = 1.0
+        // Counts change with every result; a report costs the caller (its progress bar and file) more
+        // than a result costs here, so changed counts are reported at most this often.
+        let progressMinimumInterval = 0.2
         var lastReport = snapshot(start: start, now: start)
         var lastReportTime = start
+        var lastTimers = -Double.infinity
+        var lastCommit = start
         var noWorkersSince = start
         var lastStep = start
         progress(lastReport)
@@ -184,34 +196,54 @@ public final class Coordinator {
                     try handle(message, now: options.clock())
                 }
             }
-            try resultsLog?.commit()  // one fsync per drain; results count (below) once committed
             let now = options.clock()
+            // Group commit: one fsync per commit interval, not per drain (with many workers a drain is often
+            // one result, and an fsync per result was the largest cost per result). Progress is reported
+            // only after a commit, so what a report counts is durable.
+            if now - lastCommit >= options.commitIntervalSeconds || book.isFinished {
+                try resultsLog?.commit()
+                lastCommit = now
+            }
             if let gap = forgivePause(since: lastStep, now: now) { noWorkersSince = min(noWorkersSince + gap, now) }
             lastStep = now
-            try expireSilentWorkers(now: now)
-            if let timeout = options.leaseTimeoutSeconds {
-                for lease in book.leases(olderThan: timeout, now: now) {
-                    options.log("lease \(lease.id) of \(sessions[lease.owner]?.name ?? Self.describe(lease.owner)) timed out after \(Int(timeout)) s: re-issuing it")
+            // The timers scan every session or lease: run each tick, not after every drain (with a
+            // thousand workers a drain is often one message).
+            let timersDue = now - lastTimers >= tick || book.isFinished
+            if timersDue {
+                lastTimers = now
+                try expireSilentWorkers(now: now)
+                if let timeout = options.leaseTimeoutSeconds {
+                    for lease in book.leases(olderThan: timeout, now: now) {
+                        options.log("lease \(lease.id) of \(sessions[lease.owner]?.name ?? Self.describe(lease.owner)) "
+                                    + "timed out after \(Int(timeout)) s: re-issuing it")
+                    }
+                    try recordFailures(book.expire(olderThan: timeout, now: now))
                 }
-                try recordFailures(book.expire(olderThan: timeout, now: now))
             }
             try dispatch(now: now)
-            try settleBlockedVerifications()
-            sendHeartbeats(now: now)
-
-            if liveWorkerCount > 0 {
-                noWorkersSince = now
-            } else if now - noWorkersSince > options.workerTimeoutSeconds, !book.isFinished {
-                throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
+            if timersDue {
+                try settleBlockedVerifications()
+                sendHeartbeats(now: now)
+                if liveWorkerCount > 0 {
+                    noWorkersSince = now
+                } else if now - noWorkersSince > options.workerTimeoutSeconds, !book.isFinished {
+                    throw ClusterError.noWorkers(seconds: options.workerTimeoutSeconds)
+                }
             }
-            try resultsLog?.commit()  // failures recorded by the timers above
-            let current = snapshot(start: start, now: now)
-            if !current.sameCounts(as: lastReport) || now - lastReportTime >= progressInterval {
-                progress(current)
-                lastReport = current
-                lastReportTime = now
+            if timersDue { try resultsLog?.commit() }  // failures recorded by the timers above
+            let sinceReport = now - lastReportTime
+            if sinceReport >= progressMinimumInterval {
+                let current = snapshot(start: start, now: now)
+                if !current.sameCounts(as: lastReport) || sinceReport >= progressInterval {
+                    try resultsLog?.commit()
+                    lastCommit = now
+                    progress(current)
+                    lastReport = current
+                    lastReportTime = now
+                }
             }
         }
+        try resultsLog?.commit()
         for identity in sessions.keys where (try? router.send([identity] + CoordinatorMessage.done.frames)) == .sent {
             countSent(identity, CoordinatorMessage.done.frames)
         }
@@ -221,7 +253,8 @@ public final class Coordinator {
         options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
                     + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)")
                     + verificationSummary())
-        return book.results
+        // Without payloads the done examples are in the journal; only the failed ones are news.
+        return options.returnsPayloads ? book.results.dictionary : book.results.failures
     }
 
     private func logEgress() {
@@ -403,17 +436,23 @@ public final class Coordinator {
     }
 
     private func dispatch(now: Double) throws {
+        // Only workers asking for work are sorted (in routing-id order, so a run hands out work the same way
+        // whatever the dictionary's order); the live set is needed only once an example avoids a worker.
+        let asking = sessions.filter { $0.value.state == .working && $0.value.credit > 0 }.keys
+        guard !asking.isEmpty else { return }
         let speculationAge = options.speculate ? 0 : options.speculateAfterSeconds
-        let live = Set(sessions.filter { $0.value.state == .working && !isUntrusted($0.key) }.keys)
-        for identity in sessions.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        let live = book.avoidsWorkers
+            ? Set(sessions.filter { $0.value.state == .working && !isUntrusted($0.key) }.keys) : []
+        for identity in asking.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             guard let session = sessions[identity], session.state == .working, session.credit > 0,
                   !isUntrusted(identity) else { continue }
             // A worker holds at most its declared capacity, capped: a greedy peer cannot take the queue.
-            guard book.leases(of: identity).count < min(Int(session.capacity), options.maxLeasesPerWorker) else { continue }
+            guard book.leaseCount(of: identity) < min(Int(session.capacity),
+                options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now, live: live)
                     ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
-            let carried = examples.isEmpty ? entries : entries.map { entry in
-                LeaseEntry(index: entry.index, attempt: entry.attempt, example: examples[entry.index] ?? Data())
+            let carried = examples.isEmpty ? entries : try entries.map { entry in
+                LeaseEntry(index: entry.index, attempt: entry.attempt, example: try examples.bytes(for: entry.index))
             }
             switch send(identity, .task(lease: lease, entries: carried), now: now) {
             case .sent:

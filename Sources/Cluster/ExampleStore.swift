@@ -1,18 +1,27 @@
 import Foundation
 
-/// The examples a coordinator streams with its TASKs, each as its encoded bytes (opaque here). All bytes
-/// live in one buffer, so 400,000 examples are a few allocations, not 400,000 objects; a worker receives
-/// an example only with a lease on it.
+/// The examples a coordinator streams with its TASKs, each as its encoded bytes (opaque here): held in one
+/// buffer (400,000 examples are a few allocations, not 400,000 objects), or encoded by the caller when
+/// leased (`encodingWhenLeased`: the coordinator then holds none, however large the dataset). A worker
+/// receives an example only with a lease on it.
 public struct ExampleStore: Sendable {
     private var bytes: [UInt8] = []
     private var ranges: [Int: Range<Int>] = [:]
-    /// The largest example's size, to check that a shard's TASK fits its bound.
+    private var encode: (@Sendable (Int) throws -> Data)?
+    /// The largest example's size (or a bound on it), to check that a shard's TASK fits its bound.
     public private(set) var largestBytes = 0
 
     public init() {}
 
+    /// Examples encoded by `encode` when their lease is sent; `largestBytes` bounds every encoding (an
+    /// example above it, or above what a task entry may carry, stops the run naming it).
+    public init(encodingWhenLeased encode: @escaping @Sendable (Int) throws -> Data, largestBytes: Int) {
+        self.encode = encode
+        self.largestBytes = min(largestBytes, Wire.maxExampleBytes)
+    }
+
     public var count: Int { ranges.count }
-    public var isEmpty: Bool { ranges.isEmpty }
+    public var isEmpty: Bool { ranges.isEmpty && encode == nil }
     public var totalBytes: Int { bytes.count }
 
     /// Room for `examples` examples of `bytes` bytes together, so the buffer is allocated once.
@@ -36,10 +45,24 @@ public struct ExampleStore: Sendable {
         ranges[index].map { Data(bytes[$0]) }
     }
 
+    /// The bytes a TASK carries for `index`.
+    public func bytes(for index: Int) throws -> Data {
+        guard let encode else { return self[index] ?? Data() }
+        let example: Data
+        do { example = try encode(index) } catch {
+            throw ClusterError.invalidSelection("example \(index) cannot be read for its task: \(error)")
+        }
+        guard example.count <= min(largestBytes, Wire.maxExampleBytes) else {
+            throw ClusterError.invalidSelection("example \(index) is \(example.count) bytes encoded, above the "
+                                                + "\(min(largestBytes, Wire.maxExampleBytes)) its task may carry")
+        }
+        return example
+    }
+
     /// Checked by the coordinator before it binds: every selected index has its bytes, and a full
     /// shard of the largest examples fits one TASK.
     func validate(indices: [Int], shardSize: Int) throws {
-        if let missing = indices.first(where: { ranges[$0] == nil }) {
+        if encode == nil, let missing = indices.first(where: { ranges[$0] == nil }) {
             throw ClusterError.invalidOption("example \(missing) is selected but has no bytes to send")
         }
         guard shardSize * (largestBytes + Wire.taskEntryHeaderBytes) <= Wire.maxTaskBytes else {

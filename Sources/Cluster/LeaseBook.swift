@@ -35,8 +35,16 @@ struct LeaseBook {
     /// Queue of examples to hand out, stored reversed (next = last) so both
     /// taking the next one and putting one back in front are O(1).
     private var queueReversed: [Int]
-    private(set) var results: [Int: WorkResult] = [:]
+    /// Final results: with payloads a dictionary, without (`keepsPayloads` false) a bit per done index and
+    /// the failures' reasons, so 400,000 done examples cost 50 KB.
+    private(set) var results: Settlements
     private(set) var leases: [UInt64: Lease] = [:]
+    /// owner -> its live leases: the coordinator asks per worker on every dispatch, and scanning every
+    /// lease for each of a thousand workers made a dispatch quadratic in the workers.
+    private var leasesByOwner: [Data: Set<UInt64>] = [:]
+    /// Done results keep their payloads (false: `.done` with no bytes, for a caller that journals and
+    /// aggregates each result as it arrives and must not hold them all).
+    let keepsPayloads: Bool
     private(set) var requeues = 0
     /// Attempt numbers handed out per index (tags only: stale results are recognised by them).
     private var attemptsIssued: [Int: UInt32] = [:]
@@ -54,7 +62,8 @@ struct LeaseBook {
 
     /// `firstLeaseID` should be random per coordinator instance, so a restarted
     /// coordinator never mistakes a worker's stale result for one of its leases.
-    init(indices: [Int], alreadyDone: [Int: Data], maxAttempts: Int, shardSize: Int, firstLeaseID: UInt64) throws {
+    init(indices: [Int], alreadyDone: [Int: Data], maxAttempts: Int, shardSize: Int, firstLeaseID: UInt64,
+         keepsPayloads: Bool = true) throws {
         guard maxAttempts >= 1 else { throw ClusterError.invalidOption("maxAttempts must be at least 1") }
         guard (1...Wire.maxTaskEntries).contains(shardSize) else {
             throw ClusterError.invalidOption("shardSize must be 1...\(Wire.maxTaskEntries)")
@@ -67,8 +76,10 @@ struct LeaseBook {
         self.shardSize = shardSize
         self.selection = selection
         self.nextLeaseID = firstLeaseID
+        self.keepsPayloads = keepsPayloads
+        results = Settlements(keepsPayloads: keepsPayloads, largestIndex: indices.max() ?? 0)
         for (index, payload) in alreadyDone where selection.contains(index) {
-            results[index] = .done(payload)   // done, so failedCount stays 0
+            results[index] = .done(keepsPayloads ? payload : Data())   // done, so failedCount stays 0
         }
         self.queueReversed = indices.filter { alreadyDone[$0] == nil }.reversed()
     }
@@ -130,8 +141,12 @@ struct LeaseBook {
             holders[entry.index, default: []].insert(id)
         }
         leases[id] = Lease(id: id, owner: owner, issuedAt: now, open: open)
+        leasesByOwner[owner, default: []].insert(id)
         return (id, entries)
     }
+
+    /// Whether some example avoids a worker that failed it (only then does `issue` need the live workers).
+    var avoidsWorkers: Bool { !avoided.isEmpty }
 
     private func avoids(_ owner: Data, _ index: Int, live: Set<Data>) -> Bool {
         guard let failedOn = avoided[index], failedOn.contains(owner) else { return false }
@@ -158,7 +173,7 @@ struct LeaseBook {
         if let rejection = validate(owner: owner, lease: id, index: index, attempt: attempt) { return rejection }
         close(index)
         guard results[index] == nil else { return .duplicate }
-        if !provisional { settle(index, .done(payload)) }
+        if !provisional { settle(index, .done(keepsPayloads ? payload : Data())) }
         return .accepted(attempt: attempt)
     }
 
@@ -166,7 +181,11 @@ struct LeaseBook {
 
     /// The example's final result.
     mutating func settle(_ index: Int, _ result: WorkResult) {
-        setResult(index, result)
+        if case .done = result, !keepsPayloads {
+            setResult(index, .done(Data()))
+        } else {
+            setResult(index, result)
+        }
         excluded[index] = nil
     }
 
@@ -207,14 +226,17 @@ struct LeaseBook {
 
     /// The live leases of `owner`, oldest first.
     func leases(of owner: Data) -> [Lease] {
-        leases.values.filter { $0.owner == owner }.sorted { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }
+        (leasesByOwner[owner] ?? []).compactMap { leases[$0] }.sorted { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }
     }
+
+    /// How many live leases `owner` holds.
+    func leaseCount(of owner: Data) -> Int { leasesByOwner[owner]?.count ?? 0 }
 
     /// A worker is gone (heartbeats stopped, BYE, HELLO again, refused):
     /// its open entries go back to the queue, without counting an attempt.
     /// Returns examples failed by it (only past the lost-issue bound).
     mutating func release(owner: Data) -> [(Int, WorkResult)] {
-        let owned = leases.values.filter { $0.owner == owner }.map(\.id)
+        let owned = (leasesByOwner[owner] ?? []).sorted()
         return owned.flatMap { releaseLease($0, reason: "worker lost", counts: false) }
     }
 
@@ -236,7 +258,7 @@ struct LeaseBook {
     }
 
     private mutating func releaseLease(_ id: UInt64, reason: String, counts: Bool) -> [(Int, WorkResult)] {
-        guard let lease = leases.removeValue(forKey: id) else { return [] }
+        guard let lease = removeLease(id) else { return [] }
         var failed: [(Int, WorkResult)] = []
         // Back to the front of the queue: they are the oldest work.
         var requeued: [Int] = []
@@ -273,7 +295,16 @@ struct LeaseBook {
     }
 
     private mutating func dropLeaseIfEmpty(_ id: UInt64) {
-        if leases[id]?.open.isEmpty == true { leases[id] = nil }
+        if leases[id]?.open.isEmpty == true { removeLease(id) }
+    }
+
+    /// Every removal of a lease goes through here, so `leasesByOwner` stays exact.
+    @discardableResult
+    private mutating func removeLease(_ id: UInt64) -> Lease? {
+        guard let lease = leases.removeValue(forKey: id) else { return nil }
+        leasesByOwner[lease.owner]?.remove(id)
+        if leasesByOwner[lease.owner]?.isEmpty == true { leasesByOwner[lease.owner] = nil }
+        return lease
     }
 
     /// After an error: if no other lease holds the index, requeue or fail it.
@@ -298,5 +329,67 @@ struct LeaseBook {
             return "issued \(attemptsIssued[index] ?? 0) times, lost with its worker each time"
         }
         return nil
+    }
+}
+
+/// The final results of a `LeaseBook`, as a dictionary would hold them (`subscript`, `count`, `dictionary`),
+/// but without payloads only a bit per done index.
+struct Settlements: Equatable {
+    private let keepsPayloads: Bool
+    private var kept: [Int: WorkResult] = [:]
+    private var doneBits: [UInt64]
+    private var failed: [Int: WorkResult] = [:]
+    private(set) var count = 0
+
+    init(keepsPayloads: Bool, largestIndex: Int) {
+        self.keepsPayloads = keepsPayloads
+        doneBits = keepsPayloads ? [] : [UInt64](repeating: 0, count: max(0, largestIndex) / 64 + 1)
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    subscript(index: Int) -> WorkResult? {
+        get {
+            if keepsPayloads { return kept[index] }
+            if let failure = failed[index] { return failure }
+            return isDone(index) ? .done(Data()) : nil
+        }
+        set {
+            if self[index] != nil { count -= 1 }
+            if newValue != nil { count += 1 }
+            if keepsPayloads { kept[index] = newValue; return }
+            failed[index] = nil
+            setDone(index, false)
+            switch newValue {
+            case .done?: setDone(index, true)
+            case .failed?: failed[index] = newValue
+            case nil: break
+            }
+        }
+    }
+
+    /// Every result (done ones without payload unless kept).
+    var dictionary: [Int: WorkResult] {
+        if keepsPayloads { return kept }
+        var all = failed
+        for (word, bits) in doneBits.enumerated() where bits != 0 {
+            for bit in 0..<64 where bits & (1 << UInt64(bit)) != 0 { all[word * 64 + bit] = .done(Data()) }
+        }
+        return all
+    }
+
+    /// The failed results only.
+    var failures: [Int: WorkResult] {
+        keepsPayloads ? kept.filter { if case .failed = $0.value { true } else { false } } : failed
+    }
+
+    private func isDone(_ index: Int) -> Bool {
+        index >= 0 && index / 64 < doneBits.count && doneBits[index / 64] & (1 << UInt64(index % 64)) != 0
+    }
+
+    private mutating func setDone(_ index: Int, _ done: Bool) {
+        guard index >= 0, index / 64 < doneBits.count else { return }
+        let bit: UInt64 = 1 << UInt64(index % 64)
+        if done { doneBits[index / 64] |= bit } else { doneBits[index / 64] &= ~bit }
     }
 }

@@ -51,6 +51,13 @@ public struct CoordinatorOptions: Sendable {
     /// duplicate), e.g. to keep a live summary; first, when resuming, with each result of the selection
     /// read from the results log (`resumed` true). nil = nothing.
     public var resultAccepted: (@Sendable (_ index: Int, _ payload: Data, _ resumed: Bool) -> Void)?
+    /// Longest time an accepted result waits for its results-log commit (fsync). Results arriving within it
+    /// share one fsync; a killed coordinator loses at most this long's results (computed again on resume).
+    public var commitIntervalSeconds = 0.05
+    /// Whether `run` returns the done results with their payloads. A caller that takes each one as it is
+    /// accepted (`resultAccepted`, the journal) turns this off, so the coordinator's memory does not grow with
+    /// them: `run` then returns the failed examples only.
+    public var returnsPayloads = true
     /// SIGINT, SIGTERM and SIGHUP stop a running `run` (it throws
     /// `ClusterError.stopped`, the results log stays resumable), so callers
     /// can stop the workers they launched. Outside a run they act as usual.

@@ -10,6 +10,8 @@ public protocol ResultJournal: AnyObject {
     func appendUntrusted(worker: String, reason: String, revoked: [Int]) throws
     /// Makes the appended lines durable; the coordinator commits once per drain of its socket.
     func commit() throws
+    /// The done result of example `index` as committed (the last appended, else the log's first), nil if none.
+    func storedPayload(index: Int) throws -> Data?
 }
 
 extension ResultJournal {
@@ -36,13 +38,16 @@ public struct OpenedJournal {
 /// The hash-chained results log at `url` (see `ResultsLog`): created, or with `resume` continued when its
 /// header has the same fingerprint (model, data, options, seed), else refused naming the options in
 /// `details` that changed (an option left out of `options` reads as its `optionDefaults` entry); `protection`: its HMAC key, and whether an unchained (format 1) log resumes.
+/// `payloadsAreJSON`: every payload appended was decoded as JSON by its producer or validator, so the log
+/// checks only that it is one line.
 public func openResultsLog(_ url: URL, modelHash: String, dataHash: String, options: [String: String], seed: UInt64,
                            details: [String: String], optionDefaults: [String: String] = [:], resume: Bool,
-                           protection: ResultsLogProtection = ResultsLogProtection(),
+                           protection: ResultsLogProtection = ResultsLogProtection(), payloadsAreJSON: Bool = false,
                            log: (String) -> Void = { _ in }) throws -> OpenedJournal {
     let fingerprint = ManifestFingerprint(modelHash: modelHash, dataHash: dataHash, options: options, seed: seed)
     let (journal, done) = try ResultsLog.open(url, fingerprint: fingerprint, details: details,
                                               optionDefaults: optionDefaults, resume: resume,
                                               protection: protection, log: log)
+    journal.payloadsAreJSON = payloadsAreJSON
     return OpenedJournal(journal: journal, done: done)
 }

@@ -55,6 +55,13 @@ final class ResultsLog {
     private let chainer: Chainer
     /// Hash of the last line written (queued lines included): the next line's chain starts from it.
     private var lastChain: String
+    /// Bytes in the file (committed lines): where the next committed line starts.
+    private var committedBytes: UInt64
+    /// Where each done example's payload is in the file, so a run writes its outputs from the log without
+    /// holding every result (`storedPayload`); queued lines' places take effect when committed.
+    private var locations = PayloadLocations()
+    private var pendingLocations: [(index: Int, location: PayloadLocations.Location?)] = []
+    private var reader: Int32 = -1
 
     /// Opens (creating, or with `resume` continuing) the log and returns what
     /// it already holds: done results by index (first record wins). Failed
@@ -83,7 +90,10 @@ final class ResultsLog {
             Foundation.close(descriptor)
             throw ClusterError.resultsLog("cannot truncate \(url.path) (errno \(errno))")
         }
-        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain, chainer: Chainer(key: protection.key))
+        let log = ResultsLog(url: url, descriptor: descriptor, lastChain: contents.lastChain,
+            chainer: Chainer(key: protection.key),
+                             committedBytes: UInt64(keepBytes))
+        log.locations = contents.locations
         if needsHeader {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -96,31 +106,74 @@ final class ResultsLog {
         return (log, contents.done)
     }
 
-    private init(url: URL, descriptor: Int32, lastChain: String, chainer: Chainer) {
+    private init(url: URL, descriptor: Int32, lastChain: String, chainer: Chainer, committedBytes: UInt64) {
         self.url = url
         self.descriptor = descriptor
         self.lastChain = lastChain
         self.chainer = chainer
+        self.committedBytes = committedBytes
     }
 
     deinit {
         try? commit()  // a run that throws (stopped, no workers) keeps what it had accepted
         Foundation.close(descriptor)
+        if reader >= 0 { Foundation.close(reader) }
+    }
+
+    /// The done result of example `index` as committed: the last one appended by this process, else the
+    /// first the log held when opened (as `open` returns it); nil when it has none (or it was revoked).
+    func storedPayload(index: Int) throws -> Data? {
+        guard let location = locations[index] else { return nil }
+        if reader < 0 {
+            reader = Foundation.open(url.path, O_RDONLY)
+            guard reader >= 0 else {
+                throw ClusterError.resultsLog("cannot open \(url.path) for reading (errno \(errno))")
+            }
+        }
+        var bytes = Data(count: location.length)
+        let read = bytes.withUnsafeMutableBytes { buffer -> Int in
+            var done = 0
+            while done < location.length {
+                let n = pread(reader, buffer.baseAddress.map { $0 + done }, location.length - done,
+                              off_t(location.offset) + off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            return done
+        }
+        guard read == location.length else {
+            throw ClusterError.resultsLog("\(url.path) is shorter than the results it held (truncated under the run?)")
+        }
+        guard location.base64 else { return bytes }
+        guard let decoded = Data(base64Encoded: bytes) else {
+            throw ClusterError.resultsLog("\(url.path): the result of example \(index) no longer decodes "
+                                          + "(changed under the run?)")
+        }
+        return decoded
     }
 
     /// `by`: the workers whose results these are (two when verified), as the coordinator names them.
     func append(index: Int, attempt: UInt32, result: WorkResult, by workers: [String] = []) throws {
         var line = Data("\"index\":\(index),\"attempt\":\(attempt),".utf8)
+        let lineStart = committedBytes + UInt64(pending.count) + UInt64(Self.chainedPrefixBytes)
         switch result {
         case let .done(payload):
             line.append(Data("\"by\":".utf8))
-            line.append((try? JSONEncoder().encode(workers)) ?? Data("[]".utf8))
+            line.append(Self.encodeNames(workers))
             line.append(Data(",".utf8))
-            if Self.isSingleLineJSON(payload) {
+            if payloadsAreJSON ? Self.isSingleLine(payload) : Self.isSingleLineJSON(payload) {
                 line.append(Data("\"payload\":".utf8))
+                pendingLocations.append((index, .init(offset: lineStart + UInt64(line.count), length: payload.count,
+                                                      base64: false)))
                 line.append(payload)
             } else {
-                line.append(Data("\"payloadBase64\":\"\(payload.base64EncodedString())\"".utf8))
+                line.append(Data("\"payloadBase64\":\"".utf8))
+                let encoded = Data(payload.base64EncodedString().utf8)
+                pendingLocations.append((index, .init(offset: lineStart + UInt64(line.count), length: encoded.count,
+                                                      base64: true)))
+                line.append(encoded)
+                line.append(Data("\"".utf8))
             }
         case let .failed(reason):
             let quoted = (try? JSONEncoder().encode(reason)) ?? Data("\"\"".utf8)
@@ -143,6 +196,7 @@ final class ResultsLog {
             line.append(Data((line.isEmpty ? "" : ",").utf8) + Data(field.utf8) + value)
         }
         queue(rest: line + Data("}".utf8))
+        for index in revoked { pendingLocations.append((index, nil)) }
     }
 
     /// Queues `{"chain":H,` + rest + newline, H chained to the previous line.
@@ -181,8 +235,36 @@ final class ResultsLog {
     /// Writes the queued lines and fsyncs them.
     func commit() throws {
         guard !pending.isEmpty else { return }
-        defer { pending.removeAll(keepingCapacity: true) }
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            pendingLocations.removeAll(keepingCapacity: true)
+        }
         try writeAll(pending)
+        committedBytes += UInt64(pending.count)
+        for (index, location) in pendingLocations { locations[index] = location }
+    }
+
+    /// The payloads appended come from a validator that decoded them as JSON (the evaluation's results), so
+    /// only their being on one line is checked here, not their JSON again (a parse per result).
+    var payloadsAreJSON = false
+
+    /// A JSON array of names, as JSONEncoder writes it (it escapes "/" too); names of plain characters, as
+    /// routing ids and worker names are, skip the encoder (one per result was a large part of its cost).
+    static func encodeNames(_ names: [String]) -> Data {
+        let plain = names.allSatisfy { name in
+            name.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+                && $0 != UInt8(ascii: "/") }
+        }
+        guard plain else { return (try? JSONEncoder().encode(names)) ?? Data("[]".utf8) }
+        return Data(("[" + names.map { "\"\($0)\"" }.joined(separator: ",") + "]").utf8)
+    }
+
+    static func isSingleLine(_ payload: Data) -> Bool {
+        // memchr, not Data's element iterator: this runs on every result's bytes.
+        payload.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0x0A, bytes.count) == nil && memchr(base, 0x0D, bytes.count) == nil
+        }
     }
 
     private var pending = Data()
@@ -212,6 +294,7 @@ final class ResultsLog {
     /// (everything up to the last newline), the chain hash of the last intact line, notes for the user.
     struct Contents {
         var done: [Int: Data] = [:]
+        var locations = PayloadLocations()
         var intactBytes = 0
         var lastChain = ""
         var notes: [String] = []
@@ -242,7 +325,10 @@ final class ResultsLog {
             try chain.check(line, number: number, chained: header.version != unchainedVersion)
             guard !line.isEmpty else { continue }  // only in an unchained version 1 log: a chained line is never empty
             if let revoked = parseRevocation(Data(line)) {
-                for index in revoked { result.done[index] = nil }
+                for index in revoked {
+                    result.done[index] = nil
+                    result.locations[index] = nil
+                }
                 continue
             }
             guard let record = parseRecord(Data(line)) else {
@@ -250,6 +336,7 @@ final class ResultsLog {
             }
             if case let .done(payload) = record.result, result.done[record.index] == nil {
                 result.done[record.index] = payload
+                result.locations[record.index] = payloadLocation(line)
             }
         }
         result.intactBytes = lastNewline + 1
@@ -385,11 +472,57 @@ final class ResultsLog {
         return (index, attempt, .done(raw))
     }
 
+    /// Where a done line's payload is in the file (`line`'s indices are file offsets): after `"payload":` up to
+    /// the closing brace, or the string after `"payloadBase64":"`.
+    static func payloadLocation(_ line: ArraySlice<UInt8>) -> PayloadLocations.Location? {
+        let bytes = [UInt8](line)
+        if let start = firstRange(of: Array("\"payload\":".utf8), in: bytes) {
+            let from = start + "\"payload\":".utf8.count
+            return .init(offset: UInt64(line.startIndex + from), length: bytes.count - 1 - from, base64: false)
+        }
+        guard let start = firstRange(of: Array("\"payloadBase64\":\"".utf8), in: bytes) else { return nil }
+        let from = start + "\"payloadBase64\":\"".utf8.count
+        return .init(offset: UInt64(line.startIndex + from), length: bytes.count - 2 - from, base64: true)
+    }
+
     private static func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
             return start
         }
         return nil
+    }
+}
+
+/// Where each done example's payload is in the results log: offset, length and whether it is base64, packed
+/// in one UInt64 (39 + 24 + 1 bits: a 512 GB log, payloads under 16 MiB; larger ones apart), so 400,000
+/// results cost about 10 MB here instead of their bytes.
+struct PayloadLocations {
+    struct Location: Equatable {
+        var offset: UInt64
+        var length: Int
+        var base64: Bool
+    }
+
+    private var packed: [Int: UInt64] = [:]
+    private var large: [Int: Location] = [:]
+
+    subscript(index: Int) -> Location? {
+        get {
+            if let value = packed[index] {
+                return Location(offset: value >> 25, length: Int((value >> 1) & 0xFF_FFFF), base64: value & 1 != 0)
+            }
+            return large[index]
+        }
+        set {
+            packed[index] = nil
+            large[index] = nil
+            guard let location = newValue else { return }
+            if location.length < 1 << 24, location.offset < 1 << 39 {
+                packed[index] = location.offset << 25 | UInt64(location.length) << 1 | (location.base64 ? 1 : 0)
+            } else {
+                large[index] = location
+            }
+        }
     }
 }

@@ -19,6 +19,11 @@ public final class ZMQContext: @unchecked Sendable {
         self.handle = handle
     }
 
+    /// A context option (ZMQ_MAX_SOCKETS: libzmq's default cap of 1,023 sockets is below a large swarm).
+    public func set(_ option: Int32, _ value: Int32) throws {
+        guard zmq_ctx_set(handle, option, value) == 0 else { throw zmqError("zmq_ctx_set") }
+    }
+
     /// Blocks until every socket of the context is closed.
     public func terminate() {
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}

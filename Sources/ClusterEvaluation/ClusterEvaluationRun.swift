@@ -78,6 +78,7 @@ public struct ClusterExecutor: EvaluationExecutor {
             if !resumed { intake.accept(data, index: index) }
         }
         coordinatorOptions.sameResult = ExampleResult.sameRecords
+        coordinatorOptions.returnsPayloads = false  // each result is in the store and the intake already
         let coordinator = try Coordinator(manifest: manifest, indices: job.plan.indices,
                                           examples: try exampleStore(job), options: coordinatorOptions,
                                           journal: OpenedJournal(journal: StoreJournal(store), done: held))
@@ -120,21 +121,10 @@ func cpuNote(since before: Double, examples: Int) -> String {
 }
 
 /// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec
-    let microseconds = usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
-    return Double(seconds) + Double(microseconds) / 1e6
-}
+func processCPUSeconds() -> Double { ProcessUsage.cpuSeconds() }
 
-/// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).
-func peakResidentMiB() -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-    return kilobytes / 1024
-}
+/// This process's peak resident set in MiB; nil where there is none (not Linux).
+func peakResidentMiB() -> Double? { ProcessUsage.peakResidentMiB() }
 
 /// What `--verify` found, shown even with --quiet: a worker that returned wrong results matters more than progress.
 func announceVerification(_ report: VerificationReport, _ options: ClusterRunOptions) {

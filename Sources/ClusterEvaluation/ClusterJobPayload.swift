@@ -69,19 +69,12 @@ func decodeExample(_ bytes: Data, index: Int) throws -> LabeledExample {
 }
 
 /// The selected examples' encoded bytes, for the coordinator to send with their tasks.
+/// Each example encoded when its lease is sent (the coordinator's dataset stays an offset index, or the rows
+/// the plan holds anyway): nothing per example is held for the run.
 func exampleStore(_ job: EvaluationJob) throws -> ExampleStore {
-    var store = ExampleStore()
-    // The JSON is the texts plus ~40 bytes of keys and label: one allocation for 400,000 examples.
-    let estimate = job.plan.indices.reduce(0) { total, index in
-        let example = job.plan.examples[index]
-        return total + example.text.utf8.count + (example.textPair?.utf8.count ?? 0) + 48
-    }
-    store.reserveCapacity(examples: job.plan.indices.count, bytes: estimate)
-    let encoder = exampleEncoder()
-    for index in job.plan.indices {
-        try store.append(index: index, bytes: try encodeExample(job.plan.examples[index], encoder: encoder))
-    }
-    return store
+    let rows = job.plan.examples
+    return ExampleStore(encodingWhenLeased: { index in try encodeExample(try rows.example(index)) },
+                        largestBytes: rows.encodedExampleBound)
 }
 
 /// The shipped files' names in a worker's cache directory.

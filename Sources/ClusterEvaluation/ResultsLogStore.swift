@@ -62,7 +62,7 @@ public final class ResultsLogStore: ResultStore {
         let opened = try openResultsLog(url, modelHash: identity.model.hash, dataHash: job.plan.dataHash,
                                         options: identity.options, seed: job.settings.seed, details: identity.details,
                                         optionDefaults: RunIdentity.optionDefaults,
-                                        resume: resume, protection: protection, log: log)
+                                        resume: resume, protection: protection, payloadsAreJSON: true, log: log)
         journal = opened.journal
         return opened.done
     }
@@ -85,6 +85,8 @@ public final class ResultsLogStore: ResultStore {
     }
 
     public func commit() throws { try journal?.commit() }
+
+    public func storedPayload(index: Int) throws -> Data? { try opened().storedPayload(index: index) }
 }
 
 /// Any `ResultStore` as the coordinator's journal: what the coordinator finalises goes to the run's store.
@@ -104,4 +106,6 @@ final class StoreJournal: ResultJournal {
     }
 
     func commit() throws { try store.commit() }
+
+    func storedPayload(index: Int) throws -> Data? { try store.storedPayload(index: index) }
 }

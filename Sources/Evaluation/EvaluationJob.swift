@@ -114,10 +114,6 @@ public struct EvaluationJob: Sendable {
         }
     }
 
-    /// The selected examples by dataset index (what a cluster worker needs of the dataset).
-    public var selectedExamples: [Int: LabeledExample] {
-        Dictionary(uniqueKeysWithValues: plan.indices.map { ($0, plan.examples[$0]) })
-    }
 
     /// The summary of one method's records (in selection order).
     public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
@@ -151,40 +147,6 @@ public struct EvaluationJob: Sendable {
     /// compute seconds.
     @discardableResult
     public func finish(_ run: MethodRecords, seconds: Double) throws -> Outcome {
-        var summaries = [Summary]()
-        for (m, method) in methods.enumerated() {
-            let records = run.records[m]
-            let methodSummary = try self.summary(of: method, records: records, seconds: methods.count == 1 ? seconds : run.seconds[m])
-            var files = try evaluationOutputFiles(records: records, summary: methodSummary)
-            files.append(OutputFile(name: "degradation.svg", data: Data(degradationPlotSVG(summaries: [methodSummary]).utf8)))
-            let methodDirectory = self.directory(for: method)
-            do { try FileManager.default.createDirectory(at: methodDirectory, withIntermediateDirectories: true) } catch {
-                throw EvaluationError.outputFailed(path: methodDirectory.path, reason: error.localizedDescription)
-            }
-            try writeOutputFiles(files, into: methodDirectory)
-            summaries.append(methodSummary)
-        }
-        guard methods.count > 1 else {
-            let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
-                summaries: summaries, records: run.records.first ?? [], architecture: architecture).utf8))
-            try writeOutputFiles([report], into: outputDirectory)
-            return Outcome(summaries: summaries, comparison: nil, pairs: nil)
-        }
-        // Rows are named as the job names its methods (iba@3), while each summary.json names IBA and its layer.
-        var rows = summaries
-        for m in rows.indices { rows[m].method = methods[m] }
-        let secondsPerExample = methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) }
-        var (comparison, pairs) = try compareMethods(summaries: rows, records: run.records,
-                                                     secondsPerExample: secondsPerExample, seed: settings.seed)
-        comparison.explains = explainedTargets
-        comparison.warning = targetWarning
-        let layers = methods.map { $0.isIBA ? settings(for: $0).layer : nil }
-        let figure = layersFigure(comparison: comparison, layers: layers,
-                                  title: "IBA per layer against the other methods (\(settings.dataset.rawValue), 95% intervals)")
-        let report = OutputFile(name: "report.html", data: Data(evaluationReportHTML(
-            summaries: rows, records: run.records.first ?? [], architecture: architecture,
-            comparison: comparison, pairs: pairs, layersFigure: figure.map { String(decoding: $0.data, as: UTF8.self) }).utf8))
-        try writeOutputFiles(comparison.files + pairs.files + [report] + (figure.map { [$0] } ?? []), into: outputDirectory)
-        return Outcome(summaries: summaries, comparison: comparison, pairs: pairs)
+        try finish(finishedRecords(run), seconds: seconds)
     }
 }

@@ -4,7 +4,8 @@ import Kernels
 
 /// The examples a run evaluates: the dataset and the original's selection of indices.
 public struct EvaluationPlan: Sendable {
-    public var examples: [LabeledExample]
+    /// The dataset's rows (a JSONL file as an offset index: see `DatasetRows`).
+    public var examples: DatasetRows
     /// Dataset positions in selection order.
     public var indices: [Int]
     public var skippedRows: Int
@@ -13,12 +14,20 @@ public struct EvaluationPlan: Sendable {
     public init(settings: EvaluationSettings) throws {
         let kind = settings.dataset
         let url = URL(fileURLWithPath: settings.dataPath)
-        let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows, encoding: settings.encoding ?? .utf8)
-        examples = load.examples
-        skippedRows = load.skippedRows.count
+        if kind == .jsonl {
+            let (rows, skipped) = try indexJSONLDataset(url, skipBadRows: settings.skipBadRows,
+                                                        encoding: settings.encoding ?? .utf8)
+            examples = rows
+            skippedRows = skipped.count
+        } else {
+            let load = try loadDataset(kind, path: url, skipBadRows: settings.skipBadRows,
+                                       encoding: settings.encoding ?? .utf8)
+            examples = DatasetRows(load.examples)
+            skippedRows = load.skippedRows.count
+        }
         indices = try originalSelection(populationSize: examples.count, count: settings.testSample, seed: settings.selectionSeed)
         dataHash = try datasetHash(kind, path: url)
-        classCount = max(kind.classNames?.count ?? 0, (examples.map(\.label).max() ?? -1) + 1)
+        classCount = max(kind.classNames?.count ?? 0, examples.largestLabel + 1)
     }
 
     /// Classes of the dataset: its fixed classes, or (JSONL) one more than its largest label.
@@ -106,8 +115,12 @@ func evaluateConcurrently(_ evaluators: [ExampleEvaluator], plan: EvaluationPlan
     let task = UnsafeEvaluators(evaluators)
     DispatchQueue.concurrentPerform(iterations: evaluators.count) { worker in
         while let index = queue.claim() {
-            let result = task.evaluators[worker].evaluateAll(plan.examples[index], index: index)
-            do { try deliver(index, result) } catch { queue.stop(error) }
+            do {
+                let result = task.evaluators[worker].evaluateAll(try plan.examples.example(index), index: index)
+                try deliver(index, result)
+            } catch {
+                queue.stop(error)
+            }
         }
     }
     if let error = queue.error { throw error }

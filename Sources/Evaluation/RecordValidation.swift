@@ -7,8 +7,13 @@ extension ExampleRecord {
     /// --max-length tokens with one attribution value each) and hold only finite probabilities.
     /// A failed record is valid when it names its example and says why.
     public func validationError(expectedIndex: Int, example: LabeledExample, settings: EvaluationSettings) -> String? {
+        validationError(expectedIndex: expectedIndex, label: example.label, settings: settings)
+    }
+
+    /// `validationError` knowing only the example's gold label (all it checks of the example).
+    public func validationError(expectedIndex: Int, label: Int, settings: EvaluationSettings) -> String? {
         guard index == expectedIndex else { return "record for example \(index), expected \(expectedIndex)" }
-        guard target == example.label else { return "target \(target), the example's label is \(example.label)" }
+        guard target == label else { return "target \(target), the example's label is \(label)" }
         if let failed {
             return failed.isEmpty ? "a failed record without a reason" : nil
         }
@@ -67,6 +72,26 @@ public func checkFailures(_ run: MethodRecords, allowed: Int) throws {
                                          first: listed + (failed.count > 10 ? ["... and \(failed.count - 10) more (summary.json lists all)"] : []))
 }
 
+/// `checkFailures` from a run's numbers (the failed records' reasons are kept whole).
+func checkFailures(_ run: FinishedRecords, methods: [EvaluationMethod], allowed: Int) throws {
+    let labelled = methods.count > 1
+    var failed = [String]()
+    var count = 0
+    for (m, method) in methods.enumerated() {
+        for p in 0..<run.scalars.positions where run.scalars.isFailed(method: m, position: p) {
+            count += 1
+            if failed.count < 10 {
+                let reason = run.scalars.failureReasons[m][p] ?? ""
+                failed.append("example \(run.indices[p])\(labelled ? " (\(method.rawValue))" : ""): \(reason)")
+            }
+        }
+    }
+    guard count > allowed else { return }
+    throw EvaluationError.examplesFailed(count: count, of: run.scalars.positions * methods.count, allowed: allowed,
+                                         first: failed + (count > 10
+                                            ? ["... and \(count - 10) more (summary.json lists all)"] : []))
+}
+
 /// `checkFailures` of one method's records.
 public func checkFailures(_ records: [ExampleRecord], allowed: Int) throws {
     try checkFailures(MethodRecords(methods: [.iba], records: [records], seconds: [0]), allowed: allowed)
@@ -75,5 +100,7 @@ public func checkFailures(_ records: [ExampleRecord], allowed: Int) throws {
 /// Whether bytes are a JSON object in UTF-8 (what a worker sends): a UTF-16 or binary payload is refused
 /// rather than guessed at, as JSONDecoder would.
 public func isUTF8JSONObject(_ data: Data) -> Bool {
-    data.first == UInt8(ascii: "{") && !data.contains(0) && String(data: data, encoding: .utf8) != nil
+    // memchr, not Data's element iterator: the coordinator checks every result's bytes.
+    let hasZero = data.withUnsafeBytes { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+    return data.first == UInt8(ascii: "{") && !hasZero && String(data: data, encoding: .utf8) != nil
 }

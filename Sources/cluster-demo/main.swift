@@ -11,6 +11,7 @@
 //   cluster-demo worker --connect tcp://HOST:5555 [--name NAME] [--keys DIR] [--delay-ms MS]
 //                       [--heartbeat S] [--idle-exit S] [--fabricate]
 //   cluster-demo hostile --connect EP --mode MODE ...   (see Hostile.swift; for cluster/test/chaos-loopback.sh)
+//   cluster-demo swarm --connect EP --workers N ...     (see Swarm.swift: N simulated workers in one process)
 //
 // --fabricate (and --liars K: the first K local workers fabricate) makes a worker return wrong
 // but well-formed results, which only --verify can catch. Results are checked on arrival by a
@@ -128,13 +129,21 @@ func runCoordinator(_ arguments: Arguments) throws {
     }
     defer { launcher?.stop(graceSeconds: 1) }
     var lastLine = ""
+    let cpuBefore = ProcessUsage.cpuSeconds()
+    var mostDescriptors = ProcessUsage.openDescriptors() ?? 0
     let results = try coordinator.run { progress in
+        mostDescriptors = max(mostDescriptors, ProcessUsage.openDescriptors() ?? 0)
         let line = "progress \(progress.done)/\(progress.total) failed \(progress.failed) workers \(progress.liveWorkers) requeues \(progress.requeues)"
         if line != lastLine {
             FileHandle.standardError.write(Data("cluster-demo: \(line)\n".utf8))
             lastLine = line
         }
     }
+    let cpu = ProcessUsage.cpuSeconds() - cpuBefore
+    FileHandle.standardError.write(Data(String(
+        format: "cluster-demo: coordinator CPU %.2f s (%.3f ms per result), peak resident %.1f MiB, "
+            + "at most %d open file descriptors\n",
+        cpu, 1000 * cpu / Double(max(1, count)), ProcessUsage.peakResidentMiB() ?? 0, mostDescriptors).utf8))
     let report = coordinator.verificationReport
     if options.verifyFraction > 0 {
         FileHandle.standardError.write(Data(("cluster-demo: verification: \(report.verified) verified, untrusted [\(report.untrusted.joined(separator: " "))], "
@@ -177,7 +186,7 @@ func runWorker(_ arguments: Arguments) throws {
 }
 
 let argv = CommandLine.arguments
-guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker|hostile ...") }
+guard argv.count >= 2 else { fail("usage: cluster-demo keygen|coordinator|worker|hostile|swarm ...") }
 let arguments = Arguments(argv.dropFirst(2), switches: ["resume", "speculate", "fabricate", "allow-many-workers"])
 do {
     switch argv[1] {
@@ -188,6 +197,7 @@ do {
     case "coordinator": try runCoordinator(arguments)
     case "worker": try runWorker(arguments)
     case "hostile": try runHostile(arguments)
+    case "swarm": try runSwarm(arguments)
     default: fail("unknown subcommand \(argv[1])")
     }
 } catch {

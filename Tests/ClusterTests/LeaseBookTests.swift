@@ -197,3 +197,39 @@ final class LeaseBookTests: XCTestCase {
         XCTAssertEqual(book.issue(to: alice, now: 0)?.entries, [LeaseEntry(index: 1, attempt: 3)])
     }
 }
+
+/// A lease book whose caller keeps the payloads itself (`keepsPayloads` false): done examples are bits.
+final class PayloadlessLeaseBookTests: XCTestCase {
+    func testDoneResultsKeepNoPayloadAndFailuresKeepTheirReason() throws {
+        var book = try LeaseBook(indices: [5, 9, 200], alreadyDone: [9: Data("old".utf8)], maxAttempts: 1, shardSize: 1,
+                                 firstLeaseID: 1, keepsPayloads: false)
+        XCTAssertEqual(book.results[9], .done(Data()))
+        let owner = Data("w".utf8)
+        guard let (lease, entries) = book.issue(to: owner, now: 0) else { return XCTFail("nothing issued") }
+        XCTAssertEqual(book.leaseCount(of: owner), 1)
+        XCTAssertEqual(book.recordResult(owner: owner, lease: lease, index: entries[0].index, attempt: 1,
+                                         payload: Data("big".utf8)), .accepted(attempt: 1))
+        XCTAssertEqual(book.results[entries[0].index], .done(Data()))
+        XCTAssertEqual(book.leaseCount(of: owner), 0)
+        guard let (second, more) = book.issue(to: owner, now: 0) else { return XCTFail("nothing issued") }
+        _ = book.recordError(owner: owner, lease: second, index: more[0].index, attempt: 1, message: "boom")
+        XCTAssertEqual(book.results[more[0].index], .failed("attempt 1: boom"))
+        XCTAssertEqual(book.results.count, 3)
+        XCTAssertEqual(book.results.failures.count, 1)
+        XCTAssertEqual(Set(book.results.dictionary.keys), [5, 9, 200])
+        XCTAssertTrue(book.isFinished)
+    }
+
+    /// Leases by owner stay exact through release and expiry (dispatch asks per worker; no scan of all leases).
+    func testLeaseCountsPerOwnerFollowReleaseAndExpiry() throws {
+        var book = try LeaseBook(indices: Array(0..<6), alreadyDone: [:], maxAttempts: 3, shardSize: 1, firstLeaseID: 1)
+        let a = Data("a".utf8), b = Data("b".utf8)
+        _ = book.issue(to: a, now: 0); _ = book.issue(to: a, now: 0); _ = book.issue(to: b, now: 5)
+        XCTAssertEqual([book.leaseCount(of: a), book.leaseCount(of: b)], [2, 1])
+        _ = book.release(owner: a)
+        XCTAssertEqual([book.leaseCount(of: a), book.leaseCount(of: b)], [0, 1])
+        _ = book.expire(olderThan: 1, now: 10)
+        XCTAssertEqual(book.leaseCount(of: b), 0)
+        XCTAssertEqual(book.leases(of: b).count, 0)
+    }
+}

@@ -295,3 +295,53 @@ final class ResultsLogTests: XCTestCase {
         XCTAssertEqual(Set(done.keys), [1, 2, 3], "example 0 is computed again; 2 was, after the revocation")
     }
 }
+
+/// The payload places the log keeps (`storedPayload`): what a run writes its outputs from, without holding them.
+final class StoredPayloadTests: XCTestCase {
+    func testCommittedPayloadsReadBackByteForByteAlsoAfterReopening() throws {
+        let url = try temporaryDirectory("stored").appendingPathComponent("results.jsonl")
+        let fingerprint = testManifest().fingerprint
+        let binary = Data([0, 1, 2, 0x0A, 0xFF])
+        do {
+            let (log, _) = try ResultsLog.open(url, fingerprint: fingerprint, resume: false)
+            try log.append(index: 3, attempt: 1, result: .done(fakeResult(3)), by: ["w/1", "w2"])
+            try log.append(index: 4, attempt: 1, result: .done(binary))
+            XCTAssertNil(try log.storedPayload(index: 3), "queued, not committed")
+            try log.commit()
+            XCTAssertEqual(try log.storedPayload(index: 3), fakeResult(3))
+            XCTAssertEqual(try log.storedPayload(index: 4), binary, "a base64 line decodes back")
+            try log.append(index: 5, attempt: 1, result: .failed("lost"))
+            try log.appendUntrusted(worker: "w2", reason: "lied", revoked: [3])
+            try log.commit()
+            XCTAssertNil(try log.storedPayload(index: 5), "a failure has no payload")
+            XCTAssertNil(try log.storedPayload(index: 3), "revoked")
+            try log.append(index: 3, attempt: 2, result: .done(fakeResult(33)))
+            try log.commit()
+            XCTAssertEqual(try log.storedPayload(index: 3), fakeResult(33))
+        }
+        let (log, done) = try ResultsLog.open(url, fingerprint: fingerprint, resume: true)
+        XCTAssertEqual(done, [3: fakeResult(33), 4: binary])
+        XCTAssertEqual(try log.storedPayload(index: 3), fakeResult(33))
+        XCTAssertEqual(try log.storedPayload(index: 4), binary)
+        try log.append(index: 6, attempt: 1, result: .done(fakeResult(6)))
+        try log.commit()
+        XCTAssertEqual(try log.storedPayload(index: 6), fakeResult(6), "a place after the resumed lines")
+    }
+
+    /// The "by" list is written as JSONEncoder writes it, with or without the shortcut for plain names.
+    func testWorkerNamesAreEncodedAsJSONEncoderDoes() throws {
+        for names in [[], ["local-0-1"], ["a", "b-2"], ["we/ird", "quo\"te", "back\\slash", "é", "tab\t"]] {
+            XCTAssertEqual(ResultsLog.encodeNames(names), try JSONEncoder().encode(names), "\(names)")
+        }
+    }
+
+    func testPayloadLocationsPackAndKeepLargeOnesApart() {
+        var locations = PayloadLocations()
+        locations[1] = .init(offset: 123_456_789, length: 2_000, base64: true)
+        locations[2] = .init(offset: 1 << 40, length: 1 << 25, base64: false)
+        XCTAssertEqual(locations[1], .init(offset: 123_456_789, length: 2_000, base64: true))
+        XCTAssertEqual(locations[2], .init(offset: 1 << 40, length: 1 << 25, base64: false))
+        locations[1] = nil
+        XCTAssertNil(locations[1])
+    }
+}

@@ -92,7 +92,7 @@ final class DivergenceTests: XCTestCase {
         // tiny-safetensors has 3 classes; keep examples whose label fits.
         let plan = try EvaluationPlan(settings: settings)
         let evaluator = try ExampleEvaluator(model: model, settings: settings, context: ComputeContext())
-        let example = LabeledExample(text: plan.examples[plan.indices[0]].text, label: 0)
+        let example = LabeledExample(text: try plan.examples.example(plan.indices[0]).text, label: 0)
         let record = evaluateOrRecordFailure(evaluator, example, index: 0)
         if let failure = record.failed {
             XCTAssertTrue(failure.contains("not finite"), failure)

@@ -3,30 +3,12 @@ import Foundation
 /// Generic JSONL: one `{"text": ..., "text_pair": ... (optional), "label": n}` per
 /// line, label a class index >= 0. Blank lines are skipped.
 func readJSONLDataset(_ url: URL, into collector: inout RowCollector) throws {
-    let decoder = JSONDecoder()
     for (line, bytes) in splitLines(try readFileBytes(url)) {
-        let text: String
-        switch decodeText(bytes, encoding: collector.encoding, firstLine: line) {
-        case let .success(decoded): text = decoded
-        case let .failure(invalid):
-            try collector.reject(file: url, line: line, reason: invalid.reason)
-            continue
+        switch parseJSONLRow(bytes, encoding: collector.encoding, line: line) {
+        case nil: continue
+        case .success(let example)?: collector.examples.append(example)
+        case .failure(let problem)?: try collector.reject(file: url, line: line, reason: problem.reason)
         }
-        if pythonStrip(text).isEmpty { continue }
-        let example: LabeledExample
-        do {
-            // Decoded text re-encoded, so a Latin-1 line reaches JSONDecoder as UTF-8.
-            example = try decoder.decode(LabeledExample.self, from: Data(text.utf8))
-        } catch {
-            try collector.reject(file: url, line: line,
-                                 reason: "not a JSON object with \"text\", optional \"text_pair\" and integer \"label\" (\(describeDecodingError(error)))")
-            continue
-        }
-        guard example.label >= 0 else {
-            try collector.reject(file: url, line: line, reason: "label \(example.label) is negative; labels are class indices 0, 1, ...")
-            continue
-        }
-        collector.examples.append(example)
     }
 }
 

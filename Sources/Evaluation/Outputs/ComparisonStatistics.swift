@@ -13,8 +13,17 @@ func compareMethods(summaries: [Summary], records: [[ExampleRecord]], secondsPer
         }
     }
     let steps = summaries.map(\.degradationProb.count).max() ?? 0
+    return try compareMethods(summaries: summaries, values: records.map { exampleValues($0, steps: steps) },
+        count: count,
+                              secondsPerExample: secondsPerExample, seed: seed, resamples: resamples)
+}
+
+/// `compareMethods` from each method's per-example values (`exampleValues`) over `count` selection positions.
+func compareMethods(summaries: [Summary], values: [[String: [Double?]]], count: Int, secondsPerExample: [Double],
+                    seed: UInt64, resamples: Int = PairedBootstrap.standardResamples)
+    throws -> (MethodComparison, PairedComparison) {
+    let steps = summaries.map(\.degradationProb.count).max() ?? 0
     let columns = MethodComparison.intervalColumns(steps: steps)
-    let values = records.map { exampleValues($0, steps: steps) }
     let bootstrap = PairedBootstrap(exampleCount: count, resampleCount: resamples, seed: seed)
     let series = values.flatMap { byColumn in columns.map { byColumn[$0] ?? [] } }
     let flat = bootstrap.intervals(series)
@@ -52,5 +61,28 @@ func exampleValues(_ records: [ExampleRecord], steps: Int) -> [String: [Double?]
     }
     columns["aopc_comprehensiveness"] = evaluated.map { $0?.aopcComprehensiveness.map(Double.init) }
     columns["aopc_sufficiency"] = evaluated.map { $0?.aopcSufficiency.map(Double.init) }
+    return columns
+}
+
+/// `exampleValues` of method `m` from a run's numbers (`RunScalars`): the same values, never the records.
+func exampleValues(_ scalars: RunScalars, method m: Int, steps: Int) -> [String: [Double?]] {
+    let positions = 0..<scalars.positions
+    let evaluated = positions.map { !scalars.isFailed(method: m, position: $0) }
+    let kept = scalars.steps[m]
+    var columns = [String: [Double?]]()
+    for (k, label) in MethodComparison.stepLabels(steps: steps).enumerated() {
+        columns["prob_" + label] = positions.map { p in
+            evaluated[p] && k < kept ? Double(scalars.stepProbability(method: m, position: p, step: k)) : nil
+        }
+        columns["acc_" + label] = positions.map { p in
+            evaluated[p] && k < kept ? (scalars.stepCorrect(method: m, position: p, step: k) ? 1 : 0) : nil
+        }
+    }
+    columns["aopc_comprehensiveness"] = positions.map { p in
+        evaluated[p] ? scalars.comprehensiveness(method: m, position: p).map(Double.init) : nil
+    }
+    columns["aopc_sufficiency"] = positions.map { p in
+        evaluated[p] ? scalars.sufficiency(method: m, position: p).map(Double.init) : nil
+    }
     return columns
 }

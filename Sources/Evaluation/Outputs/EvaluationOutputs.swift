@@ -54,20 +54,28 @@ public func writeEvaluationOutputs(directory: URL, records: [ExampleRecord], sum
 /// Writes every file under a temporary name, then renames them all into place: a failure (a full disk)
 /// removes what it wrote and leaves the directory's previous files as they were.
 public func writeOutputFiles(_ files: [OutputFile], into directory: URL) throws {
+    try writeOutputFiles(files, staged: [], into: directory)
+}
+
+/// `writeOutputFiles`, with files written under a temporary name already (`staged`: streamed, too large to
+/// hold) renamed into place with the others, or removed when any fails.
+func writeOutputFiles(_ files: [OutputFile], staged prewritten: [(name: String, temporary: URL)],
+                      into directory: URL) throws {
     let suffix = ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-    let staged = files.map { (file: $0, temporary: directory.appendingPathComponent("." + $0.name + suffix)) }
-    var written = [URL]()   // only what this call wrote is removed on failure
+    let staged = files.map { (name: $0.name, temporary: directory.appendingPathComponent("." + $0.name + suffix)) }
+        + prewritten
+    var written = prewritten.map(\.temporary)   // only what this call wrote (or was given) is removed on failure
     do {
-        for (file, temporary) in staged {
-            try write(file.data, to: temporary)
-            written.append(temporary)
+        for (file, target) in zip(files, staged) {
+            try write(file.data, to: target.temporary)
+            written.append(target.temporary)
         }
     } catch {
         for temporary in written { try? FileManager.default.removeItem(at: temporary) }
         throw error
     }
-    for (number, (file, temporary)) in staged.enumerated() {
-        let destination = directory.appendingPathComponent(file.name)
+    for (number, (name, temporary)) in staged.enumerated() {
+        let destination = directory.appendingPathComponent(name)
         guard rename(temporary.path, destination.path) == 0 else {
             let reason = String(cString: strerror(errno))
             for later in staged[number...] { try? FileManager.default.removeItem(at: later.temporary) }

@@ -9,6 +9,23 @@ import Reports
 public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord], architecture: ModelArchitecture?,
                                  comparison: MethodComparison? = nil, pairs: PairedComparison? = nil,
                                  layersFigure: String? = nil) -> String {
+    let picked = examplesForReport(records)
+    let failures = records.compactMap { r in r.failed.map { ReportedFailure(index: r.index, reason: $0) } }
+    return evaluationReportHTML(summaries: summaries, picked: picked, failures: failures, architecture: architecture,
+                                comparison: comparison, pairs: pairs, layersFigure: layersFigure)
+}
+
+/// A failed example as report.html lists it.
+struct ReportedFailure {
+    var index: Int
+    var reason: String
+}
+
+/// report.html from the examples already picked (`examplesForReport`) and the failed ones in selection order.
+func evaluationReportHTML(summaries: [Summary], picked: (mostDropped: [ExampleRecord], leastDropped: [ExampleRecord]),
+                          failures: [ReportedFailure], architecture: ModelArchitecture?,
+                          comparison: MethodComparison? = nil, pairs: PairedComparison? = nil,
+                          layersFigure: String? = nil) -> String {
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {
@@ -51,12 +68,11 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
         ReportExample(index: r.index, target: target(r.target), tokens: r.tokens, attribution: r.attribution,
                       originalProbability: Double(r.originalProb), firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
     }
-    let picked = examplesForReport(records)
     let title = first.map { "Evaluation: \(summaries.map(\.method.rawValue).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
     var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),
-        failures: records.compactMap { r in r.failed.map { ReportFailure(index: r.index, reason: $0) } },
+        failures: failures.map { ReportFailure(index: $0.index, reason: $0.reason) },
         tables: comparisonTables(comparison, pairs))
     report.warnings = comparison?.warning.map { [$0] } ?? []
     report.layersFigure = layersFigure

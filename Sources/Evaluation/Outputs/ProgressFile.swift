@@ -25,13 +25,19 @@ public final class ProgressFile: @unchecked Sendable {
         }
 
         mutating func add(_ record: ExampleRecord) {
-            guard record.failed == nil else { failed += 1; return }
-            done += 1
-            originalProbSum += Double(record.originalProb)
-            if degradationProbSums.count < record.degradationProb.count {
-                degradationProbSums += Array(repeating: 0, count: record.degradationProb.count - degradationProbSums.count)
+            add(failed: record.failed != nil, originalProb: record.originalProb, steps: record.degradationProb.count) {
+                record.degradationProb[$0]
             }
-            for (step, probability) in record.degradationProb.enumerated() { degradationProbSums[step] += Double(probability) }
+        }
+
+        mutating func add(failed isFailed: Bool, originalProb: Float, steps: Int, step: (Int) -> Float) {
+            guard !isFailed else { failed += 1; return }
+            done += 1
+            originalProbSum += Double(originalProb)
+            if degradationProbSums.count < steps {
+                degradationProbSums += Array(repeating: 0, count: steps - degradationProbSums.count)
+            }
+            for k in 0..<steps { degradationProbSums[k] += Double(step(k)) }
         }
     }
 
@@ -98,6 +104,16 @@ public final class ProgressFile: @unchecked Sendable {
         }
     }
 
+    /// Refreshes the file every `intervalSeconds` from another thread until the returned ticker is stopped, so
+    /// its elapsed time and rate stay current while one long example (an IMDB review: a minute) runs.
+    public func startTicker() -> ProgressTicker { ProgressTicker(self, seconds: intervalSeconds) }
+
+    /// Writes now (the ticker: its own period is the interval).
+    func refreshNow(now: Date = Date()) {
+        lock.withLock { lastWrite = now }
+        try? write(now: now, finished: false)
+    }
+
     /// Writes when `intervalSeconds` have passed since the last write.
     public func refresh(now: Date = Date()) {
         let due: Bool = lock.withLock {
@@ -115,6 +131,25 @@ public final class ProgressFile: @unchecked Sendable {
                 records.reduce(into: MethodProgress(method: method.rawValue)) { $0.add($1) }
             }
             examplesDone = run.records.first?.count ?? 0
+            examplesLost = 0
+            inFlight = 0
+        }
+        try write(now: now, finished: true)
+    }
+
+    /// `finish` from a run's numbers (the same sums, in selection order).
+    func finish(_ scalars: RunScalars, methods names: [EvaluationMethod], now: Date = Date()) throws {
+        lock.withLock {
+            methods = names.enumerated().map { m, method in
+                var progress = MethodProgress(method: method.rawValue)
+                for p in 0..<scalars.positions {
+                    let failed = scalars.isFailed(method: m, position: p)
+                    progress.add(failed: failed, originalProb: scalars.originalProbability(method: m, position: p),
+                                 steps: scalars.steps[m]) { scalars.stepProbability(method: m, position: p, step: $0) }
+                }
+                return progress
+            }
+            examplesDone = scalars.positions
             examplesLost = 0
             inFlight = 0
         }
@@ -161,4 +196,25 @@ public final class ProgressFile: @unchecked Sendable {
             throw EvaluationError.outputFailed(path: url.path, reason: "\(error)")
         }
     }
+}
+
+/// A timer refreshing a `ProgressFile` (`ProgressFile.startTicker`).
+public final class ProgressTicker: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "iba-progress-ticker")
+    private let timer: DispatchSourceTimer
+
+    init(_ file: ProgressFile, seconds: Double) {
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.setEventHandler { [weak file] in file?.refreshNow() }
+        timer.resume()
+    }
+
+    /// Stops the timer and waits for a refresh under way, so nothing is written after the caller's last write.
+    public func stop() {
+        timer.cancel()
+        queue.sync {}
+    }
+
+    deinit { timer.cancel() }
 }

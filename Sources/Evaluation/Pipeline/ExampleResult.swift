@@ -39,7 +39,7 @@ public struct ExampleResult: Codable, Sendable, Equatable {
         guard job.plan.examples.indices.contains(index) else {
             return .failure(RecordRejection(reason: "example \(index) is not in the dataset"))
         }
-        let example = job.plan.examples[index]
+        let label = job.plan.examples.label(index)
         guard isUTF8JSONObject(data) else { return .failure(RecordRejection(reason: "the result is not UTF-8 JSON")) }
         let result: ExampleResult
         if let decoded = try? JSONDecoder().decode(ExampleResult.self, from: data) {
@@ -56,7 +56,7 @@ public struct ExampleResult: Codable, Sendable, Equatable {
         }
         for (method, record) in zip(job.methods, result.records) {
             let settings = job.settings(for: method)
-            if let problem = record.validationError(expectedIndex: index, example: example, settings: settings) {
+            if let problem = record.validationError(expectedIndex: index, label: label, settings: settings) {
                 let name = job.methods.count == 1 ? "" : "\(method.rawValue) "
                 return .failure(RecordRejection(reason: "invalid \(name)record: \(problem)"))
             }

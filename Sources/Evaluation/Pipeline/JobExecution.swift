@@ -28,13 +28,17 @@ extension EvaluationJob {
         let intake = ResultIntake(job: self, observer: observer, start: start)
         let held = intake.hold(try store.open())
         let pending = plan.indices.filter { held[$0] == nil }
+        let ticker = intake.progressFile.startTicker()
+        defer { ticker.stop() }
         let failures = try executor.evaluate(self, pending: pending, held: held, store: store, intake: intake)
+        ticker.stop()  // before the last write
         try store.commit()
-        let run = intake.methodRecords(failures: failures)
+        let run = intake.finishedRecords(failures: failures, store: store)
         let outcome = try finish(run, seconds: Date().timeIntervalSince(start))
-        try intake.progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
+        // After the outputs: a progress file never costs a run its results.
+        try intake.progressFile.finish(run.scalars, methods: methods)
         observer.finished(outcome)
-        try checkFailures(run, allowed: allowedFailures)
+        try checkFailures(run, methods: methods, allowed: allowedFailures)
         return outcome
     }
 }

@@ -31,15 +31,17 @@ public struct RunObserver: Sendable {
 }
 
 /// The one door results come in by, whatever computed them: a result is decoded and validated once
-/// (`check`, or typed already from a local thread), kept by dataset index, counted in progress.json and
-/// reported to the observer. Thread-safe.
+/// (`check`, or typed already from a local thread), its numbers kept by selection position (`RunScalars`: the
+/// tokens and attributions are the store's, read back when the outputs are written), counted in progress.json
+/// and reported to the observer. Thread-safe.
 public final class ResultIntake: @unchecked Sendable {
     public let job: EvaluationJob
     let progressFile: ProgressFile
     private let observer: RunObserver
     private let lock = NSLock()
-    private var results: [Int: ExampleResult] = [:]
-    /// Results checked and not yet accepted, with the bytes they came from.
+    private let positions: PositionIndex
+    private var scalars: RunScalars
+    /// Results checked and not yet accepted, with the bytes they came from (as many as are in flight).
     private var checked: [Int: (payload: Data, result: ExampleResult)] = [:]
     private var progress: RunProgress
 
@@ -49,18 +51,22 @@ public final class ResultIntake: @unchecked Sendable {
         progress = RunProgress(total: job.plan.indices.count)
         progressFile = ProgressFile(directory: job.outputDirectory, methods: job.methods, total: job.plan.indices.count,
                                     start: start)
+        positions = PositionIndex(job.plan.indices)
+        scalars = RunScalars(methods: job.methods.count, positions: job.plan.indices.count,
+                             steps: job.methods.map { job.settings(for: $0).degradationSteps - 1 },
+                             keepsSeconds: job.methods.count > 1)
     }
 
     /// Takes the results an earlier run left in the store: those of this selection that are valid results
     /// of this job (an older build's bare records too). Returns them; any other is computed again.
     func hold(_ stored: [Int: Data]) -> [Int: Data] {
         var held = [Int: Data]()
-        for index in job.plan.indices where results[index] == nil {
+        for (p, index) in job.plan.indices.enumerated() where !scalars.present[p] {
             guard let payload = stored[index] else { continue }
             let decoded = ExampleResult.decodeValidated(payload, index: index, job: job, legacy: true)
             guard case .success(let result) = decoded else { continue }
             held[index] = payload
-            results[index] = result
+            scalars.set(position: p, records: result.records, seconds: result.seconds)
             progressFile.add(result.records, resumed: true)
         }
         lock.withLock {
@@ -95,9 +101,10 @@ public final class ResultIntake: @unchecked Sendable {
 
     /// A result computed in this process.
     public func accept(_ result: ExampleResult, index: Int) {
+        guard let p = positions.position(of: index) else { return }
         lock.withLock {
-            guard results[index] == nil else { return }
-            results[index] = result
+            guard !scalars.present[p] else { return }
+            scalars.set(position: p, records: result.records, seconds: result.seconds)
             progressFile.add(result.records)
             progress.done += 1
             let failed = result.records.contains { $0.failed != nil }
@@ -120,21 +127,42 @@ public final class ResultIntake: @unchecked Sendable {
         }
     }
 
-    /// The run's records per method in selection order: each example's result, else a failed record
-    /// saying why it has none (`failures`, from the executor).
-    func methodRecords(failures: [Int: String]) -> MethodRecords {
+    /// The run's records for its outputs: the numbers kept (each position without a result holds failed
+    /// records saying why: `failures` from the executor, else "no result"), and each position's whole records
+    /// read back from `store`.
+    func finishedRecords(failures: [Int: String], store: any ResultStore) -> FinishedRecords {
         lock.withLock {
-            var seconds = [Double](repeating: 0, count: job.methods.count)
-            let perExample = job.plan.indices.map { index -> [ExampleRecord] in
-                if let result = results[index] {
-                    for (m, s) in result.seconds.enumerated() { seconds[m] += s }
-                    return result.records
-                }
-                let reason = failures[index] ?? "no result"
-                let record = ExampleRecord.failure(index: index, target: job.plan.examples[index].label, reason: reason)
-                return job.methods.map { _ in record }
+            let indices = job.plan.indices
+            let methods = job.methods.count
+            for (p, index) in indices.enumerated() where !scalars.present[p] {
+                scalars.set(position: p, records: Self.missing(index, job: job, reason: failures[index]), seconds: [])
             }
-            return MethodRecords(methods: job.methods, perExample: perExample, seconds: seconds)
+            var methodSeconds = [Double](repeating: 0, count: methods)
+            if scalars.keepsSeconds {
+                for p in indices.indices {
+                    for m in 0..<methods { methodSeconds[m] += scalars.seconds(method: m, position: p) }
+                }
+            }
+            let job = self.job
+            return FinishedRecords(scalars: scalars, indices: indices, records: { p in
+                let index = indices[p]
+                guard let payload = try store.storedPayload(index: index) else {
+                    return Self.missing(index, job: job, reason: failures[index])
+                }
+                switch ExampleResult.decodeValidated(payload, index: index, job: job, legacy: true) {
+                case .success(let result): return result.records
+                case .failure(let rejection):
+                    throw EvaluationError.mismatchedInput("the stored result of example \(index) no longer reads "
+                        + "back (\(rejection.reason)): the results log changed under the run")
+                }
+            }, methodSeconds: methodSeconds)
         }
+    }
+
+    /// Failed records, one per method, for an example with no result.
+    private static func missing(_ index: Int, job: EvaluationJob, reason: String?) -> [ExampleRecord] {
+        let record = ExampleRecord.failure(index: index, target: job.plan.examples.label(index),
+            reason: reason ?? "no result")
+        return job.methods.map { _ in record }
     }
 }

@@ -22,6 +22,9 @@ public protocol ResultStore: AnyObject {
     func revoke(worker: String, reason: String, indices: [Int]) throws
     /// Makes every queued line durable.
     func commit() throws
+    /// The result of example `index` as the store holds it now (committed), nil when it has none: a run's
+    /// outputs are written from the store after the run, so no process holds every result meanwhile.
+    func storedPayload(index: Int) throws -> Data?
 }
 
 /// A `ResultStore` in memory, for tests and callers that need no resume across processes; with a
@@ -68,6 +71,8 @@ public final class MemoryResultStore: ResultStore {
         try commit()
         for index in indices { done[index] = nil }
     }
+
+    public func storedPayload(index: Int) throws -> Data? { done[index] }
 
     public func commit() throws {
         var lines = Data()

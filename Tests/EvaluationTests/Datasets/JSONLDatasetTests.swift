@@ -39,3 +39,43 @@ final class JSONLDatasetTests: XCTestCase {
         XCTAssertEqual(load.examples, [LabeledExample(text: "ok", label: 0), LabeledExample(text: "café", label: 1)])
     }
 }
+
+/// A JSONL dataset as an offset index (`DatasetRows`): the rows `loadDataset` reads, read back one at a time.
+final class IndexedJSONLTests: XCTestCase {
+    func testTheIndexHoldsTheRowsTheLoaderReadsAcrossChunksBOMBlankAndBadLines() throws {
+        let directory = try temporaryDirectory(self)
+        let url = directory.appendingPathComponent("rows.jsonl")
+        var text = "\u{FEFF}{\"text\":\"first\",\"label\":1}\r\n\n  \n{\"text\":\"bad\"}\n"
+        // Enough rows that lines cross the 1 MiB chunks the indexer reads.
+        for i in 0..<30_000 {
+            text += "{\"text\":\"row \(i) café \(String(repeating: "w", count: i % 50))\",\"label\":\(i % 3)}\n"
+        }
+        text += "{\"text\":\"a\",\"text_pair\":\"b\",\"label\":2}"  // no final newline
+        try Data(text.utf8).write(to: url)
+        let loaded = try loadDataset(.jsonl, path: url, skipBadRows: true)
+        let (rows, skipped) = try indexJSONLDataset(url, skipBadRows: true, encoding: .utf8)
+        XCTAssertEqual(rows.count, loaded.examples.count)
+        XCTAssertEqual(skipped, loaded.skippedRows)
+        XCTAssertEqual(skipped.map(\.line), [4])
+        for index in [0, 1, 2, 17_000, 29_999, rows.count - 1] {
+            XCTAssertEqual(try rows.example(index), loaded.examples[index], "row \(index)")
+            XCTAssertEqual(rows.label(index), loaded.examples[index].label)
+        }
+        XCTAssertEqual(rows.largestLabel, 2)
+        XCTAssertThrowsError(try indexJSONLDataset(url, skipBadRows: false, encoding: .utf8)) { error in
+            XCTAssertTrue("\(error)".contains("4"), "\(error)")
+        }
+    }
+
+    /// A row read back after the file changed under the run is refused, not silently another example.
+    func testARowChangedUnderTheRunIsRefused() throws {
+        let url = try temporaryDirectory(self).appendingPathComponent("rows.jsonl")
+        try Data("{\"text\":\"one\",\"label\":0}\n{\"text\":\"two\",\"label\":1}\n".utf8).write(to: url)
+        let (rows, _) = try indexJSONLDataset(url, skipBadRows: false, encoding: .utf8)
+        XCTAssertEqual(try rows.example(1), LabeledExample(text: "two", label: 1))
+        try Data("{\"text\":\"one\",\"label\":0}\n{\"text\":\"TWO\",\"label\":0}\n".utf8).write(to: url)
+        XCTAssertThrowsError(try rows.example(1)) { error in
+            XCTAssertTrue("\(error)".contains("changed"), "\(error)")
+        }
+    }
+}

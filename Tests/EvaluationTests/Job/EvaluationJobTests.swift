@@ -14,7 +14,7 @@ final class EvaluationJobTests: XCTestCase {
     /// Records made up for the job's examples (no model needed): what `finish` writes them to.
     func records(_ job: EvaluationJob) -> [ExampleRecord] {
         job.plan.indices.map { index in
-            ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
+            ExampleRecord(index: index, target: job.plan.examples.label(index), tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
                           originalProb: 0.5, originalCorrect: true, degradationProb: Array(repeating: 0.25, count: 9),
                           degradationCorrect: Array(repeating: false, count: 9), aopcComprehensiveness: 0.25, aopcSufficiency: 0.5)
         }
@@ -103,7 +103,7 @@ final class EvaluationJobMethodsTests: XCTestCase {
         XCTAssertEqual(job.directory(for: .random), directory.appendingPathComponent("random"))
         let perExample = job.plan.indices.map { index in
             [0.75, 0.25].map { p in
-                ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
+                ExampleRecord(index: index, target: job.plan.examples.label(index), tokens: ["[CLS]", "a", "[SEP]"], attribution: [0, 1, 0],
                               originalProb: 0.5, originalCorrect: true, degradationProb: Array(repeating: Float(p), count: 9),
                               degradationCorrect: Array(repeating: p > 0.5, count: 9))
             }

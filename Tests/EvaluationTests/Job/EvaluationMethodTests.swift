@@ -59,7 +59,7 @@ final class EvaluationMethodTests: XCTestCase {
                                     methods: methods)
         let perExample = job.plan.indices.map { index in
             methods.map { _ in
-                ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"],
+                ExampleRecord(index: index, target: job.plan.examples.label(index), tokens: ["[CLS]", "a", "[SEP]"],
                               attribution: [0, 1, 0], originalProb: 0.5, originalCorrect: true,
                               degradationProb: Array(repeating: 0.25, count: 9), degradationCorrect: Array(repeating: false, count: 9))
             }

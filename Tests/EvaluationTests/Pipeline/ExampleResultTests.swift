@@ -15,7 +15,7 @@ final class ExampleResultTests: XCTestCase {
     }
 
     func record(_ job: EvaluationJob, _ index: Int, steps: Int = 9) -> ExampleRecord {
-        ExampleRecord(index: index, target: job.plan.examples[index].label, tokens: ["[CLS]", "a", "[SEP]"],
+        ExampleRecord(index: index, target: job.plan.examples.label(index), tokens: ["[CLS]", "a", "[SEP]"],
                       attribution: [0, 1, 0], originalProb: 0.5, originalCorrect: true,
                       degradationProb: Array(repeating: 0.25, count: steps),
                       degradationCorrect: Array(repeating: false, count: steps))

@@ -117,6 +117,7 @@ final class StoppingStore: ResultStore {
         try inner.revoke(worker: worker, reason: reason, indices: indices)
     }
     func commit() throws { try inner.commit() }
+    func storedPayload(index: Int) throws -> Data? { try inner.storedPayload(index: index) }
 }
 
 /// The local executor, counting what it is asked to compute; `skipping` examples are not computed and
@@ -139,5 +140,49 @@ final class CountingExecutor: EvaluationExecutor {
         let computed = pending.filter { !skipping.contains($0) }
         _ = try inner.evaluate(job, pending: computed, held: held, store: store, intake: intake)
         return failures
+    }
+}
+
+/// progress.json is refreshed on a timer while one long example runs, not only when an example finishes.
+final class ProgressTickerTests: XCTestCase {
+    /// An executor computing one example for a long time, sampling progress.json meanwhile.
+    struct SlowExecutor: EvaluationExecutor {
+        let samples: LockedSamples
+        func evaluate(_ job: EvaluationJob, pending: [Int], held: [Int: Data], store: any ResultStore,
+                      intake: ResultIntake) throws -> [Int: String] {
+            let url = job.outputDirectory.appendingPathComponent("progress.json")
+            for wait in [2.8, 1.6] {
+                Thread.sleep(forTimeInterval: wait)
+                let json = (try? Data(contentsOf: url))
+                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                samples.append(json?["elapsed_seconds"] as? Double)
+            }
+            return Dictionary(uniqueKeysWithValues: pending.map { ($0, "not computed") })
+        }
+    }
+
+    final class LockedSamples: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Double?] = []
+        func append(_ value: Double?) { lock.withLock { values.append(value) } }
+        var all: [Double?] { lock.withLock { values } }
+    }
+
+    func testProgressIsRewrittenEveryTwoSecondsWhileAnExampleRuns() throws {
+        let directory = try temporaryDirectory(self)
+        var settings = EvaluationSettings()
+        settings.dataPath = try EmbeddedData.agnewsDemoTest().path
+        settings.testSample = 1
+        let job = try EvaluationJob(settings: settings, model: ModelReference(path: "/nowhere"),
+            outputDirectory: directory,
+                                    methods: [.random])
+        let samples = LockedSamples()
+        XCTAssertThrowsError(try job.execute(executor: SlowExecutor(samples: samples), store: MemoryResultStore()))
+        let seen = samples.all
+        XCTAssertEqual(seen.count, 2)
+        let first = try XCTUnwrap(seen.first ?? nil, "no progress.json 2.8 s into a run with no result yet")
+        let second = try XCTUnwrap(seen.last ?? nil)
+        XCTAssertGreaterThanOrEqual(first, 1.5)
+        XCTAssertGreaterThanOrEqual(second, 3.5, "refreshed again while the example still ran")
     }
 }
