@@ -31,7 +31,10 @@ extension EvaluationJob {
         let failures = try executor.evaluate(self, pending: pending, held: held, store: store, intake: intake)
         try store.commit()
         let run = intake.methodRecords(failures: failures)
-        let outcome = try finish(run, seconds: Date().timeIntervalSince(start))
+        let seconds = Date().timeIntervalSince(start)
+        let outcome = try finish(run, seconds: seconds)
+        // Last, so that a part's part.json means its outputs are all written.
+        if let manifest = try partManifestFile(run, seconds: seconds) { try writeOutputFiles([manifest], into: outputDirectory) }
         try intake.progressFile.finish(run)  // after the outputs: a progress file never costs a run its results
         observer.finished(outcome)
         try checkFailures(run, allowed: allowedFailures)
