@@ -119,8 +119,8 @@ munge -S "$work/munge/munge.socket" -n | unmunge -S "$work/munge/munge.socket" >
 
 # slurm.conf: nodes n1..nN on this machine, one slurmd each (`slurmd -N nK`, its own port, spool, log and
 # pid file through %n), the machine's CPUs and memory (slurmd -C) shared between them; no cgroup plugin
-# (none works in this container); short KillWait so a requeue takes seconds, and SlurmdTimeout=6 so a
-# dead node is DOWN (and its job requeued) within seconds.
+# (none works in this container); short KillWait so a requeue takes seconds, SlurmdTimeout=3 and
+# MessageTimeout=2 so a dead node is DOWN (and its job requeued) within about 8 s (SlurmdTimeout=6: 27 s).
 ctld_port=$(free_port); coordinator_port=$(free_port); parts_port=$(free_port)
 node_line=$(slurmd -C | head -n 1)
 cpus=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<< "$node_line")
@@ -153,7 +153,8 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 SwitchType=switch/none
 ReturnToService=2
-SlurmdTimeout=6
+SlurmdTimeout=3
+MessageTimeout=2
 KillWait=5
 MinJobAge=600
 MailProg=/bin/true
@@ -167,7 +168,7 @@ done
 export SLURM_CONF=$work/slurm.conf
 slurmctld -D -f "$SLURM_CONF" >>"$work/log/slurmctld.out" 2>&1 &
 daemons+=("slurmctld $!")
-# A node's slurmd carries a marker in its environment, which its slurmstepd processes inherit (kill_node).
+# A node's slurmd carries a marker in its environment (kill_node finds it by it).
 start_slurmd() {
     IBA_SLURM_TEST_NODE="$work/n$1" slurmd -D -N "n$1" -f "$SLURM_CONF" >>"$work/log/slurmd-n$1.out" 2>&1 &
     daemons+=("slurmd-n$1 $!")
@@ -209,26 +210,30 @@ enough_results() {
 }
 wait_for 180 "$first results in $results_log and workers of n1..n$nodes" enough_results
 
-# Node K dies as a machine does: all its processes at once, with SIGKILL: its slurmd, its slurmstepd
-# processes (they inherit the slurmd's marker) and the job's tasks on it (Slurm sets SLURMD_NODENAME=nK).
+# Node K dies as a machine does: all its processes at once, with SIGKILL: its slurmd (its marker), its
+# slurmstepd processes (each listens on a socket in the node's spool directory; slurmd starts them with an
+# environment of their own) and the job's tasks on it (Slurm sets SLURMD_NODENAME=nK).
 kill_node() {
-    local environ pid text killed=()
+    local environ pid text pids=() killed=()
     for environ in /proc/[0-9]*/environ; do
         pid=${environ#/proc/}; pid=${pid%/environ}
         [ "$pid" = $$ ] && continue
         text=$(tr '\0' '\n' 2>/dev/null < "$environ") || continue
         if grep -qxF "IBA_SLURM_TEST_NODE=$work/n$1" <<< "$text" \
             || { grep -qxF "SLURM_CONF=$SLURM_CONF" <<< "$text" && grep -qxF "SLURMD_NODENAME=n$1" <<< "$text"; }; then
-            killed+=("$pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-60)")
+            pids+=("$pid")
         fi
     done
+    pids+=($(ss -xlpH 2>/dev/null | grep -F " $work/spool/n$1/" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u))
+    for pid in "${pids[@]}"; do killed+=("$pid $(cat "/proc/$pid/comm" 2>/dev/null) $(tr '\0' ' ' < "/proc/$pid/cmdline" \
+        2>/dev/null | cut -c1-70)"); done
     [ ${#killed[@]} -gt 0 ] || fail "no process of node n$1 found"
     for entry in "${killed[@]}"; do kill -9 "${entry%% *}" 2>/dev/null || true; done
     log "node n$1 killed (SIGKILL):"
     printf '    %s\n' "${killed[@]}" >&2
-    printf '%s\n' "${killed[@]}" | grep -q "slurmd -D -N n$1" || fail "n$1's slurmd was not among them"
-    printf '%s\n' "${killed[@]}" | grep -q "slurmstepd" || fail "no slurmstepd of n$1 was among them"
-    printf '%s\n' "${killed[@]}" | grep -q "iba-worker" || fail "no worker of n$1 was among them"
+    printf '%s\n' "${killed[@]}" | grep -q "^[0-9]* slurmd slurmd -D -N n$1 " || fail "n$1's slurmd was not among them"
+    printf '%s\n' "${killed[@]}" | grep -q "^[0-9]* slurmstepd " || fail "no slurmstepd of n$1 was among them"
+    printf '%s\n' "${killed[@]}" | grep -q "^[0-9]* iba-worker " || fail "no worker of n$1 was among them"
 }
 coordinator_gone() { ! pgrep -f "bind tcp://127.0.0.1:$coordinator_port" >/dev/null; }
 node_down() { case $(sinfo -h -n "n$1" -o %t 2>/dev/null) in down*) return 0 ;; *) return 1 ;; esac; }
