@@ -172,6 +172,7 @@ daemons+=("slurmctld $!")
 start_slurmd() {
     IBA_SLURM_TEST_NODE="$work/n$1" slurmd -D -N "n$1" -f "$SLURM_CONF" >>"$work/log/slurmd-n$1.out" 2>&1 &
     daemons+=("slurmd-n$1 $!")
+    disown "$!"   # killed on purpose (kill_node): no "Killed" notice from the shell
 }
 for k in $(seq "$nodes"); do start_slurmd "$k"; done
 node_idle() { [ "$(sinfo -h -n "n$1" -o %t 2>/dev/null)" = idle ]; }
