@@ -9,10 +9,11 @@ struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Combine the output directories of a job's parts (--part K/N) into the whole job's.",
         discussion: """
-        Writes what the unsliced job writes (results.jsonl, summaries, .npy files, comparison and pairs files,
-        layers.svg, report.html), byte for byte apart from times; a one-method summary's seconds is the sum of
-        the parts' wall times. Refuses parts of different jobs (model, data, options, seed), a part given twice,
-        a missing part, or a part that did not finish. The dataset must be readable where the parts read it.
+        Writes what the unsliced job writes (results.jsonl, summaries, .npy files, comparison and pairs \
+        files, layers.svg, report.html), byte for byte apart from times; a one-method summary's seconds is \
+        the sum of the parts' wall times. Refuses parts of different jobs (model, data, options, seed), a \
+        part given twice, a missing part, or a part that did not finish. The dataset must be readable where \
+        the parts read it.
         Example:
           iba evaluate --model M --test-sample 1000 --part 1/2 --output out/p1   (and --part 2/2 --output out/p2)
           iba merge out/p1 out/p2 --output out/all
