@@ -88,11 +88,14 @@ public struct ShippedModelNames: Codable, Sendable, Equatable {
 public enum ClusterEvaluationError: Error, CustomStringConvertible {
     case payload(String)
     case exampleNotInJob(Int)
+    /// `iba merge` refused its parts (of different jobs, overlapping, missing, unfinished).
+    case parts(String)
 
     public var description: String {
         switch self {
         case .payload(let reason): return reason
         case .exampleNotInJob(let index): return "example \(index) came without its text (a coordinator of an older version?)"
+        case .parts(let reason): return "cannot merge: \(reason)"
         }
     }
 }

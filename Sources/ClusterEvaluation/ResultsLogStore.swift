@@ -17,12 +17,16 @@ public struct RunIdentity {
     public let details: [String: String]
 
     /// What an option `options` leaves out stands for, so a refused resume names it truly (not "unset").
-    public static let optionDefaults = ["gemm": GEMMBackend.onednn.rawValue]
+    public static let optionDefaults = ["gemm": GEMMBackend.onednn.rawValue, partOption: "the whole job"]
+    /// The option naming a part (`--part K/N`), absent from an unsliced job's.
+    public static let partOption = "part"
 
     static func options(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
         var options = ["settings": try job.settings.fingerprint()]
         if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
         if gemm != .onednn { options["gemm"] = gemm.rawValue }
+        // A part's log resumes only as that part; `iba merge` compares everything else.
+        if let part = job.part { options[RunIdentity.partOption] = part.description }
         return options
     }
 

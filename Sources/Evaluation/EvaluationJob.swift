@@ -68,12 +68,16 @@ public struct EvaluationJob: Sendable {
     public var outputDirectory: URL
     /// The model's architecture, recorded in summary.json and report.html (nil when the job was made without it).
     public var architecture: ModelArchitecture?
+    /// `--part K/N`: `plan.indices` is this part's slice of the selection (nil: the whole job).
+    public var part: JobPart?
+    /// Examples the whole job selects (`plan.indices.count` unless the job is a part).
+    public var selected: Int
 
     /// Validates the settings of every method (against `modelConfig` when known), loads the dataset's
     /// selection (refusing a model with fewer labels than the dataset has classes) and a dataset estimator's
-    /// statistics. Nothing is computed or written yet.
+    /// statistics. With `part`, the job is that slice of the selection. Nothing is computed or written yet.
     public init(settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil,
-                architecture: ModelArchitecture? = nil, methods: [EvaluationMethod]? = nil) throws {
+                architecture: ModelArchitecture? = nil, methods: [EvaluationMethod]? = nil, part: JobPart? = nil) throws {
         let methods = methods ?? [settings.method]
         guard !methods.isEmpty, Set(methods).count == methods.count else {
             throw EvaluationError.invalidSetting("--methods must name each method once, not \(methods.map(\.rawValue).joined(separator: ","))")
@@ -90,6 +94,12 @@ public struct EvaluationJob: Sendable {
         self.methods = methods
         self.model = model
         self.plan = try EvaluationPlan(settings: settings)
+        self.selected = plan.indices.count
+        self.part = part
+        if let part {
+            try part.checkNotEmpty(selected: selected)
+            plan.indices = part.slice(plan.indices)
+        }
         if let modelConfig { try plan.checkLabels(of: modelConfig) }
         self.outputDirectory = outputDirectory
         self.architecture = architecture ?? modelConfig.map { $0.architecture(inferred: false) }

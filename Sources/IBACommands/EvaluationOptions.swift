@@ -39,6 +39,9 @@ public struct EvaluationOptions: ParsableArguments {
     var logKey: String?
     @Flag(name: .customLong("accept-unchained-log"), help: "With --resume, accept a results log of format 1 (no hash chain: its lines cannot be checked for edits).")
     var acceptUnchainedLog = false
+    @Option(help: ArgumentHelp("K/N: run the K-th of N disjoint slices of the selected examples (one coordinator each); `iba merge` puts the parts' output directories together.",
+                               valueName: "K/N"))
+    var part: String?
 
     public init() {}
 
@@ -51,7 +54,11 @@ public struct EvaluationOptions: ParsableArguments {
                 + "give one (--methods \(method.rawValue),\(methods.text) runs them all)")
         }
         do { try settings(numLayers: 1, requireDataPath: false).validate() } catch { throw ValidationError("\(error)") }
+        do { _ = try jobPart() } catch { throw ValidationError("\(error)") }
     }
+
+    /// `--part K/N`, parsed (nil without it).
+    func jobPart() throws -> JobPart? { try part.map(JobPart.init(parsing:)) }
 
     /// The run's settings for a model with `numLayers` layers (the default layer depends on it).
     func settings(numLayers: Int, requireDataPath: Bool = true) throws -> EvaluationSettings {
@@ -80,7 +87,8 @@ public struct EvaluationOptions: ParsableArguments {
 
     func outputDirectory(_ settings: EvaluationSettings) -> URL {
         let name = (methods?.count ?? 1) > 1 ? "compare" : settings.method.rawValue
-        return URL(fileURLWithPath: output ?? "out/\(name)-\(settings.dataset.rawValue)")
+        let part = (try? jobPart()).map { "-part\($0.number)of\($0.count)" } ?? ""
+        return URL(fileURLWithPath: output ?? "out/\(name)-\(settings.dataset.rawValue)\(part)")
     }
 
     /// The job: settings checked against the model's config (read from its files, the weights not loaded).
@@ -90,7 +98,7 @@ public struct EvaluationOptions: ParsableArguments {
         let settings = try settings(numLayers: config.numLayers)
         return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
                                  architecture: architecture,
-                                 methods: methods?.methods(numLayers: config.numLayers))
+                                 methods: methods?.methods(numLayers: config.numLayers), part: try jobPart())
     }
 }
 

@@ -34,7 +34,12 @@ extension EvaluationJob {
         ticker.stop()  // before the last write
         try store.commit()
         let run = intake.finishedRecords(failures: failures, store: store)
-        let outcome = try finish(run, seconds: Date().timeIntervalSince(start))
+        let seconds = Date().timeIntervalSince(start)
+        let outcome = try finish(run, seconds: seconds)
+        // Last, so that a part's part.json means its outputs are all written.
+        if let manifest = try partManifestFile(methodSeconds: run.methodSeconds, seconds: seconds) {
+            try writeOutputFiles([manifest], into: outputDirectory)
+        }
         // After the outputs: a progress file never costs a run its results.
         try intake.progressFile.finish(run.scalars, methods: methods)
         observer.finished(outcome)
