@@ -95,7 +95,11 @@ public struct ClusterExecutor: EvaluationExecutor {
         launcher.logDirectory = job.outputDirectory.appendingPathComponent("workers")
         launcher.log = options.log
         try launcher.start()
-        defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
+        defer { launcher.stop(graceSeconds: 3) }
+        intake.setWorkerMemory { [launcher] in
+            Dictionary(launcher.liveProcessIDs.compactMap { pid in peakResidentMiB(processID: pid).map { ("pid \(pid)", $0) } },
+                       uniquingKeysWith: max)
+        }   // workers leave on DONE; stragglers are terminated
         options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); "
                          + "logs in \(job.outputDirectory.path)/workers")
         let results = try coordinator.run { p in
@@ -116,7 +120,7 @@ func cpuNote(since before: Double, examples: Int) -> String {
     let cpu = processCPUSeconds() - before
     let perExample = 1000 * cpu / Double(max(1, examples))
     return String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, perExample)
-        + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
+        + (peakResidentMiB(processID: nil).map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
 }
 
 /// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).
@@ -128,13 +132,6 @@ func processCPUSeconds() -> Double {
     return Double(seconds) + Double(microseconds) / 1e6
 }
 
-/// This process's peak resident set (VmHWM in /proc/self/status) in MiB; nil where there is none (not Linux).
-func peakResidentMiB() -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-    return kilobytes / 1024
-}
 
 /// What `--verify` found, shown even with --quiet: a worker that returned wrong results matters more than progress.
 func announceVerification(_ report: VerificationReport, _ options: ClusterRunOptions) {
