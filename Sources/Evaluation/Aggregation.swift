@@ -49,8 +49,9 @@ public struct ExampleRecord: Codable, Sendable, Equatable {
 
 /// The run's summary (summary.json): the original's four outputs and ours.
 public struct Summary: Codable, Sendable, Equatable {
-    public var method: String
-    public var dataset: String
+    /// The method without its layer (`iba`, with `layer` set); a comparison's rows name it as the job does (`iba@3`).
+    public var method: EvaluationMethod
+    public var dataset: DatasetKind
     public var layer: Int?
     /// Examples that entered the means (failed ones excluded).
     public var n: Int
@@ -75,7 +76,7 @@ public struct Summary: Codable, Sendable, Equatable {
         case failed, seconds, options, architecture
     }
 
-    public init(method: String, dataset: String, layer: Int?, n: Int, originalAccuracy: Double, originalProb: Double,
+    public init(method: EvaluationMethod, dataset: DatasetKind, layer: Int?, n: Int, originalAccuracy: Double, originalProb: Double,
                 degradationProb: [Double], degradationAccuracy: [Double], aopcComprehensiveness: Double?,
                 aopcSufficiency: Double?, failed: [Int], seconds: Double, options: [String: String],
                 architecture: ModelArchitecture? = nil) {
@@ -120,7 +121,7 @@ public struct Summary: Codable, Sendable, Equatable {
 /// sum in record order divided by the count, as the original's
 /// `sum(...) / test_num` (which sums every example; failed records are left out
 /// here and listed in `failed`). With no successful record every mean is 0.
-public func summarize(records: [ExampleRecord], method: String, dataset: String, layer: Int?,
+public func summarize(records: [ExampleRecord], method: EvaluationMethod, dataset: DatasetKind, layer: Int?,
                       seconds: Double, options: [String: String]) throws -> Summary {
     let evaluated = records.filter { $0.failed == nil }
     let steps = evaluated.first?.degradationProb.count ?? 0

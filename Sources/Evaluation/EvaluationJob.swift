@@ -122,7 +122,7 @@ public struct EvaluationJob: Sendable {
     /// The summary of one method's records (in selection order).
     public func summary(of method: EvaluationMethod, records: [ExampleRecord], seconds: Double) throws -> Summary {
         let one = settings(for: method)
-        var summary = try summarize(records: records, method: one.method.rawValue, dataset: one.dataset.rawValue,
+        var summary = try summarize(records: records, method: one.method, dataset: one.dataset,
                                     layer: one.summaryLayer, seconds: seconds, options: one.summaryOptions)
         summary.architecture = architecture
         return summary
@@ -172,7 +172,7 @@ public struct EvaluationJob: Sendable {
         }
         // Rows are named as the job names its methods (iba@3), while each summary.json names IBA and its layer.
         var rows = summaries
-        for m in rows.indices { rows[m].method = methods[m].rawValue }
+        for m in rows.indices { rows[m].method = methods[m] }
         let secondsPerExample = methods.indices.map { run.seconds[$0] / Double(max(1, summaries[$0].n)) }
         var (comparison, pairs) = try compareMethods(summaries: rows, records: run.records,
                                                      secondsPerExample: secondsPerExample, seed: settings.seed)

@@ -83,8 +83,8 @@ public func runEvaluation(model: BertModel, settings: EvaluationSettings, plan: 
     let start = Date()
     let run = try runEvaluation(model: model, settings: settings, plan: plan, methods: [settings.method], jobs: jobs,
                                 backend: backend) { onRecord($0[0]) }
-    let summary = try summarize(records: run.records[0], method: settings.method.rawValue,
-                                dataset: settings.dataset.rawValue, layer: settings.summaryLayer,
+    let summary = try summarize(records: run.records[0], method: settings.method,
+                                dataset: settings.dataset, layer: settings.summaryLayer,
                                 seconds: Date().timeIntervalSince(start), options: settings.summaryOptions)
     return (run.records[0], summary)
 }

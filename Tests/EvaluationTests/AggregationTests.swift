@@ -16,7 +16,7 @@ final class AggregationTests: XCTestCase {
             .failure(index: 9, target: 0, reason: "too long"),
             record(3, 0.25, false, [0.25, 0.5], [true, true]),
         ]
-        let summary = try summarize(records: records, method: "iba", dataset: "agnews", layer: 3, seconds: 2, options: ["beta": "1e-05"])
+        let summary = try summarize(records: records, method: .iba, dataset: .agnews, layer: 3, seconds: 2, options: ["beta": "1e-05"])
         XCTAssertEqual(summary.n, 2)
         XCTAssertEqual(summary.originalAccuracy, 0.5)
         XCTAssertEqual(summary.originalProb, 0.5)
@@ -25,8 +25,8 @@ final class AggregationTests: XCTestCase {
         XCTAssertEqual(summary.aopcComprehensiveness, 0.5)
         XCTAssertEqual(summary.aopcSufficiency, 0.25)
         XCTAssertEqual(summary.failed, [9])
-        XCTAssertThrowsError(try summarize(records: records + [record(4, 1, true, [1], [true])], method: "iba",
-                                           dataset: "agnews", layer: 3, seconds: 0, options: [:]))
+        XCTAssertThrowsError(try summarize(records: records + [record(4, 1, true, [1], [true])], method: .iba,
+                                           dataset: .agnews, layer: 3, seconds: 0, options: [:]))
     }
 
     func testRecordJSONKeys() throws {
@@ -42,13 +42,20 @@ final class AggregationTests: XCTestCase {
     }
 
     func testSummaryJSONHasEveryKey() throws {
-        let summary = try summarize(records: [], method: "random", dataset: "rte", layer: nil, seconds: 0, options: [:])
+        let summary = try summarize(records: [], method: .random, dataset: .rte, layer: nil, seconds: 0, options: [:])
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(summary)) as? [String: Any]
         XCTAssertEqual(object.map { Set($0.keys) }, ["method", "dataset", "layer", "n", "original_accuracy", "original_prob",
                                                      "degradation_prob", "degradation_accuracy", "aopc_comprehensiveness",
                                                      "aopc_sufficiency", "failed", "seconds", "options"])
         XCTAssertTrue(object?["layer"] is NSNull)
         XCTAssertEqual(try JSONDecoder().decode(Summary.self, from: JSONEncoder().encode(summary)), summary)
+        // method and dataset are typed: a summary naming neither a known method nor dataset does not load.
+        for (key, value) in [("method", "nonsense"), ("dataset", "cifar")] {
+            var edited = try XCTUnwrap(object)
+            edited[key] = value
+            let data = try JSONSerialization.data(withJSONObject: edited)
+            XCTAssertThrowsError(try JSONDecoder().decode(Summary.self, from: data), key)
+        }
     }
 
     // The reference summary was computed from its own examples with float64 sums
@@ -62,7 +69,7 @@ final class AggregationTests: XCTestCase {
                               originalCorrect: entry.originalCorrect, degradationProb: entry.degradationProb.map(Float.init),
                               degradationCorrect: entry.degradationCorrect)
             }
-            let summary = try summarize(records: records, method: "iba", dataset: "x", layer: 3, seconds: 0, options: [:])
+            let summary = try summarize(records: records, method: .iba, dataset: .agnews, layer: 3, seconds: 0, options: [:])
             XCTAssertEqual(summary.n, reference.summary.n, name)
             XCTAssertEqual(summary.originalAccuracy, reference.summary.originalAccuracy, name)
             XCTAssertEqual(summary.originalProb, reference.summary.originalProb, name)

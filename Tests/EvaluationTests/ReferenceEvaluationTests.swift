@@ -100,7 +100,7 @@ final class DivergenceTests: XCTestCase {
             XCTAssertTrue(record.attribution.allSatisfy(\.isFinite), "either finite or a failed record")
         }
         let directory = try temporaryDirectory(self)
-        let summary = try summarize(records: [record], method: "iba", dataset: "agnews", layer: 0, seconds: 0, options: [:])
+        let summary = try summarize(records: [record], method: .iba, dataset: .agnews, layer: 0, seconds: 0, options: [:])
         XCTAssertNoThrow(try writeEvaluationOutputs(directory: directory, records: [record], summary: summary))
     }
 }

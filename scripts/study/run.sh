@@ -12,7 +12,8 @@
 #      seed2|seed3  corrected on the AG News classifiers fine-tuned with other seeds (agnews only)
 # Environment: SHARED (default ../shared), MODELS (default models), RUNS (default study-runs; put it outside
 # the work tree to keep runs across checkouts: the
-# directories with their results logs; a second invocation resumes), WORKERS (default 2).
+# directories with their results logs; a second invocation resumes), WORKERS (default 2), BIN (default
+# .build/release: where iba-coordinator and iba-worker are; a copy keeps a long run safe from rebuilds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dataset=${1:?usage: run.sh DATASET JOB}; job=${2:?usage: run.sh DATASET JOB}; shift 2
@@ -40,7 +41,7 @@ esac
 out=${RUNS:-study-runs}/$dataset/$job
 resume=(); [ -e "$out/results.log.jsonl" ] && resume=(--resume)
 start=$(date +%s)
-.build/release/iba-coordinator --workers "${WORKERS:-2}" "${options[@]}" --dataset "$dataset" --model "$model" \
+"${BIN:-.build/release}"/iba-coordinator --workers "${WORKERS:-2}" "${options[@]}" --dataset "$dataset" --model "$model" \
     --data-path "$data" --test-sample "$sample" --output "$out" "${resume[@]}" "$@"
 echo "study $dataset/$job: this invocation took $(( $(date +%s) - start )) s of wall time on ${WORKERS:-2} worker(s)"
 dest=docs/results/study/$dataset/$job

@@ -78,7 +78,7 @@ public struct MethodComparison: Sendable {
                 }
             }
             let explained = explains.isEmpty ? [] : [csvField(explains.indices.contains(m) ? explains[m] : "")]
-            return ([csvField(summaries[m].method)] + explained + cells).joined(separator: ",")
+            return ([csvField(summaries[m].method.rawValue)] + explained + cells).joined(separator: ",")
         }
         return ([header] + rows).joined(separator: "\n") + "\n"
     }
@@ -105,7 +105,7 @@ public struct MethodComparison: Sendable {
             let stepCells = labels.map { "\(cell("prob_" + $0)) / \(cell("acc_" + $0))" }
             let original = "\(cell("original_prob")) / \(cell("original_acc"))"
             let explained = explains.isEmpty ? [] : [explains.indices.contains(m) ? explains[m] : ""]
-            return [summaries[m].method] + explained + ["\(summaries[m].n)", original] + stepCells
+            return [summaries[m].method.rawValue] + explained + ["\(summaries[m].n)", original] + stepCells
                 + [cell("aopc_comprehensiveness"), cell("aopc_sufficiency"),
                    String(format: "%.3f", secondsPerExample[m])]
         }
@@ -118,11 +118,8 @@ public struct MethodComparison: Sendable {
 
     /// Every method's degradation curve on one plot; random's is the floor the others should beat.
     public var svg: String {
-        var floorLabelled = summaries
-        for i in floorLabelled.indices where floorLabelled[i].method == EvaluationMethod.random.rawValue {
-            floorLabelled[i].method = "random (floor)"
-        }
-        return degradationPlotSVG(summaries: floorLabelled)
+        degradationPlotSVG(summaries: summaries,
+                           names: summaries.map { $0.method == .random ? "random (floor)" : $0.method.rawValue })
     }
 
     var files: [OutputFile] {

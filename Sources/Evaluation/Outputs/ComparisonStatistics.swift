@@ -8,7 +8,7 @@ func compareMethods(summaries: [Summary], records: [[ExampleRecord]], secondsPer
     let count = records.first?.count ?? 0
     for (m, methodRecords) in records.enumerated() {
         guard methodRecords.count == count, zip(methodRecords, records[0]).allSatisfy({ $0.index == $1.index }) else {
-            let name = summaries.indices.contains(m) ? summaries[m].method : "\(m)"
+            let name = summaries.indices.contains(m) ? summaries[m].method.rawValue : "\(m)"
             throw EvaluationError.mismatchedInput("method \(name) has records of other examples than the first method")
         }
     }
@@ -32,7 +32,7 @@ func compareMethods(summaries: [Summary], records: [[ExampleRecord]], secondsPer
         metrics.append(PairedMetric(name: "aopc_comprehensiveness", largerIsFaster: true,
                                     values: values.map { $0["aopc_comprehensiveness"] ?? [] }))
     }
-    let pairs = PairedComparison(methods: summaries.map(\.method), metrics: metrics, bootstrap: bootstrap)
+    let pairs = PairedComparison(methods: summaries.map(\.method.rawValue), metrics: metrics, bootstrap: bootstrap)
     return (comparison, pairs)
 }
 

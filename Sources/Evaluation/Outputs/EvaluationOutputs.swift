@@ -9,7 +9,7 @@ import Foundation
 ///   NumPy sum there; our mean is a Double sum rounded to float32);
 /// - `degrade_acc_{method}_{dataset}.npy` (sic): shape (steps-1,), float64.
 public func originalOutputArrays(summary: Summary) throws -> [(fileName: String, array: NPYArray)] {
-    let suffix = "\(summary.method)_\(summary.dataset).npy"
+    let suffix = "\(summary.method.rawValue)_\(summary.dataset.rawValue).npy"
     return [
         ("original_prob_" + suffix, try NPYArray(float64: [summary.originalProb], shape: [])),
         ("original_acc_" + suffix, try NPYArray(float64: [summary.originalAccuracy], shape: [])),

@@ -12,8 +12,8 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
     let first = summaries.first
     var settings = [ReportEntry]()
     if let first {
-        settings.append(ReportEntry("method", summaries.map(\.method).joined(separator: ", ")))
-        settings.append(ReportEntry("dataset", first.dataset))
+        settings.append(ReportEntry("method", summaries.map(\.method.rawValue).joined(separator: ", ")))
+        settings.append(ReportEntry("dataset", first.dataset.rawValue))
         settings += first.options.sorted { $0.key < $1.key }.map { ReportEntry($0.key, $0.value) }
     }
     var table = [ReportEntry]()
@@ -44,7 +44,7 @@ public func evaluationReportHTML(summaries: [Summary], records: [ExampleRecord],
                       originalProbability: Double(r.originalProb), firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
     }
     let picked = examplesForReport(records)
-    let title = first.map { "Evaluation: \(summaries.map(\.method).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
+    let title = first.map { "Evaluation: \(summaries.map(\.method.rawValue).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
     var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),

@@ -25,7 +25,7 @@ func layersFigure(comparison: MethodComparison, layers: [Int?], title: String) -
         }.sorted { $0.layer < $1.layer }
         let references = layers.indices.compactMap { m -> (name: String, estimate: IntervalEstimate)? in
             guard layers[m] == nil, let e = estimate(m, column) else { return nil }
-            return (comparison.summaries[m].method, e)
+            return (comparison.summaries[m].method.rawValue, e)
         }
         return LayersPanel(title: heading, note: note, layers: ibaPoints, references: references)
     }

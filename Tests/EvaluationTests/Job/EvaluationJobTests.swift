@@ -109,7 +109,7 @@ final class EvaluationJobMethodsTests: XCTestCase {
             }
         }
         let outcome = try job.finish(MethodRecords(methods: job.methods, perExample: perExample, seconds: [4, 1]), seconds: 10)
-        XCTAssertEqual(outcome.summaries.map(\.method), ["iba", "random"])
+        XCTAssertEqual(outcome.summaries.map(\.method), [.iba, .random])
         XCTAssertEqual(outcome.summaries.map(\.seconds), [4, 1], "each method's own compute time")
         let top = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
         XCTAssertEqual(top, ["comparison.csv", "comparison.md", "comparison.svg", "iba", "pairs.csv", "pairs.md",

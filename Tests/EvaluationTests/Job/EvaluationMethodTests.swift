@@ -65,7 +65,7 @@ final class EvaluationMethodTests: XCTestCase {
             }
         }
         let outcome = try job.finish(MethodRecords(methods: methods, perExample: perExample, seconds: [1, 1]), seconds: 2)
-        XCTAssertEqual(outcome.summaries.map(\.method), ["iba", "iba"])
+        XCTAssertEqual(outcome.summaries.map(\.method), [.iba, .iba])
         XCTAssertEqual(outcome.summaries.map(\.layer), [0, 2])
         let csv = try String(contentsOf: directory.appendingPathComponent("comparison.csv"), encoding: .utf8)
         XCTAssertTrue(csv.contains("\niba@0,") && csv.contains("\niba@2,"), csv)

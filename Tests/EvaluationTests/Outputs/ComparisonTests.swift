@@ -19,7 +19,7 @@ final class ComparisonTests: XCTestCase {
     func compared() throws -> (MethodComparison, PairedComparison) {
         let records = self.records()
         let summaries = try records.enumerated().map { m, r in
-            try summarize(records: r, method: ["first", "second"][m], dataset: "d", layer: nil, seconds: 1,
+            try summarize(records: r, method: [.ig, .lime][m], dataset: .agnews, layer: nil, seconds: 1,
                           options: [:])
         }
         return try compareMethods(summaries: summaries, records: records, secondsPerExample: [0.5, 0.25], seed: 3)
@@ -72,7 +72,7 @@ final class ComparisonTests: XCTestCase {
         let interval = try XCTUnwrap(comparison.intervals[0]["aopc_comprehensiveness"])
         let mean = try XCTUnwrap(s.aopcComprehensiveness)
         XCTAssertEqual(cell, String(format: "%.3f [%.3f, %.3f]", mean, interval.lower, interval.upper))
-        XCTAssertTrue(comparison.markdown.contains("| first | 12 |"), comparison.markdown)
+        XCTAssertTrue(comparison.markdown.contains("| ig | 12 |"), comparison.markdown)
         XCTAssertEqual(pairs.rows.map(\.metric), ["prob_11%", "aopc_comprehensiveness"])
         XCTAssertEqual(pairs.rows[0].n, 11, "over the examples both methods scored")
         XCTAssertTrue(pairs.markdown.hasPrefix("| method a | method b | metric | n |"), pairs.markdown)
@@ -82,7 +82,7 @@ final class ComparisonTests: XCTestCase {
         var records = self.records()
         records[1][2].index = 999
         let summaries = try records.map {
-            try summarize(records: $0, method: "m", dataset: "d", layer: nil, seconds: 1, options: [:])
+            try summarize(records: $0, method: .ig, dataset: .agnews, layer: nil, seconds: 1, options: [:])
         }
         XCTAssertThrowsError(try compareMethods(summaries: summaries, records: records, secondsPerExample: [1, 1],
                                                 seed: 0))

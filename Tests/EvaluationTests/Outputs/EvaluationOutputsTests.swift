@@ -17,7 +17,7 @@ final class EvaluationOutputsTests: XCTestCase {
     func testWritesSummaryResultsAndTheOriginalsFourFiles() throws {
         let directory = try temporaryDirectory(self).appendingPathComponent("out")
         let records = sampleRecords()
-        let summary = try summarize(records: records, method: "iba", dataset: "agnews", layer: 8, seconds: 1.5,
+        let summary = try summarize(records: records, method: .iba, dataset: .agnews, layer: 8, seconds: 1.5,
                                     options: ["steps": "10"])
         try writeEvaluationOutputs(directory: directory, records: records, summary: summary)
 
