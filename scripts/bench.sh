@@ -55,3 +55,35 @@ if [ -d "$model" ] && [ "${BENCH_CLUSTER:-1}" = 1 ]; then
     grep -h "coordinator CPU" "$out/r1.log" | sed 's/^/  /' || true
     rm -rf "$out"
 fi
+
+# Memory and the forwards of one example on 512-piece inputs (issue 27, items 1 and 4): `iba evaluate` on IMDB test
+# reviews with the MiniLM IMDB classifier, one thread, each method run twice back to back: "before" with no activation
+# budget (IBA_ACTIVATION_BUDGET_MB=0: every batch in one pass, every tape keeping every layer, round 2's path) and
+# "after" with the default budget. Peak RSS of the process (/usr/bin/time; load does not change it), seconds per
+# example and their ratio (load does), and whether results.jsonl is identical. random is the degradation test and
+# AOPC alone. BENCH_MEMORY=0 skips it; BENCH_MEMORY_SAMPLE examples (default 2), BENCH_MEMORY_METHODS to choose.
+imdb_model=${BENCH_IMDB_MODEL:-models/minilm-imdb}
+imdb_data=${BENCH_IMDB_DATA:-../shared/data/imdb/test}
+if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
+    n=${BENCH_MEMORY_SAMPLE:-2}
+    cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+    echo "== memory and forwards, $imdb_model on $n IMDB test reviews (512 pieces), 1 thread, $cpu, GEMMs on ${IBA_GEMM:-the preferred library}"
+    printf "  %-34s %12s %12s %10s %10s %7s  %s\n" method "before MiB" "after MiB" "before s/ex" "after s/ex" time results
+    out=$(mktemp -d)
+    for methods in ${BENCH_MEMORY_METHODS:-random iba ig lime occlusion kernelshap iba,ig,lime,random iba@all,random}; do
+        for path in before after; do
+            budget=(); [ "$path" = before ] && budget=(env IBA_ACTIVATION_BUDGET_MB=0)
+            "${budget[@]}" /usr/bin/time -v .build/release/iba evaluate --dataset imdb --data-path "$imdb_data" \
+                --model "$imdb_model" --methods "$methods" --test-sample "$n" --threads 1 --output "$out/$path" --quiet \
+                >/dev/null 2>"$out/$path.time"
+            eval "${path}_rss=\$(awk '/Maximum resident/{print \$6 / 1024}' \"\$out/\$path.time\")"
+            eval "${path}_s=\$(awk '/Elapsed/{n = split(\$8, t, \":\"); s = 0; for (i = 1; i <= n; i++) s = 60 * s + t[i]; print s / $n}' \"\$out/\$path.time\")"
+        done
+        same=differ; cmp -s <(find "$out/before" -name results.jsonl | sort | xargs cat) \
+                            <(find "$out/after" -name results.jsonl | sort | xargs cat) && same=identical
+        printf "  %-34s %12.0f %12.0f %10.2f %10.2f %6.2fx  %s\n" "$methods" "$before_rss" "$after_rss" "$before_s" "$after_s" \
+            "$(awk "BEGIN { print $after_s / $before_s }")" "$same"
+        rm -rf "$out/before" "$out/after"
+    done
+    rm -rf "$out"
+fi

@@ -11,8 +11,10 @@ public final class AttentionAttribution: MethodExplainer {
 
     public init(model: BertModel, context: ComputeContext) {
         self.model = model
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        tape = ForwardTape.forwardOnly(config: model.config, context: context)
     }
+
+    public func releaseMemory() { tape.releaseMemory() }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         let config = model.config, n = example.input.count

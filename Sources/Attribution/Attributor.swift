@@ -84,4 +84,7 @@ public final class Attributor {
         try model.validate([example.input])
         return try explainer.attribution(of: example, target: target, seed: seed)
     }
+
+    /// Frees the method's workspaces (see `MethodExplainer.releaseMemory`).
+    public func releaseMemory() { explainer.releaseMemory() }
 }

@@ -32,6 +32,20 @@ public func bottleneckBackward(
     alpha: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>, std: UnsafePointer<Float>,
     eps: UnsafePointer<Float>, capacityWeight: Float, count: Int, copies: Int
 ) {
+    dalpha.update(repeating: 0, count: count)
+    bottleneckBackwardCopies(dlam: dalpha, dt: dt, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
+    bottleneckBackwardFinish(dalpha: dalpha, dlam: dalpha, alpha: alpha, x: x, mean: mean, std: std,
+                             capacityWeight: capacityWeight, count: count)
+}
+
+/// The noise copies' part of the backward, for the copies of one pass: dlam (n,H) += sum_c dt[c] * dt[c]/dlam,
+/// in copy order, so passes over consecutive copies add up exactly as one pass over all of them.
+/// dt and eps are (copies, n, H), this pass's copies.
+public func bottleneckBackwardCopies(
+    dlam: UnsafeMutablePointer<Float>, dt: UnsafePointer<Float>,
+    alpha: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>, std: UnsafePointer<Float>,
+    eps: UnsafePointer<Float>, count: Int, copies: Int
+) {
     for i in 0..<count {
         let lam = 1 / (1 + expf(-alpha[i]))
         let z = (x[i] - mean[i]) / std[i]
@@ -41,13 +55,29 @@ public func bottleneckBackward(
         let noiseStd = expf(min(max(logvar, -10), 10) / 2)
         let dlogvarDlam = -2 / oneMinus
         let dNoiseStdDlam: Float = clamped ? 0 : noiseStd * 0.5 * dlogvarDlam
-        var dlam: Float = 0
+        var sum = dlam[i]
         for c in 0..<copies {
-            dlam += dt[c * count + i] * std[i] * (z + eps[c * count + i] * dNoiseStdDlam)
+            sum += dt[c * count + i] * std[i] * (z + eps[c * count + i] * dNoiseStdDlam)
         }
+        dlam[i] = sum
+    }
+}
+
+/// The end of the backward once every copy is in dlam: dalpha (n,H) = (dlam + capacityWeight * dC/dlam) * dlam/dalpha.
+/// dalpha may be dlam.
+public func bottleneckBackwardFinish(
+    dalpha: UnsafeMutablePointer<Float>, dlam: UnsafePointer<Float>,
+    alpha: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>, std: UnsafePointer<Float>,
+    capacityWeight: Float, count: Int
+) {
+    for i in 0..<count {
+        let lam = 1 / (1 + expf(-alpha[i]))
+        let z = (x[i] - mean[i]) / std[i]
+        let oneMinus = 1 - lam
+        let logvar = logf(oneMinus * oneMinus)
+        let dlogvarDlam = -2 / oneMinus
         let mu = lam * z
         let dCapacityDlam = -0.5 * (1 - expf(logvar)) * dlogvarDlam + mu * z
-        dlam += capacityWeight * dCapacityDlam
-        dalpha[i] = dlam * lam * oneMinus
+        dalpha[i] = (dlam[i] + capacityWeight * dCapacityDlam) * lam * oneMinus
     }
 }

@@ -16,6 +16,18 @@ public final class EmbeddingGradient {
         tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
     }
 
+    /// Frees the tape's and the workspace's buffers (see `ForwardTape.releaseMemory`).
+    public func releaseMemory() {
+        tape.releaseMemory()
+        workspace.releaseMemory()
+    }
+
+    /// Consecutive runs of `copies` sequences of `length` tokens that each fit the activation budget with their
+    /// backward: the copies of one `probabilityGradients` call each.
+    public func passes(length: Int, copies: Int) -> [Range<Int>] {
+        tape.passes(forLengths: [Int](repeating: length, count: copies), withBackward: true)
+    }
+
     /// The embedding output of each input ((n_b, H) flat per input); inputs must be validated.
     public func embeddingOutputs(_ inputs: [ModelInput]) -> [[Float]] {
         model.embed(inputs, tape: tape)

@@ -58,7 +58,8 @@ public final class IBAExplainer {
         self.options = options
         self.context = context
         self.logitsOnlyTopLayer = logitsOnlyTopLayer
-        lowerTape = ForwardTape(config: model.config, context: context)
+        // Layers 0...L run forward only: IBA reads the hidden states entering L and L + 1 alone.
+        lowerTape = ForwardTape.forwardOnly(config: model.config, context: context, logitsOnly: false)
     }
 
     func validate(_ input: ModelInput, target: Int) throws {
@@ -111,29 +112,57 @@ public final class IBAExplainer {
     }
 
     /// One forward + backward of the noise batch: fills `capacity` (n,H) and `dalpha` (n,H) and returns
-    /// [cross-entropy, mean capacity, total loss] (in Double). `eps` is (copies, n, H).
+    /// [cross-entropy, mean capacity, total loss] (in Double). `eps` is (copies, n, H). The copies run in
+    /// passes that fit the activation budget (one at 512 MiniLM tokens); every copy is computed alone and the
+    /// gradient sums over copies in order, so the result is the one-pass result bit for bit.
     func lossAndGradient(_ p: Prepared, alpha: [Float], eps: [Float], capacity: inout [Float], dalpha: inout [Float]) -> [Double] {
         let config = model.config, layer = options.layer, copies = options.batchSize, k = config.numLabels
         let upper = upperTape(forLayer: layer + 1)
-        upper.prepare(lengths: [Int](repeating: p.input.count, count: copies))
         upper.precision = options.precision
-        bottleneckForward(t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
-                          mean: p.mean, std: p.std, eps: eps, count: p.count, copies: copies)
-        model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
-        model.forwardHead(tape: upper)
-        let targets = [Int](repeating: p.target, count: copies)
-        var probabilities = [Float](repeating: 0, count: copies * k)
-        let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets, batch: copies, classes: k)
-        let crossEntropy = crossEntropies.reduce(0.0) { $0 + Double($1) } / Double(copies)
+        let passes = upper.passes(forLengths: [Int](repeating: p.input.count, count: copies), withBackward: true)
+        var crossEntropy = 0.0
+        dalpha.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        for pass in passes {
+            let passCopies = pass.count, first = pass.lowerBound * p.count
+            upper.prepare(lengths: [Int](repeating: p.input.count, count: passCopies))
+            eps[first...].withUnsafeBufferPointer { passEps in
+                guard let passEps = passEps.baseAddress else { return }
+                bottleneckForward(t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
+                                  mean: p.mean, std: p.std, eps: passEps, count: p.count, copies: passCopies)
+            }
+            model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
+            model.forwardHead(tape: upper)
+            let targets = [Int](repeating: p.target, count: passCopies)
+            var probabilities = [Float](repeating: 0, count: passCopies * k)
+            let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets,
+                                                            batch: passCopies, classes: k)
+            crossEntropy = crossEntropies.reduce(crossEntropy) { $0 + Double($1) }
+            var dlogits = [Float](repeating: 0, count: passCopies * k)
+            softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: passCopies, classes: k,
+                                        scale: 1 / Float(copies))
+            model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
+            model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
+            eps[first...].withUnsafeBufferPointer { passEps in
+                guard let passEps = passEps.baseAddress else { return }
+                bottleneckBackwardCopies(dlam: &dalpha, dt: workspace.gradientEnteringLowestLayer, alpha: alpha, x: p.x,
+                                         mean: p.mean, std: p.std, eps: passEps, count: p.count, copies: passCopies)
+            }
+        }
+        crossEntropy /= Double(copies)
         let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(p.count)
-
-        var dlogits = [Float](repeating: 0, count: copies * k)
-        softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: copies, classes: k, scale: 1 / Float(copies))
-        model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
-        model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
-        bottleneckBackward(dalpha: &dalpha, dt: workspace.gradientEnteringLowestLayer, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
-                           eps: eps, capacityWeight: options.beta / Float(p.count), count: p.count, copies: copies)
+        dalpha.withUnsafeMutableBufferPointer { d in
+            guard let d = d.baseAddress else { return }
+            bottleneckBackwardFinish(dalpha: d, dlam: d, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
+                                     capacityWeight: options.beta / Float(p.count), count: p.count)
+        }
         return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
+    }
+
+    /// Frees the tapes' and the workspace's buffers (see `ForwardTape.releaseMemory`).
+    public func releaseMemory() {
+        lowerTape.releaseMemory()
+        for tape in upperTapes.values { tape.releaseMemory() }
+        workspace.releaseMemory()
     }
 
     /// Explains `target` for one example; `seed` drives the noise (derive it with `NormalGenerator.exampleSeed`).

@@ -11,8 +11,9 @@ public struct IntegratedGradientsOptions: Sendable, Equatable {
     public var originalInputLayout = true
     /// The original truncates each segment of a pair to this many wordpieces on its own.
     public var segmentLimit = 250
-    /// Interpolation points per packed pass; nil = all in one pass (captum's internal_batch_size None).
-    /// Smaller values only save memory: sequences are packed without padding, so results are unchanged.
+    /// Interpolation points per packed pass; nil = as many as fit the activation budget (`ComputeContext`), all
+    /// of them for short inputs (captum's internal_batch_size, chosen automatically). Smaller values only save
+    /// memory: sequences are packed without padding, so results are unchanged.
     public var stepsPerPass: Int? = nil
     public init() {}
 }
@@ -112,7 +113,9 @@ public final class IntegratedGradients {
 
         let (alphas, stepSizes) = gaussLegendreOnUnitInterval(options.steps)
         var integrated = [Float](repeating: 0, count: count)
-        let perPass = max(1, min(options.stepsPerPass ?? options.steps, options.steps))
+        // By default as many points per pass as fit the activation budget (all of them for short inputs).
+        let perPass = max(1, min(options.stepsPerPass ?? gradient.passes(length: n, copies: options.steps).first?.count
+                                 ?? options.steps, options.steps))
         var first = 0
         while first < options.steps {
             let last = min(first + perPass, options.steps)
@@ -144,6 +147,8 @@ extension IntegratedGradients: MethodExplainer {
         self.init(model: setup.model, options: setup.options.integratedGradients, context: setup.context)
         padId = try setup.requireTokenizer("integrated gradients").padId
     }
+
+    public func releaseMemory() { gradient.releaseMemory() }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         try explain(example.input, target: target, padId: padId)

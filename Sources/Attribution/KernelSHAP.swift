@@ -46,7 +46,7 @@ public final class KernelSHAPExplainer {
         self.model = model
         self.options = options
         lime = LIMEExplainer(model: model, tokenizer: tokenizer, options: limeOptions, context: context)
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        tape = ForwardTape.forwardOnly(config: model.config, context: context)
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded`'s wordpieces receive the word values.
@@ -183,6 +183,11 @@ extension KernelSHAPExplainer: MethodExplainer {
         if setup.variant == .corrected { limeOptions.paddedLength = nil; limeOptions.pairPrediction = .split }
         self.init(model: setup.model, tokenizer: try setup.requireTokenizer("KernelSHAP"),
                   options: setup.options.kernelSHAP, lime: limeOptions, context: setup.context)
+    }
+
+    public func releaseMemory() {
+        tape.releaseMemory()
+        lime.releaseMemory()
     }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {

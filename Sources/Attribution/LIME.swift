@@ -28,7 +28,7 @@ public struct LIMEOptions: Sendable, Equatable {
     /// Tokenizer truncation of each perturbed text.
     public var maxLength = 512
     /// Packed tokens per forward pass when predicting the samples (memory only; results are unchanged).
-    /// 2048 = four 512-padded samples: the tape keeps every layer's attention probabilities.
+    /// 2048 = four 512-padded samples (the context's activation budget may cut a pass shorter).
     public var predictionRows = 2048
     public init() {}
 }
@@ -65,7 +65,7 @@ public final class LIMEExplainer {
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        tape = ForwardTape.forwardOnly(config: model.config, context: context)
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded` is the model input whose wordpieces receive the weights.
@@ -213,6 +213,8 @@ extension LIMEExplainer: MethodExplainer {
         if setup.variant == .corrected { options.paddedLength = nil; options.pairPrediction = .split }
         self.init(model: setup.model, tokenizer: try setup.requireTokenizer("LIME"), options: options, context: setup.context)
     }
+
+    public func releaseMemory() { tape.releaseMemory() }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         guard let text = example.text else { throw AttributionError.needsText("LIME") }

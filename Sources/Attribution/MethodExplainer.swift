@@ -8,6 +8,13 @@ import Tokenizer
 public protocol MethodExplainer: AnyObject {
     /// Attribution [n] over `example.input`'s tokens for class `target`; `seed` drives any randomness.
     func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float]
+    /// Frees the workspaces' memory (they regrow on the next call): when several methods take turns on one
+    /// example, each would otherwise keep its own peak.
+    func releaseMemory()
+}
+
+extension MethodExplainer {
+    public func releaseMemory() {}
 }
 
 /// What a method may need to set itself up (`AttributionMethod.makeExplainer`).

@@ -16,12 +16,14 @@ public final class Occlusion: MethodExplainer {
     public init(model: BertModel, tokenizer: BertTokenizer, context: ComputeContext) {
         self.model = model
         specialIds = [tokenizer.clsId, tokenizer.sepId]
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        tape = ForwardTape.forwardOnly(config: model.config, context: context)
     }
 
     public convenience init(_ setup: MethodSetup) throws {
         self.init(model: setup.model, tokenizer: try setup.requireTokenizer("occlusion"), context: setup.context)
     }
+
+    public func releaseMemory() { tape.releaseMemory() }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         let input = example.input

@@ -12,6 +12,8 @@ public final class Saliency: MethodExplainer {
         gradient = EmbeddingGradient(model: model, context: context)
     }
 
+    public func releaseMemory() { gradient.releaseMemory() }
+
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         let h = gradient.model.config.hiddenSize
         let g = try gradient.atInput(example.input, target: target).gradient

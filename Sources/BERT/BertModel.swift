@@ -164,30 +164,32 @@ public final class BertModel: @unchecked Sendable {
         forwardHead(tape: tape)
     }
 
-    /// Logits of each input (a convenience that allocates a tape; hot paths keep their own).
+    /// Logits of each input (a convenience that allocates a tape; hot paths keep their own), in passes that fit
+    /// the context's activation budget.
     public func logits(_ inputs: [ModelInput], context: ComputeContext) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
-        let tape = ForwardTape(config: config, context: context, logitsOnly: true)
-        try forward(inputs, tape: tape)
-        return (0..<inputs.count).map { tape.logits(of: $0) }
+        try validate(inputs)
+        let tape = ForwardTape.forwardOnly(config: config, context: context)
+        var result = [[Float]]()
+        for pass in tape.passes(forLengths: inputs.map(\.count)) {
+            try forward(Array(inputs[pass]), tape: tape)
+            result += (0..<pass.count).map { tape.logits(of: $0) }
+        }
+        return result
     }
 
-    /// Softmax probabilities of each input, evaluated in chunks of at most `maxRows` packed tokens.
+    /// Softmax probabilities of each input, evaluated in passes of at most `maxRows` packed tokens that fit the
+    /// context's activation budget (results unchanged: each sequence is computed alone, whatever its batch).
     public func probabilities(_ inputs: [ModelInput], context: ComputeContext, maxRows: Int = 8192) throws -> [[Float]] {
-        try probabilities(inputs, tape: ForwardTape(config: config, context: context, logitsOnly: true), maxRows: maxRows)
+        try probabilities(inputs, tape: ForwardTape.forwardOnly(config: config, context: context), maxRows: maxRows)
     }
 
     /// The same on the caller's tape (which keeps its buffers for the next call).
     public func probabilities(_ inputs: [ModelInput], tape: ForwardTape, maxRows: Int = 8192) throws -> [[Float]] {
         var result = [[Float]]()
-        var start = 0
-        while start < inputs.count {
-            var end = start, rows = 0
-            while end < inputs.count, end == start || rows + inputs[end].count <= maxRows { rows += inputs[end].count; end += 1 }
-            let chunk = Array(inputs[start..<end])
-            try forward(chunk, tape: tape)
-            result += (0..<chunk.count).map { tape.probabilities(of: $0) }
-            start = end
+        for pass in tape.passes(forLengths: inputs.map(\.count), maxRows: maxRows) {
+            try forward(Array(inputs[pass]), tape: tape)
+            result += (0..<pass.count).map { tape.probabilities(of: $0) }
         }
         return result
     }

@@ -16,6 +16,13 @@ final class LayerActivations {
     /// Whether the last forward of this layer applied dropout (the backward mirrors it).
     var droppedOut = false
 
+    var buffers: [FloatBuffer] {
+        [q, k, v, probs, context, queryInput, attentionResidual, attentionMean, attentionRstd, attentionNormed,
+         intermediate, activated, outputResidual, outputMean, outputRstd, probsMask, droppedProbs, attentionOutputMask, outputMask]
+    }
+
+    func release() { for b in buffers { b.release() } }
+
     func ensure(rows: Int, batch: Int, hidden: Int, intermediateSize: Int, probabilities: Int) {
         for b in [q, k, v, context, attentionResidual, attentionNormed, outputResidual] { b.ensureCapacity(rows * hidden) }
         queryInput.ensureCapacity(batch * hidden)
@@ -134,13 +141,78 @@ public final class ForwardTape {
     let embeddingMask = FloatBuffer(count: 1), pooledMask = FloatBuffer(count: 1), pooledDropped = FloatBuffer(count: 1)
     var embeddingDroppedOut = false, headDroppedOut = false
 
-    public init(config: BertConfig, firstLayer: Int = 0, context: ComputeContext, logitsOnly: Bool = false) {
+    /// Whether every layer keeps its activations (for a backward). false (forward only, `forwardOnly`): the layers
+    /// share one set of activation buffers and the hidden states alternate between two, so a pass holds one layer's
+    /// activations at a time; the hidden states entering the last two layers run are still readable after it.
+    public let keepsActivations: Bool
+
+    public init(config: BertConfig, firstLayer: Int = 0, context: ComputeContext, logitsOnly: Bool = false,
+                keepsActivations: Bool = true) {
         self.config = config
         self.context = context
         self.logitsOnly = logitsOnly
         self.firstLayer = firstLayer
-        hidden = (firstLayer...config.numLayers).map { _ in FloatBuffer(count: 1) }
-        layers = (firstLayer..<config.numLayers).map { _ in LayerActivations() }
+        self.keepsActivations = keepsActivations
+        let states = config.numLayers - firstLayer + 1
+        hidden = (0..<(keepsActivations ? states : min(states, 2))).map { _ in FloatBuffer(count: 1) }
+        let shared = LayerActivations()
+        layers = (firstLayer..<config.numLayers).map { _ in keepsActivations ? LayerActivations() : shared }
+    }
+
+    /// A tape for forward passes alone: one layer's activations at a time when the context has an activation
+    /// budget, every layer's (as a backward tape) when it has none (round 2's behaviour, for benchmarks).
+    public static func forwardOnly(config: BertConfig, firstLayer: Int = 0, context: ComputeContext,
+                                   logitsOnly: Bool = true) -> ForwardTape {
+        ForwardTape(config: config, firstLayer: firstLayer, context: context, logitsOnly: logitsOnly,
+                    keepsActivations: context.activationBudget == nil)
+    }
+
+    /// Bytes `prepare(lengths:)` sizes the buffers to (what one pass of these sequences holds), as the
+    /// activation budget counts them; `withBackward` adds the gradient workspace a backward pass sizes.
+    public func bytes(forLengths lengths: [Int], withBackward: Bool = false) -> Int {
+        let rows = lengths.reduce(0, +), batch = lengths.count, h = config.hiddenSize, i = config.intermediateSize
+        let probabilities = config.numHeads * lengths.reduce(0) { $0 + $1 * $1 }
+        // LayerActivations.ensure: 7 (R,H), (B,H), 4 (R), 2 (R,I) and the probabilities.
+        let perLayer = 7 * rows * h + batch * h + 4 * rows + 2 * rows * i + probabilities
+        var floats = hidden.count * rows * h + uniqueLayers.count * perLayer
+        if firstLayer == 0 { floats += rows * h + 2 * rows }
+        floats += 2 * batch * h + 2 * batch * config.numLabels
+        // BackwardWorkspace.ensure: 9 (R,H), 2 (R,I), the probabilities' scratch, 3 (B,H).
+        if withBackward { floats += 9 * rows * h + 2 * rows * i + probabilities + 3 * batch * h + batch * config.numLabels }
+        return floats * MemoryLayout<Float>.size
+    }
+
+    /// Splits `lengths` (in order) into consecutive runs that each fit the context's activation budget (a run
+    /// of one sequence may exceed it) and hold at most `maxRows` tokens; a run [start, end) per pass.
+    public func passes(forLengths lengths: [Int], maxRows: Int = .max, withBackward: Bool = false) -> [Range<Int>] {
+        var result = [Range<Int>](), start = 0
+        while start < lengths.count {
+            var end = start + 1, rows = lengths[start]
+            while end < lengths.count, rows + lengths[end] <= maxRows,
+                  context.activationBudget.map({ bytes(forLengths: Array(lengths[start...end]), withBackward: withBackward) <= $0 }) ?? true {
+                rows += lengths[end]; end += 1
+            }
+            result.append(start..<end)
+            start = end
+        }
+        return result
+    }
+
+    /// Bytes the tape's buffers hold now (what `bytes(forLengths:)` predicts; for tests and the bench).
+    var allocatedBytes: Int {
+        let buffers = hidden + uniqueLayers.flatMap(\.buffers) + [embeddingSum, embeddingMean, embeddingRstd, clsRows, pooled,
+                                                                  logits, probabilities, embeddingMask, pooledMask, pooledDropped]
+        return buffers.reduce(0) { $0 + $1.capacity * MemoryLayout<Float>.size } + bfloat16Input.capacity * 2
+    }
+
+    /// Frees every buffer (they regrow on the next pass): for a tape that one of several methods used on a
+    /// long input, so the methods of one example do not each keep their own peak.
+    public func releaseMemory() {
+        for b in hidden { b.release() }
+        for a in layers { a.release() }
+        for b in [embeddingSum, embeddingMean, embeddingRstd, clsRows, pooled, logits, probabilities,
+                  embeddingMask, pooledMask, pooledDropped] { b.release() }
+        bfloat16Input.release()
     }
 
     /// Sizes every buffer for `lengths` (one entry per packed sequence).
@@ -148,7 +220,7 @@ public final class ForwardTape {
         layout = SequenceLayout(lengths: lengths, heads: config.numHeads)
         let rows = layout.rows, h = config.hiddenSize
         for b in hidden { b.ensureCapacity(rows * h) }
-        for a in layers {
+        for a in uniqueLayers {
             a.ensure(rows: rows, batch: layout.batch, hidden: h, intermediateSize: config.intermediateSize,
                      probabilities: layout.probabilityCount)
         }
@@ -176,8 +248,11 @@ public final class ForwardTape {
     /// (B,H) on a logits-only tape).
     public func hiddenState(enteringLayer layer: Int) -> UnsafeMutablePointer<Float> {
         precondition(layer >= firstLayer && layer <= config.numLayers, "layer \(layer) is not on this tape")
-        return hidden[layer - firstLayer].pointer
+        return hidden[(layer - firstLayer) % hidden.count].pointer
     }
+
+    /// The layers' activation buffers, each once (one shared set on a forward-only tape).
+    var uniqueLayers: [LayerActivations] { keepsActivations ? layers : Array(layers.prefix(1)) }
 
     /// Logits of sequence b (K values) after `forwardHead`.
     public func logits(of b: Int) -> [Float] {
@@ -192,6 +267,7 @@ public final class ForwardTape {
     /// (heads, n) flat: row 0 of each head's (n, n) block, or the only row the logits-only top layer computes.
     public func firstQueryAttention(layer: Int, sequence b: Int) -> [Float] {
         precondition(layer >= firstLayer && layer < config.numLayers, "layer \(layer) is not on this tape")
+        precondition(keepsActivations || layer == config.numLayers - 1, "a forward-only tape keeps the top layer's alone")
         let n = layout.lengths[b], heads = layout.heads, probs = layers[layer - firstLayer].probs.pointer
         var out = [Float](repeating: 0, count: heads * n)
         for h in 0..<heads {
@@ -216,6 +292,17 @@ public final class BackwardWorkspace {
     let dQueryInput = FloatBuffer(count: 1)
 
     public init() {}
+
+    private var buffers: [FloatBuffer] {
+        [dHidden, dInput, dOutputResidual, dAttentionNormed, dAttentionResidual, dActivated, dIntermediate,
+         dContext, dq, dk, dv, scratch, dCls, dPooled, dLogits, dQueryInput]
+    }
+
+    /// Frees every buffer (they regrow on the next backward); see `ForwardTape.releaseMemory`.
+    public func releaseMemory() { for b in buffers { b.release() } }
+
+    /// Bytes the workspace holds now (for tests and the bench).
+    var allocatedBytes: Int { buffers.reduce(0) { $0 + $1.capacity * MemoryLayout<Float>.size } }
 
     func ensure(layout: SequenceLayout, config: BertConfig) {
         let rows = layout.rows, h = config.hiddenSize, i = config.intermediateSize

@@ -96,7 +96,11 @@ public struct ClusterExecutor: EvaluationExecutor {
         launcher.logDirectory = job.outputDirectory.appendingPathComponent("workers")
         launcher.log = options.log
         try launcher.start()
-        defer { launcher.stop(graceSeconds: 3) }   // workers leave on DONE; stragglers are terminated
+        defer { launcher.stop(graceSeconds: 3) }
+        intake.setWorkerMemory { [launcher] in
+            Dictionary(launcher.liveProcessIDs.compactMap { pid in peakResidentMiB(processID: pid).map { ("pid \(pid)", $0) } },
+                       uniquingKeysWith: max)
+        }   // workers leave on DONE; stragglers are terminated
         options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); "
                          + "logs in \(job.outputDirectory.path)/workers")
         let results = try coordinator.run { p in
@@ -117,7 +121,7 @@ func cpuNote(since before: Double, examples: Int) -> String {
     let cpu = processCPUSeconds() - before
     let perExample = 1000 * cpu / Double(max(1, examples))
     return String(format: "coordinator CPU during the run: %.2f s, %.2f ms per example", cpu, perExample)
-        + (peakResidentMiB().map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
+        + (peakResidentMiB(processID: nil).map { String(format: "; peak resident memory %.0f MiB", $0) } ?? "")
 }
 
 /// User + system CPU seconds of this process so far (all threads, libzmq's I/O thread included).

@@ -21,14 +21,20 @@ public struct ClusterJobPayload: Codable, Sendable {
     /// The coordinator's GEMM library: every worker computes with it, whatever its own `IBA_GEMM` or CPU
     /// would pick, so one run's numbers come from one library (bit-identical for any worker count).
     public var gemm: GEMMBackend
+    /// The coordinator's activation budget (`ComputeContext.activationBudget`; nil: unbounded, and what a payload
+    /// without the key means). Long inputs run in passes the budget cuts, and a pass's size can move results
+    /// by ~1e-7 (small GEMMs of the [CLS] rows), so every worker uses the coordinator's: `--verify` compares bytes.
+    public var activationBudget: Int?
 
-    public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?, gemm: GEMMBackend) {
+    public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?, gemm: GEMMBackend,
+                activationBudget: Int? = ComputeContext.defaultActivationBudget) {
         settings = job.settings
         methods = job.methods
         model = job.model
         self.shipped = shipped
         self.modelIdentity = modelIdentity
         self.gemm = gemm
+        self.activationBudget = activationBudget
     }
 
     func encoded() throws -> Data {

@@ -40,7 +40,7 @@ public struct EvaluationWorker: Sendable {
 
     /// This worker's threads with the job's GEMM library.
     func context(for job: ClusterJobPayload) -> ComputeContext {
-        ComputeContext(backend: job.gemm, threads: threads)
+        ComputeContext(backend: job.gemm, threads: threads, activationBudget: job.activationBudget)
     }
 
     /// Where the replica comes from: this machine's copy when its identity (weights, architecture,

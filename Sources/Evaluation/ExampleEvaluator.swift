@@ -44,7 +44,7 @@ public final class ExampleEvaluator {
             return try Attributor(model: model, method: attributionMethod, variant: settings.protocolVariant,
                                   options: options, tokenizer: tokenizer, context: context)
         }
-        tape = ForwardTape(config: model.config, context: context, logitsOnly: true)
+        tape = ForwardTape.forwardOnly(config: model.config, context: context)
         if methods.contains(.external), let path = settings.attributionsFile {
             externalAttributions = try readAttributionsJSONL(URL(fileURLWithPath: path))
         } else {
@@ -76,6 +76,9 @@ public final class ExampleEvaluator {
             do { records.append(try score(prepared, method: method)) } catch {
                 records.append(.failure(index: index, target: example.label, reason: "\(error)"))
             }
+            // Methods take turns: each gives its workspaces back, so the process peaks at the largest method's
+            // memory, not at their sum. Alone (or with no activation budget) a method keeps them for the next example.
+            if methods.count > 1, tape.context.activationBudget != nil { attributors[method]?.releaseMemory() }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return ExampleResult(records: records, seconds: seconds)

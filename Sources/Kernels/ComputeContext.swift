@@ -6,14 +6,30 @@ import Foundation
 public struct ComputeContext: Sendable, Equatable {
     public var backend: GEMMBackend
     public var threads: Int
+    /// Bytes of activations one packed pass may hold (forward-only: one layer's; with a backward: every layer's
+    /// and the gradient workspace): longer batches run in several passes, results unchanged (each sequence is
+    /// computed the same way in any batch). nil: every batch in one pass, each tape keeping every layer (round 2).
+    public var activationBudget: Int?
 
-    public init(backend: GEMMBackend = .preferred, threads: Int = 1) {
+    public init(backend: GEMMBackend = .preferred, threads: Int = 1, activationBudget: Int? = ComputeContext.defaultActivationBudget) {
         self.backend = backend
         self.threads = max(1, threads)
+        self.activationBudget = activationBudget.map { max($0, 1) }
     }
 
-    /// The same library on one thread: inside a parallel loop, and for one example per core.
-    public var singleThreaded: ComputeContext { ComputeContext(backend: backend, threads: 1) }
+    /// The same library and budget on one thread: inside a parallel loop, and for one example per core.
+    public var singleThreaded: ComputeContext {
+        ComputeContext(backend: backend, threads: 1, activationBudget: activationBudget)
+    }
+
+    /// 256 MiB: a 512-token MiniLM example's degradation test fits in one pass, IBA's noise batch runs a copy or
+    /// more per pass. `IBA_ACTIVATION_BUDGET_MB` overrides it (0: unbounded), for benchmarks of the two paths.
+    public static let defaultActivationBudget: Int? = {
+        guard let text = ProcessInfo.processInfo.environment["IBA_ACTIVATION_BUDGET_MB"], let mb = Int(text), mb >= 0 else {
+            return 256 << 20
+        }
+        return mb == 0 ? nil : mb << 20
+    }()
 
     /// For executables, read once at the top: the library `IBA_GEMM` names (`onednn`, `openblas`; unset or
     /// `auto`: `GEMMBackend.preferred` for this CPU) and `threads`, else `OPENBLAS_NUM_THREADS`, else every core.

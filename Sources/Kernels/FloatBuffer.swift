@@ -24,6 +24,14 @@ public final class AlignedBuffer<Element>: @unchecked Sendable {
 
     deinit { iba_deallocate(pointer, capacity * AlignedBuffer.bytesPerElement) }
 
+    /// Gives the memory back (capacity 1, contents discarded); `ensureCapacity` grows it again.
+    public func release() {
+        guard capacity > 1 else { return }
+        iba_deallocate(pointer, capacity * AlignedBuffer.bytesPerElement)
+        capacity = 1
+        pointer = AlignedBuffer.allocateZeroed(capacity)
+    }
+
     /// Grows (contents discarded) when `count` exceeds the current capacity.
     public func ensureCapacity(_ count: Int) {
         guard count > capacity else { return }

@@ -243,7 +243,7 @@ do {
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
         var isSpecial = [Bool](repeating: false, count: n); isSpecial[0] = true; isSpecial[n - 1] = true
         let attribution = (0..<n).map { Float(($0 * 7919) % n) }
-        let tape = ForwardTape(config: bert.config, context: context, logitsOnly: true)
+        let tape = ForwardTape.forwardOnly(config: bert.config, context: context)   // one layer's activations at a time
         let t0 = now()
         let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) { try bert.probabilities($0, tape: tape) }
         let lengths = degradationCounts(tokenCount: n).map { n - $0 }

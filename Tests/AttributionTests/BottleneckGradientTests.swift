@@ -53,10 +53,12 @@ final class BottleneckGradientTests: XCTestCase {
         }
     }
 
-    /// The whole path loss -> alpha through the upper layers, head and cross-entropy (fixed noise).
+    /// The whole path loss -> alpha through the upper layers, head and cross-entropy (fixed noise), with the noise
+    /// batch in one pass and with one copy per pass (an activation budget of one byte).
     func testWholePathGradientMatchesFiniteDifferences() throws {
         let model = try randomTinyModel(seed: 21)
         let unitStats = { (layer: Int) in EstimatorStatistics(layer: layer, samples: 1, tokens: 1, mean: [Float](repeating: 0.1, count: 8), std: [Float](repeating: 1, count: 8)) }
+        for budget in [nil, 1] {
         for (layer, dataset) in [(0, false), (1, false), (2, false), (0, true), (2, true)] {
             var options = IBAOptions()
             options.layer = layer
@@ -64,7 +66,7 @@ final class BottleneckGradientTests: XCTestCase {
             // With the dataset estimator (std 1) capacities are O(1): a large beta makes that term count.
             options.beta = dataset ? 0.5 : 1e-5
             if dataset { options.estimator = .dataset(unitStats(layer)) }
-            let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
+            let explainer = IBAExplainer(model: model, options: options, context: ComputeContext(activationBudget: budget))
             let input = ModelInput(ids: [1, 7, 4, 9, 2], types: [0, 0, 0, 0, 0])
             let prepared = try explainer.prepare(input, target: 1)
             var noise = NormalGenerator(seed: 9)
@@ -84,6 +86,7 @@ final class BottleneckGradientTests: XCTestCase {
                 XCTAssertEqual(Double(analytic[i]), numeric, accuracy: 2e-5 + 1e-2 * abs(numeric), "layer \(layer) dataset \(dataset) dalpha[\(i)]")
             }
             XCTAssertTrue(analytic.contains { abs($0) > 1e-4 }, "gradient should not vanish")
+        }
         }
     }
 

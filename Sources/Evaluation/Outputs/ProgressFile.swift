@@ -54,6 +54,8 @@ public final class ProgressFile: @unchecked Sendable {
         var elapsedSeconds: Double
         var finished: Bool
         var methods: [MethodProgress]
+        /// Peak resident memory (MiB) of each process computing examples, the largest seen so far.
+        var peakRSSMiB: [String: Double]
 
         enum CodingKeys: String, CodingKey {
             case total, done, resumed, failed, remaining, finished, methods
@@ -61,6 +63,7 @@ public final class ProgressFile: @unchecked Sendable {
             case examplesPerSecond = "examples_per_second"
             case etaSeconds = "eta_seconds"
             case elapsedSeconds = "elapsed_seconds"
+            case peakRSSMiB = "peak_rss_mib"
         }
     }
 
@@ -77,6 +80,12 @@ public final class ProgressFile: @unchecked Sendable {
     private var examplesLost = 0
     private var inFlight = 0
     private var lastWrite: Date?
+    private var peakRSS: [String: Double] = [:]
+    /// Peak resident memory (MiB) of the processes computing examples, by name: this one for `iba evaluate` (its
+    /// threads are the workers); `iba-coordinator` sets its local worker processes (remote ones it cannot see).
+    public var workerMemory: @Sendable () -> [String: Double] = {
+        peakResidentMiB(processID: nil).map { ["iba evaluate": $0] } ?? [:]
+    }
 
     public init(directory: URL, methods: [EvaluationMethod], total: Int, intervalSeconds: Double = 2, start: Date = Date()) {
         url = directory.appendingPathComponent("progress.json")
@@ -157,7 +166,9 @@ public final class ProgressFile: @unchecked Sendable {
     }
 
     func contents(now: Date, finished: Bool) -> Contents {
-        lock.withLock {
+        let memory = workerMemory()
+        return lock.withLock {
+            peakRSS.merge(memory, uniquingKeysWith: max)
             let elapsed = max(0, now.timeIntervalSince(start))
             let finishedExamples = examplesDone + examplesLost
             let rate = elapsed > 0 ? Double(finishedExamples - examplesResumed) / elapsed : 0
@@ -177,7 +188,7 @@ public final class ProgressFile: @unchecked Sendable {
             return Contents(total: total, done: examplesDone, resumed: examplesResumed, failed: examplesLost, inFlight: running,
                             remaining: max(0, left - running), examplesPerSecond: rate,
                             etaSeconds: left == 0 ? 0 : (rate > 0 ? Double(left) / rate : nil),
-                            elapsedSeconds: elapsed, finished: finished, methods: perMethod)
+                            elapsedSeconds: elapsed, finished: finished, methods: perMethod, peakRSSMiB: peakRSS)
         }
     }
 
@@ -217,4 +228,14 @@ public final class ProgressTicker: @unchecked Sendable {
     }
 
     deinit { timer.cancel() }
+}
+
+/// The peak resident set (VmHWM in /proc/PID/status) of a process (nil: this one) in MiB; nil where there is
+/// none (not Linux, or the process is gone).
+public func peakResidentMiB(processID: Int32?) -> Double? {
+    let path = "/proc/\(processID.map(String.init) ?? "self")/status"
+    guard let status = try? String(contentsOfFile: path, encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kilobytes / 1024
 }

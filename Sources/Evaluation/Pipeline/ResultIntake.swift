@@ -57,6 +57,11 @@ public final class ResultIntake: @unchecked Sendable {
                              keepsSeconds: job.methods.count > 1)
     }
 
+    /// Where progress.json reads each worker process's peak memory (see `ProgressFile.workerMemory`).
+    public func setWorkerMemory(_ provider: @escaping @Sendable () -> [String: Double]) {
+        progressFile.workerMemory = provider
+    }
+
     /// Takes the results an earlier run left in the store: those of this selection that are valid results
     /// of this job (an older build's bare records too). Returns them; any other is computed again.
     func hold(_ stored: [Int: Data]) -> [Int: Data] {

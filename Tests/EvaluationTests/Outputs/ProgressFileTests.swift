@@ -13,6 +13,32 @@ final class ProgressFileTests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
+    /// peak_rss_mib: each worker process's peak memory, the largest seen (a process that left keeps its entry);
+    /// by default this process's own VmHWM, which a 64 MiB allocation touched page by page must raise.
+    func testPeakMemoryPerWorkerProcess() throws {
+        let directory = try temporaryDirectory(self)
+        let file = ProgressFile(directory: directory, methods: [.random], total: 1, intervalSeconds: 0)
+        file.refresh()
+        let own = try XCTUnwrap((try read(file.url)["peak_rss_mib"] as? [String: Double])?["iba evaluate"])
+        let megabytes = 64
+        let block = UnsafeMutableRawPointer.allocate(byteCount: megabytes << 20, alignment: 4096)
+        defer { block.deallocate() }
+        for page in stride(from: 0, to: megabytes << 20, by: 4096) { block.storeBytes(of: 1, toByteOffset: page, as: UInt8.self) }
+        file.refresh()
+        let after = try XCTUnwrap((try read(file.url)["peak_rss_mib"] as? [String: Double])?["iba evaluate"])
+        XCTAssertGreaterThanOrEqual(after, own + Double(megabytes) - 1)
+
+        let readings = Locked([["pid 1": 300.0, "pid 2": 500.0], ["pid 2": 450.0]])
+        file.workerMemory = {
+            var next = [String: Double]()
+            readings.mutate { next = $0.count > 1 ? $0.removeFirst() : $0[0] }
+            return next
+        }
+        file.refresh(); file.refresh()
+        XCTAssertEqual(try read(file.url)["peak_rss_mib"] as? [String: Double],
+                       ["iba evaluate": after, "pid 1": 300, "pid 2": 500])
+    }
+
     func testCountsRateEtaAndPartialMeansThenTheFinalCounts() throws {
         let directory = try temporaryDirectory(self)
         let start = Date(timeIntervalSince1970: 1000)
