@@ -169,7 +169,8 @@ func assertSameOutputs(_ a: URL, _ b: URL, files: [String], file: StaticString =
         XCTAssertFalse(first.isEmpty, name, file: file, line: line)
         let (x, y) = (withoutTimes(first, name: name), withoutTimes(second, name: name))
         guard x != y else { continue }
-        let (linesA, linesB) = (x.split(separator: "\n"), y.split(separator: "\n"))
+        let (linesA, linesB) = (x.split(separator: "\n", omittingEmptySubsequences: false),
+                                y.split(separator: "\n", omittingEmptySubsequences: false))
         let differing = zip(linesA, linesB).first { $0 != $1 }
             .map { "\n  \($0.0.prefix(300))\n  \($0.1.prefix(300))" } ?? ""
         XCTFail("\(name) differs: \(a.path) vs \(b.path) (\(linesA.count) vs \(linesB.count) lines)\(differing)",
@@ -179,7 +180,7 @@ func assertSameOutputs(_ a: URL, _ b: URL, files: [String], file: StaticString =
 
 /// The file with its timing values replaced by `T`: summary.json's `seconds`, the seconds per example of
 /// comparison.csv and comparison.md (their last column), report.html's examples/s column of the summary
-/// table and its "s / example" row of the comparison. Everything else (every number computed from the
+/// table, the last column of its table at a glance and its "s / example" row of the comparison. Everything else (every number computed from the
 /// records) is kept.
 func withoutTimes(_ data: Data, name: String) -> String {
     let text = String(decoding: data, as: UTF8.self)
@@ -194,10 +195,14 @@ func withoutTimes(_ data: Data, name: String) -> String {
     case "comparison.md":
         return replacing("(\\| )[0-9.]+(?= \\|\n)", in: text)
     case "report.html":
-        var inSummary = false
+        var inSummary = false, inHeadline = false
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             if line.contains("<th>examples/s</th>") { inSummary = true }
-            if line.hasPrefix("</table>") { inSummary = false }
+            if line.contains("<th>s / example</th></tr>") { inHeadline = true }
+            if line.hasPrefix("</table>") { (inSummary, inHeadline) = (false, false) }
+            if inHeadline, line.hasPrefix("<tr><td>") {   // the table at a glance: seconds per example come last
+                return replacing("(<td>)[0-9.]+(?=</td></tr>$)", in: String(line))
+            }
             if inSummary, line.hasPrefix("<tr><td>") {   // the 5th cell: method, examples, failed, accuracy, examples/s
                 return replacing("^(<tr><td>[^<]*</td>(?:<td class=\"num\">[^<]*</td>){3}<td class=\"num\">)[^<]*",
                                  in: String(line))
