@@ -15,9 +15,12 @@ public struct AdamOptimizer {
     }
 
     /// One update of `parameters` (count) from `gradients` (count).
-    public mutating func update(_ parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int) {
+    public mutating func update(_ parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                                count: Int) {
         step += 1
-        adamWUpdate(parameters: parameters, gradients: gradients, firstMoment: &firstMoment, secondMoment: &secondMoment,
-                    count: count, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0, step: step)
+        adamWUpdate(
+            parameters: parameters, gradients: gradients, firstMoment: &firstMoment, secondMoment: &secondMoment,
+            count: count, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: 0,
+            step: step)
     }
 }

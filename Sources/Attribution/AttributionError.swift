@@ -14,7 +14,8 @@ public enum AttributionError: Error, CustomStringConvertible {
         case let .estimatorFile(path, reason): return "estimator statistics \(path): \(reason)"
         case let .needsTokenizer(method): return "\(method) needs the model's vocabulary (pass --vocab)"
         case let .nothingToExplain(reason): return reason
-        case let .needsText(method): return "\(method) perturbs the raw text: pass the example's text, not only its token ids"
+        case let .needsText(method):
+            return "\(method) perturbs the raw text: pass the example's text, not only its token ids"
         }
     }
 }

@@ -33,7 +33,8 @@ public func bottleneckBackward(
     eps: UnsafePointer<Float>, capacityWeight: Float, count: Int, copies: Int
 ) {
     dalpha.update(repeating: 0, count: count)
-    bottleneckBackwardCopies(dlam: dalpha, dt: dt, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
+    bottleneckBackwardCopies(
+        dlam: dalpha, dt: dt, alpha: alpha, x: x, mean: mean, std: std, eps: eps, count: count, copies: copies)
     bottleneckBackwardFinish(dalpha: dalpha, dlam: dalpha, alpha: alpha, x: x, mean: mean, std: std,
                              capacityWeight: capacityWeight, count: count)
 }

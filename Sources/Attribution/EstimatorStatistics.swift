@@ -15,7 +15,9 @@ public struct EstimatorStatistics: Codable, Sendable, Equatable {
     public static func estimate(model: BertModel, inputs: [ModelInput], layer: Int, minimumStd: Float = 0.01,
                                 context: ComputeContext) throws -> EstimatorStatistics {
         let h = model.config.hiddenSize
-        guard (0..<model.config.numLayers).contains(layer) else { throw AttributionError.invalidOption("layer \(layer) is outside the model") }
+        guard (0..<model.config.numLayers).contains(layer) else {
+            throw AttributionError.invalidOption("layer \(layer) is outside the model")
+        }
         guard !inputs.isEmpty else { throw AttributionError.invalidOption("the estimator needs at least one example") }
         var sum = [Double](repeating: 0, count: h), sumSquares = [Double](repeating: 0, count: h)
         var tokens = 0
@@ -35,7 +37,8 @@ public struct EstimatorStatistics: Codable, Sendable, Equatable {
             let variance = max(0, sumSquares[u] / Double(tokens) - mean[u] * mean[u])
             return max(Float(variance.squareRoot()), minimumStd)
         }
-        return EstimatorStatistics(layer: layer, samples: inputs.count, tokens: tokens, mean: mean.map(Float.init), std: std)
+        return EstimatorStatistics(
+            layer: layer, samples: inputs.count, tokens: tokens, mean: mean.map(Float.init), std: std)
     }
 
     public func save(to url: URL) throws {
@@ -51,7 +54,8 @@ public struct EstimatorStatistics: Codable, Sendable, Equatable {
         }
         guard stats.mean.count == stats.std.count, !stats.mean.isEmpty,
               stats.mean.allSatisfy(\.isFinite), stats.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw AttributionError.estimatorFile(path: url.path, reason: "mean and std must be finite, of equal length, std > 0")
+            throw AttributionError.estimatorFile(
+                path: url.path, reason: "mean and std must be finite, of equal length, std > 0")
         }
         return stats
     }

@@ -53,7 +53,9 @@ public final class IBAExplainer {
     /// kept for benchmarks and cross-checks of the exact [CLS]-only saving.
     public let logitsOnlyTopLayer: Bool
 
-    public init(model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext, logitsOnlyTopLayer: Bool = true) {
+    public init(
+        model: BertModel, options: IBAOptions = IBAOptions(), context: ComputeContext, logitsOnlyTopLayer: Bool = true
+    ) {
         self.model = model
         self.options = options
         self.context = context
@@ -65,20 +67,28 @@ public final class IBAExplainer {
     func validate(_ input: ModelInput, target: Int) throws {
         let config = model.config
         guard (0..<config.numLayers).contains(options.layer) else {
-            throw AttributionError.invalidOption("layer \(options.layer) is outside 0...\(config.numLayers - 1) (the model has \(config.numLayers) layers)")
+            throw AttributionError.invalidOption("layer \(options.layer) is outside 0...\(config.numLayers - 1) "
+                + "(the model has \(config.numLayers) layers)")
         }
-        guard (0..<config.numLabels).contains(target) else { throw AttributionError.invalidTarget(target, labels: config.numLabels) }
-        guard options.steps >= 1, options.batchSize >= 1 else { throw AttributionError.invalidOption("steps and batch size must be at least 1") }
+        guard (0..<config.numLabels).contains(target) else {
+            throw AttributionError.invalidTarget(target, labels: config.numLabels)
+        }
+        guard options.steps >= 1, options.batchSize >= 1 else {
+            throw AttributionError.invalidOption("steps and batch size must be at least 1")
+        }
         guard options.beta.isFinite, options.learningRate.isFinite, options.beta >= 0 else {
             throw AttributionError.invalidOption("beta and the learning rate must be finite, beta >= 0")
         }
         if case let .dataset(stats) = options.estimator {
             guard stats.layer == options.layer, stats.mean.count == config.hiddenSize else {
-                throw AttributionError.invalidOption("the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; IBA runs at layer \(options.layer) with \(config.hiddenSize)")
+                throw AttributionError.invalidOption(
+                    "the estimator statistics are for layer \(stats.layer) with \(stats.mean.count) units; "
+                        + "IBA runs at layer \(options.layer) with \(config.hiddenSize)")
             }
         }
         guard options.precision.isSupported(in: context) else {
-            throw AttributionError.invalidOption("\(options.precision.rawValue) precision needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+            throw AttributionError.invalidOption("\(options.precision.rawValue) precision needs oneDNN "
+                + "(not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
         try model.validate([input])
     }
@@ -104,7 +114,9 @@ public final class IBAExplainer {
         case .sample:
             let mean = Array(UnsafeBufferPointer(start: lowerTape.hiddenState(enteringLayer: layer), count: count))
             // The original's estimator sees one sample: std = sqrt(max(0, 1e-5) / 1).
-            return Prepared(input: input, target: target, x: x, mean: mean, std: [Float](repeating: Float(1e-5.squareRoot()), count: count))
+            return Prepared(
+                input: input, target: target, x: x, mean: mean,
+                std: [Float](repeating: Float(1e-5.squareRoot()), count: count))
         case let .dataset(stats):
             return Prepared(input: input, target: target, x: x,
                             mean: (0..<count).map { stats.mean[$0 % h] }, std: (0..<count).map { stats.std[$0 % h] })
@@ -115,7 +127,8 @@ public final class IBAExplainer {
     /// [cross-entropy, mean capacity, total loss] (in Double). `eps` is (copies, n, H). The copies run in
     /// passes that fit the activation budget (one at 512 MiniLM tokens); every copy is computed alone and the
     /// gradient sums over copies in order, so the result is the one-pass result bit for bit.
-    func lossAndGradient(_ p: Prepared, alpha: [Float], eps: [Float], capacity: inout [Float], dalpha: inout [Float]) -> [Double] {
+    func lossAndGradient(_ p: Prepared, alpha: [Float], eps: [Float], capacity: inout [Float],
+                         dalpha: inout [Float]) -> [Double] {
         let config = model.config, layer = options.layer, copies = options.batchSize, k = config.numLabels
         let upper = upperTape(forLayer: layer + 1)
         upper.precision = options.precision
@@ -127,19 +140,22 @@ public final class IBAExplainer {
             upper.prepare(lengths: [Int](repeating: p.input.count, count: passCopies))
             eps[first...].withUnsafeBufferPointer { passEps in
                 guard let passEps = passEps.baseAddress else { return }
-                bottleneckForward(t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
-                                  mean: p.mean, std: p.std, eps: passEps, count: p.count, copies: passCopies)
+                bottleneckForward(
+                    t: upper.hiddenState(enteringLayer: layer + 1), capacity: &capacity, alpha: alpha, x: p.x,
+                    mean: p.mean, std: p.std, eps: passEps, count: p.count, copies: passCopies)
             }
             model.forwardLayers(tape: upper, from: layer + 1, to: config.numLayers)
             model.forwardHead(tape: upper)
             let targets = [Int](repeating: p.target, count: passCopies)
             var probabilities = [Float](repeating: 0, count: passCopies * k)
-            let crossEntropies = softmaxCrossEntropyForward(probs: &probabilities, logits: upper.logits.pointer, targets: targets,
-                                                            batch: passCopies, classes: k)
+            let crossEntropies = softmaxCrossEntropyForward(
+                probs: &probabilities, logits: upper.logits.pointer, targets: targets,
+                batch: passCopies, classes: k)
             crossEntropy = crossEntropies.reduce(crossEntropy) { $0 + Double($1) }
             var dlogits = [Float](repeating: 0, count: passCopies * k)
-            softmaxCrossEntropyBackward(dlogits: &dlogits, probs: probabilities, targets: targets, batch: passCopies, classes: k,
-                                        scale: 1 / Float(copies))
+            softmaxCrossEntropyBackward(
+                dlogits: &dlogits, probs: probabilities, targets: targets, batch: passCopies, classes: k,
+                scale: 1 / Float(copies))
             model.backwardHead(tape: upper, dlogits: dlogits, workspace: workspace)
             model.backwardLayers(tape: upper, from: config.numLayers, downTo: layer + 1, workspace: workspace)
             eps[first...].withUnsafeBufferPointer { passEps in
@@ -178,7 +194,8 @@ public final class IBAExplainer {
         var losses = [[Float]]()
         for _ in 0..<options.steps {
             noise.fillNormal(&eps, count: eps.count)
-            losses.append(lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha).map(Float.init))
+            losses.append(
+                lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha).map(Float.init))
             adam.update(&alpha, gradients: dalpha, count: count)
         }
         // Heatmap from the last forward's capacity (alpha after steps-1 updates), as the original.
@@ -188,13 +205,16 @@ public final class IBAExplainer {
             for u in 0..<h { s += capacity[tok * h + u] }
             perToken[tok] = s
         }
-        return IBAResult(attribution: normaliseMinMax(perToken), capacityPerToken: perToken, losses: losses, target: target, layer: options.layer)
+        return IBAResult(
+            attribution: normaliseMinMax(perToken), capacityPerToken: perToken, losses: losses, target: target,
+            layer: options.layer)
     }
 
     private func upperTape(forLayer first: Int) -> ForwardTape {
         if let tape = upperTapes[first] { return tape }
         // Only the logits leave the upper layers: the top layer computes its [CLS] rows alone past K and V.
-        let tape = ForwardTape(config: model.config, firstLayer: first, context: context, logitsOnly: logitsOnlyTopLayer)
+        let tape = ForwardTape(
+            config: model.config, firstLayer: first, context: context, logitsOnly: logitsOnlyTopLayer)
         upperTapes[first] = tape
         return tape
     }

@@ -36,7 +36,9 @@ public final class IntegratedGradients {
     public var padId = 0
     private let gradient: EmbeddingGradient
 
-    public init(model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions(), context: ComputeContext) {
+    public init(
+        model: BertModel, options: IntegratedGradientsOptions = IntegratedGradientsOptions(), context: ComputeContext
+    ) {
         self.model = model
         self.options = options
         gradient = EmbeddingGradient(model: model, context: context)
@@ -49,12 +51,14 @@ public final class IntegratedGradients {
     /// Re-tokenising the text, as the original does, gives the same pieces: longest-first truncation never
     /// cuts a segment below `segmentLimit` unless it was cut anyway. Baseline: [PAD] everywhere except [CLS]
     /// and the [SEP]s, same positions and token types as the input.
-    public static func originalLayout(of encoded: ModelInput, padId: Int, segmentLimit: Int = 250) -> IntegratedGradientsLayout {
+    public static func originalLayout(of encoded: ModelInput, padId: Int,
+                                      segmentLimit: Int = 250) -> IntegratedGradientsLayout {
         let n = encoded.count
         guard let firstSecond = encoded.types.firstIndex(of: 1), firstSecond >= 2, n >= 3 else {
             let baselineIds = encoded.ids.indices.map { $0 == 0 || $0 == n - 1 ? encoded.ids[$0] : padId }
-            return IntegratedGradientsLayout(input: encoded, baseline: ModelInput(ids: baselineIds, types: encoded.types),
-                                             encodedPositions: Array(0..<n))
+            return IntegratedGradientsLayout(
+                input: encoded, baseline: ModelInput(ids: baselineIds, types: encoded.types),
+                encodedPositions: Array(0..<n))
         }
         // Encoded pair: 0 = [CLS], 1..<firstSecond-1 = segment a, firstSecond-1 = [SEP], then b, then the last [SEP].
         let firstSep = firstSecond - 1
@@ -64,8 +68,9 @@ public final class IntegratedGradients {
         let special: Set<Int> = [0, a.count + 1, positions.count - 1]
         let types = positions.indices.map { $0 <= a.count ? 0 : 1 }
         let baselineIds = positions.indices.map { special.contains($0) ? ids[$0] : padId }
-        return IntegratedGradientsLayout(input: ModelInput(ids: ids, types: types), baseline: ModelInput(ids: baselineIds, types: types),
-                                         encodedPositions: positions)
+        return IntegratedGradientsLayout(
+            input: ModelInput(ids: ids, types: types), baseline: ModelInput(ids: baselineIds, types: types),
+            encodedPositions: positions)
     }
 
     /// The encoded input as it is (its own token types, no per-segment truncation); baseline [PAD] except
@@ -81,7 +86,9 @@ public final class IntegratedGradients {
 
     /// Attribution over the positions of `encoded` for class `target` (positions IG does not see get 0).
     public func explain(_ encoded: ModelInput, target: Int, padId: Int) throws -> [Float] {
-        guard !encoded.ids.isEmpty else { throw AttributionError.invalidOption("integrated gradients got an empty input") }
+        guard !encoded.ids.isEmpty else {
+            throw AttributionError.invalidOption("integrated gradients got an empty input")
+        }
         let layout = options.originalInputLayout
             ? Self.originalLayout(of: encoded, padId: padId, segmentLimit: options.segmentLimit)
             : Self.encodedLayout(of: encoded, padId: padId)
@@ -100,8 +107,12 @@ public final class IntegratedGradients {
     /// Per-token (input - baseline) . integrated gradient, before normalisation ([n]).
     func unnormalisedAttribution(_ input: ModelInput, baseline: ModelInput, target: Int) throws -> [Float] {
         let config = model.config
-        guard (0..<config.numLabels).contains(target) else { throw AttributionError.invalidTarget(target, labels: config.numLabels) }
-        guard options.steps >= 1 else { throw AttributionError.invalidOption("integrated gradients needs at least 1 step") }
+        guard (0..<config.numLabels).contains(target) else {
+            throw AttributionError.invalidTarget(target, labels: config.numLabels)
+        }
+        guard options.steps >= 1 else {
+            throw AttributionError.invalidOption("integrated gradients needs at least 1 step")
+        }
         guard input.count == baseline.count else {
             throw AttributionError.invalidOption("the baseline has \(baseline.count) tokens, the input \(input.count)")
         }

@@ -61,7 +61,9 @@ public final class LIMEExplainer {
     public var options: LIMEOptions
     private let tape: ForwardTape
 
-    public init(model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions(), context: ComputeContext) {
+    public init(
+        model: BertModel, tokenizer: BertTokenizer, options: LIMEOptions = LIMEOptions(), context: ComputeContext
+    ) {
         self.model = model
         self.tokenizer = tokenizer
         self.options = options
@@ -69,12 +71,14 @@ public final class LIMEExplainer {
     }
 
     /// Explains `label` for `text` (and `pair`); `encoded` is the model input whose wordpieces receive the weights.
-    public func explain(text: String, pair: String?, encoded: ModelInput, label: Int, seed: UInt64) throws -> LIMEResult {
+    public func explain(text: String, pair: String?, encoded: ModelInput, label: Int,
+                        seed: UInt64) throws -> LIMEResult {
         let classes = model.config.numLabels
         guard (0..<classes).contains(label) else { throw AttributionError.invalidTarget(label, labels: classes) }
         let tokens = encoded.ids.map { tokenizer.vocabulary.token($0) ?? "[UNK]" }
         return try explain(text: text, pair: pair, tokens: tokens, label: label, seed: seed) { texts in
-            try self.model.probabilities(self.predictionInputs(texts, isPair: pair != nil), tape: self.tape, maxRows: self.options.predictionRows)
+            try self.model.probabilities(self.predictionInputs(texts, isPair: pair != nil), tape: self.tape,
+                                         maxRows: self.options.predictionRows)
         }
     }
 
@@ -84,11 +88,15 @@ public final class LIMEExplainer {
                  classifier: ([String]) throws -> [[Float]]) throws -> LIMEResult {
         let sampleCount = options.samples ?? (pair == nil ? 100 : 75)
         guard sampleCount >= 2 else { throw AttributionError.invalidOption("LIME needs at least 2 samples") }
-        guard options.kernelWidth > 0, options.kernelWidth.isFinite else { throw AttributionError.invalidOption("the LIME kernel width must be positive") }
+        guard options.kernelWidth > 0, options.kernelWidth.isFinite else {
+            throw AttributionError.invalidOption("the LIME kernel width must be positive")
+        }
         let joined = pair.map { text + limePairSeparator + $0 } ?? text
         let indexed = LIMEIndexedText(joined)
         let d = indexed.wordCount
-        guard d > 0 else { throw AttributionError.nothingToExplain("LIME found no word (a run of \\w characters) in the text") }
+        guard d > 0 else {
+            throw AttributionError.nothingToExplain("LIME found no word (a run of \\w characters) in the text")
+        }
 
         // Neighbourhood: row 0 = the text; row i: k ~ U{1..d}, then k distinct words removed (all occurrences).
         var noise = NormalGenerator(seed: seed)
@@ -106,7 +114,8 @@ public final class LIMEExplainer {
 
         let probabilities = try classifier(texts)
         guard probabilities.count == sampleCount, probabilities.allSatisfy({ $0.indices.contains(label) }) else {
-            throw AttributionError.invalidOption("the classifier returned \(probabilities.count) rows for \(sampleCount) samples")
+            throw AttributionError.invalidOption(
+                "the classifier returned \(probabilities.count) rows for \(sampleCount) samples")
         }
         let y = probabilities.map { Double($0[label]) }
         // Cosine distance of each binary row to the all-ones row, times 100 (a zero row has similarity 0).
@@ -127,8 +136,9 @@ public final class LIMEExplainer {
         let explanation = stableSortedByMagnitude(Array(zip(selected, fit.coefficients)))
             .map { LIMEWordWeight(word: indexed.words[$0.0], weight: $0.1) }
 
-        return LIMEResult(attribution: mapWordWeightsToWordpieces(explanation, tokens: tokens), wordWeights: explanation,
-                          intercept: fit.intercept, score: score, label: label, samples: sampleCount)
+        return LIMEResult(
+            attribution: mapWordWeightsToWordpieces(explanation, tokens: tokens), wordWeights: explanation,
+            intercept: fit.intercept, score: score, label: label, samples: sampleCount)
     }
 
     /// The model inputs of the perturbed texts, encoded as `options` say.
@@ -211,13 +221,15 @@ extension LIMEExplainer: MethodExplainer {
     public convenience init(_ setup: MethodSetup) throws {
         var options = setup.options.lime
         if setup.variant == .corrected { options.paddedLength = nil; options.pairPrediction = .split }
-        self.init(model: setup.model, tokenizer: try setup.requireTokenizer("LIME"), options: options, context: setup.context)
+        self.init(
+            model: setup.model, tokenizer: try setup.requireTokenizer("LIME"), options: options, context: setup.context)
     }
 
     public func releaseMemory() { tape.releaseMemory() }
 
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
         guard let text = example.text else { throw AttributionError.needsText("LIME") }
-        return try explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed).attribution
+        return try explain(text: text, pair: example.pair, encoded: example.input, label: target, seed: seed)
+            .attribution
     }
 }

@@ -26,7 +26,8 @@ public struct LIMEIndexedText: Sendable {
             let key = piece.map(\.value)
             if let w = index[key] { positions[w].append(i); continue }
             index[key] = words.count
-            var s = String.UnicodeScalarView(); s.append(contentsOf: piece)
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: piece)
             words.append(String(s))
             positions.append([i])
         }

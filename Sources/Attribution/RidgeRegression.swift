@@ -17,7 +17,8 @@ public struct RidgeFit: Sendable, Equatable {
 /// there are more columns than rows, as sklearn's cholesky solver does), intercept = ybar - xbar . coef
 /// (not penalised). x is (rows, cols) flat, row-major. Solved by Cholesky in Double; a singular system
 /// (alpha = 0 with collinear columns, where sklearn falls back to least squares) gets the minimum-norm solution.
-public func weightedRidge(x: [Double], rows: Int, cols: Int, y: [Double], weights: [Double], alpha: Double) -> RidgeFit {
+public func weightedRidge(x: [Double], rows: Int, cols: Int, y: [Double], weights: [Double],
+                          alpha: Double) -> RidgeFit {
     precondition(x.count == rows * cols && y.count == rows && weights.count == rows)
     let totalWeight = weights.reduce(0, +)
     var xMean = [Double](repeating: 0, count: cols)
@@ -26,7 +27,10 @@ public func weightedRidge(x: [Double], rows: Int, cols: Int, y: [Double], weight
         yMean += weights[r] * y[r]
         for c in 0..<cols { xMean[c] += weights[r] * x[r * cols + c] }
     }
-    if totalWeight > 0 { yMean /= totalWeight; for c in 0..<cols { xMean[c] /= totalWeight } }
+    if totalWeight > 0 {
+        yMean /= totalWeight
+        for c in 0..<cols { xMean[c] /= totalWeight }
+    }
     guard cols > 0 else { return RidgeFit(coefficients: [], intercept: yMean) }
     var xc = [Double](repeating: 0, count: rows * cols), yc = [Double](repeating: 0, count: rows)
     for r in 0..<rows {
@@ -45,7 +49,10 @@ public func weightedRidge(x: [Double], rows: Int, cols: Int, y: [Double], weight
                 for j in 0...i { a[i * cols + j] += xi * xc[r * cols + j] }
             }
         }
-        for i in 0..<cols { for j in 0..<i { a[j * cols + i] = a[i * cols + j] }; a[i * cols + i] += alpha }
+        for i in 0..<cols {
+            for j in 0..<i { a[j * cols + i] = a[i * cols + j] }
+            a[i * cols + i] += alpha
+        }
         coefficients = solveSymmetricPositive(a, b, size: cols)
     } else {
         // Dual: (Xc Xc^T + alpha I) d = yc, coef = Xc^T d.

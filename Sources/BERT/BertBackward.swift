@@ -6,7 +6,9 @@ import Kernels
 extension BertModel {
     /// dlogits (B,K) -> gradient w.r.t. the encoder output, written (not added) into `workspace.dHidden` (R,H;
     /// (B,H) on a logits-only tape).
-    public func backwardHead(tape: ForwardTape, dlogits: UnsafePointer<Float>, workspace: BackwardWorkspace, gradients: BertParameters? = nil) {
+    public func backwardHead(
+        tape: ForwardTape, dlogits: UnsafePointer<Float>, workspace: BackwardWorkspace, gradients: BertParameters? = nil
+    ) {
         workspace.ensure(layout: tape.layout, config: config)
         let h = config.hiddenSize, k = config.numLabels, batch = tape.layout.batch
         let w = headWeights, g = gradients?.head()
@@ -15,7 +17,9 @@ extension BertModel {
         linearBackward(dinp: workspace.dPooled.pointer, dweight: g?.classifierWeight, dbias: g?.classifierBias,
                        dout: dlogits, inp: tape.headDroppedOut ? tape.pooledDropped.pointer : tape.pooled.pointer,
                        weight: w.classifierWeight, rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
-        if tape.headDroppedOut { dropoutBackward(workspace.dPooled.pointer, mask: tape.pooledMask.pointer, count: batch * h) }
+        if tape.headDroppedOut {
+            dropoutBackward(workspace.dPooled.pointer, mask: tape.pooledMask.pointer, count: batch * h)
+        }
         // tanh backward in place: dPooled becomes the gradient before the activation.
         for i in 0..<(batch * h) { workspace.dPooled.pointer[i] *= 1 - tape.pooled.pointer[i] * tape.pooled.pointer[i] }
         linearBackward(dinp: workspace.dCls.pointer, dweight: g?.poolerWeight, dbias: g?.poolerBias,
@@ -27,13 +31,17 @@ extension BertModel {
         }
         workspace.dHidden.zero(tape.layout.rows * h)
         for b in 0..<batch {
-            (workspace.dHidden.pointer + tape.layout.offsets[b] * h).update(from: workspace.dCls.pointer + b * h, count: h)
+            (workspace.dHidden.pointer + tape.layout.offsets[b] * h).update(
+                from: workspace.dCls.pointer + b * h, count: h)
         }
     }
 
     /// Backpropagates `workspace.dHidden` (gradient w.r.t. the output of layer upper-1) down through layers
     /// upper-1 ... lower; on return `workspace.dHidden` holds the gradient w.r.t. the hidden state entering `lower`.
-    public func backwardLayers(tape: ForwardTape, from upper: Int, downTo lower: Int, workspace: BackwardWorkspace, gradients: BertParameters? = nil) {
+    public func backwardLayers(
+        tape: ForwardTape, from upper: Int, downTo lower: Int, workspace: BackwardWorkspace,
+        gradients: BertParameters? = nil
+    ) {
         workspace.ensure(layout: tape.layout, config: config)
         var l = upper - 1
         while l >= lower {
@@ -45,7 +53,8 @@ extension BertModel {
     /// `forwardLayer` backwards: ws.dHidden, the gradient w.r.t. the layer's output (M,H), becomes the gradient
     /// w.r.t. its input (R,H); `g` (nil: none) accumulates the weight gradients. bfloat16 backward (never with
     /// weight gradients or dropout): each dense product's dout is rounded.
-    func backwardLayer(_ l: Int, tape: ForwardTape, workspace ws: BackwardWorkspace, gradients g: EncoderLayerWeights?) {
+    func backwardLayer(_ l: Int, tape: ForwardTape, workspace ws: BackwardWorkspace,
+                       gradients g: EncoderLayerWeights?) {
         let w = layerWeights(l), a = tape.layers[l - tape.firstLayer], context = tape.context
         let x = tape.hiddenState(enteringLayer: l)
         let rows = tape.layout.rows, h = config.hiddenSize, i = config.intermediateSize
@@ -54,41 +63,51 @@ extension BertModel {
         let masks = a.dropoutMasks
         let dense = DenseOperands(tape: tape, weights: tape.precision.backwardInBFloat16 && g == nil && masks == nil
                                   ? bfloat16Weights(l, context: context) : nil)
-        // feed-forward: LayerNorm, dense + residual (the residual passes the gradient on to attentionNormed), GELU, dense
+        // feed-forward: LayerNorm, dense + residual (the residual passes the gradient on to attentionNormed),
+        // GELU, dense
         ws.dOutputResidual.zero(m * h)
-        layerNormBackward(dinp: ws.dOutputResidual.pointer, dgamma: g?.outputNormWeight, dbeta: g?.outputNormBias,
-                          dout: ws.dHidden.pointer, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
-                          mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: m, channels: h, context: context)
+        layerNormBackward(
+            dinp: ws.dOutputResidual.pointer, dgamma: g?.outputNormWeight, dbeta: g?.outputNormBias,
+            dout: ws.dHidden.pointer, inp: a.outputResidual.pointer, gamma: w.outputNormWeight,
+            mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, rows: m, channels: h, context: context)
         ws.dAttentionNormed.pointer.update(from: ws.dOutputResidual.pointer, count: m * h)
         if let masks { dropoutBackward(ws.dOutputResidual.pointer, mask: masks.output, count: m * h) }
         ws.dActivated.zero(m * i)
-        linearBackward(dinp: ws.dActivated.pointer, dweight: g?.outputWeight, dbias: g?.outputBias,
-                       dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight, rows: m, inFeatures: i, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: m * h, \.output), context: context)
+        linearBackward(
+            dinp: ws.dActivated.pointer, dweight: g?.outputWeight, dbias: g?.outputBias,
+            dout: ws.dOutputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+            rows: m, inFeatures: i, outFeatures: h,
+            bfloat16: dense.rounding(ws.dOutputResidual.pointer, count: m * h, \.output), context: context)
         ws.dIntermediate.zero(m * i)
-        geluBackward(dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: m * i, context: context)
-        linearBackward(dinp: ws.dAttentionNormed.pointer, dweight: g?.intermediateWeight, dbias: g?.intermediateBias,
-                       dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                       rows: m, inFeatures: h, outFeatures: i,
-                       bfloat16: dense.rounding(ws.dIntermediate.pointer, count: m * i, \.intermediate), context: context)
+        geluBackward(
+            dinp: ws.dIntermediate.pointer, inp: a.intermediate.pointer, dout: ws.dActivated.pointer, count: m * i,
+            context: context)
+        linearBackward(
+            dinp: ws.dAttentionNormed.pointer, dweight: g?.intermediateWeight, dbias: g?.intermediateBias,
+            dout: ws.dIntermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
+            rows: m, inFeatures: h, outFeatures: i,
+            bfloat16: dense.rounding(ws.dIntermediate.pointer, count: m * i, \.intermediate), context: context)
         // attention output: LayerNorm, dense + residual (the residual passes the gradient on to the queries' input)
         ws.dAttentionResidual.zero(m * h)
-        layerNormBackward(dinp: ws.dAttentionResidual.pointer, dgamma: g?.attentionNormWeight, dbeta: g?.attentionNormBias,
-                          dout: ws.dAttentionNormed.pointer, inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
-                          mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: m, channels: h, context: context)
+        layerNormBackward(
+            dinp: ws.dAttentionResidual.pointer, dgamma: g?.attentionNormWeight, dbeta: g?.attentionNormBias,
+            dout: ws.dAttentionNormed.pointer, inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight,
+            mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer, rows: m, channels: h, context: context)
         let dInput = ws.dInput.pointer, dQueryInput = queries == .all ? dInput : ws.dQueryInput.pointer
         dQueryInput.update(from: ws.dAttentionResidual.pointer, count: m * h)
         if let masks { dropoutBackward(ws.dAttentionResidual.pointer, mask: masks.attentionOutput, count: m * h) }
         ws.dContext.zero(m * h)
-        linearBackward(dinp: ws.dContext.pointer, dweight: g?.attentionOutputWeight, dbias: g?.attentionOutputBias,
-                       dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                       rows: m, inFeatures: h, outFeatures: h,
-                       bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: m * h, \.attentionOutput), context: context)
+        linearBackward(
+            dinp: ws.dContext.pointer, dweight: g?.attentionOutputWeight, dbias: g?.attentionOutputBias,
+            dout: ws.dAttentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+            rows: m, inFeatures: h, outFeatures: h,
+            bfloat16: dense.rounding(ws.dAttentionResidual.pointer, count: m * h, \.attentionOutput), context: context)
         // self-attention: queries from xq, keys and values from every row of x
         ws.dq.zero(m * h); ws.dk.zero(rows * h); ws.dv.zero(rows * h)
-        attentionBackward(dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
-                          dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                          layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: context)
+        attentionBackward(
+            dq: ws.dq.pointer, dk: ws.dk.pointer, dv: ws.dv.pointer, scratch: ws.scratch.pointer,
+            dout: ws.dContext.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
+            layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: context)
         linearBackward(dinp: dQueryInput, dweight: g?.queryWeight, dbias: g?.queryBias,
                        dout: ws.dq.pointer, inp: xq, weight: w.queryWeight, rows: m, inFeatures: h, outFeatures: h,
                        bfloat16: dense.rounding(ws.dq.pointer, count: m * h, \.query), context: context)
@@ -109,7 +128,9 @@ extension BertModel {
     }
 
     /// Weight gradients of the embeddings from `workspace.dHidden` (gradient w.r.t. the embedding output).
-    public func backwardEmbeddings(_ inputs: [ModelInput], tape: ForwardTape, workspace ws: BackwardWorkspace, gradients: BertParameters) {
+    public func backwardEmbeddings(
+        _ inputs: [ModelInput], tape: ForwardTape, workspace ws: BackwardWorkspace, gradients: BertParameters
+    ) {
         ws.ensure(layout: tape.layout, config: config)
         let rows = tape.layout.rows, h = config.hiddenSize, g = gradients.embeddings()
         ws.dInput.zero(rows * h)
@@ -120,9 +141,11 @@ extension BertModel {
             dropoutBackward(ws.dAttentionResidual.pointer, mask: tape.embeddingMask.pointer, count: rows * h)
             dNormed = UnsafePointer(ws.dAttentionResidual.pointer)
         }
-        layerNormBackward(dinp: ws.dInput.pointer, dgamma: g.normWeight, dbeta: g.normBias,
-                          dout: dNormed, inp: tape.embeddingSum.pointer, gamma: embeddingWeights.normWeight,
-                          mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h, context: tape.context)
+        layerNormBackward(
+            dinp: ws.dInput.pointer, dgamma: g.normWeight, dbeta: g.normBias,
+            dout: dNormed, inp: tape.embeddingSum.pointer, gamma: embeddingWeights.normWeight,
+            mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer, rows: rows, channels: h,
+            context: tape.context)
         for (b, input) in inputs.enumerated() {
             for pos in 0..<input.count {
                 let d = ws.dInput.pointer + (tape.layout.offsets[b] + pos) * h

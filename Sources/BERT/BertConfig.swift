@@ -77,8 +77,11 @@ public struct BertConfig: Codable, Equatable, Sendable {
         try c.encode(intermediateSize, forKey: .intermediateSize); try c.encode(maxPositions, forKey: .maxPositions)
         try c.encode(typeVocabSize, forKey: .typeVocabSize); try c.encode(layerNormEps, forKey: .layerNormEps)
         try c.encode(numLabels, forKey: .numLabels); try c.encode("gelu", forKey: .hiddenAct)
-        try c.encode("bert", forKey: .modelType); try c.encode(["BertForSequenceClassification"], forKey: .architectures)
-        try c.encode(Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("\($0)", labelName($0) ?? "LABEL_\($0)") }), forKey: .id2label)
+        try c.encode("bert", forKey: .modelType)
+        try c.encode(["BertForSequenceClassification"], forKey: .architectures)
+        try c.encode(
+            Dictionary(uniqueKeysWithValues: (0..<numLabels).map { ("\($0)", labelName($0) ?? "LABEL_\($0)") }),
+            forKey: .id2label)
     }
 
     /// The names of classes 0..<count from an id2label map; nil unless every id has a distinct name and
@@ -131,16 +134,22 @@ public struct BertConfig: Codable, Equatable, Sendable {
     }
 
     public func validate(source: String) throws {
-        let positive = [vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, typeVocabSize, numLabels]
+        let positive = [
+            vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, typeVocabSize, numLabels
+        ]
         guard positive.allSatisfy({ $0 > 0 && $0 < 1 << 24 }) else {
             throw BertError.badConfig(path: source, reason: "sizes must be positive and sane")
         }
         guard hiddenSize % numHeads == 0 else {
-            throw BertError.badConfig(path: source, reason: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numHeads)")
+            throw BertError.badConfig(
+                path: source, reason: "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numHeads)")
         }
-        guard layerNormEps.isFinite, layerNormEps >= 0 else { throw BertError.badConfig(path: source, reason: "bad layer_norm_eps") }
+        guard layerNormEps.isFinite, layerNormEps >= 0 else {
+            throw BertError.badConfig(path: source, reason: "bad layer_norm_eps")
+        }
         if let labelNames, labelNames.count != numLabels {
-            throw BertError.badConfig(path: source, reason: "\(labelNames.count) label names (id2label) for \(numLabels) labels")
+            throw BertError.badConfig(
+                path: source, reason: "\(labelNames.count) label names (id2label) for \(numLabels) labels")
         }
     }
 

@@ -18,7 +18,10 @@ public final class BertModel: @unchecked Sendable {
     let embeddingWeights: EmbeddingWeights
     let headWeights: HeadWeights
 
-    public init(parameters: BertParameters, tokenizer: BertTokenizer?, source: String = "memory", loadReport: LoadReport = LoadReport()) {
+    public init(
+        parameters: BertParameters, tokenizer: BertTokenizer?, source: String = "memory",
+        loadReport: LoadReport = LoadReport()
+    ) {
         self.config = parameters.config
         self.parameters = parameters
         self.tokenizer = tokenizer
@@ -43,16 +46,20 @@ public final class BertModel: @unchecked Sendable {
         for (i, input) in inputs.enumerated() {
             guard !input.ids.isEmpty else { throw BertError.invalidInput("input \(i) is empty") }
             guard input.ids.count == input.types.count else {
-                throw BertError.invalidInput("input \(i) has \(input.ids.count) ids but \(input.types.count) token types")
+                throw BertError.invalidInput(
+                    "input \(i) has \(input.ids.count) ids but \(input.types.count) token types")
             }
             guard input.ids.count <= config.maxPositions else {
-                throw BertError.invalidInput("input \(i) has \(input.ids.count) tokens; the model takes at most \(config.maxPositions)")
+                throw BertError.invalidInput(
+                    "input \(i) has \(input.ids.count) tokens; the model takes at most \(config.maxPositions)")
             }
             if let bad = input.ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
-                throw BertError.invalidInput("input \(i) has token id \(bad) outside the vocabulary (0..<\(config.vocabSize))")
+                throw BertError.invalidInput(
+                    "input \(i) has token id \(bad) outside the vocabulary (0..<\(config.vocabSize))")
             }
             if let bad = input.types.first(where: { $0 < 0 || $0 >= config.typeVocabSize }) {
-                throw BertError.invalidInput("input \(i) has token type \(bad); the model has \(config.typeVocabSize) types")
+                throw BertError.invalidInput(
+                    "input \(i) has token type \(bad); the model has \(config.typeVocabSize) types")
             }
         }
     }
@@ -73,8 +80,10 @@ public final class BertModel: @unchecked Sendable {
                 for c in 0..<h { out[c] = w[c] + pos[c] + t[c] }
             }
         }
-        layerNormForward(out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
-                         inp: sum, gamma: e.normWeight, beta: e.normBias, rows: tape.layout.rows, channels: h, eps: config.layerNormEps, context: tape.context)
+        layerNormForward(
+            out: tape.hidden[0].pointer, mean: tape.embeddingMean.pointer, rstd: tape.embeddingRstd.pointer,
+            inp: sum, gamma: e.normWeight, beta: e.normBias, rows: tape.layout.rows, channels: h,
+            eps: config.layerNormEps, context: tape.context)
         tape.embeddingDroppedOut = tape.dropout != nil
         if let dropout = tape.dropout {
             let count = tape.layout.rows * h
@@ -100,34 +109,47 @@ public final class BertModel: @unchecked Sendable {
         let xq = queries == .all ? UnsafePointer(x) : a.gatherFirstRows(x, layout: tape.layout, hidden: h)
         let masks = tape.dropout.map { a.drawMasks($0, layer: l, layout: tape.layout, hidden: h, queries: queries) }
         a.droppedOut = masks != nil
-        let dense = DenseOperands(tape: tape, weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l, context: tape.context) : nil)
+        let dense = DenseOperands(
+            tape: tape,
+            weights: masks == nil && tape.precision.forwardInBFloat16 ? bfloat16Weights(l, context: tape.context) : nil)
         // self-attention
-        linearForward(out: a.q.pointer, inp: xq, weight: w.queryWeight, bias: w.queryBias, rows: m, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(xq, count: m * h, \.query), context: tape.context)
-        linearForward(out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.key), context: tape.context)
-        linearForward(out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h, outFeatures: h,
-                      bfloat16: dense.rounding(x, count: rows * h, \.value), context: tape.context)
-        attentionForward(out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                         layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: tape.context)
+        linearForward(
+            out: a.q.pointer, inp: xq, weight: w.queryWeight, bias: w.queryBias, rows: m, inFeatures: h, outFeatures: h,
+            bfloat16: dense.rounding(xq, count: m * h, \.query), context: tape.context)
+        linearForward(
+            out: a.k.pointer, inp: x, weight: w.keyWeight, bias: w.keyBias, rows: rows, inFeatures: h, outFeatures: h,
+            bfloat16: dense.rounding(x, count: rows * h, \.key), context: tape.context)
+        linearForward(
+            out: a.v.pointer, inp: x, weight: w.valueWeight, bias: w.valueBias, rows: rows, inFeatures: h,
+            outFeatures: h, bfloat16: dense.rounding(x, count: rows * h, \.value), context: tape.context)
+        attentionForward(
+            out: a.context.pointer, probs: a.probs.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
+            layout: tape.layout, channels: h, queries: queries, dropout: masks?.attention, context: tape.context)
         // attention output dense + residual, LayerNorm
-        linearResidualForward(out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
-                              bias: w.attentionOutputBias, residual: xq, rows: m, inFeatures: h, outFeatures: h,
-                              dropoutMask: masks?.attentionOutput, bfloat16: dense.rounding(a.context.pointer, count: m * h, \.attentionOutput),
-                              context: tape.context)
+        linearResidualForward(
+            out: a.attentionResidual.pointer, inp: a.context.pointer, weight: w.attentionOutputWeight,
+            bias: w.attentionOutputBias, residual: xq, rows: m, inFeatures: h, outFeatures: h,
+            dropoutMask: masks?.attentionOutput,
+            bfloat16: dense.rounding(a.context.pointer, count: m * h, \.attentionOutput),
+            context: tape.context)
         layerNormForward(out: a.attentionNormed.pointer, mean: a.attentionMean.pointer, rstd: a.attentionRstd.pointer,
                          inp: a.attentionResidual.pointer, gamma: w.attentionNormWeight, beta: w.attentionNormBias,
                          rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
         // feed-forward: dense, GELU, dense + residual, LayerNorm
-        linearForward(out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
-                      bias: w.intermediateBias, rows: m, inFeatures: h, outFeatures: i,
-                      bfloat16: dense.rounding(a.attentionNormed.pointer, count: m * h, \.intermediate), context: tape.context)
+        linearForward(
+            out: a.intermediate.pointer, inp: a.attentionNormed.pointer, weight: w.intermediateWeight,
+            bias: w.intermediateBias, rows: m, inFeatures: h, outFeatures: i,
+            bfloat16: dense.rounding(a.attentionNormed.pointer, count: m * h, \.intermediate), context: tape.context)
         geluForward(out: a.activated.pointer, inp: a.intermediate.pointer, count: m * i, context: tape.context)
-        linearResidualForward(out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
-                              bias: w.outputBias, residual: a.attentionNormed.pointer, rows: m, inFeatures: i, outFeatures: h,
-                              dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: m * i, \.output), context: tape.context)
-        layerNormForward(out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
-                         gamma: w.outputNormWeight, beta: w.outputNormBias, rows: m, channels: h, eps: config.layerNormEps, context: tape.context)
+        linearResidualForward(
+            out: a.outputResidual.pointer, inp: a.activated.pointer, weight: w.outputWeight,
+            bias: w.outputBias, residual: a.attentionNormed.pointer, rows: m, inFeatures: i, outFeatures: h,
+            dropoutMask: masks?.output, bfloat16: dense.rounding(a.activated.pointer, count: m * i, \.output),
+            context: tape.context)
+        layerNormForward(
+            out: out, mean: a.outputMean.pointer, rstd: a.outputRstd.pointer, inp: a.outputResidual.pointer,
+            gamma: w.outputNormWeight, beta: w.outputNormBias, rows: m, channels: h, eps: config.layerNormEps,
+            context: tape.context)
     }
 
     /// Pooler and classifier on the encoder output: logits and softmax probabilities (B,K) on the tape.
@@ -144,16 +166,20 @@ public final class BertModel: @unchecked Sendable {
         var classifierInput = tape.pooled.pointer
         tape.headDroppedOut = tape.dropout != nil
         if let dropout = tape.dropout {
-            // Hugging Face drops the pooled output before the classifier; `pooled` keeps tanh's output for its backward.
+            // Hugging Face drops the pooled output before the classifier; `pooled` keeps tanh's output for its
+            // backward.
             tape.pooledMask.ensureCapacity(batch * h); tape.pooledDropped.ensureCapacity(batch * h)
-            dropout.fillMask(tape.pooledMask.pointer, count: batch * h, site: DropoutConfig.pooledSite(numLayers: config.numLayers))
+            dropout.fillMask(
+                tape.pooledMask.pointer, count: batch * h, site: DropoutConfig.pooledSite(numLayers: config.numLayers))
             tape.pooledDropped.pointer.update(from: tape.pooled.pointer, count: batch * h)
             dropoutForward(tape.pooledDropped.pointer, mask: tape.pooledMask.pointer, count: batch * h)
             classifierInput = tape.pooledDropped.pointer
         }
-        linearForward(out: tape.logits.pointer, inp: classifierInput, weight: w.classifierWeight, bias: w.classifierBias,
-                      rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
-        softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
+        linearForward(
+            out: tape.logits.pointer, inp: classifierInput, weight: w.classifierWeight, bias: w.classifierBias,
+            rows: batch, inFeatures: h, outFeatures: k, context: tape.context)
+        softmaxCrossEntropyForward(
+            probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: nil, batch: batch, classes: k)
     }
 
     /// Full forward of a batch on `tape` (embeddings, every layer, head).
@@ -180,7 +206,8 @@ public final class BertModel: @unchecked Sendable {
 
     /// Softmax probabilities of each input, evaluated in passes of at most `maxRows` packed tokens that fit the
     /// context's activation budget (results unchanged: each sequence is computed alone, whatever its batch).
-    public func probabilities(_ inputs: [ModelInput], context: ComputeContext, maxRows: Int = 8192) throws -> [[Float]] {
+    public func probabilities(_ inputs: [ModelInput], context: ComputeContext,
+                              maxRows: Int = 8192) throws -> [[Float]] {
         try probabilities(inputs, tape: ForwardTape.forwardOnly(config: config, context: context), maxRows: maxRows)
     }
 

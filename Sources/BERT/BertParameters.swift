@@ -31,7 +31,8 @@ public struct HeadWeights {
 /// Pointers to one encoder layer's weights, PyTorch [out, in] layout.
 public struct EncoderLayerWeights {
     public var queryWeight, queryBias, keyWeight, keyBias, valueWeight, valueBias: UnsafeMutablePointer<Float>
-    public var attentionOutputWeight, attentionOutputBias, attentionNormWeight, attentionNormBias: UnsafeMutablePointer<Float>
+    public var attentionOutputWeight, attentionOutputBias, attentionNormWeight,
+        attentionNormBias: UnsafeMutablePointer<Float>
     public var intermediateWeight, intermediateBias, outputWeight, outputBias: UnsafeMutablePointer<Float>
     public var outputNormWeight, outputNormBias: UnsafeMutablePointer<Float>
 }
@@ -83,13 +84,17 @@ public final class BertParameters: @unchecked Sendable {
             let count = spec.shape.reduce(1, *)
             guard let stored = byCanonical[spec.name] else {
                 let headOnly = spec.name.hasPrefix("classifier.") || spec.name.hasPrefix("pooler.")
-                guard initialiseMissingHead, headOnly else { throw BertError.missingTensor(name: spec.name, path: sourcePath) }
+                guard initialiseMissingHead, headOnly else {
+                    throw BertError.missingTensor(name: spec.name, path: sourcePath)
+                }
                 report.initialised.append(spec.name)
                 plan.append((spec.name, spec.shape, nil, nil)); total += count
                 continue
             }
             let shape = source.shape(of: stored) ?? []
-            guard shape == spec.shape else { throw BertError.shapeMismatch(name: stored, expected: spec.shape, found: shape) }
+            guard shape == spec.shape else {
+                throw BertError.shapeMismatch(name: stored, expected: spec.shape, found: shape)
+            }
             if allowZeroCopy, let view = source.float32Storage(stored), view.count == count {
                 plan.append((spec.name, spec.shape, stored, view))
             } else {
@@ -120,15 +125,18 @@ public final class BertParameters: @unchecked Sendable {
             }
         }
         if !report.initialised.isEmpty {
-            report.warnings.append("the checkpoint has no classifier: \(report.initialised.joined(separator: ", ")) initialised with normal(0, 0.02) and zero bias (fine-tune before trusting predictions)")
+            report.warnings.append("the checkpoint has no classifier: \(report.initialised.joined(separator: ", ")) "
+                + "initialised with normal(0, 0.02) and zero bias (fine-tune before trusting predictions)")
         }
         if !report.unused.isEmpty {
             report.warnings.append("unused tensors in the checkpoint: \(report.unused.joined(separator: ", "))")
         }
     }
 
-    /// Hugging Face's init for a missing head: weights normal(0, initializer_range 0.02), biases zero; seeded so reruns agree.
-    static func initialiseLikeHuggingFace(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int, seed: UInt64) {
+    /// Hugging Face's init for a missing head: weights normal(0, initializer_range 0.02), biases zero; seeded so
+    /// reruns agree.
+    static func initialiseLikeHuggingFace(_ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int,
+                                          seed: UInt64) {
         if name.hasSuffix(".bias") { p.update(repeating: 0, count: count); return }
         var generator = NormalGenerator(seed: 0x1BA5EED ^ seed)
         for i in 0..<count { p[i] = generator.next() * 0.02 }
@@ -140,9 +148,10 @@ public final class BertParameters: @unchecked Sendable {
     }
 
     public func embeddings() -> EmbeddingWeights {
-        EmbeddingWeights(word: self["embeddings.word_embeddings.weight"], position: self["embeddings.position_embeddings.weight"],
-                         tokenType: self["embeddings.token_type_embeddings.weight"],
-                         normWeight: self["embeddings.LayerNorm.weight"], normBias: self["embeddings.LayerNorm.bias"])
+        EmbeddingWeights(
+            word: self["embeddings.word_embeddings.weight"], position: self["embeddings.position_embeddings.weight"],
+            tokenType: self["embeddings.token_type_embeddings.weight"],
+            normWeight: self["embeddings.LayerNorm.weight"], normBias: self["embeddings.LayerNorm.bias"])
     }
 
     public func head() -> HeadWeights {
@@ -156,9 +165,12 @@ public final class BertParameters: @unchecked Sendable {
             queryWeight: self[p + "attention.self.query.weight"], queryBias: self[p + "attention.self.query.bias"],
             keyWeight: self[p + "attention.self.key.weight"], keyBias: self[p + "attention.self.key.bias"],
             valueWeight: self[p + "attention.self.value.weight"], valueBias: self[p + "attention.self.value.bias"],
-            attentionOutputWeight: self[p + "attention.output.dense.weight"], attentionOutputBias: self[p + "attention.output.dense.bias"],
-            attentionNormWeight: self[p + "attention.output.LayerNorm.weight"], attentionNormBias: self[p + "attention.output.LayerNorm.bias"],
-            intermediateWeight: self[p + "intermediate.dense.weight"], intermediateBias: self[p + "intermediate.dense.bias"],
+            attentionOutputWeight: self[p + "attention.output.dense.weight"],
+            attentionOutputBias: self[p + "attention.output.dense.bias"],
+            attentionNormWeight: self[p + "attention.output.LayerNorm.weight"],
+            attentionNormBias: self[p + "attention.output.LayerNorm.bias"],
+            intermediateWeight: self[p + "intermediate.dense.weight"],
+            intermediateBias: self[p + "intermediate.dense.bias"],
             outputWeight: self[p + "output.dense.weight"], outputBias: self[p + "output.dense.bias"],
             outputNormWeight: self[p + "output.LayerNorm.weight"], outputNormBias: self[p + "output.LayerNorm.bias"])
     }

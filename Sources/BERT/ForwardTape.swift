@@ -6,7 +6,8 @@ final class LayerActivations {
     let probs = FloatBuffer(count: 1), context = FloatBuffer(count: 1)
     // The top layer of a logits-only tape: the [CLS] rows of the layer input (B,H), its queries' input.
     let queryInput = FloatBuffer(count: 1)
-    let attentionResidual = FloatBuffer(count: 1), attentionMean = FloatBuffer(count: 1), attentionRstd = FloatBuffer(count: 1)
+    let attentionResidual = FloatBuffer(count: 1), attentionMean = FloatBuffer(count: 1),
+        attentionRstd = FloatBuffer(count: 1)
     let attentionNormed = FloatBuffer(count: 1)
     let intermediate = FloatBuffer(count: 1), activated = FloatBuffer(count: 1)
     let outputResidual = FloatBuffer(count: 1), outputMean = FloatBuffer(count: 1), outputRstd = FloatBuffer(count: 1)
@@ -17,14 +18,19 @@ final class LayerActivations {
     var droppedOut = false
 
     var buffers: [FloatBuffer] {
-        [q, k, v, probs, context, queryInput, attentionResidual, attentionMean, attentionRstd, attentionNormed,
-         intermediate, activated, outputResidual, outputMean, outputRstd, probsMask, droppedProbs, attentionOutputMask, outputMask]
+        [
+            q, k, v, probs, context, queryInput, attentionResidual, attentionMean, attentionRstd, attentionNormed,
+            intermediate, activated, outputResidual, outputMean, outputRstd, probsMask, droppedProbs,
+            attentionOutputMask, outputMask
+        ]
     }
 
     func release() { for b in buffers { b.release() } }
 
     func ensure(rows: Int, batch: Int, hidden: Int, intermediateSize: Int, probabilities: Int) {
-        for b in [q, k, v, context, attentionResidual, attentionNormed, outputResidual] { b.ensureCapacity(rows * hidden) }
+        for b in [q, k, v, context, attentionResidual, attentionNormed, outputResidual] {
+            b.ensureCapacity(rows * hidden)
+        }
         queryInput.ensureCapacity(batch * hidden)
         for b in [attentionMean, attentionRstd, outputMean, outputRstd] { b.ensureCapacity(rows) }
         intermediate.ensureCapacity(rows * intermediateSize)
@@ -43,7 +49,8 @@ struct LayerDropoutMasks {
 extension LayerActivations {
     /// Draws layer `layer`'s masks for a training-mode forward over `layout` (sites as in `DropoutConfig`). With
     /// `.first` queries, the [CLS] rows of the masks every token would get: the same units drop on either path.
-    func drawMasks(_ dropout: DropoutConfig, layer: Int, layout: SequenceLayout, hidden: Int, queries: AttentionQueries) -> LayerDropoutMasks {
+    func drawMasks(_ dropout: DropoutConfig, layer: Int, layout: SequenceLayout, hidden: Int,
+                   queries: AttentionQueries) -> LayerDropoutMasks {
         let count = layout.probabilityCount, rows = layout.rows
         probsMask.ensureCapacity(count); droppedProbs.ensureCapacity(count)
         attentionOutputMask.ensureCapacity(rows * hidden); outputMask.ensureCapacity(rows * hidden)
@@ -68,7 +75,9 @@ extension LayerActivations {
 
     /// x (R,H) -> its [CLS] rows (B,H) in `queryInput`.
     func gatherFirstRows(_ x: UnsafePointer<Float>, layout: SequenceLayout, hidden: Int) -> UnsafePointer<Float> {
-        for b in 0..<layout.batch { (queryInput.pointer + b * hidden).update(from: x + layout.offsets[b] * hidden, count: hidden) }
+        for b in 0..<layout.batch {
+            (queryInput.pointer + b * hidden).update(from: x + layout.offsets[b] * hidden, count: hidden)
+        }
         return UnsafePointer(queryInput.pointer)
     }
 
@@ -120,7 +129,8 @@ public final class ForwardTape {
     let hidden: [FloatBuffer]
     let layers: [LayerActivations]
     // Embedding LayerNorm input and statistics (only when firstLayer == 0).
-    let embeddingSum = FloatBuffer(count: 1), embeddingMean = FloatBuffer(count: 1), embeddingRstd = FloatBuffer(count: 1)
+    let embeddingSum = FloatBuffer(count: 1), embeddingMean = FloatBuffer(count: 1),
+        embeddingRstd = FloatBuffer(count: 1)
     // Head: [CLS] rows, pooler output (after tanh), logits and probabilities, (B,H) / (B,K).
     let clsRows = FloatBuffer(count: 1), pooled = FloatBuffer(count: 1)
     public let logits = FloatBuffer(count: 1), probabilities = FloatBuffer(count: 1)
@@ -178,7 +188,9 @@ public final class ForwardTape {
         if firstLayer == 0 { floats += rows * h + 2 * rows }
         floats += 2 * batch * h + 2 * batch * config.numLabels
         // BackwardWorkspace.ensure: 9 (R,H), 2 (R,I), the probabilities' scratch, 3 (B,H).
-        if withBackward { floats += 9 * rows * h + 2 * rows * i + probabilities + 3 * batch * h + batch * config.numLabels }
+        if withBackward {
+            floats += 9 * rows * h + 2 * rows * i + probabilities + 3 * batch * h + batch * config.numLabels
+        }
         return floats * MemoryLayout<Float>.size
     }
 
@@ -189,7 +201,9 @@ public final class ForwardTape {
         while start < lengths.count {
             var end = start + 1, rows = lengths[start]
             while end < lengths.count, rows + lengths[end] <= maxRows,
-                  context.activationBudget.map({ bytes(forLengths: Array(lengths[start...end]), withBackward: withBackward) <= $0 }) ?? true {
+                  context.activationBudget.map({
+                      bytes(forLengths: Array(lengths[start...end]), withBackward: withBackward) <= $0
+                  }) ?? true {
                 rows += lengths[end]; end += 1
             }
             result.append(start..<end)
@@ -200,8 +214,9 @@ public final class ForwardTape {
 
     /// Bytes the tape's buffers hold now (what `bytes(forLengths:)` predicts; for tests and the bench).
     var allocatedBytes: Int {
-        let buffers = hidden + uniqueLayers.flatMap(\.buffers) + [embeddingSum, embeddingMean, embeddingRstd, clsRows, pooled,
-                                                                  logits, probabilities, embeddingMask, pooledMask, pooledDropped]
+        let buffers = hidden + uniqueLayers.flatMap(\.buffers)
+            + [embeddingSum, embeddingMean, embeddingRstd, clsRows, pooled,
+               logits, probabilities, embeddingMask, pooledMask, pooledDropped]
         return buffers.reduce(0) { $0 + $1.capacity * MemoryLayout<Float>.size } + bfloat16Input.capacity * 2
     }
 
@@ -225,10 +240,13 @@ public final class ForwardTape {
                      probabilities: layout.probabilityCount)
         }
         if firstLayer == 0 {
-            embeddingSum.ensureCapacity(rows * h); embeddingMean.ensureCapacity(rows); embeddingRstd.ensureCapacity(rows)
+            embeddingSum.ensureCapacity(rows * h)
+            embeddingMean.ensureCapacity(rows)
+            embeddingRstd.ensureCapacity(rows)
         }
         clsRows.ensureCapacity(layout.batch * h); pooled.ensureCapacity(layout.batch * h)
-        logits.ensureCapacity(layout.batch * config.numLabels); probabilities.ensureCapacity(layout.batch * config.numLabels)
+        logits.ensureCapacity(layout.batch * config.numLabels)
+        probabilities.ensureCapacity(layout.batch * config.numLabels)
     }
 
     /// `values` (count) rounded into the tape's bfloat16 scratch (valid until the next call).
@@ -267,11 +285,13 @@ public final class ForwardTape {
     /// (heads, n) flat: row 0 of each head's (n, n) block, or the only row the logits-only top layer computes.
     public func firstQueryAttention(layer: Int, sequence b: Int) -> [Float] {
         precondition(layer >= firstLayer && layer < config.numLayers, "layer \(layer) is not on this tape")
-        precondition(keepsActivations || layer == config.numLayers - 1, "a forward-only tape keeps the top layer's alone")
+        precondition(
+            keepsActivations || layer == config.numLayers - 1, "a forward-only tape keeps the top layer's alone")
         let n = layout.lengths[b], heads = layout.heads, probs = layers[layer - firstLayer].probs.pointer
         var out = [Float](repeating: 0, count: heads * n)
         for h in 0..<heads {
-            // .first: (heads, 1, n) per sequence from heads * offsets[b]; .all: (heads, n, n) from probabilityOffsets[b].
+            // .first: (heads, 1, n) per sequence from heads * offsets[b];
+            // .all: (heads, n, n) from probabilityOffsets[b].
             let start = queries(atLayer: layer) == .first ? heads * layout.offsets[b] + h * n
                                                           : layout.probabilityOffsets[b] + h * n * n
             for j in 0..<n { out[h * n + j] = probs[start + j] }
@@ -283,9 +303,11 @@ public final class ForwardTape {
 /// Gradient buffers for the backward pass, reused across layers and calls.
 public final class BackwardWorkspace {
     let dHidden = FloatBuffer(count: 1), dInput = FloatBuffer(count: 1)
-    let dOutputResidual = FloatBuffer(count: 1), dAttentionNormed = FloatBuffer(count: 1), dAttentionResidual = FloatBuffer(count: 1)
+    let dOutputResidual = FloatBuffer(count: 1), dAttentionNormed = FloatBuffer(count: 1),
+        dAttentionResidual = FloatBuffer(count: 1)
     let dActivated = FloatBuffer(count: 1), dIntermediate = FloatBuffer(count: 1)
-    let dContext = FloatBuffer(count: 1), dq = FloatBuffer(count: 1), dk = FloatBuffer(count: 1), dv = FloatBuffer(count: 1)
+    let dContext = FloatBuffer(count: 1), dq = FloatBuffer(count: 1), dk = FloatBuffer(count: 1),
+        dv = FloatBuffer(count: 1)
     let scratch = FloatBuffer(count: 1)
     let dCls = FloatBuffer(count: 1), dPooled = FloatBuffer(count: 1), dLogits = FloatBuffer(count: 1)
     // The top layer of a logits-only tape: gradient w.r.t. its queries' input, the [CLS] rows (B,H).
@@ -311,7 +333,9 @@ public final class BackwardWorkspace {
         }
         dActivated.ensureCapacity(rows * i); dIntermediate.ensureCapacity(rows * i)
         scratch.ensureCapacity(layout.probabilityCount)
-        dCls.ensureCapacity(layout.batch * h); dPooled.ensureCapacity(layout.batch * h); dQueryInput.ensureCapacity(layout.batch * h)
+        dCls.ensureCapacity(layout.batch * h)
+        dPooled.ensureCapacity(layout.batch * h)
+        dQueryInput.ensureCapacity(layout.batch * h)
         dLogits.ensureCapacity(layout.batch * config.numLabels)
     }
 }

@@ -26,7 +26,8 @@ public struct ModelArchitecture: Codable, Equatable, Sendable {
 
     /// "6 layers, hidden size 384, 12 heads of size 32, intermediate size 1536, 512 positions, 4 labels".
     public var summary: String {
-        "\(layers) layers, hidden size \(hiddenSize), \(heads) heads of size \(headSize), intermediate size \(intermediateSize), "
+        "\(layers) layers, hidden size \(hiddenSize), \(heads) heads of size \(headSize), "
+            + "intermediate size \(intermediateSize), "
             + "\(maxPositions) positions, \(labels) labels"
     }
 }

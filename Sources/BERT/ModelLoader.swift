@@ -39,16 +39,26 @@ public enum ModelLoader {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: location.path.path, isDirectory: &isDirectory) else {
-            throw BertError.noModel(path: location.path.path, hint: "no such file or directory; pass --model with a Hugging Face directory or a checkpoint file")
+            throw BertError.noModel(
+                path: location.path.path,
+                hint: "no such file or directory; pass --model with a Hugging Face directory or a checkpoint file")
         }
         let folder = isDirectory.boolValue ? location.path : location.path.deletingLastPathComponent()
         var checkpoint = location.path
         if isDirectory.boolValue {
-            guard let name = weightFileNames.first(where: { fm.fileExists(atPath: folder.appendingPathComponent($0).path) }) else {
-                if let foreign = ForeignFormat.directoryFileNames.first(where: { fm.fileExists(atPath: folder.appendingPathComponent($0.name).path) }) {
-                    throw CheckpointError.inFile(path: folder.appendingPathComponent(foreign.name).path, .foreignFormat(foreign.format))
+            guard let name = weightFileNames.first(where: {
+                fm.fileExists(atPath: folder.appendingPathComponent($0).path)
+            }) else {
+                if let foreign = ForeignFormat.directoryFileNames.first(where: {
+                    fm.fileExists(atPath: folder.appendingPathComponent($0.name).path)
+                }) {
+                    throw CheckpointError.inFile(
+                        path: folder.appendingPathComponent(foreign.name).path, .foreignFormat(foreign.format))
                 }
-                throw BertError.noModel(path: location.path.path, hint: "the directory has no model.safetensors or pytorch_model.bin (nor a sharded checkpoint's .index.json)")
+                throw BertError.noModel(
+                    path: location.path.path,
+                    hint: "the directory has no model.safetensors or pytorch_model.bin "
+                        + "(nor a sharded checkpoint's .index.json)")
             }
             checkpoint = folder.appendingPathComponent(name)
         }
@@ -71,11 +81,14 @@ public enum ModelLoader {
     /// The tensors of a checkpoint file or of a sharded checkpoint's index; a TensorFlow, Flax or ONNX
     /// file is named as such.
     public static func openWeights(_ checkpoint: URL) throws -> TensorSource {
-        if ShardedCheckpoint.isIndexName(checkpoint.lastPathComponent) { return try ShardedCheckpoint.open(index: checkpoint) }
+        if ShardedCheckpoint.isIndexName(checkpoint.lastPathComponent) {
+            return try ShardedCheckpoint.open(index: checkpoint)
+        }
         do {
             return try CheckpointArchive.open(checkpoint)
         } catch let error as CheckpointError {
-            if case .unrecognizedFormat = error.underlying, let foreign = ForeignFormat.byExtension(checkpoint.lastPathComponent) {
+            if case .unrecognizedFormat = error.underlying,
+               let foreign = ForeignFormat.byExtension(checkpoint.lastPathComponent) {
                 throw CheckpointError.inFile(path: checkpoint.path, .foreignFormat(foreign))
             }
             throw error
@@ -104,9 +117,12 @@ public enum ModelLoader {
         if let warning = config.labelNamesWarning { report.warnings.append(warning) }
         if report.architectureInferred {
             // The head count cannot be read from any shape: say what was assumed and how to correct it.
-            report.warnings.append("no config.json beside \(checkpointURL.lastPathComponent): the architecture was inferred from "
-                + "the tensor shapes, assuming heads of size \(location.headSize): \(config.architecture(inferred: true).summary). "
-                + "If that is wrong (e.g. MiniLM has 12 heads of size 32), pass --config config.json or --head-size N")
+            report.warnings.append(
+                "no config.json beside \(checkpointURL.lastPathComponent): the architecture was inferred from "
+                    + "the tensor shapes, assuming heads of size \(location.headSize): "
+                    + "\(config.architecture(inferred: true).summary). "
+                    + "If that is wrong (e.g. MiniLM has 12 heads of size 32), pass --config config.json "
+                    + "or --head-size N")
         }
         var tokenizer: BertTokenizer?
         if let vocabURL {
@@ -117,7 +133,10 @@ public enum ModelLoader {
             throw BertError.noVocabulary(path: location.path.path)
         }
         if let tokenizer, tokenizer.vocabulary.count > config.vocabSize {
-            throw BertError.badConfig(path: vocabURL?.path ?? "", reason: "the vocabulary has \(tokenizer.vocabulary.count) tokens but the model's embeddings have \(config.vocabSize) rows")
+            throw BertError.badConfig(
+                path: vocabURL?.path ?? "",
+                reason: "the vocabulary has \(tokenizer.vocabulary.count) tokens but the model's embeddings have "
+                    + "\(config.vocabSize) rows")
         }
         if let sharded = weights as? ShardedCheckpoint, !sharded.unindexedTensorNames.isEmpty {
             let named = sharded.unindexedTensorNames.map { "\($0) (\(sharded.shardOfUnindexed[$0] ?? "?"))" }
@@ -125,7 +144,8 @@ public enum ModelLoader {
                 + "its shards hold, read from those shards: \(named.joined(separator: ", ")); "
                 + "add them to its weight_map")
         }
-        let parameters = try BertParameters(config: config, source: weights, sourcePath: checkpointURL.path, report: &report)
+        let parameters = try BertParameters(
+            config: config, source: weights, sourcePath: checkpointURL.path, report: &report)
         return BertModel(parameters: parameters, tokenizer: tokenizer, source: checkpointURL.path, loadReport: report)
     }
 }

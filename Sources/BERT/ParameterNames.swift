@@ -62,12 +62,15 @@ public enum ParameterNames {
             throw BertError.cannotInferArchitecture(reason: "no encoder.layer.0.intermediate.dense.weight")
         }
         guard headSize > 0, h % headSize == 0 else {
-            throw BertError.cannotInferArchitecture(reason: "hidden size \(h) is not a multiple of head size \(headSize)")
+            throw BertError.cannotInferArchitecture(
+                reason: "hidden size \(h) is not a multiple of head size \(headSize)")
         }
         var config = BertConfig(vocabSize: word[0], hiddenSize: h, numLayers: layers, numHeads: h / headSize,
                                 intermediateSize: inter[0])
         if let pos = shapes["embeddings.position_embeddings.weight"], pos.count == 2 { config.maxPositions = pos[0] }
-        if let type = shapes["embeddings.token_type_embeddings.weight"], type.count == 2 { config.typeVocabSize = type[0] }
+        if let type = shapes["embeddings.token_type_embeddings.weight"], type.count == 2 {
+            config.typeVocabSize = type[0]
+        }
         if let cls = shapes["classifier.weight"], cls.count == 2 { config.numLabels = cls[0] }
         return config
     }

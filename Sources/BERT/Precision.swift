@@ -66,8 +66,10 @@ struct DenseOperands {
     let weights: BFloat16LayerWeights?
 
     /// `values` (count) rounded, with the bfloat16 copy of `weight`; nil in float32. Valid until the next call.
-    func rounding(_ values: UnsafePointer<Float>, count: Int, _ weight: KeyPath<BFloat16LayerWeights, BFloat16Buffer>) -> BFloat16Operands? {
+    func rounding(_ values: UnsafePointer<Float>, count: Int,
+                  _ weight: KeyPath<BFloat16LayerWeights, BFloat16Buffer>) -> BFloat16Operands? {
         guard let weights else { return nil }
-        return BFloat16Operands(input: tape.roundedToBFloat16(values, count: count), weight: weights[keyPath: weight].pointer)
+        return BFloat16Operands(
+            input: tape.roundedToBFloat16(values, count: count), weight: weights[keyPath: weight].pointer)
     }
 }

@@ -11,9 +11,13 @@ enum ElementConversion {
             for index in 0..<count { output[index] = Float(bitPattern: UInt32(littleEndian: output[index].bitPattern)) }
             #endif
         case .float16:
-            for index in 0..<count { output[index] = HalfPrecision.float(fromFloat16Bits: load(UInt16.self, source, index)) }
+            for index in 0..<count {
+                output[index] = HalfPrecision.float(fromFloat16Bits: load(UInt16.self, source, index))
+            }
         case .bfloat16:
-            for index in 0..<count { output[index] = HalfPrecision.float(fromBFloat16Bits: load(UInt16.self, source, index)) }
+            for index in 0..<count {
+                output[index] = HalfPrecision.float(fromBFloat16Bits: load(UInt16.self, source, index))
+            }
         default:
             for index in 0..<count { output[index] = element(dtype, at: source + index * dtype.byteSize) }
         }

@@ -15,11 +15,14 @@ public enum ForeignFormat: String, Sendable, CaseIterable {
     public var advice: String {
         switch self {
         case .tensorFlow:
-            return "convert it with transformers: BertForSequenceClassification.from_pretrained(DIR, from_tf=True).save_pretrained(OUT)"
+            return "convert it with transformers: "
+                + "BertForSequenceClassification.from_pretrained(DIR, from_tf=True).save_pretrained(OUT)"
         case .flax:
-            return "convert it with transformers: BertForSequenceClassification.from_pretrained(DIR, from_flax=True).save_pretrained(OUT)"
+            return "convert it with transformers: "
+                + "BertForSequenceClassification.from_pretrained(DIR, from_flax=True).save_pretrained(OUT)"
         case .onnx:
-            return "an exported graph carries no PyTorch weights by name; use the PyTorch or safetensors checkpoint it was exported from"
+            return "an exported graph carries no PyTorch weights by name; "
+                + "use the PyTorch or safetensors checkpoint it was exported from"
         }
     }
 
@@ -39,9 +42,11 @@ public enum ForeignFormat: String, Sendable, CaseIterable {
 
     /// The format the first bytes of a file look like (only asked once no readable format matched).
     static func detect(_ file: ByteView) -> ForeignFormat? {
-        if file.hasPrefix([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .tensorFlow }   // "\x89HDF\r\n\x1a\n"
+        // "\x89HDF\r\n\x1a\n"
+        if file.hasPrefix([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .tensorFlow }
         guard let first = try? file.byte(at: 0), let second = try? file.byte(at: 1) else { return nil }
-        // msgpack map (fixmap or map16/32) whose first key is a string; a pickle's 0x80 is followed by its protocol 2-5.
+        // msgpack map (fixmap or map16/32) whose first key is a string; a pickle's 0x80 is followed by its
+        // protocol 2-5.
         if (0x81...0x8F).contains(first) || first == 0xDE || first == 0xDF {
             let key = first == 0xDE ? try? file.byte(at: 3) : first == 0xDF ? try? file.byte(at: 5) : second
             if let key, (0xA0...0xBF).contains(key) || key == 0xD9 { return .flax }

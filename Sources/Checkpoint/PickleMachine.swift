@@ -45,7 +45,8 @@ struct PickleMachine {
 
     private mutating func readBytes(_ count: Int) throws -> [UInt8] {
         guard count >= 0, data.contains(offset: position, length: count) else {
-            throw CheckpointError.truncated("pickle operand of \(count) bytes at offset \(opcodeOffset) runs past the end")
+            throw CheckpointError.truncated(
+                "pickle operand of \(count) bytes at offset \(opcodeOffset) runs past the end")
         }
         let bytes = try data.bytes(at: position, length: count)
         position += count
@@ -55,7 +56,8 @@ struct PickleMachine {
     private mutating func readLength<T: FixedWidthInteger>(_ type: T.Type) throws -> Int {
         let length = try read(type)
         guard let count = Int(exactly: length), count <= data.count else {
-            throw CheckpointError.truncated("pickle operand length \(length) at offset \(opcodeOffset) exceeds the data")
+            throw CheckpointError.truncated(
+                "pickle operand length \(length) at offset \(opcodeOffset) exceeds the data")
         }
         return count
     }

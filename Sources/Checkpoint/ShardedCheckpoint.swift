@@ -80,14 +80,19 @@ public final class ShardedCheckpoint: @unchecked Sendable {
         struct Index: Decodable { var weight_map: [String: String] }
         let index: Index
         do { index = try JSONDecoder().decode(Index.self, from: data) } catch {
-            throw CheckpointError.inFile(path: url.path, .badShardIndex("not a JSON object with a \"weight_map\" of tensor name to shard file (\(error))"))
+            throw CheckpointError.inFile(
+                path: url.path,
+                .badShardIndex("not a JSON object with a \"weight_map\" of tensor name to shard file (\(error))"))
         }
         var shards = [String]()
         // Sorted by tensor name so the shard order is the same on every run (JSON objects have no order).
         for (tensor, shard) in index.weight_map.sorted(by: { $0.key < $1.key }) {
             // Shards live beside the index: a path would let an index reach any file on the machine.
             guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
-                throw CheckpointError.inFile(path: url.path, .badShardIndex("tensor \(tensor) names the shard \"\(shard)\", not a plain file name beside the index"))
+                throw CheckpointError.inFile(
+                    path: url.path,
+                    .badShardIndex(
+                        "tensor \(tensor) names the shard \"\(shard)\", not a plain file name beside the index"))
             }
             if !shards.contains(shard) { shards.append(shard) }
         }

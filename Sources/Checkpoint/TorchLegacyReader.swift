@@ -54,7 +54,8 @@ enum TorchLegacyReader {
             }
             let count = try file.uint64(at: position)
             guard count == UInt64(storage.elementCount) else {
-                throw fail("storage '\(key)' holds \(count) elements but the state dict expects \(storage.elementCount)")
+                throw fail(
+                    "storage '\(key)' holds \(count) elements but the state dict expects \(storage.elementCount)")
             }
             let start = position + 8
             let (bytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: storage.dtype.byteSize)

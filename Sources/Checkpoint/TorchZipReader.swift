@@ -30,8 +30,10 @@ enum TorchZipReader {
             let storage = tensor.storage
             let entryName = prefix + "data/" + storage.key
             guard let entry = try zip.entry(entryName) else {
-                throw CheckpointError.malformed(format: format, detail: "tensor '\(name)' uses storage '\(storage.key)' "
-                    + "but the archive has no entry \(entryName)")
+                throw CheckpointError.malformed(
+                    format: format,
+                    detail: "tensor '\(name)' uses storage '\(storage.key)' "
+                        + "but the archive has no entry \(entryName)")
             }
             let (storageBytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: storage.dtype.byteSize)
             guard !overflow, storageBytes <= entry.data.count else {

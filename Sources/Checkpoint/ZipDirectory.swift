@@ -42,7 +42,8 @@ struct ZipDirectory {
         var position = 0
         for _ in 0..<entryCount {
             guard try directory.uint32(at: position) == Self.directoryEntrySignature else {
-                throw Self.malformed("central directory entry at offset \(directoryOffset + position) has a bad signature")
+                throw Self.malformed(
+                    "central directory entry at offset \(directoryOffset + position) has a bad signature")
             }
             let flags = try directory.uint16(at: position + 8)
             let method = try directory.uint16(at: position + 10)
@@ -53,7 +54,8 @@ struct ZipDirectory {
             let commentLength = Int(try directory.uint16(at: position + 32))
             var localOffset = UInt64(try directory.uint32(at: position + 42))
             let nameBytes = try directory.bytes(at: position + 46, length: nameLength)
-            let extra = try directory.slice(offset: position + 46 + nameLength, length: extraLength, "a zip extra field")
+            let extra = try directory.slice(
+                offset: position + 46 + nameLength, length: extraLength, "a zip extra field")
             try Self.applyZip64Extra(extra, uncompressed: &uncompressedSize, compressed: &compressedSize,
                                      localOffset: &localOffset)
             guard let name = String(validating: nameBytes, as: UTF8.self) else {

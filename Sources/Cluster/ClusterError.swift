@@ -40,7 +40,8 @@ public enum ClusterError: Error, CustomStringConvertible, Equatable {
         case let .manifestMismatch(text):
             return "cannot resume: the results log was written for a different job (\(text)); use a new results log"
         case let .noWorkers(seconds):
-            return "no live workers for \(Int(seconds)) s with work remaining; start workers or raise the worker timeout"
+            return "no live workers for \(Int(seconds)) s with work remaining; "
+                + "start workers or raise the worker timeout"
         case let .setupRefused(reason): return "worker refused the job: \(reason)"
         case let .modelUnavailable(reason): return "no usable model on this worker: \(reason)"
         case let .shipment(text): return "model shipping: \(text)"

@@ -55,8 +55,10 @@ public final class Coordinator {
     /// Binds at once (so `endpoint` is known and early workers queue up);
     /// work starts with `run`. Each TASK carries its entries' bytes from `examples`. Final results go to
     /// `journal` when the caller opened one, else to `options.resultsLog` (opened here, last).
-    public init(manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions,
-                journal: OpenedJournal? = nil) throws {
+    public init(
+        manifest: JobManifest, indices: [Int], examples: ExampleStore = ExampleStore(), options: CoordinatorOptions,
+        journal: OpenedJournal? = nil
+    ) throws {
         try options.validate()
         self.options = options
         if !examples.isEmpty { try examples.validate(indices: indices, shardSize: options.shardSize) }
@@ -71,7 +73,9 @@ public final class Coordinator {
         if let shipment = manifest.shipment {
             shipmentSource = try ShipmentSource(shipment: shipment, files: options.shippedFiles)
         } else {
-            guard options.shippedFiles.isEmpty else { throw ClusterError.shipment("files to ship but no shipment in the manifest") }
+            guard options.shippedFiles.isEmpty else {
+                throw ClusterError.shipment("files to ship but no shipment in the manifest")
+            }
             shipmentSource = nil
         }
         _ = try LeaseBook(indices: indices, alreadyDone: [:], maxAttempts: options.maxAttempts,
@@ -114,10 +118,11 @@ public final class Coordinator {
                 resultsLog = journal.journal
                 alreadyDone = journal.done
             } else if let url = options.resultsLog {
-                let (log, done) = try ResultsLog.open(url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
-                                                        optionDefaults: options.manifestOptionDefaults,
-                                                        resume: options.resume, protection: options.resultsLogProtection,
-                                                        log: options.log)
+                let (log, done) = try ResultsLog.open(
+                    url, fingerprint: manifest.fingerprint, details: options.resultsLogDetails,
+                    optionDefaults: options.manifestOptionDefaults,
+                    resume: options.resume, protection: options.resultsLogProtection,
+                    log: options.log)
                 resultsLog = log
                 alreadyDone = done
             } else {
@@ -250,9 +255,12 @@ public final class Coordinator {
         let final = snapshot(start: start, now: options.clock())
         if !final.sameCounts(as: lastReport) { progress(final) }
         logEgress()
-        options.log("run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, \(dropped) dropped"
-                    + (shipmentSource == nil ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)")
-                    + verificationSummary())
+        options.log(
+            "run finished: \(book.doneCount) done, \(book.failedCount) failed, \(book.requeues) requeued, "
+                + "\(dropped) dropped"
+                + (shipmentSource == nil
+                    ? "" : ", \(shippedBytes >> 20) MiB of model shipped to \(fetchingWorkers.count) worker(s)")
+                + verificationSummary())
         // Without payloads the done examples are in the journal; only the failed ones are news.
         return options.returnsPayloads ? book.results.dictionary : book.results.failures
     }
@@ -311,7 +319,8 @@ public final class Coordinator {
             try result(identity, from: session.name, lease: lease, index: index, attempt: attempt, payload: payload)
         case let .error(lease, index, attempt, rawText):
             let text = printable(rawText)
-            let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt, message: text)
+            let (outcome, final) = book.recordError(
+                owner: identity, lease: lease, index: index, attempt: attempt, message: text)
             guard case .accepted = outcome else { return drop(identity, "ERROR \(index): \(outcome)") }
             options.log("example \(index) attempt \(attempt) failed on \(session.name): \(text)")
             if let final { try recordFailures([(index, final)]) }
@@ -325,12 +334,15 @@ public final class Coordinator {
             try recordFailures(book.release(owner: identity))
         case let .fetch(file, offset, length):
             guard session.state != .refused else { return drop(identity, "FETCH after REFUSE") }
-            guard let shipmentSource else { return drop(identity, "FETCH but this run ships no files (start the coordinator with --ship-model)") }
+            guard let shipmentSource else {
+                return drop(identity, "FETCH but this run ships no files (start the coordinator with --ship-model)")
+            }
             let bytes: Data
             switch shipmentSource.chunk(file: file, offset: offset, length: length) {
             case let .bytes(read): bytes = read
             case .invalid:
-                return drop(identity, "FETCH of file \(file) offset \(offset) length \(length) is not a chunk of the shipment")
+                return drop(
+                    identity, "FETCH of file \(file) offset \(offset) length \(length) is not a chunk of the shipment")
             case let .changed(reason):
                 // Never serve bytes that no longer match the manifest: an empty CHUNK tells the worker so.
                 if !shipmentChangedLogged { options.log("cannot serve the shipped model: \(reason)") }
@@ -339,7 +351,8 @@ public final class Coordinator {
                 return
             }
             if fetchingWorkers.insert(identity).inserted {
-                options.log("worker \(session.name) is fetching the model (\(shipmentSource.shipment.totalBytes >> 20) MiB)")
+                options.log(
+                    "worker \(session.name) is fetching the model (\(shipmentSource.shipment.totalBytes >> 20) MiB)")
             }
             // At HWM the chunk is not queued: the worker asks again after its retry interval.
             if send(identity, .chunk(file: file, offset: offset, bytes: bytes), now: now) == .sent {
@@ -349,7 +362,8 @@ public final class Coordinator {
     }
 
     /// RESULT: checked by the caller's validator (an invalid one is this attempt's error), then recorded once.
-    private func result(_ identity: Data, from name: String, lease: UInt64, index: Int, attempt: UInt32, payload: Data) throws {
+    private func result(_ identity: Data, from name: String, lease: UInt64, index: Int, attempt: UInt32,
+                        payload: Data) throws {
         if let validator = options.resultValidator, let problem = validator(index, payload) {
             // An invalid record is this attempt's error: re-issued elsewhere, never logged as a result.
             let (outcome, final) = book.recordError(owner: identity, lease: lease, index: index, attempt: attempt,
@@ -410,7 +424,8 @@ public final class Coordinator {
         let limit = livenessPeriod
         for (identity, session) in sessions where now - session.lastHeard > limit {
             if session.state != .refused {
-                options.log("worker \(session.name) silent for \(String(format: "%.1f", now - session.lastHeard)) s: requeueing its leases")
+                options.log("worker \(session.name) silent for "
+                    + "\(String(format: "%.1f", now - session.lastHeard)) s: requeueing its leases")
             }
             try lose(identity)
         }
@@ -426,7 +441,8 @@ public final class Coordinator {
         let period = livenessPeriod
         let lost = book.leases(of: identity).filter { !held.contains($0.id) && now - $0.issuedAt > period }.map(\.id)
         if !lost.isEmpty {
-            options.log("worker \(session.name) does not hold lease(s) \(lost.map(String.init).joined(separator: ", ")): re-issuing them")
+            options.log("worker \(session.name) does not hold lease(s) "
+                + "\(lost.map(String.init).joined(separator: ", ")): re-issuing them")
             try recordFailures(book.release(leases: lost))
         }
         if credit > 0, held.isEmpty, session.credit == 0, book.leases(of: identity).isEmpty {
@@ -450,7 +466,9 @@ public final class Coordinator {
             guard book.leaseCount(of: identity) < min(Int(session.capacity),
                 options.maxLeasesPerWorker) else { continue }
             guard let (lease, entries) = book.issue(to: identity, now: now, live: live)
-                    ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else { continue }
+                    ?? speculationAge.flatMap({ book.speculate(to: identity, now: now, minimumAgeSeconds: $0) }) else {
+                continue
+            }
             let carried = examples.isEmpty ? entries : try entries.map { entry in
                 LeaseEntry(index: entry.index, attempt: entry.attempt, example: try examples.bytes(for: entry.index))
             }
@@ -567,7 +585,10 @@ public final class StopSignal: @unchecked Sendable {
 extension ClusterProgress {
     func sameCounts(as other: ClusterProgress) -> Bool {
         [done, failed, inFlight, pending, liveWorkers, requeues, dropped]
-            == [other.done, other.failed, other.inFlight, other.pending, other.liveWorkers, other.requeues, other.dropped]
+            == [
+                other.done, other.failed, other.inFlight, other.pending, other.liveWorkers, other.requeues,
+                other.dropped
+            ]
     }
 }
 

@@ -35,7 +35,8 @@ extension Coordinator {
         receivedThisSession += 1
         guard drawn else {
             verification.recordUnchecked(index: index, worker: identity)
-            try resultsLog?.append(index: index, attempt: attempt, result: .done(payload), by: [Self.describe(identity)])
+            try resultsLog?.append(
+                index: index, attempt: attempt, result: .done(payload), by: [Self.describe(identity)])
             options.resultAccepted?(index, payload, false)
             return
         }
@@ -43,7 +44,8 @@ extension Coordinator {
         case let .final(agreed, agreeing, dissenters):
             book.settle(index, .done(agreed))
             verificationReport.verified += 1
-            try resultsLog?.append(index: index, attempt: attempt, result: .done(agreed), by: agreeing.map(Self.describe))
+            try resultsLog?.append(
+                index: index, attempt: attempt, result: .done(agreed), by: agreeing.map(Self.describe))
             options.resultAccepted?(index, agreed, false)
             let witnesses = agreeing.map(workerName).joined(separator: " and ")
             for dissenter in dissenters {
@@ -62,8 +64,10 @@ extension Coordinator {
         let revoked = verification.distrust(worker)
         if let key = sessions[worker]?.userID { verification.untrustedKeys.insert(key) }
         let name = workerName(worker)
-        options.log("worker \(name) untrusted: \(reason)"
-                    + (revoked.isEmpty ? "" : "; its \(revoked.count) unchecked result(s) are computed again by other workers"))
+        options.log(
+            "worker \(name) untrusted: \(reason)"
+                + (revoked.isEmpty
+                    ? "" : "; its \(revoked.count) unchecked result(s) are computed again by other workers"))
         verificationReport.untrusted.append(name)
         book.revoke(revoked, from: worker)
         try recordFailures(book.release(owner: worker))
@@ -97,10 +101,12 @@ extension Coordinator {
                 verification.recordUnchecked(index: index, worker: only.worker)
                 verificationReport.unverified.append(index)
                 if verificationReport.unverified.count <= 10 {
-                    options.log("example \(index) cannot be verified: no trusted worker but \(workerName(only.worker)) is left; "
-                                + "its result is kept unverified")
+                    options.log("example \(index) cannot be verified: "
+                        + "no trusted worker but \(workerName(only.worker)) is left; "
+                        + "its result is kept unverified")
                 }
-                try resultsLog?.append(index: index, attempt: 1, result: .done(only.payload), by: [Self.describe(only.worker)])
+                try resultsLog?.append(
+                    index: index, attempt: 1, result: .done(only.payload), by: [Self.describe(only.worker)])
             } else {
                 options.log("example \(index) failed: no trusted worker is left that may compute it")
                 book.settle(index, .failed("verification: no trusted worker was left that may compute it"))
@@ -116,7 +122,9 @@ extension Coordinator {
         var text = ", \(report.verified) verified by two workers"
         if !report.untrusted.isEmpty { text += ", untrusted: \(report.untrusted.joined(separator: ", "))" }
         if !report.suspects.isEmpty { text += ", suspect: \(report.suspects.joined(separator: ", "))" }
-        if !report.unverified.isEmpty { text += ", \(report.unverified.count) drawn example(s) left unverified (no second worker)" }
+        if !report.unverified.isEmpty {
+            text += ", \(report.unverified.count) drawn example(s) left unverified (no second worker)"
+        }
         return text
     }
 }

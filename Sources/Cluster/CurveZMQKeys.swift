@@ -34,8 +34,10 @@ public struct CurveZMQClientKeys: Sendable, Equatable {
     public static func load(directory: URL, workerName: String) throws -> CurveZMQClientKeys {
         try CurveZMQKeyFiles.validateWorkerName(workerName)
         return try CurveZMQClientKeys(
-            serverPublicKey: try CurveZMQKeyFiles.readKey(directory.appendingPathComponent("\(CurveZMQKeyFiles.coordinatorName).pub")),
-            keyPair: try CurveZMQKeyFiles.loadKeyPair(name: CurveZMQKeyFiles.workerFileName(workerName), from: directory))
+            serverPublicKey: try CurveZMQKeyFiles.readKey(
+                directory.appendingPathComponent("\(CurveZMQKeyFiles.coordinatorName).pub")),
+            keyPair: try CurveZMQKeyFiles.loadKeyPair(
+                name: CurveZMQKeyFiles.workerFileName(workerName), from: directory))
     }
 }
 
@@ -55,7 +57,9 @@ public func curveZMQPublicKey(secretKey: String) throws -> String {
 }
 
 func validateZ85Key(_ key: String) throws {
-    guard key.utf8.count == 40 else { throw ClusterError.invalidKey("expected 40 Z85 characters, got \(key.utf8.count)") }
+    guard key.utf8.count == 40 else {
+        throw ClusterError.invalidKey("expected 40 Z85 characters, got \(key.utf8.count)")
+    }
     var decoded = [UInt8](repeating: 0, count: 32)
     guard zmq_z85_decode(&decoded, key) != nil else { throw ClusterError.invalidKey("not Z85 text") }
 }
@@ -86,7 +90,8 @@ public enum CurveZMQKeyFiles {
         let secret = directory.appendingPathComponent("\(name).key")
         do {
             try Data((pair.publicKey + "\n").utf8).write(to: directory.appendingPathComponent("\(name).pub"))
-            _ = FileManager.default.createFile(atPath: secret.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(
+                atPath: secret.path, contents: nil, attributes: [.posixPermissions: 0o600])
             try Data((pair.secretKey + "\n").utf8).write(to: secret)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret.path)
         } catch {
@@ -157,7 +162,8 @@ public enum CurveZMQKeyFiles {
         let authorized = directory.appendingPathComponent(authorizedDirectory)
         try FileManager.default.createDirectory(at: authorized, withIntermediateDirectories: true)
         do {
-            try Data((pair.publicKey + "\n").utf8).write(to: authorized.appendingPathComponent("\(workerFileName(workerName)).pub"))
+            try Data((pair.publicKey + "\n").utf8).write(
+                to: authorized.appendingPathComponent("\(workerFileName(workerName)).pub"))
         } catch {
             throw ClusterError.keyFile("cannot write into \(authorized.path): \(error)")
         }
@@ -168,7 +174,8 @@ public enum CurveZMQKeyFiles {
     public static func validateWorkerName(_ name: String) throws {
         guard (1...100).contains(name.count), !name.hasPrefix("."),
               name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-            throw ClusterError.keyFile("worker name \"\(printable(name, limit: 64))\" must be 1...100 characters of [A-Za-z0-9._-], not starting with a dot")
+            throw ClusterError.keyFile("worker name \"\(printable(name, limit: 64))\" "
+                + "must be 1...100 characters of [A-Za-z0-9._-], not starting with a dot")
         }
     }
 

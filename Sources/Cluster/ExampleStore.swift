@@ -34,7 +34,8 @@ public struct ExampleStore: Sendable {
     public mutating func append(index: Int, bytes example: Data) throws {
         guard ranges[index] == nil else { throw ClusterError.invalidOption("example \(index) added twice") }
         guard example.count <= Wire.maxExampleBytes else {
-            throw ClusterError.invalidOption("example \(index) is \(example.count) bytes encoded, above the \(Wire.maxExampleBytes) a task may carry")
+            throw ClusterError.invalidOption("example \(index) is \(example.count) bytes encoded, "
+                + "above the \(Wire.maxExampleBytes) a task may carry")
         }
         ranges[index] = bytes.count..<bytes.count + example.count
         bytes.append(contentsOf: example)
@@ -66,7 +67,9 @@ public struct ExampleStore: Sendable {
             throw ClusterError.invalidOption("example \(missing) is selected but has no bytes to send")
         }
         guard shardSize * (largestBytes + Wire.taskEntryHeaderBytes) <= Wire.maxTaskBytes else {
-            throw ClusterError.invalidOption("a shard of \(shardSize) examples of up to \(largestBytes) bytes exceeds a task's \(Wire.maxTaskBytes) bytes: use a smaller shard size")
+            throw ClusterError.invalidOption(
+                "a shard of \(shardSize) examples of up to \(largestBytes) bytes exceeds a task's "
+                    + "\(Wire.maxTaskBytes) bytes: use a smaller shard size")
         }
     }
 }

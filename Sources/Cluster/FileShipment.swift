@@ -33,7 +33,8 @@ public struct FileShipment: Codable, Sendable, Equatable {
         character.isASCII && (character.isLetter || character.isNumber || "._-".contains(character))
     }
 
-    /// `name` made acceptable as a shipped file name: other characters become "_", leading dots go, at most 100 characters.
+    /// `name` made acceptable as a shipped file name: other characters become "_", leading dots go, at most 100
+    /// characters.
     public static func plainName(_ name: String) -> String {
         let plain = String(name.map { isPlain($0) ? $0 : "_" }.drop(while: { $0 == "." }).prefix(100))
         return plain.isEmpty ? "file" : plain
@@ -43,11 +44,14 @@ public struct FileShipment: Codable, Sendable, Equatable {
     func validate() throws {
         func safe(_ name: String, _ what: String) throws {
             guard (1...128).contains(name.utf8.count), name.allSatisfy(Self.isPlain), !name.hasPrefix(".") else {
-                throw ClusterError.shipment("\(what) \"\(name.prefix(64))\" must be 1...128 characters of [A-Za-z0-9._-], not starting with a dot")
+                throw ClusterError.shipment("\(what) \"\(name.prefix(64))\" "
+                    + "must be 1...128 characters of [A-Za-z0-9._-], not starting with a dot")
             }
         }
         try safe(key, "shipment key")
-        guard (1...64).contains(files.count) else { throw ClusterError.shipment("a shipment lists 1...64 files, not \(files.count)") }
+        guard (1...64).contains(files.count) else {
+            throw ClusterError.shipment("a shipment lists 1...64 files, not \(files.count)")
+        }
         guard Set(files.map(\.name)).count == files.count else { throw ClusterError.shipment("file names repeat") }
         for file in files {
             try safe(file.name, "file name")
@@ -60,7 +64,9 @@ public struct FileShipment: Codable, Sendable, Equatable {
 
     /// The only FETCH a well-behaved worker sends for `offset`: chunk-aligned, inside the file, full length.
     func expectedLength(file: Int, offset: UInt64) -> UInt32? {
-        guard files.indices.contains(file), offset < files[file].size, offset % UInt64(chunkBytes) == 0 else { return nil }
+        guard files.indices.contains(file), offset < files[file].size, offset % UInt64(chunkBytes) == 0 else {
+            return nil
+        }
         return UInt32(min(UInt64(chunkBytes), files[file].size - offset))
     }
 }
@@ -91,7 +97,8 @@ final class ShipmentSource {
             let size = Self.size(fd)
             guard size == file.size else {
                 descriptors.forEach { _ = close($0) }
-                throw ClusterError.shipment("\(url.path) has \(size.map(String.init) ?? "unknown") bytes, the shipment says \(file.size) (changed on disk?)")
+                throw ClusterError.shipment("\(url.path) has \(size.map(String.init) ?? "unknown") bytes, "
+                    + "the shipment says \(file.size) (changed on disk?)")
             }
         }
         self.shipment = shipment
@@ -213,7 +220,8 @@ final class ShipmentDownload {
 
     deinit { abandon() }
 
-    /// Takes the host-wide lock if nobody holds it (or goes ahead without it when `force`d) and opens the partial files.
+    /// Takes the host-wide lock if nobody holds it (or goes ahead without it when `force`d) and opens the partial
+    /// files.
     private func startIfLockFree(force: Bool = false) throws {
         guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 || force else { state = .waitingForOtherWorker; return }
         if cache.directory(for: shipment) != nil { finishWithoutDownload(); return }  // finished while we waited
@@ -247,9 +255,13 @@ final class ShipmentDownload {
     func nextRequests(now: Double) throws -> [WorkerMessage] {
         if state == .waitingForOtherWorker {
             if cache.directory(for: shipment) != nil { finishWithoutDownload(); return [] }
-            // The other worker died (its lock is gone): take over. Frozen (lock held, nothing published): go ahead anyway.
+            // The other worker died (its lock is gone): take over. Frozen (lock held, nothing published): go ahead
+            // anyway.
             let stuck = now - startedAt >= lockWaitSeconds
-            if stuck { log("another worker on this host has held the download lock for \(Int(now - startedAt)) s: downloading anyway") }
+            if stuck {
+                log("another worker on this host has held the download lock for \(Int(now - startedAt)) s: "
+                    + "downloading anyway")
+            }
             try startIfLockFree(force: stuck)
             if state != .downloading { return [] }
         }
@@ -283,7 +295,9 @@ final class ShipmentDownload {
     func receive(file: UInt32, offset: UInt64, bytes: Data) throws -> Bool {
         let id = ChunkID(file: Int(file), offset: offset)
         guard state == .downloading, outstanding[id] != nil,
-              shipment.expectedLength(file: id.file, offset: offset).map({ Int($0) }) == bytes.count else { return false }
+              shipment.expectedLength(file: id.file, offset: offset).map({ Int($0) }) == bytes.count else {
+            return false
+        }
         do {
             try handles[id.file].seek(toOffset: offset)
             try handles[id.file].write(contentsOf: bytes)

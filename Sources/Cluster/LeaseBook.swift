@@ -69,8 +69,12 @@ struct LeaseBook {
             throw ClusterError.invalidOption("shardSize must be 1...\(Wire.maxTaskEntries)")
         }
         let selection = Set(indices)
-        guard selection.count == indices.count else { throw ClusterError.invalidSelection("indices contain duplicates") }
-        guard indices.allSatisfy({ $0 >= 0 }) else { throw ClusterError.invalidSelection("indices must be non-negative") }
+        guard selection.count == indices.count else {
+            throw ClusterError.invalidSelection("indices contain duplicates")
+        }
+        guard indices.allSatisfy({ $0 >= 0 }) else {
+            throw ClusterError.invalidSelection("indices must be non-negative")
+        }
         self.total = indices.count
         self.maxAttempts = UInt32(min(maxAttempts, Int(UInt32.max)))
         self.shardSize = shardSize
@@ -116,14 +120,16 @@ struct LeaseBook {
     /// With the queue empty: re-issue the oldest in-flight examples held by
     /// someone else for more than `minimumAgeSeconds` and not yet speculated,
     /// to an idle worker. First result wins.
-    mutating func speculate(to owner: Data, now: Double, minimumAgeSeconds: Double = 0) -> (lease: UInt64, entries: [LeaseEntry])? {
+    mutating func speculate(to owner: Data, now: Double,
+                            minimumAgeSeconds: Double = 0) -> (lease: UInt64, entries: [LeaseEntry])? {
         guard queueReversed.isEmpty else { return nil }
         var entries: [LeaseEntry] = []
         for lease in leases.values.sorted(by: { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) })
         where lease.owner != owner && now - lease.issuedAt >= minimumAgeSeconds {
             for index in lease.open.keys.sorted() where entries.count < shardSize {
                 let attempts = attemptsIssued[index] ?? 0
-                guard holders[index]?.count == 1, exhausted(index) == nil, excluded[index]?.contains(owner) != true else { continue }
+                guard holders[index]?.count == 1, exhausted(index) == nil,
+                      excluded[index]?.contains(owner) != true else { continue }
                 attemptsIssued[index] = attempts + 1
                 entries.append(LeaseEntry(index: index, attempt: attempts + 1))
             }
@@ -132,7 +138,8 @@ struct LeaseBook {
         return entries.isEmpty ? nil : open(entries, owner: owner, now: now)
     }
 
-    private mutating func open(_ entries: [LeaseEntry], owner: Data, now: Double) -> (lease: UInt64, entries: [LeaseEntry]) {
+    private mutating func open(_ entries: [LeaseEntry], owner: Data,
+                               now: Double) -> (lease: UInt64, entries: [LeaseEntry]) {
         let id = nextLeaseID
         nextLeaseID &+= 1
         var open: [Int: UInt32] = [:]

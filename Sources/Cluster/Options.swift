@@ -92,7 +92,9 @@ public struct CoordinatorOptions: Sendable {
         }
         guard heartbeatLiveness >= 1 else { throw ClusterError.invalidOption("heartbeat liveness must be at least 1") }
         guard workerTimeoutSeconds > 0 else { throw ClusterError.invalidOption("worker timeout must be positive") }
-        guard maxMessageBytes >= 1024 else { throw ClusterError.invalidOption("max message size must be at least 1 KiB") }
+        guard maxMessageBytes >= 1024 else {
+            throw ClusterError.invalidOption("max message size must be at least 1 KiB")
+        }
         if let leaseTimeoutSeconds, !(leaseTimeoutSeconds > 0) {
             throw ClusterError.invalidOption("lease timeout must be positive")
         }
@@ -102,8 +104,12 @@ public struct CoordinatorOptions: Sendable {
         guard (1...Int(Wire.maxCredit)).contains(maxLeasesPerWorker) else {
             throw ClusterError.invalidOption("max leases per worker must be 1...\(Wire.maxCredit)")
         }
-        guard verifyFraction >= 0, verifyFraction <= 1 else { throw ClusterError.invalidOption("verify fraction must be 0...1") }
-        guard sendHighWaterMark >= 4 else { throw ClusterError.invalidOption("send high-water mark must be at least 4") }
+        guard verifyFraction >= 0, verifyFraction <= 1 else {
+            throw ClusterError.invalidOption("verify fraction must be 0...1")
+        }
+        guard sendHighWaterMark >= 4 else {
+            throw ClusterError.invalidOption("send high-water mark must be at least 4")
+        }
     }
 }
 
@@ -139,7 +145,9 @@ public struct WorkerOptions: Sendable {
     }
 
     func validate() throws {
-        guard (1...200).contains(name.utf8.count) else { throw ClusterError.invalidOption("worker name must be 1...200 bytes") }
+        guard (1...200).contains(name.utf8.count) else {
+            throw ClusterError.invalidOption("worker name must be 1...200 bytes")
+        }
         guard heartbeatIntervalSeconds >= 0.01, heartbeatIntervalSeconds <= 600 else {
             throw ClusterError.invalidOption("heartbeat interval must be 0.01...600 s")
         }
@@ -171,8 +179,9 @@ public struct ResultsLogProtection: Sendable, Equatable {
             throw ClusterError.keyFile("cannot read the results log key \(path)")
         }
         guard bytes.count >= minimumKeyBytes else {
-            throw ClusterError.keyFile("the results log key \(path) has \(bytes.count) bytes, fewer than \(minimumKeyBytes): "
-                                       + "make one with `head -c 32 /dev/urandom > \(path)`")
+            throw ClusterError.keyFile(
+                "the results log key \(path) has \(bytes.count) bytes, fewer than \(minimumKeyBytes): "
+                    + "make one with `head -c 32 /dev/urandom > \(path)`")
         }
         return [UInt8](bytes)
     }

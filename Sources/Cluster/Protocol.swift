@@ -133,9 +133,13 @@ extension WorkerMessage {
         case let .refuse(reason):
             return Wire.header(.refuse) + [Wire.text(reason)]
         case let .result(lease, index, attempt, payload):
-            return Wire.header(.result) + [Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), payload]
+            return Wire.header(.result) + [
+                Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), payload
+            ]
         case let .error(lease, index, attempt, message):
-            return Wire.header(.error) + [Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), Wire.text(message)]
+            return Wire.header(.error) + [
+                Wire.encode(lease), Wire.encode(UInt64(index)), Wire.encode(attempt), Wire.text(message)
+            ]
         case .heartbeat:
             return Wire.header(.heartbeat)
         case let .status(credit, leases):
@@ -220,7 +224,8 @@ extension WorkerMessage {
             let credit = try Wire.decodeUInt32(args[0], "HEARTBEAT credit")
             let packed = [UInt8](args[1])
             guard credit <= Wire.maxCredit, packed.count % 8 == 0, packed.count / 8 <= Wire.maxStatusLeases else {
-                throw ClusterError.malformedMessage("HEARTBEAT status: credit ≤ \(Wire.maxCredit) and ≤ \(Wire.maxStatusLeases) × 8 bytes of leases")
+                throw ClusterError.malformedMessage("HEARTBEAT status: credit ≤ \(Wire.maxCredit) "
+                    + "and ≤ \(Wire.maxStatusLeases) × 8 bytes of leases")
             }
             let leases = stride(from: 0, to: packed.count, by: 8).map { Wire.bigEndian(packed[$0..<$0 + 8]) }
             return .status(credit: credit, leases: leases)
@@ -294,8 +299,12 @@ extension Wire {
     }
 
     static func split(_ frames: [Data]) throws -> (Command, [Data]) {
-        guard frames.count >= 2 else { throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2") }
-        guard frames[0] == signature else { throw ClusterError.malformedMessage("bad signature (not IBAC\(version): another protocol version?)") }
+        guard frames.count >= 2 else {
+            throw ClusterError.malformedMessage("\(frames.count) frame(s), need at least 2")
+        }
+        guard frames[0] == signature else {
+            throw ClusterError.malformedMessage("bad signature (not IBAC\(version): another protocol version?)")
+        }
         guard frames[1].count == 1, let byte = frames[1].first, let command = Command(rawValue: byte) else {
             throw ClusterError.malformedMessage("unknown command frame of \(frames[1].count) byte(s)")
         }
@@ -349,9 +358,11 @@ extension Wire {
             offset += taskEntryHeaderBytes
             guard index <= UInt64(Int.max) else { throw ClusterError.malformedMessage("TASK index out of range") }
             guard length <= maxExampleBytes, length <= packed.count - offset else {
-                throw ClusterError.malformedMessage("TASK entry \(entries.count) claims \(length) example bytes, \(packed.count - offset) left (at most \(maxExampleBytes))")
+                throw ClusterError.malformedMessage("TASK entry \(entries.count) claims \(length) example bytes, "
+                    + "\(packed.count - offset) left (at most \(maxExampleBytes))")
             }
-            entries.append(LeaseEntry(index: Int(index), attempt: attempt, example: Data(packed[offset..<offset + length])))
+            entries.append(
+                LeaseEntry(index: Int(index), attempt: attempt, example: Data(packed[offset..<offset + length])))
             offset += length
         }
         guard !entries.isEmpty else { throw ClusterError.malformedMessage("TASK without entries") }
@@ -392,7 +403,8 @@ enum ComputeWire {
                   let attempt = try? Wire.decodeUInt32(frames[3], "attempt") else { return nil }
             return kind == workDone
                 ? .workDone(lease: lease, index: index, attempt: attempt, payload: frames[4])
-                : .workFailed(lease: lease, index: index, attempt: attempt, message: String(decoding: frames[4], as: UTF8.self))
+                : .workFailed(
+                    lease: lease, index: index, attempt: attempt, message: String(decoding: frames[4], as: UTF8.self))
         default: return nil
         }
     }

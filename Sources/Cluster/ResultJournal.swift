@@ -37,7 +37,8 @@ public struct OpenedJournal {
 
 /// The hash-chained results log at `url` (see `ResultsLog`): created, or with `resume` continued when its
 /// header has the same fingerprint (model, data, options, seed), else refused naming the options in
-/// `details` that changed (an option left out of `options` reads as its `optionDefaults` entry); `protection`: its HMAC key, and whether an unchained (format 1) log resumes.
+/// `details` that changed (an option left out of `options` reads as its `optionDefaults` entry); `protection`:
+/// its HMAC key, and whether an unchained (format 1) log resumes.
 /// `payloadsAreJSON`: every payload appended was decoded as JSON by its producer or validator, so the log
 /// checks only that it is one line.
 public func openResultsLog(_ url: URL, modelHash: String, dataHash: String, options: [String: String], seed: UInt64,

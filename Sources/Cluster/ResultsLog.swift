@@ -7,7 +7,8 @@ import Foundation
 /// a killed coordinator loses at most the lines of one uncommitted batch,
 /// which it had not counted yet.
 ///
-///   line 1   {"chain":H,"chainMAC":"hmac-sha256","details":{option: value},"fingerprint":{modelHash,dataHash,options,seed},
+///   line 1   {"chain":H,"chainMAC":"hmac-sha256","details":{option: value},
+///             "fingerprint":{modelHash,dataHash,options,seed},
 ///             "format":"iba-cluster-results","version":2}
 ///            (details: the options in words, not compared; a refused resume shows those that differ;
 ///             chainMAC only in a keyed log)
@@ -84,7 +85,9 @@ final class ResultsLog {
         let keepBytes = contents.intactBytes
         let needsHeader = keepBytes == 0
         let descriptor = Foundation.open(url.path, O_WRONLY | O_CREAT, 0o644)
-        guard descriptor >= 0 else { throw ClusterError.resultsLog("cannot open \(url.path) for writing (errno \(errno))") }
+        guard descriptor >= 0 else {
+            throw ClusterError.resultsLog("cannot open \(url.path) for writing (errno \(errno))")
+        }
         // Cut a torn last line so the next record starts on a line of its own.
         guard ftruncate(descriptor, off_t(keepBytes)) == 0, lseek(descriptor, 0, SEEK_END) >= 0 else {
             Foundation.close(descriptor)
@@ -97,8 +100,9 @@ final class ResultsLog {
         if needsHeader {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let header = Header(format: format, version: version, fingerprint: fingerprint, details: details.isEmpty ? nil : details,
-                                chainMAC: protection.key == nil ? nil : keyedChain)
+            let header = Header(
+                format: format, version: version, fingerprint: fingerprint, details: details.isEmpty ? nil : details,
+                chainMAC: protection.key == nil ? nil : keyedChain)
             guard let json = try? encoder.encode(header) else { throw ClusterError.resultsLog("cannot encode header") }
             log.queue(rest: json.dropFirst())  // the chain goes in front of the header's own keys
             try log.commit()
@@ -308,7 +312,10 @@ final class ResultsLog {
         var result = Contents()
         let lastNewline = bytes.lastIndex(of: 0x0A)
         let torn = bytes.count - (lastNewline.map { $0 + 1 } ?? 0)
-        if torn > 0 { result.notes.append("results log \(path): cut a torn last line (\(torn) bytes, a write interrupted by a crash)") }
+        if torn > 0 {
+            result.notes.append(
+                "results log \(path): cut a torn last line (\(torn) bytes, a write interrupted by a crash)")
+        }
         guard let lastNewline else { return result }  // not even a whole header
         let lines = bytes[..<lastNewline].split(separator: 0x0A, omittingEmptySubsequences: false)
         guard let headerLine = lines.first else { return result }
@@ -316,9 +323,10 @@ final class ResultsLog {
         let header = try readHeader(headerLine, chain: &chain, expecting: fingerprint, details: details,
                                     optionDefaults: optionDefaults, protection: protection, path: path)
         if header.version == unchainedVersion {
-            result.notes.append("results log \(path) predates the hash chain (format \(unchainedVersion)), resumed as "
-                                + "--accept-unchained-log asks: its \(lines.count - 1) result line(s) cannot be checked for "
-                                + "edits; lines appended from now on are chained")
+            result.notes.append(
+                "results log \(path) predates the hash chain (format \(unchainedVersion)), resumed as "
+                    + "--accept-unchained-log asks: its \(lines.count - 1) result line(s) cannot be checked for "
+                    + "edits; lines appended from now on are chained")
         }
         for (offset, line) in lines.enumerated().dropFirst() {
             let number = offset + 1
@@ -332,7 +340,8 @@ final class ResultsLog {
                 continue
             }
             guard let record = parseRecord(Data(line)) else {
-                throw ClusterError.resultsLog("\(path) line \(number) is unreadable (only a torn last line is tolerated)")
+                throw ClusterError.resultsLog(
+                    "\(path) line \(number) is unreadable (only a torn last line is tolerated)")
             }
             if case let .done(payload) = record.result, result.done[record.index] == nil {
                 result.done[record.index] = payload
@@ -344,24 +353,28 @@ final class ResultsLog {
         return result
     }
 
-    private static func readHeader(_ line: ArraySlice<UInt8>, chain: inout ChainCheck, expecting fingerprint: ManifestFingerprint,
-                                   details: [String: String], optionDefaults: [String: String],
-                                   protection: ResultsLogProtection, path: String) throws -> Header {
+    private static func readHeader(
+        _ line: ArraySlice<UInt8>, chain: inout ChainCheck, expecting fingerprint: ManifestFingerprint,
+        details: [String: String], optionDefaults: [String: String],
+        protection: ResultsLogProtection, path: String
+    ) throws -> Header {
         let chained = line.starts(with: chainPrefix.utf8)
         let header = try? JSONDecoder().decode(Header.self, from: Data(line))
         guard let header, header.format == format else {
             throw ClusterError.resultsLog("\(path) does not start with an \(format) header")
         }
         guard header.version == (chained ? version : unchainedVersion) else {
-            throw ClusterError.resultsLog("\(path) has format version \(header.version)\(chained ? "" : " without a hash chain"), "
-                                          + "this build reads \(version) (and \(unchainedVersion)); delete the log to start over")
+            throw ClusterError.resultsLog(
+                "\(path) has format version \(header.version)\(chained ? "" : " without a hash chain"), "
+                    + "this build reads \(version) (and \(unchainedVersion)); delete the log to start over")
         }
         try checkProtection(header, protection, path: path)
         chain.keyed = header.chainMAC != nil
         try chain.check(line, number: 1, chained: chained)
         let differences = fingerprint.differences(from: header.fingerprint, optionDefaults: optionDefaults)
         guard differences.isEmpty else {
-            throw ClusterError.manifestMismatch(differences.joined(separator: "; ") + detailsDifferences(header.details, details))
+            throw ClusterError.manifestMismatch(
+                differences.joined(separator: "; ") + detailsDifferences(header.details, details))
         }
         return header
     }
@@ -372,21 +385,25 @@ final class ResultsLog {
         if header.version == unchainedVersion {
             guard protection.acceptUnchained, protection.key == nil else {
                 let keyed = protection.key == nil ? "" : " (and --log-key cannot apply to it)"
-                throw ClusterError.resultsLog("\(path) is format \(unchainedVersion), older than the format \(version) this build "
-                    + "writes: it has no hash chain, so its lines cannot be checked for edits, and an edited log relabelled "
-                    + "as format \(unchainedVersion) looks the same\(keyed); delete it to start over, or pass "
-                    + "--accept-unchained-log to resume it unchecked if you know where it came from")
+                throw ClusterError.resultsLog(
+                    "\(path) is format \(unchainedVersion), older than the format \(version) this build "
+                        + "writes: it has no hash chain, so its lines cannot be checked for edits, "
+                        + "and an edited log relabelled as format \(unchainedVersion) looks the same\(keyed); "
+                        + "delete it to start over, or pass "
+                        + "--accept-unchained-log to resume it unchecked if you know where it came from")
             }
             return
         }
         switch (header.chainMAC, protection.key) {
         case (nil, nil), (keyedChain?, _?): return
         case (keyedChain?, nil):
-            throw ClusterError.resultsLog("\(path) was written with --log-key (an HMAC chain): pass the same key to resume it")
+            throw ClusterError.resultsLog(
+                "\(path) was written with --log-key (an HMAC chain): pass the same key to resume it")
         case (nil, _?):
-            throw ClusterError.resultsLog("\(path) has an unkeyed SHA-256 chain, which anyone can recompute, but --log-key was "
-                + "given: a keyed log with its key stripped looks like this; delete it to start over, or resume without "
-                + "--log-key if it was written without one")
+            throw ClusterError.resultsLog(
+                "\(path) has an unkeyed SHA-256 chain, which anyone can recompute, but --log-key was "
+                    + "given: a keyed log with its key stripped looks like this; delete it to start over, "
+                    + "or resume without --log-key if it was written without one")
         case (let other?, _):
             throw ClusterError.resultsLog("\(path) has a chain of kind \(other); this build knows \(keyedChain)")
         }
@@ -396,7 +413,9 @@ final class ResultsLog {
     /// log has them (else a hint that a hash covers every option, and paths as written).
     static func detailsDifferences(_ logged: [String: String]?, _ now: [String: String]) -> String {
         guard let logged else {
-            return now.isEmpty ? "" : " (this log predates readable options: a hash covers every evaluation option, and paths as written)"
+            return now.isEmpty
+                ? ""
+                : " (this log predates readable options: a hash covers every evaluation option, and paths as written)"
         }
         let changed = ManifestFingerprint.changedEntries(logged: logged, now: now)
         return changed.isEmpty ? "" : " (\(changed))"
@@ -426,17 +445,21 @@ final class ResultsLog {
             let start = line.startIndex
             guard hasChain, line[start + chainedPrefixBytes - 2] == UInt8(ascii: "\""),
                   line[start + chainedPrefixBytes - 1] == UInt8(ascii: ","),
-                  let stored = String(bytes: line[(start + chainPrefix.utf8.count)..<(start + chainedPrefixBytes - 2)], encoding: .utf8) else {
-                throw ClusterError.resultsLog("\(path) line \(number) has no chain hash (edited?): the log cannot be trusted; "
-                                              + "delete it to start over")
+                  let stored = String(bytes: line[(start + chainPrefix.utf8.count)..<(start + chainedPrefixBytes - 2)],
+                                      encoding: .utf8) else {
+                throw ClusterError.resultsLog(
+                    "\(path) line \(number) has no chain hash (edited?): the log cannot be trusted; "
+                        + "delete it to start over")
             }
             let expected = chainer.chain(after: last, rest: line[(start + chainedPrefixBytes)...])
             guard constantTimeEqual(stored, expected) else {
                 let key = keyed ? ", or --log-key is not the key it was written with" : ""
                 let what = number == 1 ? "line 1 (the header) was edited\(key)"
-                    : "line \(number) does not follow line \(number - 1) (line \(number) edited, or lines removed or reordered\(key))"
-                throw ClusterError.resultsLog("\(path) \(what): its chain hash is \(stored.prefix(12))…, the lines before it give "
-                                              + "\(expected.prefix(12))…; the log cannot be trusted: delete it to start over")
+                    : "line \(number) does not follow line \(number - 1) "
+                        + "(line \(number) edited, or lines removed or reordered\(key))"
+                throw ClusterError.resultsLog(
+                    "\(path) \(what): its chain hash is \(stored.prefix(12))…, the lines before it give "
+                        + "\(expected.prefix(12))…; the log cannot be trusted: delete it to start over")
             }
             last = stored
             chainStarted = true
@@ -487,7 +510,8 @@ final class ResultsLog {
 
     private static func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<start + needle.count].elementsEqual(needle) {
             return start
         }
         return nil

@@ -96,7 +96,9 @@ public final class SimulatedWorkers: @unchecked Sendable {
                 while !peers[k].ended, let message = try peers[k].socket.receive(maxFrames: 8) {
                     guard let decoded = try? CoordinatorMessage.decode(message.frames) else { continue }
                     switch decoded {
-                    case .task(_, let entries): report.tasksReceived += 1; schedule(k, entries: entries, decoded)
+                    case .task(_, let entries):
+                        report.tasksReceived += 1
+                        schedule(k, entries: entries, decoded)
                     case .reset: report.resets += 1
                     case .done: report.finished += 1
                     default: break

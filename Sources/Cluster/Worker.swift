@@ -39,7 +39,8 @@ public final class Worker: @unchecked Sendable {
     /// computation, which gets the example's index and the bytes its TASK
     /// carried. Returns when the run is over; throws if setup refused.
     /// The protocol decisions are `WorkerSession`'s; this loop moves bytes.
-    public func run(streaming setup: @escaping (JobManifest) throws -> ((Int, Data) throws -> Data)) throws -> WorkerExit {
+    public func run(streaming setup: @escaping (JobManifest) throws -> ((Int, Data) throws -> Data))
+        throws -> WorkerExit {
         let context = try ZMQContext()
         let computeEndpoint = "inproc://iba-compute-\(UUID().uuidString)"
         let monitorEndpoint = "inproc://iba-monitor-\(UUID().uuidString)"
@@ -96,20 +97,30 @@ public final class Worker: @unchecked Sendable {
                     }
                     if case let .chunk(file, offset, bytes) = message {
                         if bytes.isEmpty, download != nil {
-                            throw refuseJob(dealer, "the coordinator cannot serve file \(file) of the shipped model (it changed on its disk)")
+                            throw refuseJob(
+                                dealer,
+                                "the coordinator cannot serve file \(file) of the shipped model "
+                                    + "(it changed on its disk)")
                         }
                         guard let download, try download.receive(file: file, offset: offset, bytes: bytes) else {
-                            options.log("dropped CHUNK of file \(file) at \(offset): not requested (stale or duplicate)")
+                            options.log(
+                                "dropped CHUNK of file \(file) at \(offset): not requested (stale or duplicate)")
                             continue
                         }
                     }
-                    if let exit = try perform(dealer, pair, session.handle(.message(message), now: monotonicSeconds())) { return exit }
+                    if let exit = try perform(dealer, pair,
+                                              session.handle(.message(message), now: monotonicSeconds())) {
+                        return exit
+                    }
                 }
             }
             if readable[1] {
                 while let reply = try pair.receive(maxFrames: 8) {
                     guard let decoded = ComputeWire.decodeReply(reply.frames) else { continue }
-                    if let exit = try perform(dealer, pair, session.handle(.compute(decoded), now: monotonicSeconds())) { return exit }
+                    if let exit = try perform(dealer, pair,
+                                              session.handle(.compute(decoded), now: monotonicSeconds())) {
+                        return exit
+                    }
                 }
             }
             let now = monotonicSeconds()
@@ -146,7 +157,9 @@ public final class Worker: @unchecked Sendable {
 
     private func send(_ message: WorkerMessage, _ dealer: ZMQSocket) {
         do {
-            if try dealer.send(message.frames) != .sent { options.log("send queue full, dropped \(message.frames[1].first ?? 0)") }
+            if try dealer.send(message.frames) != .sent {
+                options.log("send queue full, dropped \(message.frames[1].first ?? 0)")
+            }
         } catch {
             options.log("send failed: \(error)")
         }
@@ -160,7 +173,8 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Carries out the session's actions; returns the exit when the session ends the run.
-    private func perform(_ dealer: ZMQSocket, _ pair: ZMQSocket, _ actions: [WorkerSession.Action]) throws -> WorkerExit? {
+    private func perform(_ dealer: ZMQSocket, _ pair: ZMQSocket,
+                         _ actions: [WorkerSession.Action]) throws -> WorkerExit? {
         for action in actions {
             switch action {
             case let .send(message):
@@ -194,7 +208,8 @@ public final class Worker: @unchecked Sendable {
         return "model shipment \(download.shipment.key) is in the cache: " + (download.receivedBytes == 0
             ? "fetched by another worker on this host"
             : "\(download.receivedBytes >> 20) MiB fetched in "
-                + String(format: "%.2f s (%.0f MiB/s)", seconds, Double(download.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
+                + String(format: "%.2f s (%.0f MiB/s)", seconds,
+                         Double(download.receivedBytes) / 1_048_576 / max(seconds, 1e-6)))
             + "; setting up again"
     }
 
@@ -209,18 +224,22 @@ public final class Worker: @unchecked Sendable {
             throw ClusterError.modelUnavailable("\(reason) (the coordinator can send it: start it with --ship-model)")
         }
         guard let root = options.shipmentCache else {
-            throw ClusterError.modelUnavailable("\(reason) (this worker has no model cache, so it cannot take the shipped model)")
+            throw ClusterError.modelUnavailable(
+                "\(reason) (this worker has no model cache, so it cannot take the shipped model)")
         }
         guard attempt <= options.maxDownloads else {
-            throw ClusterError.modelUnavailable("\(reason), after \(options.maxDownloads) download(s) of the shipped model")
+            throw ClusterError.modelUnavailable(
+                "\(reason), after \(options.maxDownloads) download(s) of the shipped model")
         }
         let cache = ShipmentCache(root: root)
         // Setup rejected a complete cached copy (its check failed): replace it.
         if cache.directory(for: shipment) != nil { cache.remove(shipment) }
-        options.log("\(reason): fetching the model from the coordinator (\(shipment.totalBytes >> 20) MiB into \(root.path))")
-        return try ShipmentDownload(shipment: shipment, cache: cache, credit: options.fetchCredit,
-                                    retrySeconds: max(2, options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)),
-                                    lockWaitSeconds: options.shipmentLockWaitSeconds, log: options.log)
+        options.log(
+            "\(reason): fetching the model from the coordinator (\(shipment.totalBytes >> 20) MiB into \(root.path))")
+        return try ShipmentDownload(
+            shipment: shipment, cache: cache, credit: options.fetchCredit,
+            retrySeconds: max(2, options.heartbeatIntervalSeconds * Double(options.heartbeatLiveness)),
+            lockWaitSeconds: options.shipmentLockWaitSeconds, log: options.log)
     }
 
     /// The DEALER, and a PAIR receiving its handshake-failure events (a
@@ -256,7 +275,8 @@ public final class Worker: @unchecked Sendable {
             let code = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
             let value = UInt32(bytes[2]) | UInt32(bytes[3]) << 8 | UInt32(bytes[4]) << 16 | UInt32(bytes[5]) << 24
             if Int32(code) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH {
-                return "the coordinator refused this worker's CURVE key (ZAP status \(value)): is worker-NAME.pub in its authorized/ directory?"
+                return "the coordinator refused this worker's CURVE key (ZAP status \(value)): "
+                    + "is worker-NAME.pub in its authorized/ directory?"
             }
         }
         return nil

@@ -60,18 +60,24 @@ public final class WorkerLauncher: @unchecked Sendable {
     /// Refuses a number of worker processes this machine cannot hold: above `manyPerCore` per core unless
     /// `allowMany` (each worker is a process of several hundred MiB), and always above what the coordinator's
     /// file descriptors can connect (`fileDescriptorsPerWorker` each, RLIMIT_NOFILE).
-    public static func checkCount(_ count: Int, allowMany: Bool, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-                                  fileDescriptors: Int = openFileLimit()) throws {
+    public static func checkCount(
+        _ count: Int, allowMany: Bool, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+        fileDescriptors: Int = openFileLimit()
+    ) throws {
         guard count >= 0 else { throw ClusterError.invalidOption("--workers must be 0 or more, got \(count)") }
         let byDescriptors = max(0, (fileDescriptors - reservedDescriptors) / fileDescriptorsPerWorker)
         if count > byDescriptors {
-            throw ClusterError.invalidOption("\(count) worker processes need about \(count * fileDescriptorsPerWorker + reservedDescriptors) "
-                + "file descriptors, and this process may open \(fileDescriptors) (ulimit -n): at most \(byDescriptors) workers")
+            throw ClusterError.invalidOption(
+                "\(count) worker processes need about \(count * fileDescriptorsPerWorker + reservedDescriptors) "
+                    + "file descriptors, and this process may open \(fileDescriptors) (ulimit -n): "
+                    + "at most \(byDescriptors) workers")
         }
         let sane = max(minimumLimit, manyPerCore * cores)
         if count > sane && !allowMany {
-            throw ClusterError.invalidOption("\(count) worker processes on \(cores) core(s) is more than \(sane) (\(manyPerCore) per core): "
-                + "they would compete for the cores and memory (each loads a model); pass --allow-many-workers if you mean it")
+            throw ClusterError.invalidOption(
+                "\(count) worker processes on \(cores) core(s) is more than \(sane) (\(manyPerCore) per core): "
+                    + "they would compete for the cores and memory (each loads a model); "
+                    + "pass --allow-many-workers if you mean it")
         }
     }
 
@@ -97,12 +103,18 @@ public final class WorkerLauncher: @unchecked Sendable {
             for s in 0..<(host.slots ?? 1) {
                 let name = host.isLocal ? "local-\(h)-\(s)" : "\(host.host)-\(s)"
                 if host.isLocal {
-                    result.append(Slot(name: name, arguments: [localExecutable] + workerArguments(name), environment: environment))
+                    result.append(Slot(name: name, arguments: [localExecutable] + workerArguments(name),
+                                       environment: environment))
                 } else {
                     // Environment travels inside the remote command line; arguments are quoted for the remote shell.
-                    let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuoted($0.value))" }
-                    let remote = (assignments + [remoteExecutable] + workerArguments(name).map(shellQuoted)).joined(separator: " ")
-                    result.append(Slot(name: name, arguments: ssh + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host.sshDestination, remote],
+                    let assignments = environment.sorted { $0.key < $1.key }.map {
+                        "\($0.key)=\(shellQuoted($0.value))"
+                    }
+                    let remote = (assignments + [remoteExecutable] + workerArguments(name).map(shellQuoted))
+                        .joined(separator: " ")
+                    result.append(Slot(name: name,
+                                       arguments: ssh + ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                                                         host.sshDestination, remote],
                                        local: false))
                 }
             }
@@ -163,7 +175,9 @@ public final class WorkerLauncher: @unchecked Sendable {
         if let logDirectory {
             try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
             let url = logDirectory.appendingPathComponent("\(slot.name).log")
-            if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: url.path) {
+                FileManager.default.createFile(atPath: url.path, contents: nil)
+            }
             let handle = try FileHandle(forWritingTo: url)
             handle.seekToEndOfFile()
             process.standardError = handle
@@ -179,7 +193,8 @@ public final class WorkerLauncher: @unchecked Sendable {
         launches += 1
         lock.unlock()
         do { try process.run() } catch {
-            throw ClusterError.invalidOption("cannot start worker \(slot.name) (\(slot.arguments.joined(separator: " "))): \(error)")
+            throw ClusterError.invalidOption(
+                "cannot start worker \(slot.name) (\(slot.arguments.joined(separator: " "))): \(error)")
         }
     }
 
@@ -235,7 +250,8 @@ public enum ParentWatch {
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
             }
-            FileHandle.standardError.write(Data("worker: the process that launched this worker is gone; exiting\n".utf8))
+            FileHandle.standardError.write(
+                Data("worker: the process that launched this worker is gone; exiting\n".utf8))
             _exit(3)
         }
         thread.name = "parent-watch"

@@ -71,7 +71,9 @@ struct WorkerSession {
     private var lastStep: Double
     private var finished = false
 
-    init(name: String, heartbeatSeconds: Double, liveness: Int, idleExitSeconds: Double, exitWhenDone: Bool, now: Double) {
+    init(
+        name: String, heartbeatSeconds: Double, liveness: Int, idleExitSeconds: Double, exitWhenDone: Bool, now: Double
+    ) {
         self.name = name
         self.heartbeatSeconds = heartbeatSeconds
         self.liveness = liveness

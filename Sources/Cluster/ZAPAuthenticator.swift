@@ -83,7 +83,9 @@ final class ZAPAuthenticator: @unchecked Sendable {
             deniedCount += 1
             return loggedDenials.insert(shown).inserted
         }
-        if firstTime { log("ZAP: denied \(mechanism) client from \(address) with key \(shown) (not in authorized keys)") }
+        if firstTime {
+            log("ZAP: denied \(mechanism) client from \(address) with key \(shown) (not in authorized keys)")
+        }
         return [version, requestID, Data("400".utf8), Data("key not authorised".utf8), Data(), Data()]
     }
 }

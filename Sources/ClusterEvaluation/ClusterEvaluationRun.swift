@@ -98,8 +98,9 @@ public struct ClusterExecutor: EvaluationExecutor {
         try launcher.start()
         defer { launcher.stop(graceSeconds: 3) }
         intake.setWorkerMemory { [launcher] in
-            Dictionary(launcher.liveProcessIDs.compactMap { pid in peakResidentMiB(processID: pid).map { ("pid \(pid)", $0) } },
-                       uniquingKeysWith: max)
+            Dictionary(launcher.liveProcessIDs.compactMap { pid in
+                peakResidentMiB(processID: pid).map { ("pid \(pid)", $0) }
+            }, uniquingKeysWith: max)
         }   // workers leave on DONE; stragglers are terminated
         options.announce("coordinator at \(coordinator.endpoint) with \(launcher.slots.count) worker process(es); "
                          + "logs in \(job.outputDirectory.path)/workers")
@@ -135,16 +136,21 @@ func announceVerification(_ report: VerificationReport, _ options: ClusterRunOpt
     guard options.verifyFraction > 0 else { return }
     var line = "verification: \(report.verified) example(s) agreed by two workers"
     if !report.untrusted.isEmpty {
-        line += "; UNTRUSTED worker(s) \(report.untrusted.joined(separator: ", ")) (their results were computed again by others)"
+        line += "; UNTRUSTED worker(s) \(report.untrusted.joined(separator: ", ")) "
+            + "(their results were computed again by others)"
     }
     if !report.suspects.isEmpty {
-        line += "; SUSPECT worker(s) \(report.suspects.joined(separator: ", ")) disagreed with no third worker to decide (those examples failed)"
+        line += "; SUSPECT worker(s) \(report.suspects.joined(separator: ", ")) "
+            + "disagreed with no third worker to decide (those examples failed)"
     }
-    if !report.unverified.isEmpty { line += "; \(report.unverified.count) drawn example(s) unverified (no second worker was left)" }
+    if !report.unverified.isEmpty {
+        line += "; \(report.unverified.count) drawn example(s) unverified (no second worker was left)"
+    }
     options.announce(line)
 }
 
-func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, shippedFiles: [URL], payloadBytes: Int) -> CoordinatorOptions {
+func coordinatorOptions(_ job: EvaluationJob, _ options: ClusterRunOptions, shippedFiles: [URL],
+                        payloadBytes: Int) -> CoordinatorOptions {
     var c = CoordinatorOptions()
     c.bind = options.bind ?? "tcp://127.0.0.1:0"
     c.workerTimeoutSeconds = options.workerTimeoutSeconds
@@ -168,7 +174,8 @@ func workerSlots(_ options: ClusterRunOptions, endpoint: String) throws -> [Work
     if let hostsFile = options.hostsFile {
         let text: String
         do { text = try String(contentsOfFile: hostsFile, encoding: .utf8) } catch {
-            throw ClusterEvaluationError.payload("cannot read the hosts file \(hostsFile): \(error.localizedDescription)")
+            throw ClusterEvaluationError.payload(
+                "cannot read the hosts file \(hostsFile): \(error.localizedDescription)")
         }
         hostEntries += try HostEntry.parseFile(text)
     }

@@ -47,7 +47,8 @@ public struct ClusterJobPayload: Codable, Sendable {
 
     static func decode(_ data: Data) throws -> ClusterJobPayload {
         do { return try JSONDecoder().decode(ClusterJobPayload.self, from: data) } catch {
-            throw ClusterEvaluationError.payload("the coordinator's job is not an evaluation job of this version (\(error))")
+            throw ClusterEvaluationError.payload(
+                "the coordinator's job is not an evaluation job of this version (\(error))")
         }
     }
 }
@@ -70,7 +71,8 @@ func exampleEncoder() -> JSONEncoder {
 func decodeExample(_ bytes: Data, index: Int) throws -> LabeledExample {
     guard !bytes.isEmpty else { throw ClusterEvaluationError.exampleNotInJob(index) }
     do { return try JSONDecoder().decode(LabeledExample.self, from: bytes) } catch {
-        throw ClusterEvaluationError.payload("the task's example \(index) is not an example (\(bytes.count) bytes: \(error))")
+        throw ClusterEvaluationError.payload(
+            "the task's example \(index) is not an example (\(bytes.count) bytes: \(error))")
     }
 }
 
@@ -100,7 +102,8 @@ public enum ClusterEvaluationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .payload(let reason): return reason
-        case .exampleNotInJob(let index): return "example \(index) came without its text (a coordinator of an older version?)"
+        case .exampleNotInJob(let index):
+            return "example \(index) came without its text (a coordinator of an older version?)"
         case .parts(let reason): return "cannot merge: \(reason)"
         }
     }

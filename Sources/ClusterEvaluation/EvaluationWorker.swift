@@ -30,7 +30,8 @@ public struct EvaluationWorker: Sendable {
         for warning in model.loadReport.warnings { log("warning: \(warning)") }
         let context = context(for: job)
         log("GEMMs on \(context.backend.rawValue) (the coordinator's library), \(context.threads) thread(s)")
-        let evaluator = try ExampleEvaluator(model: model, settings: job.settings, methods: job.methods, context: context)
+        let evaluator = try ExampleEvaluator(
+            model: model, settings: job.settings, methods: job.methods, context: context)
         return { index, bytes in
             let example = try decodeExample(bytes, index: index)
             // As `iba evaluate`: an example that cannot be evaluated becomes a failed record, not a retry.
@@ -63,7 +64,8 @@ public struct EvaluationWorker: Sendable {
         for file in shipment.files {
             let hash = try fileContentHash(directory.appendingPathComponent(file.name))
             guard hash == file.hash else {
-                throw ClusterError.modelUnavailable("the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
+                throw ClusterError.modelUnavailable(
+                    "the cached \(file.name) in \(directory.path) hashes to \(hash), not \(file.hash)")
             }
         }
         let shipped = job.model.at(path: directory.appendingPathComponent(names.checkpoint).path,
@@ -84,7 +86,9 @@ public struct EvaluationWorker: Sendable {
         if identity.hash == manifest.modelHash { return nil }
         let differences = job.modelIdentity.differences(from: identity)
         // The payload's parts agree with the manifest's hash unless one of them was altered on the way.
-        return "is not the coordinator's: " + (differences.isEmpty
-            ? "its identity \(identity.hash) is not the manifest's \(manifest.modelHash)" : differences.joined(separator: "; "))
+        return "is not the coordinator's: "
+            + (differences.isEmpty
+                ? "its identity \(identity.hash) is not the manifest's \(manifest.modelHash)"
+                : differences.joined(separator: "; "))
     }
 }

@@ -39,8 +39,10 @@ struct ModelFiles {
         for shard in weights.dropFirst() {
             let name = shard.lastPathComponent
             guard FileShipment.plainName(name) == name,
-                  shard.deletingLastPathComponent().standardizedFileURL == checkpoint.deletingLastPathComponent().standardizedFileURL else {
-                throw ClusterEvaluationError.payload("--ship-model: the shard \(name) named by \(checkpoint.path) is not a plain file name beside its index, so it cannot be shipped")
+                  shard.deletingLastPathComponent().standardizedFileURL
+                      == checkpoint.deletingLastPathComponent().standardizedFileURL else {
+                throw ClusterEvaluationError.payload("--ship-model: the shard \(name) named by \(checkpoint.path) "
+                    + "is not a plain file name beside its index, so it cannot be shipped")
             }
             entries.append((shard, name))
         }
@@ -54,7 +56,8 @@ struct ModelFiles {
             entries.append((vocab, name))
         }
         let files = try entries.map { url, name in
-            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
+            let size =
+                (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
             return FileShipment.File(name: name, size: size, hash: try fileContentHash(url))
         }
         let key = contentHash(Data(files.map { "\($0.name)\u{0}\($0.size)\u{0}\($0.hash)\n" }.joined().utf8))
@@ -90,7 +93,8 @@ public struct ModelIdentity: Codable, Sendable, Equatable {
     public var hash: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        // Encoding strings, integers and booleans cannot fail; an empty fallback would still differ from any real identity.
+        // Encoding strings, integers and booleans cannot fail; an empty fallback would still differ from any
+        // real identity.
         return contentHash((try? encoder.encode(self)) ?? Data())
     }
 
@@ -98,14 +102,20 @@ public struct ModelIdentity: Codable, Sendable, Equatable {
     public func differences(from other: ModelIdentity) -> [String] {
         var parts = [String]()
         if weights != other.weights {
-            parts.append(weights.count == other.weights.count
-                ? "its weights differ" : "its weights are \(other.weights.count) file(s), the coordinator's \(weights.count)")
+            parts.append(
+                weights.count == other.weights.count
+                    ? "its weights differ"
+                    : "its weights are \(other.weights.count) file(s), the coordinator's \(weights.count)")
         }
         if architecture != other.architecture {
             parts.append("its architecture is \(other.architecture.summary), the coordinator's \(architecture.summary)")
         } else if config != other.config {
-            parts.append(other.config == nil ? "it has no config.json" : config == nil ? "it has a config.json the coordinator has not"
-                : "its config.json differs")
+            parts.append(
+                other.config == nil
+                    ? "it has no config.json"
+                    : config == nil
+                        ? "it has a config.json the coordinator has not"
+                        : "its config.json differs")
         }
         if numLabels != other.numLabels || headSize != other.headSize {
             parts.append("its --num-labels/--head-size differ")

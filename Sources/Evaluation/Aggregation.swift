@@ -76,10 +76,12 @@ public struct Summary: Codable, Sendable, Equatable {
         case failed, seconds, options, architecture
     }
 
-    public init(method: EvaluationMethod, dataset: DatasetKind, layer: Int?, n: Int, originalAccuracy: Double, originalProb: Double,
-                degradationProb: [Double], degradationAccuracy: [Double], aopcComprehensiveness: Double?,
-                aopcSufficiency: Double?, failed: [Int], seconds: Double, options: [String: String],
-                architecture: ModelArchitecture? = nil) {
+    public init(
+        method: EvaluationMethod, dataset: DatasetKind, layer: Int?, n: Int, originalAccuracy: Double,
+        originalProb: Double, degradationProb: [Double], degradationAccuracy: [Double], aopcComprehensiveness: Double?,
+        aopcSufficiency: Double?, failed: [Int], seconds: Double, options: [String: String],
+        architecture: ModelArchitecture? = nil
+    ) {
         self.method = method
         self.dataset = dataset
         self.layer = layer

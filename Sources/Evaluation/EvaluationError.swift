@@ -29,7 +29,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case let .malformedRow(path, line, reason):
             return "\(path):\(line): \(reason)"
         case let .selectionTooLarge(requested, available):
-            return "cannot select \(requested) examples: the dataset has only \(available); ask for at most \(available) or 'all'"
+            return "cannot select \(requested) examples: the dataset has only \(available); "
+                + "ask for at most \(available) or 'all'"
         case let .mismatchedInput(what):
             return "mismatched input: \(what)"
         case let .badPrediction(what):
@@ -39,7 +40,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case let .outputFailed(path, reason):
             return "cannot write \(path): \(reason)"
         case let .outputInUse(path, holder):
-            return "\(path) is in use by another run\(holder.isEmpty ? "" : " (\(holder))"): wait for it to finish or choose another --output"
+            return "\(path) is in use by another run\(holder.isEmpty ? "" : " (\(holder))"): "
+                + "wait for it to finish or choose another --output"
         case let .invalidSetting(message):
             return message
         case let .examplesFailed(count, total, allowed, first):

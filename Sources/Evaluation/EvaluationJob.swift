@@ -76,11 +76,14 @@ public struct EvaluationJob: Sendable {
     /// Validates the settings of every method (against `modelConfig` when known), loads the dataset's
     /// selection (refusing a model with fewer labels than the dataset has classes) and a dataset estimator's
     /// statistics. With `part`, the job is that slice of the selection. Nothing is computed or written yet.
-    public init(settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil,
-                architecture: ModelArchitecture? = nil, methods: [EvaluationMethod]? = nil, part: JobPart? = nil) throws {
+    public init(
+        settings: EvaluationSettings, model: ModelReference, outputDirectory: URL, modelConfig: BertConfig? = nil,
+        architecture: ModelArchitecture? = nil, methods: [EvaluationMethod]? = nil, part: JobPart? = nil
+    ) throws {
         let methods = methods ?? [settings.method]
         guard !methods.isEmpty, Set(methods).count == methods.count else {
-            throw EvaluationError.invalidSetting("--methods must name each method once, not \(methods.map(\.rawValue).joined(separator: ","))")
+            throw EvaluationError.invalidSetting(
+                "--methods must name each method once, not \(methods.map(\.rawValue).joined(separator: ","))")
         }
         guard methods.count == 1 || !methods.contains(.external) else {
             throw EvaluationError.invalidSetting("--attributions evaluates one method: use it without --methods")
@@ -117,8 +120,9 @@ public struct EvaluationJob: Sendable {
             let one = settings.forMethod(method)
             let key = one.method.rawValue + (method.isIBA ? "@\(one.layer)" : "")
             if let other = seen[key] {
-                throw EvaluationError.invalidSetting("\(other.rawValue) and \(method.rawValue) are the same computation "
-                    + "(IBA at layer \(one.layer)): name it once")
+                throw EvaluationError.invalidSetting(
+                    "\(other.rawValue) and \(method.rawValue) are the same computation "
+                        + "(IBA at layer \(one.layer)): name it once")
             }
             seen[key] = method
         }

@@ -48,7 +48,8 @@ public struct EvaluationMethod: Hashable, Sendable, Codable, RawRepresentable, C
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let method = EvaluationMethod(rawValue: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown method \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown method \(text)"))
         }
         self = method
     }
@@ -118,9 +119,11 @@ extension EvaluationJob {
             else { groups.append((target, [method.rawValue])) }
         }
         let listed = groups.map { group in
-            group.names.joined(separator: ", ") + ": " + (group.target == "gold label" ? "the gold label" : group.target)
+            group.names.joined(separator: ", ") + ": "
+                + (group.target == "gold label" ? "the gold label" : group.target)
         }.joined(separator: "; ")
         return "the methods explain different classes (\(listed)) while the degradation test scores the gold label "
-            + "for all of them, so their rows are not comparable; --protocol corrected explains the gold label with every method"
+            + "for all of them, so their rows are not comparable; "
+            + "--protocol corrected explains the gold label with every method"
     }
 }

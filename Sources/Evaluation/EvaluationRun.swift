@@ -25,7 +25,8 @@ public struct EvaluationPlan: Sendable {
             examples = DatasetRows(load.examples)
             skippedRows = load.skippedRows.count
         }
-        indices = try originalSelection(populationSize: examples.count, count: settings.testSample, seed: settings.selectionSeed)
+        indices = try originalSelection(
+            populationSize: examples.count, count: settings.testSample, seed: settings.selectionSeed)
         dataHash = try datasetHash(kind, path: url)
         classCount = max(kind.classNames?.count ?? 0, examples.largestLabel + 1)
     }
@@ -37,8 +38,10 @@ public struct EvaluationPlan: Sendable {
     /// (otherwise every example of the missing classes would become a failed record).
     public func checkLabels(of config: BertConfig) throws {
         guard config.numLabels >= classCount else {
-            throw EvaluationError.mismatchedInput("the model has \(config.numLabels) labels but the dataset has \(classCount) classes: "
-                + "use a classifier fine-tuned on this dataset (or --num-labels \(classCount) for an encoder-only checkpoint)")
+            throw EvaluationError.mismatchedInput(
+                "the model has \(config.numLabels) labels but the dataset has \(classCount) classes: "
+                    + "use a classifier fine-tuned on this dataset "
+                    + "(or --num-labels \(classCount) for an encoder-only checkpoint)")
         }
     }
 }

@@ -54,12 +54,15 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     /// With `model`, also what depends on it (the layer, bfloat16 support).
     public func validate(model config: BertConfig? = nil) throws {
         func refuse(_ message: String) -> EvaluationError { .invalidSetting(message) }
-        if let testSample, testSample < 1 { throw refuse("--test-sample must be a positive number or all, not \(testSample)") }
+        if let testSample, testSample < 1 {
+            throw refuse("--test-sample must be a positive number or all, not \(testSample)")
+        }
         guard maxLength >= 3 else {
             throw refuse("--max-length must be at least 3 ([CLS], one token, [SEP]), not \(maxLength)")
         }
         guard (2...maxDegradationSteps).contains(degradationSteps) else {
-            throw refuse("--degrad-steps must be 2...\(maxDegradationSteps) (at most --max-length), not \(degradationSteps)")
+            throw refuse(
+                "--degrad-steps must be 2...\(maxDegradationSteps) (at most --max-length), not \(degradationSteps)")
         }
         if method == .external, attributionsFile == nil { throw refuse("method external needs --attributions FILE") }
         if method.isIBA { try validateIBA(model: config) }
@@ -77,7 +80,8 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         let statistics = try EstimatorStatistics.load(URL(fileURLWithPath: path))
         for method in methods where method.isIBA && forMethod(method).layer != statistics.layer {
             throw EvaluationError.invalidSetting("\(path) holds estimator statistics of layer \(statistics.layer), "
-                + "so \(method.rawValue) cannot use it: evaluate layer \(statistics.layer) only, or drop --estimator-data")
+                + "so \(method.rawValue) cannot use it: evaluate layer \(statistics.layer) only, "
+                + "or drop --estimator-data")
         }
         var settings = self
         settings.iba.estimator = .dataset(statistics)
@@ -124,8 +128,9 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         var o: [String: String] = [
             "data_path": dataPath, "layer": "\(iba.layer)", "test_sample": testSample.map(String.init) ?? "all",
             "degrad_step": "\(degradationSteps)", "reverse": "\(reverse)", "replace": "\(replace)",
-            "beta": "\(iba.beta)", "train_steps": "\(iba.steps)", "lr": "\(iba.learningRate)", "batch": "\(iba.batchSize)",
-            "seed": "\(seed)", "protocol": protocolVariant.rawValue, "max_length": "\(maxLength)", "aopc": "\(aopc)",
+            "beta": "\(iba.beta)", "train_steps": "\(iba.steps)", "lr": "\(iba.learningRate)",
+            "batch": "\(iba.batchSize)", "seed": "\(seed)", "protocol": protocolVariant.rawValue,
+            "max_length": "\(maxLength)", "aopc": "\(aopc)",
         ]
         if let estimatorFile { o["estimator_data"] = estimatorFile }
         if let attributionsFile { o["attributions"] = attributionsFile }
@@ -143,16 +148,22 @@ extension IBAOptions {
     /// context it will run in (when known) cannot run, naming the flag to change.
     public func validate(model config: BertConfig? = nil, context: ComputeContext? = nil) throws {
         guard steps >= 1 else { throw EvaluationError.invalidSetting("--train-steps must be at least 1, not \(steps)") }
-        guard batchSize >= 1 else { throw EvaluationError.invalidSetting("--batch must be at least 1, not \(batchSize)") }
+        guard batchSize >= 1 else {
+            throw EvaluationError.invalidSetting("--batch must be at least 1, not \(batchSize)")
+        }
         guard learningRate.isFinite, learningRate > 0 else {
             throw EvaluationError.invalidSetting("--lr must be a positive finite number, not \(learningRate)")
         }
-        guard beta.isFinite, beta >= 0 else { throw EvaluationError.invalidSetting("--beta must be a finite number >= 0, not \(beta)") }
+        guard beta.isFinite, beta >= 0 else {
+            throw EvaluationError.invalidSetting("--beta must be a finite number >= 0, not \(beta)")
+        }
         if let config, !(0..<config.numLayers).contains(layer) {
-            throw EvaluationError.invalidSetting("--layer \(layer) is outside 0...\(config.numLayers - 1): the model has \(config.numLayers) layers")
+            throw EvaluationError.invalidSetting(
+                "--layer \(layer) is outside 0...\(config.numLayers - 1): the model has \(config.numLayers) layers")
         }
         if let context, !precision.isSupported(in: context) {
-            throw EvaluationError.invalidSetting("--precision \(precision.rawValue) needs oneDNN (not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
+            throw EvaluationError.invalidSetting("--precision \(precision.rawValue) needs oneDNN "
+                + "(not IBA_GEMM=openblas) and a CPU with AVX512_BF16 or AMX")
         }
     }
 }

@@ -21,7 +21,9 @@ public final class ExampleEvaluator {
     /// `methods` defaults to the settings' one method. Validates the settings against the model.
     /// `context`: the GEMM library and threads of every forward and backward (one thread in `runEvaluation`
     /// and the cluster workers, which is what makes their records bit-identical).
-    public init(model: BertModel, settings: EvaluationSettings, methods: [EvaluationMethod]? = nil, context: ComputeContext) throws {
+    public init(
+        model: BertModel, settings: EvaluationSettings, methods: [EvaluationMethod]? = nil, context: ComputeContext
+    ) throws {
         guard let tokenizer = model.tokenizer else {
             throw EvaluationError.mismatchedInput("the model has no vocabulary; pass --vocab")
         }
@@ -98,11 +100,13 @@ public final class ExampleEvaluator {
         let encoding = tokenizer.encode(example.text, pair: example.textPair, maxLength: settings.maxLength)
         let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
         guard (0..<model.config.numLabels).contains(example.label) else {
-            throw EvaluationError.mismatchedInput("example \(index) has label \(example.label) but the model has \(model.config.numLabels) classes")
+            throw EvaluationError.mismatchedInput(
+                "example \(index) has label \(example.label) but the model has \(model.config.numLabels) classes")
         }
         let original = try targetOutcome(probabilities: probabilities([input])[0], target: example.label)
-        return PreparedExample(example: example, index: index, tokens: encoding.tokens, input: input,
-                               isSpecial: specialTokenMask(encoding.tokens), original: (original.probability, original.correct))
+        return PreparedExample(
+            example: example, index: index, tokens: encoding.tokens, input: input,
+            isSpecial: specialTokenMask(encoding.tokens), original: (original.probability, original.correct))
     }
 
     /// Attributes with `methods[method]`, then the degradation test and AOPC of that attribution.
@@ -112,26 +116,34 @@ public final class ExampleEvaluator {
         guard attribution.allSatisfy(\.isFinite) else {
             // e.g. IBA pushed so far (large --lr or --train-steps) that sigmoid(alpha) rounds to 1 and the
             // capacity is infinite, as it would in the original: record the example as failed, clearly.
-            throw EvaluationError.mismatchedInput("example \(index): the \(methods[method].rawValue) attribution is not finite (IBA diverged? lower --lr or --train-steps)")
+            throw EvaluationError.mismatchedInput("example \(index): the \(methods[method].rawValue) attribution "
+                + "is not finite (IBA diverged? lower --lr or --train-steps)")
         }
         guard attribution.count == e.input.count else {
-            throw EvaluationError.mismatchedInput("example \(index): \(attribution.count) attribution values for \(e.input.count) tokens")
+            throw EvaluationError.mismatchedInput(
+                "example \(index): \(attribution.count) attribution values for \(e.input.count) tokens")
         }
         let replaceWith = settings.replace ? tokenizer.maskId : nil
-        let degradation = DegradationOptions(steps: settings.degradationSteps, reverse: settings.reverse, replaceWith: replaceWith)
-        let outcome = try degradationTest(input: e.input, isSpecial: e.isSpecial, attribution: attribution, target: target,
-                                          options: degradation, predict: probabilities)
-        var record = ExampleRecord(index: index, target: target, tokens: e.tokens, attribution: attribution,
-                                   originalProb: e.original.probability, originalCorrect: e.original.correct,
-                                   degradationProb: outcome.degradationProb, degradationCorrect: outcome.degradationCorrect)
+        let degradation = DegradationOptions(
+            steps: settings.degradationSteps, reverse: settings.reverse, replaceWith: replaceWith)
+        let outcome = try degradationTest(
+            input: e.input, isSpecial: e.isSpecial, attribution: attribution, target: target,
+            options: degradation, predict: probabilities)
+        var record = ExampleRecord(
+            index: index, target: target, tokens: e.tokens, attribution: attribution,
+            originalProb: e.original.probability, originalCorrect: e.original.correct,
+            degradationProb: outcome.degradationProb, degradationCorrect: outcome.degradationCorrect)
         if settings.aopc {
             let inputs = try aopcInputs(input: e.input, isSpecial: e.isSpecial, attribution: attribution,
                                         options: AOPCOptions(replaceWith: replaceWith))
             let all = try probabilities(inputs.comprehensiveness + inputs.sufficiency)
             let comprehensive = all.prefix(inputs.comprehensiveness.count).map { $0[target] }
             let sufficient = all.suffix(inputs.sufficiency.count).map { $0[target] }
-            record.aopcComprehensiveness = Float(aopcComprehensiveness(originalProbability: e.original.probability, perturbedProbabilities: comprehensive))
-            record.aopcSufficiency = Float(aopcSufficiency(originalProbability: e.original.probability, perturbedProbabilities: sufficient))
+            record.aopcComprehensiveness = Float(
+                aopcComprehensiveness(
+                    originalProbability: e.original.probability, perturbedProbabilities: comprehensive))
+            record.aopcSufficiency = Float(
+                aopcSufficiency(originalProbability: e.original.probability, perturbedProbabilities: sufficient))
         }
         return record
     }
@@ -144,6 +156,8 @@ public final class ExampleEvaluator {
             return values
         }
         let seed = NormalGenerator.exampleSeed(runSeed: settings.seed, index: e.index)
-        return try attributor.attribute(ExampleToExplain(input: e.input, text: e.example.text, pair: e.example.textPair, gold: e.example.label), seed: seed)
+        return try attributor.attribute(
+            ExampleToExplain(input: e.input, text: e.example.text, pair: e.example.textPair, gold: e.example.label),
+            seed: seed)
     }
 }

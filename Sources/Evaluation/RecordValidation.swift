@@ -20,17 +20,25 @@ extension ExampleRecord {
         guard (1...settings.maxLength).contains(tokens.count) else {
             return "\(tokens.count) tokens, the run allows 1...\(settings.maxLength)"
         }
-        guard attribution.count == tokens.count else { return "\(attribution.count) attribution values for \(tokens.count) tokens" }
+        guard attribution.count == tokens.count else {
+            return "\(attribution.count) attribution values for \(tokens.count) tokens"
+        }
         let steps = settings.degradationSteps - 1
         guard degradationProb.count == steps, degradationCorrect.count == steps else {
-            return "\(degradationProb.count) degradation probabilities and \(degradationCorrect.count) flags, the run has \(steps) steps"
+            return "\(degradationProb.count) degradation probabilities and \(degradationCorrect.count) flags, "
+                + "the run has \(steps) steps"
         }
         guard attribution.allSatisfy(\.isFinite) else { return "a non-finite attribution value" }
-        let probabilities = [originalProb] + degradationProb + [aopcComprehensiveness, aopcSufficiency].compactMap { $0 }
+        let probabilities =
+            [originalProb] + degradationProb + [aopcComprehensiveness, aopcSufficiency].compactMap { $0 }
         guard probabilities.allSatisfy({ $0.isFinite }) else { return "a non-finite probability or AOPC value" }
         // Softmax outputs; the slack allows for rounding in the kernels.
-        guard ([originalProb] + degradationProb).allSatisfy({ (-1e-3...1.001).contains($0) }) else { return "a probability outside 0...1" }
-        if settings.aopc, aopcComprehensiveness == nil || aopcSufficiency == nil { return "no AOPC values, the run asks for them" }
+        guard ([originalProb] + degradationProb).allSatisfy({ (-1e-3...1.001).contains($0) }) else {
+            return "a probability outside 0...1"
+        }
+        if settings.aopc, aopcComprehensiveness == nil || aopcSufficiency == nil {
+            return "no AOPC values, the run asks for them"
+        }
         return nil
     }
 
@@ -67,9 +75,12 @@ public func checkFailures(_ run: MethodRecords, allowed: Int) throws {
         records.filter { $0.failed != nil }.map { (method: method, record: $0) }
     }
     guard failed.count > allowed else { return }
-    let listed = failed.prefix(10).map { "example \($0.record.index)\(labelled ? " (\($0.method.rawValue))" : ""): \($0.record.failed ?? "")" }
-    throw EvaluationError.examplesFailed(count: failed.count, of: run.records.map(\.count).reduce(0, +), allowed: allowed,
-                                         first: listed + (failed.count > 10 ? ["... and \(failed.count - 10) more (summary.json lists all)"] : []))
+    let listed = failed.prefix(10).map {
+        "example \($0.record.index)\(labelled ? " (\($0.method.rawValue))" : ""): \($0.record.failed ?? "")"
+    }
+    throw EvaluationError.examplesFailed(
+        count: failed.count, of: run.records.map(\.count).reduce(0, +), allowed: allowed,
+        first: listed + (failed.count > 10 ? ["... and \(failed.count - 10) more (summary.json lists all)"] : []))
 }
 
 /// `checkFailures` from a run's numbers (the failed records' reasons are kept whole).

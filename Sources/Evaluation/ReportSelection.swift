@@ -3,7 +3,8 @@
 /// without a step are left out; ties go to the earlier record, so the choice is the same on every run.
 /// The least-dropped list never repeats an example of the most-dropped list: a run of fewer than 2 x `count`
 /// evaluated examples is split in two halves (the larger half, by one, to the most-dropped list).
-public func examplesForReport(_ records: [ExampleRecord], count: Int = 10) -> (mostDropped: [ExampleRecord], leastDropped: [ExampleRecord]) {
+public func examplesForReport(_ records: [ExampleRecord],
+                              count: Int = 10) -> (mostDropped: [ExampleRecord], leastDropped: [ExampleRecord]) {
     let picked = reportPositions(count: records.count, steps: 1, limit: count,
                                  failed: { records[$0].failed != nil || records[$0].degradationProb.isEmpty },
                                  drop: { records[$0].originalProb - (records[$0].degradationProb.first ?? 0) })

@@ -41,11 +41,15 @@ enum EstimatorChoice: String, CaseIterable, Codable, ExpressibleByArgument {
 /// (`--train-steps` and `--steps` name the same one).
 public struct IBAFlags: ParsableArguments {
     @Option(help: "Information loss weight.") var beta: Float = 1e-5
-    @Option(name: [.customLong("train-steps"), .customLong("steps"), .customLong("train_steps")], help: "IBA optimisation steps.")
+    @Option(name: [.customLong("train-steps"), .customLong("steps"), .customLong("train_steps")],
+            help: "IBA optimisation steps.")
     var trainSteps = 10
     @Option(help: "IBA learning rate (Adam, of alpha).") var lr: Float = 1
     @Option(help: "IBA noise samples per step.") var batch = 10
-    @Option(help: "IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; needs AVX512_BF16 or AMX).")
+    @Option(help: """
+        IBA's gradients above the bottleneck: fp32, or bf16-backward (bfloat16 GEMMs, faster; \
+        needs AVX512_BF16 or AMX).
+        """)
     var precision = Precision.float32
 
     public init() {}
@@ -65,8 +69,10 @@ public struct IBAFlags: ParsableArguments {
     public func validate() throws {
         // bfloat16 in the forward as well stays a library mode for measurement: it failed the fidelity bar.
         guard precision != .bfloat16 else {
-            throw ValidationError("--precision bf16 (bfloat16 forward as well) is not offered: on the 20 AG News reference examples it moved "
-                                  + "the degradation summary by 0.05 against float32 (bar 0.01); bf16-backward (bfloat16 gradients only) holds the bar")
+            throw ValidationError("--precision bf16 (bfloat16 forward as well) is not offered: "
+                                  + "on the 20 AG News reference examples it moved "
+                                  + "the degradation summary by 0.05 against float32 (bar 0.01); "
+                                  + "bf16-backward (bfloat16 gradients only) holds the bar")
         }
         do { try options(layer: 0).validate() } catch { throw ValidationError("\(error)") }
     }

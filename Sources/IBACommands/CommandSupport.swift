@@ -18,12 +18,15 @@ struct CommandError: Error, CustomStringConvertible {
 
 /// Turns library errors into a one-line message and exit code 1 (the executables' only job with errors).
 func failing(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let error as ValidationError {
+    do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
         throw error
     } catch {
         // A Foundation file error that reached here unwrapped is still shown in the one readable form.
         let nsError = error as NSError
-        if [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(nsError.domain), let path = nsError.userInfo[NSFilePathErrorKey] as? String {
+        if [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(nsError.domain),
+           let path = nsError.userInfo[NSFilePathErrorKey] as? String {
             note("error: \(FileError(path: path, action: "access", underlying: error))")
         } else {
             note("error: \(error)")
@@ -74,7 +77,8 @@ func writeFile(_ data: Data, to path: String) throws {
 
 /// The project root when running from a build folder (walks up to Package.swift), for the default model.
 func projectRoot() -> URL? {
-    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+    var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+        .deletingLastPathComponent()
     for _ in 0..<6 {
         if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
         url.deleteLastPathComponent()
@@ -88,13 +92,17 @@ let defaultModelDirectory = "models/demo-agnews"
 /// `--model` and friends, shared by every command that loads a classifier.
 public struct ModelOptions: ParsableArguments {
     @Option(name: [.customLong("model"), .customLong("model_pickled_dir"), .customLong("model_state_dict_path")],
-            help: ArgumentHelp("Hugging Face directory, .safetensors file or PyTorch state dict (.bin/.pt/.model/.pth).", valueName: "path"))
+            help: ArgumentHelp(
+                "Hugging Face directory, .safetensors file or PyTorch state dict (.bin/.pt/.model/.pth).",
+                valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("config.json for a checkpoint without one (otherwise inferred from tensor shapes).", valueName: "file"))
+    @Option(help: ArgumentHelp("config.json for a checkpoint without one (otherwise inferred from tensor shapes).",
+                               valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("vocab.txt or tokenizer.json when the checkpoint has none beside it.", valueName: "file"))
+    @Option(help: ArgumentHelp("vocab.txt or tokenizer.json when the checkpoint has none beside it.",
+                               valueName: "file"))
     var vocab: String?
 
     @Option(name: .customLong("num-labels"), help: "Classes for a checkpoint without a classifier (encoder only).")
@@ -103,7 +111,10 @@ public struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("head-size"), help: "Attention head size used when inferring the architecture.")
     var headSize: Int = 64
 
-    @Option(help: "Threads: BLAS threads for one explanation; for evaluate, examples run in parallel (one BLAS thread each). Default: all cores.")
+    @Option(help: """
+        Threads: BLAS threads for one explanation; for evaluate, examples run in parallel \
+        (one BLAS thread each). Default: all cores.
+        """)
     var threads: Int?
 
     public init() {}
@@ -115,7 +126,9 @@ public struct ModelOptions: ParsableArguments {
     func resolvedPath() throws -> URL {
         if let model { return URL(fileURLWithPath: model) }
         if let env = ProcessInfo.processInfo.environment["IBA_MODEL"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        let candidates = [URL(fileURLWithPath: defaultModelDirectory)] + (projectRoot().map { [$0.appendingPathComponent(defaultModelDirectory)] } ?? [])
+        let candidates =
+            [URL(fileURLWithPath: defaultModelDirectory)]
+            + (projectRoot().map { [$0.appendingPathComponent(defaultModelDirectory)] } ?? [])
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found }
         throw CommandError("no model at \(defaultModelDirectory): run scripts/setup.sh, or pass --model PATH")
     }
@@ -126,12 +139,14 @@ public struct ModelOptions: ParsableArguments {
 
     /// The model as an evaluation job names it (resolved path, overrides as given).
     func reference() throws -> ModelReference {
-        ModelReference(path: try resolvedPath().path, config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
+        ModelReference(
+            path: try resolvedPath().path, config: config, vocab: vocab, numLabels: numLabels, headSize: headSize)
     }
 }
 
 /// Loads a classifier and prints what loading noticed (warnings go to standard error).
-func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil, headSize: Int = 64) throws -> BertModel {
+func loadModel(path: URL, config: String? = nil, vocab: String? = nil, numLabels: Int? = nil,
+               headSize: Int = 64) throws -> BertModel {
     var location = ModelLocation(path: path)
     location.config = config.map { URL(fileURLWithPath: $0) }
     location.vocab = vocab.map { URL(fileURLWithPath: $0) }
@@ -150,7 +165,8 @@ func defaultLayer(numLayers: Int) -> Int {
 
 func jsonString<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting =
+        pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 

@@ -8,7 +8,8 @@ import Reports
 /// `iba evaluate`: the degradation test over a dataset in one process.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "Degradation test of an attribution method over a dataset (the paper's evaluation).",
+        commandName: "evaluate",
+        abstract: "Degradation test of an attribution method over a dataset (the paper's evaluation).",
         discussion: """
         With no options, evaluates IBA on the embedded 200-row AG News sample with the demo model.
         Examples:

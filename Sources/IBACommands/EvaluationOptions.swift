@@ -10,45 +10,82 @@ import Reports
 /// The original's flag spellings (`--data_path`, `--layer_idx`, ...) are accepted too.
 public struct EvaluationOptions: ParsableArguments {
     @Option(help: "Attribution method (default iba).") var method: AttributionMethod?
-    @Option(help: ArgumentHelp("Several methods on the same examples, comma-separated: each example is predicted once, then every method runs; one subdirectory per method and comparison.md/.csv/.svg.",
-                               discussion: "Names: " + EvaluationMethod.listHelp + "."))
+    @Option(
+        help: ArgumentHelp(
+            "Several methods on the same examples, comma-separated: each example is predicted once, "
+                + "then every method runs; one subdirectory per method and comparison.md/.csv/.svg.",
+            discussion: "Names: " + EvaluationMethod.listHelp + "."))
     var methods: MethodList?
     @Option(help: "Dataset format.") var dataset = DatasetKind.agnews
     @Option(name: [.customLong("data-path"), .customLong("data_path")],
-            help: "Dataset file or directory (default: the embedded 200-row AG News sample).") var dataPath: String?
-    @Option(name: [.customLong("layer"), .customLong("layer_idx")], help: "Bottleneck layer (default 8, or the middle layer of small models).") var layer: Int?
-    @Option(name: [.customLong("test-sample"), .customLong("test_sample")], help: "N examples chosen as the original (seed 3), or all.") var testSample = "all"
-    @Option(name: [.customLong("degrad-steps"), .customLong("degrad_step")], help: "Degradation linspace points (9 degraded inputs for 10).") var degradSteps = 10
+            help: "Dataset file or directory (default: the embedded 200-row AG News sample).")
+    var dataPath: String?
+    @Option(name: [.customLong("layer"), .customLong("layer_idx")],
+            help: "Bottleneck layer (default 8, or the middle layer of small models).")
+    var layer: Int?
+    @Option(name: [.customLong("test-sample"), .customLong("test_sample")],
+            help: "N examples chosen as the original (seed 3), or all.")
+    var testSample = "all"
+    @Option(name: [.customLong("degrad-steps"), .customLong("degrad_step")],
+            help: "Degradation linspace points (9 degraded inputs for 10).")
+    var degradSteps = 10
     @Flag(help: "Remove the least important tokens first.") var reverse = false
     @Flag(help: "Replace removed tokens with [MASK] instead of deleting them.") var replace = false
     @OptionGroup var iba: IBAFlags
     @Option(help: "Run seed (noise of example i is seeded from the run seed and i).") var seed: UInt64 = 0
-    @Option(name: .customLong("protocol"), help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).")
+    @Option(name: .customLong("protocol"),
+            help: "original (the paper's quirks) or corrected (gold label for every method, masked LIME).")
     var protocolVariant = ProtocolVariant.original
-    @Option(name: .customLong("max-length"), help: "Truncate inputs to this many word pieces ([CLS] and [SEP] included).") var maxLength = 512
-    @Option(help: "Dataset text encoding: utf-8 (a byte that is not UTF-8 is a bad row) or latin-1.") var encoding: TextEncoding?
-    @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.") var skipBadRows = false
-    @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.") var noAOPC = false
-    @Option(name: .customLong("estimator-data"), help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).") var estimatorData: String?
-    @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.") var attributions: String?
-    @Option(name: [.customLong("output"), .customLong("output_path")], help: "Output directory (default out/<method>-<dataset>).") var output: String?
-    @Option(name: .customLong("allow-failures"), help: "Examples that may fail for good before the run exits with an error.") var allowFailures = 0
+    @Option(name: .customLong("max-length"),
+            help: "Truncate inputs to this many word pieces ([CLS] and [SEP] included).")
+    var maxLength = 512
+    @Option(help: "Dataset text encoding: utf-8 (a byte that is not UTF-8 is a bad row) or latin-1.")
+    var encoding: TextEncoding?
+    @Flag(name: .customLong("skip-bad-rows"), help: "Skip and count malformed dataset rows instead of stopping.")
+    var skipBadRows = false
+    @Flag(name: .customLong("no-aopc"), help: "Skip the AOPC comprehensiveness/sufficiency forwards.")
+    var noAOPC = false
+    @Option(name: .customLong("estimator-data"),
+            help: "Dataset-estimator statistics file for IBA (see iba explain --estimator).")
+    var estimatorData: String?
+    @Option(help: "Evaluate attributions computed elsewhere: JSONL {\"index\", \"attribution\"}.")
+    var attributions: String?
+    @Option(name: [.customLong("output"), .customLong("output_path")],
+            help: "Output directory (default out/<method>-<dataset>).")
+    var output: String?
+    @Option(name: .customLong("allow-failures"),
+            help: "Examples that may fail for good before the run exits with an error.")
+    var allowFailures = 0
     @Flag(help: "No progress bar.") var quiet = false
     @Flag(help: "Continue the run whose results log (results.log.jsonl) is in the output directory.") var resume = false
-    @Option(name: .customLong("log-key"), help: "File with a secret key (16+ bytes, e.g. head -c 32 /dev/urandom): the results log's chain becomes an HMAC that nobody without the key can redo; --resume then needs the same key.")
+    @Option(
+        name: .customLong("log-key"),
+        help: """
+            File with a secret key (16+ bytes, e.g. head -c 32 /dev/urandom): the results log's chain \
+            becomes an HMAC that nobody without the key can redo; --resume then needs the same key.
+            """)
     var logKey: String?
-    @Flag(name: .customLong("accept-unchained-log"), help: "With --resume, accept a results log of format 1 (no hash chain: its lines cannot be checked for edits).")
+    @Flag(
+        name: .customLong("accept-unchained-log"),
+        help: "With --resume, accept a results log of format 1 (no hash chain: its lines cannot be checked for edits).")
     var acceptUnchainedLog = false
-    @Option(help: ArgumentHelp("K/N: run the K-th of N disjoint slices of the selected examples (one coordinator each); `iba merge` puts the parts' output directories together.",
-                               valueName: "K/N"))
+    @Option(
+        help: ArgumentHelp(
+            "K/N: run the K-th of N disjoint slices of the selected examples (one coordinator each); "
+                + "`iba merge` puts the parts' output directories together.",
+            valueName: "K/N"))
     var part: String?
 
     public init() {}
 
     public func validate() throws {
-        if testSample != "all", (Int(testSample) ?? 0) < 1 { throw ValidationError("--test-sample must be a positive number or all") }
+        if testSample != "all", (Int(testSample) ?? 0) < 1 {
+            throw ValidationError("--test-sample must be a positive number or all")
+        }
         guard allowFailures >= 0 else { throw ValidationError("--allow-failures must be 0 or more") }
-        if methods != nil, attributions != nil { throw ValidationError("--attributions evaluates one method: use it without --methods") }
+        if methods != nil, attributions != nil {
+            throw ValidationError("--attributions evaluates one method: use it without --methods")
+        }
         if let method, let methods {
             throw ValidationError("--method \(method.rawValue) and --methods \(methods.text) both name what to run: "
                 + "give one (--methods \(method.rawValue),\(methods.text) runs them all)")
@@ -96,9 +133,9 @@ public struct EvaluationOptions: ParsableArguments {
         let reference = try model.reference()
         let (config, architecture) = try reference.readArchitecture()
         let settings = try settings(numLayers: config.numLayers)
-        return try EvaluationJob(settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
-                                 architecture: architecture,
-                                 methods: methods?.methods(numLayers: config.numLayers), part: try jobPart())
+        return try EvaluationJob(
+            settings: settings, model: reference, outputDirectory: outputDirectory(settings), modelConfig: config,
+            architecture: architecture, methods: methods?.methods(numLayers: config.numLayers), part: try jobPart())
     }
 }
 
@@ -174,23 +211,31 @@ func outputsNote(_ job: EvaluationJob) -> String {
     }
     return "outputs in \(job.outputDirectory.path): comparison.md, comparison.csv, comparison.svg, pairs.csv, "
         + "pairs.md, and "
-        + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ") + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
+        + job.methods.map { $0.rawValue + "/" }.joined(separator: ", ")
+        + " (summary.json, results.jsonl, degradation.svg, 4 .npy files each)"
 }
 
 /// The summary as a table for standard output.
 func summaryTable(_ s: Summary) -> String {
-    var lines = ["method \(s.method)  dataset \(s.dataset)  layer \(s.layer.map(String.init) ?? "-")  n \(s.n)  (\(String(format: "%.1f", s.seconds)) s)"]
+    var lines = [
+        "method \(s.method)  dataset \(s.dataset)  layer \(s.layer.map(String.init) ?? "-")  n \(s.n)  "
+            + "(\(String(format: "%.1f", s.seconds)) s)"
+    ]
     lines.append(String(format: "original accuracy %.4f   original prob %.4f", s.originalAccuracy, s.originalProb))
     let steps = s.degradationProb.count
     if steps > 0 {   // no curve when no example was evaluated
         let fractions = (1...steps).map { String(format: "%6.0f%%", 100 * Double($0) / Double(steps)) }
         lines.append("removed          " + fractions.joined(separator: " "))
         lines.append("degraded prob    " + s.degradationProb.map { String(format: "%7.4f", $0) }.joined(separator: " "))
-        lines.append("degraded acc     " + s.degradationAccuracy.map { String(format: "%7.4f", $0) }.joined(separator: " "))
+        lines.append(
+            "degraded acc     " + s.degradationAccuracy.map { String(format: "%7.4f", $0) }.joined(separator: " "))
     }
     if let c = s.aopcComprehensiveness, let u = s.aopcSufficiency {
         lines.append(String(format: "AOPC comprehensiveness %.4f   sufficiency %.4f", c, u))
     }
-    if !s.failed.isEmpty { lines.append("failed examples: \(s.failed.count) (indices \(s.failed.prefix(10).map(String.init).joined(separator: ", ")))") }
+    if !s.failed.isEmpty {
+        lines.append("failed examples: \(s.failed.count) "
+            + "(indices \(s.failed.prefix(10).map(String.init).joined(separator: ", ")))")
+    }
     return lines.joined(separator: "\n")
 }

@@ -13,8 +13,8 @@ public struct IBACommand: ParsableCommand {
           iba evaluate --model M --dataset agnews --data-path test.csv --method iba --layer 8 --test-sample 100
           iba merge out/p1 out/p2 --output out/all      # a job run as --part 1/2 and --part 2/2, put together
         """,
-        subcommands: [PredictCommand.self, ExplainCommand.self, EvaluateCommand.self, MergeCommand.self, PlotCommand.self,
-                     FinetuneCommand.self])
+        subcommands: [PredictCommand.self, ExplainCommand.self, EvaluateCommand.self, MergeCommand.self,
+                      PlotCommand.self, FinetuneCommand.self])
 
     public init() {}
 }

@@ -8,7 +8,8 @@ import Kernels
 /// `iba predict`: label and probabilities for a text (or JSON lines on standard input).
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "predict", abstract: "Classify a text, or JSON lines {\"text\", \"text_pair\"?} from standard input.",
+        commandName: "predict",
+        abstract: "Classify a text, or JSON lines {\"text\", \"text_pair\"?} from standard input.",
         discussion: "Example: iba predict --text \"Oil prices rise as supply falls\" --json")
 
     @OptionGroup var modelOptions: ModelOptions
@@ -16,7 +17,8 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("text-pair"), help: "Second sentence of a pair.") var textPair: String?
     @Option(name: .customLong("max-length"), help: "Truncate to this many word pieces.") var maxLength = 512
     @Flag(help: "Print JSON instead of a line of text.") var json = false
-    @Option(name: .customLong("batch-size"), help: "Examples per forward pass when reading standard input.") var batchSize = 32
+    @Option(name: .customLong("batch-size"), help: "Examples per forward pass when reading standard input.")
+    var batchSize = 32
 
     /// The JSON a prediction prints (the library's `Prediction` under the original's key names).
     struct Prediction: Encodable {
@@ -39,7 +41,9 @@ struct PredictCommand: ParsableCommand {
                 let p = try predict([TextInput(text, pair: textPair)])[0]
                 if json { print(try jsonString(p)) } else {
                     let name = p.label_name.map { " (\(terminalSafe($0)))" } ?? ""
-                    print("label \(p.label)\(name)  probabilities " + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
+                    print(
+                        "label \(p.label)\(name)  probabilities "
+                            + p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: " "))
                 }
                 return
             }

@@ -13,7 +13,9 @@ extension AlignedBuffer where Element == UInt16 {
 }
 
 /// out (count) = inp rounded to bfloat16 (nearest even); elementwise, split across the GEMM threads.
-public func convertToBFloat16(out: UnsafeMutablePointer<UInt16>, inp: UnsafePointer<Float>, count: Int, context: ComputeContext) {
+public func convertToBFloat16(
+    out: UnsafeMutablePointer<UInt16>, inp: UnsafePointer<Float>, count: Int, context: ComputeContext
+) {
     parallelChunks(count, grain: 1 << 15, context: context) { chunk in
         iba_f32_to_bf16(out + chunk.lowerBound, inp + chunk.lowerBound, chunk.count)
     }
@@ -30,7 +32,10 @@ extension ComputeContext {
 public struct BFloat16Operands {
     public var input: UnsafePointer<UInt16>
     public var weight: UnsafePointer<UInt16>
-    public init(input: UnsafePointer<UInt16>, weight: UnsafePointer<UInt16>) { self.input = input; self.weight = weight }
+    public init(input: UnsafePointer<UInt16>, weight: UnsafePointer<UInt16>) {
+        self.input = input
+        self.weight = weight
+    }
 }
 
 /// C[M,N] = alpha op(A) op(B) + beta C with bfloat16 A, B; false when oneDNN refused (nothing written).
@@ -59,11 +64,18 @@ public func gemmBFloat16(
         let rows = block.rows.count, columns = block.columns.count
         let r0 = block.rows.lowerBound, c0 = block.columns.lowerBound
         var blockA = [Float](repeating: 0, count: rows * k), blockB = [Float](repeating: 0, count: k * columns)
-        for r in 0..<rows { for p in 0..<k { blockA[r * k + p] = widened(transA ? a[p * lda + r0 + r] : a[(r0 + r) * lda + p]) } }
-        for p in 0..<k { for j in 0..<columns { blockB[p * columns + j] = widened(transB ? b[(c0 + j) * ldb + p] : b[p * ldb + c0 + j]) } }
+        for r in 0..<rows {
+            for p in 0..<k { blockA[r * k + p] = widened(transA ? a[p * lda + r0 + r] : a[(r0 + r) * lda + p]) }
+        }
+        for p in 0..<k {
+            for j in 0..<columns {
+                blockB[p * columns + j] = widened(transB ? b[(c0 + j) * ldb + p] : b[p * ldb + c0 + j])
+            }
+        }
         OpenBLASThreads.pinToOne()
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns), Int32(k), alpha, blockA, Int32(k),
-                    blockB, Int32(columns), beta, c + r0 * ldc + c0, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns), Int32(k), alpha, blockA, Int32(k),
+            blockB, Int32(columns), beta, c + r0 * ldc + c0, Int32(ldc))
     }
     return true
 }

@@ -11,7 +11,10 @@ public struct ComputeContext: Sendable, Equatable {
     /// computed the same way in any batch). nil: every batch in one pass, each tape keeping every layer (round 2).
     public var activationBudget: Int?
 
-    public init(backend: GEMMBackend = .preferred, threads: Int = 1, activationBudget: Int? = ComputeContext.defaultActivationBudget) {
+    public init(
+        backend: GEMMBackend = .preferred, threads: Int = 1,
+        activationBudget: Int? = ComputeContext.defaultActivationBudget
+    ) {
         self.backend = backend
         self.threads = max(1, threads)
         self.activationBudget = activationBudget.map { max($0, 1) }
@@ -25,7 +28,8 @@ public struct ComputeContext: Sendable, Equatable {
     /// 256 MiB: a 512-token MiniLM example's degradation test fits in one pass, IBA's noise batch runs a copy or
     /// more per pass. `IBA_ACTIVATION_BUDGET_MB` overrides it (0: unbounded), for benchmarks of the two paths.
     public static let defaultActivationBudget: Int? = {
-        guard let text = ProcessInfo.processInfo.environment["IBA_ACTIVATION_BUDGET_MB"], let mb = Int(text), mb >= 0 else {
+        guard let text = ProcessInfo.processInfo.environment["IBA_ACTIVATION_BUDGET_MB"],
+              let mb = Int(text), mb >= 0 else {
             return 256 << 20
         }
         return mb == 0 ? nil : mb << 20
@@ -33,9 +37,12 @@ public struct ComputeContext: Sendable, Equatable {
 
     /// For executables, read once at the top: the library `IBA_GEMM` names (`onednn`, `openblas`; unset or
     /// `auto`: `GEMMBackend.preferred` for this CPU) and `threads`, else `OPENBLAS_NUM_THREADS`, else every core.
-    public static func fromEnvironment(threads: Int? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> ComputeContext {
+    public static func fromEnvironment(
+        threads: Int? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ComputeContext {
         let backend = GEMMBackend(rawValue: environment["IBA_GEMM"] ?? "") ?? .preferred
-        let count = threads ?? Int(environment["OPENBLAS_NUM_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+        let count =
+            threads ?? Int(environment["OPENBLAS_NUM_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
         return ComputeContext(backend: backend, threads: count)
     }
 }

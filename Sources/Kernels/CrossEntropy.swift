@@ -23,7 +23,8 @@ public func softmaxCrossEntropyForward(
 
 /// dlogits (B,K) += scale * (probs - onehot(target)); scale = 1/B for a mean loss.
 public func softmaxCrossEntropyBackward(
-    dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: [Int], batch: Int, classes: Int, scale: Float
+    dlogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>, targets: [Int], batch: Int, classes: Int,
+    scale: Float
 ) {
     for b in 0..<batch {
         for k in 0..<classes {

@@ -14,7 +14,8 @@ public final class AlignedBuffer<Element>: @unchecked Sendable {
 
     private static var bytesPerElement: Int { MemoryLayout<Element>.stride }
 
-    /// Zeroed, 64-byte aligned; large buffers are fresh mapped pages, faulted in by the kernels that first write them (see CKernels).
+    /// Zeroed, 64-byte aligned; large buffers are fresh mapped pages, faulted in by the kernels that first write
+    /// them (see CKernels).
     private static func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Element> {
         guard let raw = iba_allocate_zeroed(count * bytesPerElement) else {
             fatalError("out of memory: \(count * bytesPerElement) bytes for a \(Element.self) buffer")

@@ -33,7 +33,8 @@ public func sgemm(
     let blocks = GEMMBlocks(m: m, n: n, k: k)
     parallelItems(blocks.count, context: context) { item in
         let block = blocks[item]
-        let r0 = block.rows.lowerBound, c0 = block.columns.lowerBound, rows = block.rows.count, columns = block.columns.count
+        let r0 = block.rows.lowerBound, c0 = block.columns.lowerBound, rows = block.rows.count,
+            columns = block.columns.count
         // Rows of op(A) start at r * lda (r when transposed), columns of op(B) at j (j * ldb when transposed).
         let blockA = a + (transA ? r0 : r0 * lda), blockB = b + (transB ? c0 * ldb : c0), blockC = c + r0 * ldc + c0
         if oneDNN, iba_onednn_sgemm(transA ? 1 : 0, transB ? 1 : 0, rows, columns, k, alpha, blockA, lda, blockB, ldb,

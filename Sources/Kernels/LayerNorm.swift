@@ -1,7 +1,8 @@
 import CKernels
 
 /// out (R,C) = (inp - mean) * rstd * gamma + beta per row; keeps mean and rstd (R) for the backward.
-/// Statistics in Double (see CKernels): BERT's post-LN residual streams reach magnitudes where a float sum loses digits.
+/// Statistics in Double (see CKernels): BERT's post-LN residual streams reach magnitudes where a float sum
+/// loses digits.
 /// Rows split across the GEMM threads; each row is computed the same way in any split.
 public func layerNormForward(
     out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>?, rstd: UnsafeMutablePointer<Float>?,

@@ -11,7 +11,8 @@ public func linearForward(
         }
     }
     productWithTransposedWeight(out: out, inp: inp, weight: weight, beta: bias == nil ? 0 : 1,
-                                rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, bfloat16: bfloat16, context: context)
+                                rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, bfloat16: bfloat16,
+                                context: context)
 }
 
 /// out (R,OC) = inp (R,C) @ weight(OC,C)^T + beta * out, in bfloat16 when given the copies.
@@ -39,16 +40,19 @@ public func linearBackward(
     if let dinp {
         let done = bfloat16.map {
             gemmBFloat16(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
-                         a: $0.input, lda: outFeatures, b: $0.weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures, context: context)
+                         a: $0.input, lda: outFeatures, b: $0.weight, ldb: inFeatures, beta: 1, c: dinp,
+                         ldc: inFeatures, context: context)
         } ?? false
         if !done {
             sgemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures,
-                  a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures, context: context)
+                  a: dout, lda: outFeatures, b: weight, ldb: inFeatures, beta: 1, c: dinp, ldc: inFeatures,
+                  context: context)
         }
     }
     if let dweight {
         sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows,
-              a: dout, lda: outFeatures, b: inp, ldb: inFeatures, beta: 1, c: dweight, ldc: inFeatures, context: context)
+              a: dout, lda: outFeatures, b: inp, ldb: inFeatures, beta: 1, c: dweight, ldc: inFeatures,
+              context: context)
     }
     if let dbias {
         for r in 0..<rows {
@@ -66,8 +70,8 @@ public func linearResidualForward(
     dropoutMask: UnsafePointer<Float>? = nil, bfloat16: BFloat16Operands? = nil, context: ComputeContext
 ) {
     if let dropoutMask {
-        linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
-                      bfloat16: bfloat16, context: context)
+        linearForward(out: out, inp: inp, weight: weight, bias: bias, rows: rows, inFeatures: inFeatures,
+                      outFeatures: outFeatures, bfloat16: bfloat16, context: context)
         for j in 0..<(rows * outFeatures) { out[j] = out[j] * dropoutMask[j] + residual[j] }
         return
     }
@@ -78,5 +82,6 @@ public func linearResidualForward(
         }
     }
     productWithTransposedWeight(out: out, inp: inp, weight: weight, beta: 1,
-                                rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, bfloat16: bfloat16, context: context)
+                                rows: rows, inFeatures: inFeatures, outFeatures: outFeatures, bfloat16: bfloat16,
+                                context: context)
 }

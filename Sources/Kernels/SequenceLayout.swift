@@ -51,5 +51,7 @@ extension SequenceLayout {
     public func queryRows(_ queries: AttentionQueries) -> Int { queries == .all ? rows : batch }
 
     /// Floats of the attention probabilities (and of the backward's scratch) for `queries`.
-    public func probabilityCount(_ queries: AttentionQueries) -> Int { queries == .all ? probabilityCount : heads * rows }
+    public func probabilityCount(_ queries: AttentionQueries) -> Int {
+        queries == .all ? probabilityCount : heads * rows
+    }
 }

@@ -6,6 +6,8 @@ public func tanhForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Flo
 }
 
 /// dinp += dout * (1 - out^2), from the forward's output.
-public func tanhBackward(dinp: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
+public func tanhBackward(
+    dinp: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int
+) {
     for i in 0..<count { dinp[i] += dout[i] * (1 - out[i] * out[i]) }
 }

@@ -58,18 +58,23 @@ public func renderCurvesSVG(
     svg += "<g font-size=\"11\" fill=\"#333\">\n"
     for (tick, label) in zip(xTicks, tickLabels(xTicks)) {
         let x = svgNumber(px(tick))
-        svg += "<line x1=\"\(x)\" y1=\"\(svgNumber(plotTop))\" x2=\"\(x)\" y2=\"\(svgNumber(plotBottom))\" stroke=\"#e6e6e6\"/>"
-        svg += "<line x1=\"\(x)\" y1=\"\(svgNumber(plotBottom))\" x2=\"\(x)\" y2=\"\(svgNumber(plotBottom + 5))\" stroke=\"#333\"/>"
+        svg += "<line x1=\"\(x)\" y1=\"\(svgNumber(plotTop))\" x2=\"\(x)\" y2=\"\(svgNumber(plotBottom))\" "
+            + "stroke=\"#e6e6e6\"/>"
+        svg += "<line x1=\"\(x)\" y1=\"\(svgNumber(plotBottom))\" x2=\"\(x)\" y2=\"\(svgNumber(plotBottom + 5))\" "
+            + "stroke=\"#333\"/>"
         svg += "<text x=\"\(x)\" y=\"\(svgNumber(plotBottom + 18))\" text-anchor=\"middle\">\(label)</text>\n"
     }
     for (tick, label) in zip(yTicks, tickLabels(yTicks)) {
         let y = svgNumber(py(tick))
-        svg += "<line x1=\"\(svgNumber(plotLeft))\" y1=\"\(y)\" x2=\"\(svgNumber(plotRight))\" y2=\"\(y)\" stroke=\"#e6e6e6\"/>"
-        svg += "<line x1=\"\(svgNumber(plotLeft - 5))\" y1=\"\(y)\" x2=\"\(svgNumber(plotLeft))\" y2=\"\(y)\" stroke=\"#333\"/>"
+        svg += "<line x1=\"\(svgNumber(plotLeft))\" y1=\"\(y)\" x2=\"\(svgNumber(plotRight))\" y2=\"\(y)\" "
+            + "stroke=\"#e6e6e6\"/>"
+        svg += "<line x1=\"\(svgNumber(plotLeft - 5))\" y1=\"\(y)\" x2=\"\(svgNumber(plotLeft))\" y2=\"\(y)\" "
+            + "stroke=\"#333\"/>"
         svg += "<text x=\"\(svgNumber(plotLeft - 8))\" y=\"\(y)\" text-anchor=\"end\" dy=\"0.35em\">\(label)</text>\n"
     }
     svg += "</g>\n"
-    svg += "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(plotWidth))\" "
+    svg += "<rect class=\"frame\" x=\"\(svgNumber(plotLeft))\" y=\"\(svgNumber(plotTop))\" "
+        + "width=\"\(svgNumber(plotWidth))\" "
     svg += "height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#333\"/>\n"
 
     // Axis labels.
@@ -91,9 +96,11 @@ public func renderCurvesSVG(
             path += (penDown ? " L" : " M") + "\(svgNumber(px(x))) \(svgNumber(py(y)))"
             penDown = true
         }
-        svg += "<path class=\"series\" d=\"\(path.dropFirst())\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-linejoin=\"round\"\(dash)/>\n"
+        svg += "<path class=\"series\" d=\"\(path.dropFirst())\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" "
+            + "stroke-linejoin=\"round\"\(dash)/>\n"
         for (x, y) in zip(s.x, s.y) where x.isFinite && y.isFinite {
-            svg += "<circle cx=\"\(svgNumber(px(x)))\" cy=\"\(svgNumber(py(y)))\" r=\"3\" fill=\"\(colour)\" stroke=\"none\">"
+            svg += "<circle cx=\"\(svgNumber(px(x)))\" cy=\"\(svgNumber(py(y)))\" r=\"3\" fill=\"\(colour)\" "
+                + "stroke=\"none\">"
             svg += "<title>\(xmlEscaped(s.name)): (\(formatValue(x)), \(formatValue(y)))</title></circle>\n"
         }
     }
@@ -103,7 +110,8 @@ public func renderCurvesSVG(
     if !series.isEmpty {
         let rowHeight = 20.0
         let boxHeight = Double(series.count) * rowHeight + 10
-        svg += "<rect x=\"\(svgNumber(legendX))\" y=\"\(svgNumber(plotTop))\" width=\"\(svgNumber(legendTextWidth + 44))\" "
+        svg += "<rect x=\"\(svgNumber(legendX))\" y=\"\(svgNumber(plotTop))\" "
+            + "width=\"\(svgNumber(legendTextWidth + 44))\" "
         svg += "height=\"\(svgNumber(boxHeight))\" fill=\"#fff\" stroke=\"#ccc\" rx=\"3\"/>\n"
         for (index, s) in series.enumerated() {
             let colour = seriesColours[index % seriesColours.count]
@@ -111,7 +119,8 @@ public func renderCurvesSVG(
             svg += "<line x1=\"\(svgNumber(legendX + 8))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(legendX + 32))\" "
             svg += "y2=\"\(svgNumber(y))\" stroke=\"\(colour)\" stroke-width=\"2\"\(lineDash(index))/>"
             svg += "<circle cx=\"\(svgNumber(legendX + 20))\" cy=\"\(svgNumber(y))\" r=\"3\" fill=\"\(colour)\"/>"
-            svg += "<text x=\"\(svgNumber(legendX + 38))\" y=\"\(svgNumber(y))\" font-size=\"\(svgNumber(legendFont))\" "
+            svg += "<text x=\"\(svgNumber(legendX + 38))\" y=\"\(svgNumber(y))\" "
+                + "font-size=\"\(svgNumber(legendFont))\" "
             svg += "dy=\"0.35em\">\(xmlEscaped(s.name))</text>\n"
         }
     }

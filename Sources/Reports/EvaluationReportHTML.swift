@@ -136,10 +136,13 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
     <h1>\(xmlEscaped(report.title))</h1>
 
     """
-    for warning in report.warnings { html += "<p class=\"warning\"><strong>Warning:</strong> \(xmlEscaped(warning))</p>\n" }
+    for warning in report.warnings {
+        html += "<p class=\"warning\"><strong>Warning:</strong> \(xmlEscaped(warning))</p>\n"
+    }
     html += "<div class=\"pair\">\n"
     html += "<section id=\"settings\">\n<h2>Settings</h2>\n" + entryTable(report.settings) + "</section>\n"
-    html += "<section id=\"architecture\">\n<h2>Model architecture</h2>\n" + entryTable(report.architecture) + "</section>\n"
+    html += "<section id=\"architecture\">\n<h2>Model architecture</h2>\n" + entryTable(report.architecture)
+        + "</section>\n"
     html += "</div>\n"
 
     html += "<section id=\"summary\">\n<h2>Summary</h2>\n" + summaryTable(report.methods) + "</section>\n"
@@ -159,9 +162,11 @@ public func renderEvaluationReportHTML(_ report: EvaluationReport) -> String {
         html += "<section id=\"layers\">\n<h2>IBA per layer</h2>\n" + inlineSVG(figure) + "</section>\n"
     }
     html += colourLegend("attribution; colour relative to each example's range; hover a token for its value")
-    html += exampleSection(id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
-    html += exampleSection(id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped,
-                           none: report.mostDropped.isEmpty ? "no evaluated examples" : "the one evaluated example is shown above")
+    html += exampleSection(
+        id: "most-dropped", heading: "Largest probability drop at the first removal step", report.mostDropped)
+    html += exampleSection(
+        id: "least-dropped", heading: "Smallest probability drop at the first removal step", report.leastDropped,
+        none: report.mostDropped.isEmpty ? "no evaluated examples" : "the one evaluated example is shown above")
 
     html += "<section id=\"failed\">\n<h2>Failed examples (\(report.failures.count))</h2>\n"
     if report.failures.isEmpty {
@@ -231,7 +236,8 @@ private func exampleSection(id: String, heading: String, _ examples: [ReportExam
     if examples.isEmpty { html += "<p class=\"none\">\(xmlEscaped(none))</p>\n" }
     for example in examples {
         let drop = example.originalProbability - example.firstStepProbability
-        html += "<div class=\"example\">\n<div class=\"caption\">example \(example.index): \(xmlEscaped(example.target)), "
+        html += "<div class=\"example\">\n<div class=\"caption\">example \(example.index): "
+            + "\(xmlEscaped(example.target)), "
         html += "p = \(formatValue(example.originalProbability)) then \(formatValue(example.firstStepProbability)) "
         html += "(drop \(formatValue(drop)))</div>\n<div class=\"text\">"
         html += highlightedTokens(HeatmapRow(label: "", tokens: example.tokens, values: example.attribution))

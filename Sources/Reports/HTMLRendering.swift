@@ -69,7 +69,8 @@ let tokenSpanCSS = """
 
 /// The low-to-high colour bar with a caption.
 func colourLegend(_ caption: String) -> String {
-    "<div class=\"legend\"><span>low</span><div class=\"bar\"></div><span>high</span><span>(\(xmlEscaped(caption)))</span></div>\n"
+    "<div class=\"legend\"><span>low</span><div class=\"bar\"></div><span>high</span>"
+        + "<span>(\(xmlEscaped(caption)))</span></div>\n"
 }
 
 /// The spans of one row; "##" pieces are glued to the previous span with no space.

@@ -81,12 +81,14 @@ public func renderHeatmapSVG(
         let y = gridBottom + 9
         svg += "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(gridBottom))\" x2=\"\(svgNumber(x))\" "
         svg += "y2=\"\(svgNumber(gridBottom + 4))\" stroke=\"#333\"/>"
-        svg += "<text x=\"\(svgNumber(x + 3))\" y=\"\(svgNumber(y))\" transform=\"rotate(-60 \(svgNumber(x + 3)) \(svgNumber(y)))\" "
+        svg += "<text x=\"\(svgNumber(x + 3))\" y=\"\(svgNumber(y))\" "
+            + "transform=\"rotate(-60 \(svgNumber(x + 3)) \(svgNumber(y)))\" "
         svg += "dy=\"0.35em\">\(xmlEscaped(label))</text>\n"
     }
     svg += "</g>\n"
 
-    svg += heatmapColorBar(x: barX, top: top, width: barWidth, height: barHeight, scale: scale, low: globalLow, high: globalHigh)
+    svg += heatmapColorBar(
+        x: barX, top: top, width: barWidth, height: barHeight, scale: scale, low: globalLow, high: globalHigh)
     svg += "</svg>\n"
     return svg
 }
@@ -108,8 +110,10 @@ private func heatmapColorBar(x barX: Double, top: Double, width barWidth: Double
     }
     for (t, text) in ticks {
         let y = top + barHeight * (1 - t)
-        svg += "<line x1=\"\(svgNumber(barX + barWidth))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(barX + barWidth + 4))\" "
-        svg += "y2=\"\(svgNumber(y))\" stroke=\"#333\"/><text x=\"\(svgNumber(barX + barWidth + 7))\" y=\"\(svgNumber(y))\" "
+        svg += "<line x1=\"\(svgNumber(barX + barWidth))\" y1=\"\(svgNumber(y))\" "
+            + "x2=\"\(svgNumber(barX + barWidth + 4))\" "
+        svg += "y2=\"\(svgNumber(y))\" stroke=\"#333\"/><text x=\"\(svgNumber(barX + barWidth + 7))\" "
+            + "y=\"\(svgNumber(y))\" "
         svg += "font-size=\"10\" dy=\"0.35em\">\(xmlEscaped(text))</text>\n"
     }
     if scale == .perRow {

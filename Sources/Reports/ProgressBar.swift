@@ -107,8 +107,8 @@ public final class ProgressBar: @unchecked Sendable {
     }
 
     private func line(now: Double, barWidth: Int) -> String {
-        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra, width: barWidth, unit: unit,
-                                          alreadyDone: alreadyDone)
+        label + "  " + formatProgressLine(done: done, total: total, elapsedSeconds: now - start, extra: extra,
+                                          width: barWidth, unit: unit, alreadyDone: alreadyDone)
     }
 
     private func redraw(now: Double) {

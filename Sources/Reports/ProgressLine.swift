@@ -4,8 +4,8 @@ import Foundation
 /// `width` is the bar's width in characters (0 leaves the bar out); rate and ETA assume a steady pace;
 /// `unit` names what is counted in the rate (ex = examples, step = optimiser steps...); `alreadyDone` of `done`
 /// came from an earlier run (a resume) and is kept out of the rate, so the ETA is this run's pace.
-public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int, unit: String = "ex",
-                               alreadyDone: Int = 0) -> String {
+public func formatProgressLine(done: Int, total: Int, elapsedSeconds: Double, extra: String?, width: Int,
+                               unit: String = "ex", alreadyDone: Int = 0) -> String {
     let fraction = total > 0 ? min(max(Double(done) / Double(total), 0), 1) : 1
     var parts: [String] = []
     if width > 0 {

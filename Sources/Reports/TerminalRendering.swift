@@ -64,7 +64,8 @@ public func renderTerminal(
         let position = "#" + rightPad(String(index), positionWidth)
         let bar = String(repeating: "#", count: Int((levels[index] * 20).rounded()))
         let barText = colorMode == .plain ? bar : foreground(bar, level: levels[index], mode: colorMode)
-        out += rankText + token + "  " + position + "  " + leftPad(formatValue(values[index]), 9) + "  " + barText + "\n"
+        out +=
+            rankText + token + "  " + position + "  " + leftPad(formatValue(values[index]), 9) + "  " + barText + "\n"
     }
     return out
 }

@@ -53,7 +53,8 @@ public struct BertTokenizer: Sendable {
         } else if FileManager.default.fileExists(atPath: tokenizerJSON.path) {
             vocabulary = try Vocabulary(tokenizerJSON: tokenizerJSON)
         } else {
-            throw TokenizerError.unreadableFile(path: url.path, reason: "the directory has neither vocab.txt nor tokenizer.json")
+            throw TokenizerError.unreadableFile(
+                path: url.path, reason: "the directory has neither vocab.txt nor tokenizer.json")
         }
         try self.init(vocabulary: vocabulary, lowercase: lowercase)
     }

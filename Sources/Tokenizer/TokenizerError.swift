@@ -10,11 +10,13 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):
-            return "cannot read vocabulary file \(path): \(reason). Check the path points to a vocab.txt or tokenizer.json."
+            return "cannot read vocabulary file \(path): \(reason). "
+                + "Check the path points to a vocab.txt or tokenizer.json."
         case let .malformedVocabulary(path, reason):
             return "vocabulary file \(path) is malformed: \(reason)."
         case let .missingSpecialToken(token):
-            return "the vocabulary has no \(token) token; a BERT WordPiece vocabulary (e.g. bert-base-uncased vocab.txt) is required."
+            return "the vocabulary has no \(token) token; "
+                + "a BERT WordPiece vocabulary (e.g. bert-base-uncased vocab.txt) is required."
         }
     }
 }

@@ -41,7 +41,8 @@ public struct Vocabulary: Sendable, Equatable {
             file = try JSONDecoder().decode(TokenizerFile.self, from: data)
         } catch {
             throw TokenizerError.malformedVocabulary(
-                path: url.path, reason: "expected a JSON object with a model.vocab dictionary of token to id (\(error))")
+                path: url.path, reason: "expected a JSON object with a model.vocab dictionary of token to id "
+                    + "(\(error))")
         }
         var pairs = file.model.vocab.map { ($0.key, $0.value) }
         pairs += (file.addedTokens ?? []).map { ($0.content, $0.id) }

@@ -15,7 +15,8 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
     guard !train.isEmpty else { throw TrainingError.noTrainingData }
     guard let tokenizer = model.tokenizer else { throw TrainingError.noTokenizer }
     let config = model.config
-    let (inputs, truncated) = encode(train, tokenizer: tokenizer, maxLength: min(options.maxLength, config.maxPositions))
+    let (inputs, truncated) = encode(
+        train, tokenizer: tokenizer, maxLength: min(options.maxLength, config.maxPositions))
     let targets = try checkedLabels(train, numLabels: config.numLabels)
     try model.validate(inputs)
 
@@ -43,7 +44,8 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
             let batch = picked.map { inputs[$0] }, batchTargets = picked.map { targets[$0] }
             // A fresh mask stream per update, reproducible from the run's seed.
             tape.dropout = options.dropout > 0
-                ? DropoutConfig(probability: options.dropout, seed: options.seed &+ UInt64(step + 1) &* 0x9E3779B97F4A7C15) : nil
+                ? DropoutConfig(
+                    probability: options.dropout, seed: options.seed &+ UInt64(step + 1) &* 0x9E3779B97F4A7C15) : nil
             let loss = trainingStep(trained, batch, batchTargets, tape: tape, workspace: workspace, dlogits: dlogits,
                                     gradients: gradients)
             guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1) }
@@ -61,8 +63,9 @@ public func fineTune(model: BertModel, train: [LabeledExample], eval: [LabeledEx
     let seconds = Date().timeIntervalSince(start)
     var accuracy: Double?
     if let eval, !eval.isEmpty {
-        accuracy = try evaluateAccuracy(model: trained, examples: eval, maxLength: options.maxLength, maxRows: options.evaluationMaxRows,
-                                        context: context)
+        accuracy = try evaluateAccuracy(
+            model: trained, examples: eval, maxLength: options.maxLength, maxRows: options.evaluationMaxRows,
+            context: context)
     }
     return FineTuneReport(model: trained, steps: step, epochLosses: epochLosses, evalAccuracy: accuracy,
                           trainSeconds: seconds, examplesPerSecond: Double(seen) / max(seconds, 1e-9),
@@ -77,15 +80,17 @@ func trainingStep(_ model: BertModel, _ batch: [ModelInput], _ targets: [Int], t
     model.embed(batch, tape: tape)
     model.forwardLayers(tape: tape, from: 0, to: model.config.numLayers)
     model.forwardHead(tape: tape)
-    let losses = softmaxCrossEntropyForward(probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: targets,
-                                            batch: count, classes: classes)
+    let losses = softmaxCrossEntropyForward(
+        probs: tape.probabilities.pointer, logits: tape.logits.pointer, targets: targets,
+        batch: count, classes: classes)
     dlogits.ensureCapacity(count * classes)
     dlogits.zero(count * classes)
     softmaxCrossEntropyBackward(dlogits: dlogits.pointer, probs: tape.probabilities.pointer, targets: targets,
                                 batch: count, classes: classes, scale: 1 / Float(count))
     for spec in gradients.specs { gradients[spec.name].update(repeating: 0, count: spec.shape.reduce(1, *)) }
     model.backwardHead(tape: tape, dlogits: dlogits.pointer, workspace: workspace, gradients: gradients)
-    model.backwardLayers(tape: tape, from: model.config.numLayers, downTo: 0, workspace: workspace, gradients: gradients)
+    model.backwardLayers(
+        tape: tape, from: model.config.numLayers, downTo: 0, workspace: workspace, gradients: gradients)
     model.backwardEmbeddings(batch, tape: tape, workspace: workspace, gradients: gradients)
     return losses.reduce(0, +) / Float(count)
 }

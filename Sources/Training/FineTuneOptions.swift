@@ -35,11 +35,21 @@ public struct FineTuneOptions: Sendable, Equatable {
 
     func validate() throws {
         guard epochs > 0 else { throw TrainingError.invalidOptions("epochs must be at least 1 (got \(epochs))") }
-        guard batchSize > 0 else { throw TrainingError.invalidOptions("the batch size must be at least 1 (got \(batchSize))") }
-        guard learningRate.isFinite, learningRate > 0 else { throw TrainingError.invalidOptions("the learning rate must be positive") }
-        guard maxLength >= 2 else { throw TrainingError.invalidOptions("maxLength must leave room for [CLS] and [SEP]") }
-        guard (0...1).contains(warmupFraction) else { throw TrainingError.invalidOptions("warmupFraction must be in 0...1") }
-        guard weightDecay.isFinite, weightDecay >= 0 else { throw TrainingError.invalidOptions("weight decay must be >= 0") }
+        guard batchSize > 0 else {
+            throw TrainingError.invalidOptions("the batch size must be at least 1 (got \(batchSize))")
+        }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw TrainingError.invalidOptions("the learning rate must be positive")
+        }
+        guard maxLength >= 2 else {
+            throw TrainingError.invalidOptions("maxLength must leave room for [CLS] and [SEP]")
+        }
+        guard (0...1).contains(warmupFraction) else {
+            throw TrainingError.invalidOptions("warmupFraction must be in 0...1")
+        }
+        guard weightDecay.isFinite, weightDecay >= 0 else {
+            throw TrainingError.invalidOptions("weight decay must be >= 0")
+        }
         guard clipNorm.isFinite, clipNorm >= 0 else { throw TrainingError.invalidOptions("clipNorm must be >= 0") }
         guard dropout >= 0, dropout < 1 else { throw TrainingError.invalidOptions("dropout must be in [0, 1)") }
     }

@@ -40,9 +40,11 @@ public func saveHuggingFaceDirectory(_ model: BertModel, to directory: URL, labe
         vocabulary += token + "\n"
     }
     try write(Data(vocabulary.utf8), to: directory.appendingPathComponent("vocab.txt"))
-    try write(try json(configDictionary(config, labelNames: names)), to: directory.appendingPathComponent("config.json"))
+    try write(try json(configDictionary(config, labelNames: names)),
+              to: directory.appendingPathComponent("config.json"))
     let tokenizerConfig: [String: Any] = [
-        "tokenizer_class": "BertTokenizer", "do_lower_case": tokenizer.lowercase, "model_max_length": config.maxPositions,
+        "tokenizer_class": "BertTokenizer", "do_lower_case": tokenizer.lowercase,
+        "model_max_length": config.maxPositions,
         "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]",
     ]
     try write(try json(tokenizerConfig), to: directory.appendingPathComponent("tokenizer_config.json"))
@@ -59,7 +61,8 @@ func configDictionary(_ config: BertConfig, labelNames: [String]) throws -> [Str
     guard var dictionary = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
         throw TrainingError.cannotWrite(path: "config.json", reason: "BertConfig did not encode as a JSON object")
     }
-    dictionary["id2label"] = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ("\($0.offset)", $0.element) })
+    dictionary["id2label"] = Dictionary(
+        uniqueKeysWithValues: labelNames.enumerated().map { ("\($0.offset)", $0.element) })
     dictionary["label2id"] = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($0.element, $0.offset) })
     let defaults: [String: Any] = [
         "pad_token_id": 0, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
@@ -74,7 +77,8 @@ func configDictionary(_ config: BertConfig, labelNames: [String]) throws -> [Str
 
 private func json(_ object: [String: Any]) throws -> Data {
     do {
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     } catch {
         throw TrainingError.cannotWrite(path: "config.json", reason: "\(error)")
     }

@@ -12,7 +12,8 @@ public struct LinearWarmupSchedule: Sendable, Equatable {
 
     /// Warm-up steps as the Trainer counts them: ceil(totalSteps * warmupFraction).
     public init(peak: Float, warmupFraction: Double, totalSteps: Int) {
-        self.init(peak: peak, warmupSteps: Int((Double(totalSteps) * warmupFraction).rounded(.up)), totalSteps: totalSteps)
+        self.init(
+            peak: peak, warmupSteps: Int((Double(totalSteps) * warmupFraction).rounded(.up)), totalSteps: totalSteps)
     }
 
     public func rate(at step: Int) -> Float {

@@ -18,11 +18,16 @@ import Foundation
 
 enum HostileWire {
     static let signature = Data("IBAC4".utf8)
-    static let hello: UInt8 = 0x01, ready: UInt8 = 0x02, result: UInt8 = 0x04, heartbeat: UInt8 = 0x06, fetch: UInt8 = 0x08
+    static let hello: UInt8 = 0x01, ready: UInt8 = 0x02, result: UInt8 = 0x04, heartbeat: UInt8 = 0x06,
+        fetch: UInt8 = 0x08
     static let manifest: UInt8 = 0x11, task: UInt8 = 0x12, done: UInt8 = 0x14, chunk: UInt8 = 0x15
 
-    static func bigEndian<T: FixedWidthInteger>(_ value: T) -> Data { withUnsafeBytes(of: value.bigEndian) { Data($0) } }
-    static func frames(_ command: UInt8, _ arguments: [Data] = []) -> [Data] { [signature, Data([command])] + arguments }
+    static func bigEndian<T: FixedWidthInteger>(_ value: T) -> Data {
+        withUnsafeBytes(of: value.bigEndian) { Data($0) }
+    }
+    static func frames(_ command: UInt8, _ arguments: [Data] = []) -> [Data] {
+        [signature, Data([command])] + arguments
+    }
 
     static func integer(_ frame: Data) -> UInt64 { frame.reduce(0) { $0 << 8 | UInt64($1) } }
 }
@@ -97,17 +102,21 @@ func runHostile(_ arguments: Arguments) throws {
         let hello = HostileWire.frames(HostileWire.hello, [Data("flood".utf8), HostileWire.bigEndian(UInt32(1))])
         var sent = 0
         for _ in 0..<1000 { sent += try peer.send(hello) ? 1 : 0 }
-        let manifests = try peer.receive(forSeconds: seconds).filter { HostilePeer.command($0) == HostileWire.manifest }.count
+        let manifests = try peer.receive(forSeconds: seconds).filter { HostilePeer.command($0) == HostileWire.manifest }
+            .count
         report("flood-hello: \(sent) HELLOs sent, \(manifests) MANIFEST(s) back")
         if manifests > 1 { exit(3) }
     case "flood-fetch":
         let peer = try HostilePeer(arguments, receiveHighWaterMark: 2)
-        _ = try peer.send(HostileWire.frames(HostileWire.hello, [Data("fetcher".utf8), HostileWire.bigEndian(UInt32(1))]))
-        guard try !peer.receive(forSeconds: 5, until: { HostilePeer.command($0) == HostileWire.manifest }).isEmpty else {
+        _ = try peer.send(
+            HostileWire.frames(HostileWire.hello, [Data("fetcher".utf8), HostileWire.bigEndian(UInt32(1))]))
+        guard try !peer.receive(forSeconds: 5,
+                                until: { HostilePeer.command($0) == HostileWire.manifest }).isEmpty else {
             report("flood-fetch: no MANIFEST")
             exit(4)
         }
-        let fetch = HostileWire.frames(HostileWire.fetch, [HostileWire.bigEndian(UInt32(0)), HostileWire.bigEndian(UInt64(0)),
+        let fetch = HostileWire.frames(HostileWire.fetch, [HostileWire.bigEndian(UInt32(0)),
+                                                           HostileWire.bigEndian(UInt64(0)),
                                                            HostileWire.bigEndian(UInt32(1 << 20))])
         var sent = 0
         for _ in 0..<1000 { sent += try peer.send(fetch) ? 1 : 0 }
@@ -117,8 +126,11 @@ func runHostile(_ arguments: Arguments) throws {
     case "bad-record": try forgeRecords(arguments, seconds: seconds)
     case "takeover":
         let peer = try HostilePeer(arguments)
-        _ = try peer.send(HostileWire.frames(HostileWire.hello, [Data(arguments.string("name").utf8), HostileWire.bigEndian(UInt32(1))]))
-        let manifests = try peer.receive(forSeconds: seconds).filter { HostilePeer.command($0) == HostileWire.manifest }.count
+        _ = try peer.send(
+            HostileWire.frames(
+                HostileWire.hello, [Data(arguments.string("name").utf8), HostileWire.bigEndian(UInt32(1))]))
+        let manifests = try peer.receive(forSeconds: seconds).filter { HostilePeer.command($0) == HostileWire.manifest }
+            .count
         report("takeover: HELLO as \(arguments.string("identity")) with key \(arguments.string("name")): "
                + (manifests > 0 ? "TAKEN OVER (got a MANIFEST)" : "refused"))
         if manifests > 0 { exit(3) }
@@ -154,7 +166,9 @@ func forgeRecords(_ arguments: Arguments, seconds: Double) throws {
                     start += 16 + Int(HostileWire.integer(Data(entries[start + 12..<start + 16])))
                     let records = forgedRecords(index)
                     let (kind, payload) = records[forged % records.count]
-                    try send(HostileWire.frames(HostileWire.result, [lease, HostileWire.bigEndian(UInt64(index)), attempt, payload]))
+                    try send(
+                        HostileWire.frames(
+                            HostileWire.result, [lease, HostileWire.bigEndian(UInt64(index)), attempt, payload]))
                     forged += 1
                     kinds[kind, default: 0] += 1
                 }
@@ -164,5 +178,7 @@ func forgeRecords(_ arguments: Arguments, seconds: Double) throws {
         }
         if monotonicSeconds() - lastSent > 0.2 { try send(HostileWire.frames(HostileWire.heartbeat)) }
     }
-    report("bad-record: \(forged) forged RESULT(s): " + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    report(
+        "bad-record: \(forged) forged RESULT(s): "
+            + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 }

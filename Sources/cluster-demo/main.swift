@@ -72,10 +72,14 @@ func demoRecordProblem(_ index: Int, _ payload: Data) -> String? {
     guard payload.first == UInt8(ascii: "{"), !payload.contains(0), String(data: payload, encoding: .utf8) != nil else {
         return "not UTF-8 JSON"
     }
-    guard let object = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any] else { return "not a JSON object" }
+    guard let object = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any] else {
+        return "not a JSON object"
+    }
     guard object.count == 2 else { return "\(object.count) fields, a demo record has 2 (index, value)" }
     guard (object["index"] as? Int) == index else { return "its index is not \(index)" }
-    guard let value = (object["value"] as? NSNumber)?.doubleValue, value.isFinite, abs(value) <= 1 else { return "value is not a finite number in [-1, 1]" }
+    guard let value = (object["value"] as? NSNumber)?.doubleValue, value.isFinite, abs(value) <= 1 else {
+        return "value is not a finite number in [-1, 1]"
+    }
     return nil
 }
 
@@ -112,7 +116,10 @@ func runCoordinator(_ arguments: Arguments) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let connect = coordinator.endpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
         if options.verifyFraction > 0, workers < 2 {
-            FileHandle.standardError.write(Data("cluster-demo: warning: --verify with one worker verifies nothing (a worker cannot check itself)\n".utf8))
+            FileHandle.standardError.write(Data("""
+                cluster-demo: warning: --verify with one worker verifies nothing \
+                (a worker cannot check itself)\n
+                """.utf8))
         }
         let liars = Int(arguments.double("liars", 0))
         let slots = (0..<workers).map { k in
@@ -125,7 +132,9 @@ func runCoordinator(_ arguments: Arguments) throws {
         }
         launcher = WorkerLauncher(slots: slots)
         try launcher?.start()
-        FileHandle.standardError.write(Data("cluster-demo: worker pids \(launcher?.liveProcessIDs.map(String.init).joined(separator: " ") ?? "")\n".utf8))
+        FileHandle.standardError.write(Data("""
+            cluster-demo: worker pids \(launcher?.liveProcessIDs.map(String.init).joined(separator: " ") ?? "")\n
+            """.utf8))
     }
     defer { launcher?.stop(graceSeconds: 1) }
     var lastLine = ""
@@ -133,7 +142,8 @@ func runCoordinator(_ arguments: Arguments) throws {
     var mostDescriptors = ProcessUsage.openDescriptors() ?? 0
     let results = try coordinator.run { progress in
         mostDescriptors = max(mostDescriptors, ProcessUsage.openDescriptors() ?? 0)
-        let line = "progress \(progress.done)/\(progress.total) failed \(progress.failed) workers \(progress.liveWorkers) requeues \(progress.requeues)"
+        let line = "progress \(progress.done)/\(progress.total) failed \(progress.failed) "
+            + "workers \(progress.liveWorkers) requeues \(progress.requeues)"
         if line != lastLine {
             FileHandle.standardError.write(Data("cluster-demo: \(line)\n".utf8))
             lastLine = line
@@ -146,8 +156,10 @@ func runCoordinator(_ arguments: Arguments) throws {
         cpu, 1000 * cpu / Double(max(1, count)), ProcessUsage.peakResidentMiB() ?? 0, mostDescriptors).utf8))
     let report = coordinator.verificationReport
     if options.verifyFraction > 0 {
-        FileHandle.standardError.write(Data(("cluster-demo: verification: \(report.verified) verified, untrusted [\(report.untrusted.joined(separator: " "))], "
-                                             + "suspect [\(report.suspects.joined(separator: " "))], unverified \(report.unverified.count)\n").utf8))
+        FileHandle.standardError.write(Data(("cluster-demo: verification: \(report.verified) verified, "
+                                             + "untrusted [\(report.untrusted.joined(separator: " "))], "
+                                             + "suspect [\(report.suspects.joined(separator: " "))], "
+                                             + "unverified \(report.unverified.count)\n").utf8))
     }
     var output = Data()
     for index in 0..<count {
@@ -170,7 +182,8 @@ func runWorker(_ arguments: Arguments) throws {
     options.heartbeatIntervalSeconds = arguments.double("heartbeat", 1)
     options.idleExitSeconds = arguments.double("idle-exit", 60)
     if let keys = arguments.values["keys"] {
-        options.curve = try CurveZMQClientKeys.load(directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
+        options.curve = try CurveZMQClientKeys.load(
+            directory: URL(fileURLWithPath: keys, isDirectory: true), workerName: options.name)
     }
     let delay = arguments.double("delay-ms", 50) / 1000
     let fabricate = arguments.switches.contains("fabricate")

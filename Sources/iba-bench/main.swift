@@ -45,7 +45,9 @@ func measureSgemmPeak(_ context: ComputeContext) -> Double {
     var best = 0.0
     for _ in 0..<3 {
         let t0 = now()
-        sgemm(transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n, context: context)
+        sgemm(
+            transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0,
+            c: c.pointer, ldc: n, context: context)
         best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
     }
     return best
@@ -124,26 +126,33 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
         tensors.set(spec.name, shape: spec.shape, values: (0..<count).map { _ in gain ? 1 : 0.02 * generator.next() })
     }
     var report = LoadReport()
-    return BertModel(parameters: try BertParameters(config: config, source: tensors, sourcePath: "random", report: &report), tokenizer: nil)
+    return BertModel(
+        parameters: try BertParameters(config: config, source: tensors, sourcePath: "random", report: &report),
+        tokenizer: nil)
 }
 
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print("usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
-          + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
+    print("usage: iba-bench [--threads N] [--shared DIR] "
+        + "[--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
+        + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
     exit(0)
 }
 let before = CommandLine.arguments.contains("--before")
-let threads = Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
+let threads =
+    Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
 let context = ComputeContext.fromEnvironment(threads: threads)
 let cases = Set((argument("--cases") ?? "minilm,bert128,bert384,degradation").split(separator: ",").map(String.init))
 let shared = URL(fileURLWithPath: argument("--shared") ?? "../shared")
 let peak = measureSgemmPeak(context)
-FileHandle.standardError.write(Data("sgemm peak (\(context.backend.rawValue)) with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n".utf8))
+FileHandle.standardError.write(Data("""
+    sgemm peak (\(context.backend.rawValue)) with \(threads) thread(s): \(String(format: "%.1f", peak)) GFLOP/s\n
+    """.utf8))
 let wantsBFloat16 = cases.contains { $0.hasSuffix("-bf16") || $0.hasSuffix("-bf16bwd") }
 let bf16Peak = wantsBFloat16 ? measureBFloat16Peak(context) : nil
 if wantsBFloat16 {
-    FileHandle.standardError.write(Data((bf16Peak.map { "bf16 GEMM peak with \(threads) thread(s): \(String(format: "%.1f", $0)) GFLOP/s\n" }
-        ?? "bf16 cases skipped: no native bfloat16 GEMM here (oneDNN with AVX512_BF16 or AMX)\n").utf8))
+    FileHandle.standardError.write(Data((bf16Peak.map {
+        "bf16 GEMM peak with \(threads) thread(s): \(String(format: "%.1f", $0)) GFLOP/s\n"
+    } ?? "bf16 cases skipped: no native bfloat16 GEMM here (oneDNN with AVX512_BF16 or AMX)\n").utf8))
 }
 var rows = [Row]()
 
@@ -154,10 +163,14 @@ var rows = [Row]()
                     gflops: gflops, peakGflops: peak, rooflineFraction: gflops / peak,
                     bf16PeakGflops: lowPeak, bf16RooflineFraction: lowPeak.map { gflops / $0 }, note: note))
     let againstBFloat16 = lowPeak.map { String(format: ", of the bf16 peak %.2f", gflops / $0) } ?? ""
-    FileHandle.standardError.write(Data("\(name): \(String(format: "%.3f", seconds)) s/example, \(String(format: "%.1f", gflops)) GFLOP/s, roofline \(String(format: "%.2f", gflops / peak))\(againstBFloat16)\n".utf8))
+    FileHandle.standardError.write(Data("""
+        \(name): \(String(format: "%.3f", seconds)) s/example, \(String(format: "%.1f", gflops)) GFLOP/s, \
+        roofline \(String(format: "%.2f", gflops / peak))\(againstBFloat16)\n
+        """.utf8))
 }
 
-/// The precisions to run for `base` (e.g. bert384): float32 as `base`, bfloat16 as `base-bf16bwd` / `base-bf16` when supported.
+/// The precisions to run for `base` (e.g. bert384): float32 as `base`, bfloat16 as `base-bf16bwd` / `base-bf16`
+/// when supported.
 func precisions(_ base: String) -> [Precision] {
     var list = [Precision]()
     if cases.contains(base) { list.append(.float32) }
@@ -167,21 +180,28 @@ func precisions(_ base: String) -> [Precision] {
 }
 
 func suffix(_ precision: Precision) -> String {
-    switch precision { case .float32: ""; case .bfloat16Backward: "-bf16bwd"; case .bfloat16: "-bf16" }
+    switch precision {
+    case .float32: ""
+    case .bfloat16Backward: "-bf16bwd"
+    case .bfloat16: "-bf16"
+    }
 }
 
 /// Fine-tuning examples/s: the MiniLM MNLI model on the first 512 MNLI dev pairs, batch 32, 128 tokens, one epoch,
 /// dropout on (the Trainer recipe), with and (--before) without the [CLS]-only top layer.
 @MainActor func benchFineTune() throws {
-    let data = shared.appendingPathComponent("data/mnli/dev_matched.tsv"), modelURL = shared.appendingPathComponent("models/minilm-mnli")
-    guard FileManager.default.fileExists(atPath: data.path), FileManager.default.fileExists(atPath: modelURL.path) else {
+    let data = shared.appendingPathComponent("data/mnli/dev_matched.tsv"),
+        modelURL = shared.appendingPathComponent("models/minilm-mnli")
+    guard FileManager.default.fileExists(atPath: data.path),
+          FileManager.default.fileExists(atPath: modelURL.path) else {
         FileHandle.standardError.write(Data("finetune case skipped: ../shared MNLI data or model not found\n".utf8))
         return
     }
     let model = try ModelLoader.load(ModelLocation(path: modelURL))
     let examples = Array(try loadDataset(.mnli, path: data, skipBadRows: false).examples.prefix(512))
     for logitsOnly in before ? [true, false] : [true] {
-        var options = FineTuneOptions(); options.epochs = 1; options.batchSize = 32; options.maxLength = 128
+        var options = FineTuneOptions()
+        options.epochs = 1; options.batchSize = 32; options.maxLength = 128
         options.logitsOnlyTopLayer = logitsOnly
         let report = try fineTune(model: model, train: examples, options: options, context: context)
         let tokenizer = model.tokenizer
@@ -190,49 +210,67 @@ func suffix(_ precision: Precision) -> String {
             return sum + fineTuneFlops(model.config, n: n, logitsOnly: logitsOnly)
         }
         let perExample = 1 / report.examplesPerSecond
-        record("finetune-minilm-mnli-b32" + (logitsOnly ? "" : "-fulltop"), seconds: perExample, flops: flops / Double(examples.count),
-               note: String(format: "%.1f examples/s, 512 MNLI pairs, batch 32, max length 128", report.examplesPerSecond))
-        FileHandle.standardError.write(Data(String(format: "  fine-tuning: %.1f examples/s\n", report.examplesPerSecond).utf8))
+        record(
+            "finetune-minilm-mnli-b32" + (logitsOnly ? "" : "-fulltop"), seconds: perExample,
+            flops: flops / Double(examples.count),
+            note: String(format: "%.1f examples/s, 512 MNLI pairs, batch 32, max length 128", report.examplesPerSecond))
+        FileHandle.standardError.write(
+            Data(String(format: "  fine-tuning: %.1f examples/s\n", report.examplesPerSecond).utf8))
     }
 }
 
 do {
     for precision in precisions("minilm") {
-        struct Reference: Decodable { struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E] }
+        struct Reference: Decodable {
+            struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E]
+        }
         let refURL = shared.appendingPathComponent("reference/iba-agnews-layer3.json")
-        guard let data = try? Data(contentsOf: refURL), let reference = try? JSONDecoder().decode(Reference.self, from: data) else {
+        guard let data = try? Data(contentsOf: refURL),
+              let reference = try? JSONDecoder().decode(Reference.self, from: data) else {
             FileHandle.standardError.write(Data("minilm case skipped: \(refURL.path) not found\n".utf8))
             break
         }
         let model = try ModelLoader.load(ModelLocation(path: shared.appendingPathComponent("models/minilm-agnews")))
         for logitsOnly in precision == .float32 && before ? [true, false] : [true] {
-            var options = IBAOptions(); options.layer = 3; options.precision = precision
-            let explainer = IBAExplainer(model: model, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
-            _ = try explainer.explain(ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0, seed: 0)
+            var options = IBAOptions()
+            options.layer = 3; options.precision = precision
+            let explainer = IBAExplainer(
+                model: model, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
+            _ = try explainer.explain(
+                ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0,
+                seed: 0)
             var flops = 0.0
             let t0 = now()
             for e in reference.examples {
-                _ = try explainer.explain(ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index))
-                flops += logitsOnly ? ibaFlops(model.config, n: e.ids.count, layer: 3) : ibaFlopsFullTop(model.config, n: e.ids.count, layer: 3)
+                _ = try explainer.explain(
+                    ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index))
+                flops += logitsOnly ? ibaFlops(model.config, n: e.ids.count, layer: 3)
+                                    : ibaFlopsFullTop(model.config, n: e.ids.count, layer: 3)
             }
             let seconds = (now() - t0) / Double(reference.examples.count)
-            record("iba-minilm-agnews-layer3" + suffix(precision) + (logitsOnly ? "" : "-fulltop"), seconds: seconds,
-                   flops: flops / Double(reference.examples.count), precision: precision,
-                   note: "20 reference examples, mean n \(reference.examples.map(\.ids.count).reduce(0, +) / reference.examples.count)")
+            record(
+                "iba-minilm-agnews-layer3" + suffix(precision) + (logitsOnly ? "" : "-fulltop"), seconds: seconds,
+                flops: flops / Double(reference.examples.count), precision: precision,
+                note: "20 reference examples, mean n "
+                    + "\(reference.examples.map(\.ids.count).reduce(0, +) / reference.examples.count)")
         }
     }
-    let bertBase = BertConfig(vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, numLabels: 2)
+    let bertBase = BertConfig(
+        vocabSize: 30522, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, numLabels: 2)
     let needsBert = cases.contains { $0.hasPrefix("bert") || $0 == "degradation" }
     let bert = needsBert ? try randomModel(bertBase) : nil
     for n in [128, 254, 384, 512] { for precision in precisions("bert\(n)") {
         guard let bert else { break }
         for logitsOnly in precision == .float32 && before ? [true, false] : [true] {
-            var options = IBAOptions(); options.layer = 8; options.precision = precision
-            let explainer = IBAExplainer(model: bert, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
+            var options = IBAOptions()
+            options.layer = 8; options.precision = precision
+            let explainer = IBAExplainer(model: bert, options: options, context: context,
+                                         logitsOnlyTopLayer: logitsOnly)
             let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
             let t0 = now()
             _ = try explainer.explain(input, target: 0, seed: 1)
-            record("iba-bert-base-layer8-n\(n)" + suffix(precision) + (logitsOnly ? "" : "-fulltop"), seconds: now() - t0,
+            record("iba-bert-base-layer8-n\(n)" + suffix(precision) + (logitsOnly ? "" : "-fulltop"),
+                   seconds: now() - t0,
                    flops: logitsOnly ? ibaFlops(bertBase, n: n, layer: 8) : ibaFlopsFullTop(bertBase, n: n, layer: 8),
                    precision: precision, note: "random weights")
         }
@@ -241,14 +279,19 @@ do {
     if cases.contains("degradation"), let bert {
         let n = 384
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
-        var isSpecial = [Bool](repeating: false, count: n); isSpecial[0] = true; isSpecial[n - 1] = true
+        var isSpecial = [Bool](repeating: false, count: n)
+        isSpecial[0] = true; isSpecial[n - 1] = true
         let attribution = (0..<n).map { Float(($0 * 7919) % n) }
         let tape = ForwardTape.forwardOnly(config: bert.config, context: context)   // one layer's activations at a time
         let t0 = now()
-        let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) { try bert.probabilities($0, tape: tape) }
+        let outcome = try degradationTest(input: input, isSpecial: isSpecial, attribution: attribution, target: 0) {
+            try bert.probabilities($0, tape: tape)
+        }
         let lengths = degradationCounts(tokenCount: n).map { n - $0 }
         let flops = lengths.reduce(0.0) { $0 + logitsForwardFlops(bertBase, n: $1) }
-        record("degradation-bert-base-n384", seconds: now() - t0, flops: flops, note: "9 degraded forwards, one packed batch (\(outcome.degradationProb.count) steps)")
+        record(
+            "degradation-bert-base-n384", seconds: now() - t0, flops: flops,
+            note: "9 degraded forwards, one packed batch (\(outcome.degradationProb.count) steps)")
     }
 } catch {
     FileHandle.standardError.write(Data("bench failed: \(error)\n".utf8))
@@ -257,9 +300,18 @@ do {
 
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-if let path = argument("--json"), let data = try? encoder.encode(rows) { try? data.write(to: URL(fileURLWithPath: path)) }
-print(String(format: "%-32@ %7@ %10@ %10@ %9@ %9@ %8@ %9@ %8@", "case" as NSString, "threads" as NSString, "s/example" as NSString, "GFLOP/ex" as NSString, "GFLOP/s" as NSString, "peak" as NSString, "roofline" as NSString, "bf16 peak" as NSString, "of bf16" as NSString))
+if let path = argument("--json"), let data = try? encoder.encode(rows) {
+    try? data.write(to: URL(fileURLWithPath: path))
+}
+print(
+    String(
+        format: "%-32@ %7@ %10@ %10@ %9@ %9@ %8@ %9@ %8@", "case" as NSString, "threads" as NSString,
+        "s/example" as NSString, "GFLOP/ex" as NSString, "GFLOP/s" as NSString, "peak" as NSString,
+        "roofline" as NSString, "bf16 peak" as NSString, "of bf16" as NSString))
 for r in rows {
     let low = r.bf16PeakGflops.map { String(format: " %9.1f %8.2f", $0, r.bf16RooflineFraction ?? 0) } ?? ""
-    print(String(format: "%-32@ %7d %10.3f %10.1f %9.1f %9.1f %8.2f", r.name as NSString, r.threads, r.secondsPerExample, r.gflopPerExample, r.gflops, r.peakGflops, r.rooflineFraction) + low)
+    print(
+        String(
+            format: "%-32@ %7d %10.3f %10.1f %9.1f %9.1f %8.2f", r.name as NSString, r.threads, r.secondsPerExample,
+            r.gflopPerExample, r.gflops, r.peakGflops, r.rooflineFraction) + low)
 }

@@ -18,14 +18,18 @@ func readAGNewsCSV(_ url: URL, into collector: inout RowCollector) throws {
     let expectedColumns = 3
     for record in records {
         // Quotes, commas and newlines are ASCII: the record's raw bytes decode iff every field does.
-        if case let .failure(invalid) = decodeText(bytes[record.byteRange], encoding: collector.encoding, firstLine: record.line) {
+        if case let .failure(invalid) = decodeText(bytes[record.byteRange], encoding: collector.encoding,
+                                                   firstLine: record.line) {
             try collector.reject(file: url, line: record.line, reason: invalid.reason)
             continue
         }
-        let columns = record.fields.compactMap { try? decodeText($0[...], encoding: collector.encoding, firstLine: record.line).get() }
+        let columns = record.fields.compactMap {
+            try? decodeText($0[...], encoding: collector.encoding, firstLine: record.line).get()
+        }
         guard columns.count == expectedColumns else {
-            try collector.reject(file: url, line: record.line,
-                                 reason: "expected \(expectedColumns) columns (label, title, description), found \(columns.count)")
+            try collector.reject(
+                file: url, line: record.line,
+                reason: "expected \(expectedColumns) columns (label, title, description), found \(columns.count)")
             continue
         }
         // Python's int() accepts surrounding whitespace.

@@ -24,7 +24,8 @@ struct CSVSyntaxError: Error {
 /// the original crashes), and a quote still open at the end of the file is an
 /// error rather than a record that swallows the rest of the file.
 func parseCSVRecords(_ input: ArraySlice<UInt8>) throws(CSVSyntaxError) -> [CSVRecord] {
-    let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+    let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"),
+        carriageReturn = UInt8(ascii: "\r")
     enum State { case startRecord, startField, inField, inQuotedField, quoteInQuotedField }
 
     var records: [CSVRecord] = []
@@ -81,7 +82,8 @@ func parseCSVRecords(_ input: ArraySlice<UInt8>) throws(CSVSyntaxError) -> [CSVR
     switch state {
     case .startRecord: break
     case .inQuotedField:
-        throw CSVSyntaxError(line: quoteLine, reason: "a quoted field opened on this line is never closed (unterminated quote)")
+        throw CSVSyntaxError(
+            line: quoteLine, reason: "a quoted field opened on this line is never closed (unterminated quote)")
     case .startField, .inField, .quoteInQuotedField: endRecord(at: input.endIndex)
     }
     return records

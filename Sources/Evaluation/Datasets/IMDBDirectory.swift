@@ -27,8 +27,10 @@ func imdbFiles(in directory: URL) throws -> [URL] {
     do {
         names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
     } catch {
-        throw EvaluationError.unreadable(path: directory.path,
-                                         reason: "an IMDB directory needs pos/ and neg/ subdirectories of .txt files (\(error.localizedDescription))")
+        throw EvaluationError.unreadable(
+            path: directory.path,
+            reason: "an IMDB directory needs pos/ and neg/ subdirectories of .txt files "
+                + "(\(error.localizedDescription))")
     }
     return names.filter { $0.hasSuffix(".txt") }
         .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }

@@ -41,7 +41,8 @@ public struct DatasetLoad: Sendable {
 /// left out and recorded; otherwise it is an error naming file and line. Rows are
 /// never silently dropped or relabelled.
 /// `encoding` decodes the text (UTF-8: a row with a byte that is not UTF-8 is malformed).
-public func loadDataset(_ kind: DatasetKind, path: URL, skipBadRows: Bool, encoding: TextEncoding = .utf8) throws -> DatasetLoad {
+public func loadDataset(_ kind: DatasetKind, path: URL, skipBadRows: Bool,
+                        encoding: TextEncoding = .utf8) throws -> DatasetLoad {
     var collector = RowCollector(skipBadRows: skipBadRows, encoding: encoding)
     switch kind {
     case .imdb: try readIMDBDirectory(path, into: &collector)

@@ -10,12 +10,15 @@ let mnliLabels = ["contradiction", "entailment", "neutral"]
 func readMNLITSV(_ url: URL, into collector: inout RowCollector) throws {
     for (line, columns) in try readTSVRows(url, into: &collector) {
         guard columns.count >= 10 else {
-            try collector.reject(file: url, line: line, reason: "expected at least 10 tab-separated columns (GLUE MNLI), found \(columns.count)")
+            try collector.reject(
+                file: url, line: line,
+                reason: "expected at least 10 tab-separated columns (GLUE MNLI), found \(columns.count)")
             continue
         }
         guard let last = columns.last, let label = mnliLabels.firstIndex(of: last) else {
-            try collector.reject(file: url, line: line,
-                                 reason: "label \"\(columns.last ?? "")\" is not one of \(mnliLabels.joined(separator: ", "))")
+            try collector.reject(
+                file: url, line: line,
+                reason: "label \"\(columns.last ?? "")\" is not one of \(mnliLabels.joined(separator: ", "))")
             continue
         }
         collector.examples.append(LabeledExample(text: columns[8], textPair: columns[9], label: label))

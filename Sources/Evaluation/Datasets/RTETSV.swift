@@ -6,8 +6,9 @@ import Foundation
 func readRTETSV(_ url: URL, into collector: inout RowCollector) throws {
     for (line, columns) in try readTSVRows(url, into: &collector) {
         guard columns.count == 4 else {
-            try collector.reject(file: url, line: line,
-                                 reason: "expected 4 tab-separated columns (index, sentence1, sentence2, label), found \(columns.count)")
+            try collector.reject(
+                file: url, line: line,
+                reason: "expected 4 tab-separated columns (index, sentence1, sentence2, label), found \(columns.count)")
             continue
         }
         let label = columns[3] == "entailment" ? 0 : 1

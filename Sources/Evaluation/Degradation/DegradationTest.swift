@@ -34,7 +34,8 @@ public func degradationInputs(input: ModelInput, isSpecial: [Bool], attribution:
     let n = input.ids.count
     guard input.types.count == n, isSpecial.count == n, attribution.count == n else {
         throw EvaluationError.mismatchedInput(
-            "ids \(n), token types \(input.types.count), special-token flags \(isSpecial.count) and attribution \(attribution.count) must all have one entry per token")
+            "ids \(n), token types \(input.types.count), special-token flags \(isSpecial.count) "
+                + "and attribution \(attribution.count) must all have one entry per token")
     }
     guard options.steps >= 2 else {
         throw EvaluationError.mismatchedInput("the degradation test needs at least 2 steps, not \(options.steps)")

@@ -16,7 +16,8 @@ public func specialTokenMask(_ tokens: [String]) -> [Bool] {
 /// (argmax, first maximum on ties as `numpy.argmax`).
 public func targetOutcome(probabilities: [Float], target: Int) throws -> (probability: Float, correct: Bool) {
     guard probabilities.indices.contains(target) else {
-        throw EvaluationError.badPrediction("target class \(target) but only \(probabilities.count) class probabilities")
+        throw EvaluationError.badPrediction(
+            "target class \(target) but only \(probabilities.count) class probabilities")
     }
     return (probabilities[target], firstArgmax(probabilities) == target)
 }

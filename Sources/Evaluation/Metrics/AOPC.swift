@@ -13,7 +13,8 @@ public struct AOPCOptions: Sendable, Equatable, Codable {
     public static let ferretThresholds: [Double] =
         [0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7000000000000001, 0.8, 0.9, 1.0]
 
-    public init(thresholds: [Double] = AOPCOptions.ferretThresholds, onlyPositive: Bool = true, replaceWith: Int? = nil) {
+    public init(thresholds: [Double] = AOPCOptions.ferretThresholds, onlyPositive: Bool = true,
+                replaceWith: Int? = nil) {
         self.thresholds = thresholds
         self.onlyPositive = onlyPositive
         self.replaceWith = replaceWith
@@ -60,7 +61,8 @@ public func aopcInputs(input: ModelInput, isSpecial: [Bool], attribution: [Float
     let n = input.ids.count
     guard input.types.count == n, isSpecial.count == n, attribution.count == n else {
         throw EvaluationError.mismatchedInput(
-            "ids \(n), token types \(input.types.count), special-token flags \(isSpecial.count) and attribution \(attribution.count) must all have one entry per token")
+            "ids \(n), token types \(input.types.count), special-token flags \(isSpecial.count) "
+                + "and attribution \(attribution.count) must all have one entry per token")
     }
     let rationales = aopcRationales(attribution: attribution, isSpecial: isSpecial, options: options)
     let comprehensiveness = rationales.map { degradedInput(input, removing: $0, replaceWith: options.replaceWith) }

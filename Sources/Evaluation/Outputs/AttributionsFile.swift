@@ -23,8 +23,9 @@ public func readAttributionsJSONL(_ url: URL) throws -> [Int: [Float]] {
         do {
             entry = try decoder.decode(AttributionLine.self, from: Data(line))
         } catch {
-            throw EvaluationError.malformedRow(path: url.path, line: number,
-                                               reason: "expected {\"index\": n, \"attribution\": [numbers]} (\(describeDecodingError(error)))")
+            throw EvaluationError.malformedRow(
+                path: url.path, line: number,
+                reason: "expected {\"index\": n, \"attribution\": [numbers]} (\(describeDecodingError(error)))")
         }
         if let previous = firstLine[entry.index] {
             throw EvaluationError.malformedRow(path: url.path, line: number,
@@ -32,8 +33,10 @@ public func readAttributionsJSONL(_ url: URL) throws -> [Int: [Float]] {
         }
         // Float(_:) rounds to nearest, so the text of the largest float32 (3.4028235e38) still fits.
         if let position = entry.attribution.firstIndex(where: { !Float($0).isFinite }) {
-            throw EvaluationError.malformedRow(path: url.path, line: number,
-                                               reason: "attribution value \(entry.attribution[position]) at position \(position) (index \(entry.index)) is outside the float32 range ±\(Float.greatestFiniteMagnitude)")
+            throw EvaluationError.malformedRow(
+                path: url.path, line: number,
+                reason: "attribution value \(entry.attribution[position]) at position \(position) "
+                    + "(index \(entry.index)) is outside the float32 range ±\(Float.greatestFiniteMagnitude)")
         }
         firstLine[entry.index] = number
         attributions[entry.index] = entry.attribution.map { Float($0) }

@@ -146,8 +146,11 @@ public struct MethodComparison: Sendable {
     }
 
     var files: [OutputFile] {
-        [OutputFile(name: "comparison.md", data: Data(markdown.utf8)), OutputFile(name: "comparison.csv", data: Data(csv.utf8)),
-         OutputFile(name: "comparison.svg", data: Data(svg.utf8))]
+        [
+            OutputFile(name: "comparison.md", data: Data(markdown.utf8)),
+            OutputFile(name: "comparison.csv", data: Data(csv.utf8)),
+            OutputFile(name: "comparison.svg", data: Data(svg.utf8))
+        ]
     }
 }
 

@@ -43,12 +43,15 @@ func evaluationReportHTML(summaries: [Summary], picked: (mostDropped: [ExampleRe
     }
     var table = [ReportEntry]()
     if let a = architecture {
-        table = [ReportEntry("layers", "\(a.layers)"), ReportEntry("hidden size", "\(a.hiddenSize)"),
-                 ReportEntry("attention heads", "\(a.heads) of size \(a.headSize)"),
-                 ReportEntry("intermediate size", "\(a.intermediateSize)"), ReportEntry("max positions", "\(a.maxPositions)"),
-                 ReportEntry("vocabulary", "\(a.vocabSize)"),
-                 ReportEntry("labels", a.labelNames.map { $0.joined(separator: ", ") } ?? "\(a.labels)"),
-                 ReportEntry("read from", a.inferred ? "tensor shapes (no config.json: heads guessed)" : "config.json")]
+        table = [
+            ReportEntry("layers", "\(a.layers)"), ReportEntry("hidden size", "\(a.hiddenSize)"),
+            ReportEntry("attention heads", "\(a.heads) of size \(a.headSize)"),
+            ReportEntry("intermediate size", "\(a.intermediateSize)"),
+            ReportEntry("max positions", "\(a.maxPositions)"),
+            ReportEntry("vocabulary", "\(a.vocabSize)"),
+            ReportEntry("labels", a.labelNames.map { $0.joined(separator: ", ") } ?? "\(a.labels)"),
+            ReportEntry("read from", a.inferred ? "tensor shapes (no config.json: heads guessed)" : "config.json")
+        ]
     }
     let methods = summaries.map { s -> ReportMethod in
         let evaluated = s.n + s.failed.count
@@ -65,10 +68,14 @@ func evaluationReportHTML(summaries: [Summary], picked: (mostDropped: [ExampleRe
         architecture?.labelNames.flatMap { $0.indices.contains(k) ? "\($0[k]) (class \(k))" : nil } ?? "class \(k)"
     }
     func example(_ r: ExampleRecord) -> ReportExample {
-        ReportExample(index: r.index, target: target(r.target), tokens: r.tokens, attribution: r.attribution,
-                      originalProbability: Double(r.originalProb), firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
+        ReportExample(
+            index: r.index, target: target(r.target), tokens: r.tokens, attribution: r.attribution,
+            originalProbability: Double(r.originalProb),
+            firstStepProbability: Double(r.degradationProb.first ?? r.originalProb))
     }
-    let title = first.map { "Evaluation: \(summaries.map(\.method.rawValue).joined(separator: ", ")) on \($0.dataset)" } ?? "Evaluation"
+    let title =
+        first.map { "Evaluation: \(summaries.map(\.method.rawValue).joined(separator: ", ")) on \($0.dataset)" }
+        ?? "Evaluation"
     var report = EvaluationReport(
         title: title, settings: settings, architecture: table, methods: methods,
         mostDropped: picked.mostDropped.map(example), leastDropped: picked.leastDropped.map(example),

@@ -10,7 +10,9 @@ func layersFigure(comparison: MethodComparison, layers: [Int?], title: String) -
     let steps = comparison.summaries.map(\.degradationProb.count).max() ?? 0
     guard steps > 0 else { return nil }
     let firstStep = MethodComparison.stepLabels(steps: steps)[0]
-    var metrics = [("prob_" + firstStep, "p of the target after removing \(firstStep)", "lower = evidence removed faster")]
+    var metrics = [
+        ("prob_" + firstStep, "p of the target after removing \(firstStep)", "lower = evidence removed faster")
+    ]
     if comparison.summaries.contains(where: { $0.aopcComprehensiveness != nil }) {
         metrics.append(("aopc_comprehensiveness", "AOPC comprehensiveness", "higher = evidence removed faster"))
     }

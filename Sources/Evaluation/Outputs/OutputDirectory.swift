@@ -15,18 +15,22 @@ public final class OutputDirectoryLock {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw EvaluationError.outputFailed(path: directory.path, reason: "it exists and is not a directory; choose another --output")
+            throw EvaluationError.outputFailed(
+                path: directory.path, reason: "it exists and is not a directory; choose another --output")
         }
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw EvaluationError.outputFailed(path: directory.path, reason: "cannot create the output directory (\(error.localizedDescription))")
+            throw EvaluationError.outputFailed(
+                path: directory.path, reason: "cannot create the output directory (\(error.localizedDescription))")
         }
         let lockPath = directory.appendingPathComponent(Self.lockFileName).path
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw EvaluationError.outputFailed(path: directory.path, reason: "cannot create a file in it (\(String(cString: strerror(errno))))")
+            throw EvaluationError.outputFailed(
+                path: directory.path, reason: "cannot create a file in it (\(String(cString: strerror(errno))))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines) ?? ""
             close(descriptor)
             throw EvaluationError.outputInUse(path: directory.path, holder: holder)
         }
@@ -36,7 +40,8 @@ public final class OutputDirectoryLock {
         _ = ftruncate(descriptor, 0)
         _ = pid.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         var stats = statvfs()
-        if statvfs(directory.path, &stats) == 0, UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < Self.minimumFreeBytes {
+        if statvfs(directory.path, &stats) == 0,
+           UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < Self.minimumFreeBytes {
             throw EvaluationError.outputFailed(path: directory.path, reason: "the disk is full (less than 1 MiB free)")
         }
     }

@@ -87,7 +87,9 @@ public final class ProgressFile: @unchecked Sendable {
         peakResidentMiB(processID: nil).map { ["iba evaluate": $0] } ?? [:]
     }
 
-    public init(directory: URL, methods: [EvaluationMethod], total: Int, intervalSeconds: Double = 2, start: Date = Date()) {
+    public init(
+        directory: URL, methods: [EvaluationMethod], total: Int, intervalSeconds: Double = 2, start: Date = Date()
+    ) {
         url = directory.appendingPathComponent("progress.json")
         self.total = total
         self.intervalSeconds = intervalSeconds
@@ -185,10 +187,11 @@ public final class ProgressFile: @unchecked Sendable {
                 }
                 return progress
             }
-            return Contents(total: total, done: examplesDone, resumed: examplesResumed, failed: examplesLost, inFlight: running,
-                            remaining: max(0, left - running), examplesPerSecond: rate,
-                            etaSeconds: left == 0 ? 0 : (rate > 0 ? Double(left) / rate : nil),
-                            elapsedSeconds: elapsed, finished: finished, methods: perMethod, peakRSSMiB: peakRSS)
+            return Contents(
+                total: total, done: examplesDone, resumed: examplesResumed, failed: examplesLost, inFlight: running,
+                remaining: max(0, left - running), examplesPerSecond: rate,
+                etaSeconds: left == 0 ? 0 : (rate > 0 ? Double(left) / rate : nil),
+                elapsedSeconds: elapsed, finished: finished, methods: perMethod, peakRSSMiB: peakRSS)
         }
     }
 

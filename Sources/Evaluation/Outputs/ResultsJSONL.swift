@@ -63,9 +63,11 @@ public func readResultsJSONL(_ url: URL, tolerateTornLastLine: Bool) throws -> R
                 break
             }
             let reason = terminated ? "not a result record (\(describeDecodingError(error)))"
-                : "the last line is incomplete (an interrupted write?); resume to ignore it (\(describeDecodingError(error)))"
+                : "the last line is incomplete (an interrupted write?); "
+                    + "resume to ignore it (\(describeDecodingError(error)))"
             throw EvaluationError.malformedRow(path: url.path, line: number, reason: reason)
         }
     }
-    return ResultsFileContents(records: records, validByteCount: validByteCount, droppedTornLastLine: droppedTornLastLine)
+    return ResultsFileContents(
+        records: records, validByteCount: validByteCount, droppedTornLastLine: droppedTornLastLine)
 }
