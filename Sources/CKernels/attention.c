@@ -1,0 +1,214 @@
+// Fused attention for one (sequence, head): the scores, softmax, dropout and P V (and the backward's five
+// products) in plain loops, where the sgemm path makes 2 (forward) or 4 (backward) library calls per head whose
+// set-up outweighs the arithmetic at head size 32 and a hundred tokens.
+// Rows of q, k, v, out and their gradients are `ld` floats apart (the packed (R, C) activations), each head
+// D = d consecutive columns; probabilities and their gradients are dense (m, n).
+#include "ckernels.h"
+#include "vector_math.h"
+
+// Keys are taken key_tile at a time, transposed into a stack tile (max_head x key_tile floats, 16 KiB): the
+// score loop then runs along keys, the vector direction, with the key_tile sums held in registers.
+enum { key_tile = 64, max_head = 64, max_block = 4 };
+
+#define INLINE static inline __attribute__((always_inline))
+
+// Loop blocking per instruction set, chosen by timing MiniLM's shapes on an AMD EPYC (Zen 4; AVX2 as an
+// x86-64-v3 build of the same code): with 32 vector registers 4 rows x D = 32 sums (8 zmm) and 2 rows x 64 keys;
+// with 16, half as many rows so the sums stay in registers.
+struct blocking { long tile, score_rows, product_rows; };
+
+// product_rows is for D = 32; the same number of sums (registers) at other head sizes.
+INLINE long product_rows(struct blocking b, long D) {
+    long rows = b.product_rows * 32 / D;
+    return rows < 1 ? 1 : (rows > max_block ? max_block : rows);
+}
+
+// s (m, n) = scale a b^T: a (m rows), b (n rows), D columns each. Keys `tile` at a time, `block` rows at a time.
+INLINE void scores(float *s, const float *a, const float *b, long m, long n, long D, long ld, float scale, long tile,
+                   long block) {
+    float bt[max_head * key_tile];
+    for (long j0 = 0; j0 < n; j0 += tile) {
+        long width = n - j0 < tile ? n - j0 : tile;
+        for (long jj = 0; jj < width; jj++)
+            for (long e = 0; e < D; e++) bt[e * tile + jj] = b[(j0 + jj) * ld + e];
+        for (long e = 0; e < D; e++)
+            for (long jj = width; jj < tile; jj++) bt[e * tile + jj] = 0;
+        long i = 0;
+        for (; i + block <= m; i += block) {
+            float acc[max_block][key_tile] = {{0}};
+            for (long e = 0; e < D; e++)
+                for (long r = 0; r < block; r++) {
+                    float x = a[(i + r) * ld + e];
+                    for (long jj = 0; jj < tile; jj++) acc[r][jj] += x * bt[e * tile + jj];
+                }
+            for (long r = 0; r < block; r++)
+                for (long jj = 0; jj < width; jj++) s[(i + r) * n + j0 + jj] = acc[r][jj] * scale;
+        }
+        for (; i < m; i++) {
+            float acc[key_tile] = {0};
+            for (long e = 0; e < D; e++)
+                for (long jj = 0; jj < tile; jj++) acc[jj] += a[i * ld + e] * bt[e * tile + jj];
+            for (long jj = 0; jj < width; jj++) s[i * n + j0 + jj] = acc[jj] * scale;
+        }
+    }
+}
+
+// out (m rows) += w b: w (m, n), b (n rows), D columns. `block` rows at a time share each row of b and give the
+// FMAs independent sums to interleave (one row's D/16 sums would wait on each other's latency).
+INLINE void add_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+    long i = 0;
+    for (; i + block <= m; i += block) {
+        float acc[max_block][max_head] = {{0}};
+        for (long j = 0; j < n; j++) {
+            const float *bj = b + j * ld;
+            for (long r = 0; r < block; r++) {
+                float x = w[(i + r) * n + j];
+                for (long e = 0; e < D; e++) acc[r][e] += x * bj[e];
+            }
+        }
+        for (long r = 0; r < block; r++)
+            for (long e = 0; e < D; e++) out[(i + r) * ld + e] += acc[r][e];
+    }
+    for (; i < m; i++) {
+        float acc[max_head] = {0};
+        for (long j = 0; j < n; j++)
+            for (long e = 0; e < D; e++) acc[e] += w[i * n + j] * b[j * ld + e];
+        for (long e = 0; e < D; e++) out[i * ld + e] += acc[e];
+    }
+}
+
+// out (n rows) += w^T b: w (m, n), b (m rows), D columns; `block` output rows at a time, as above.
+INLINE void add_transposed_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+    long j = 0;
+    for (; j + block <= n; j += block) {
+        float acc[max_block][max_head] = {{0}};
+        for (long i = 0; i < m; i++) {
+            const float *bi = b + i * ld;
+            for (long r = 0; r < block; r++) {
+                float x = w[i * n + j + r];
+                for (long e = 0; e < D; e++) acc[r][e] += x * bi[e];
+            }
+        }
+        for (long r = 0; r < block; r++)
+            for (long e = 0; e < D; e++) out[(j + r) * ld + e] += acc[r][e];
+    }
+    for (; j < n; j++) {
+        float acc[max_head] = {0};
+        for (long i = 0; i < m; i++)
+            for (long e = 0; e < D; e++) acc[e] += w[i * n + j] * b[i * ld + e];
+        for (long e = 0; e < D; e++) out[j * ld + e] += acc[e];
+    }
+}
+
+INLINE void forward(float *out, float *p, float *dropped, const float *mask, const float *q, const float *k,
+                    const float *v, long m, long n, long D, long ld, float scale, struct blocking b) {
+    scores(p, q, k, m, n, D, ld, scale, b.tile, b.score_rows);
+    for (long i = 0; i < m; i++) {
+        float *pi = p + i * n;
+        float top = max_lanes(pi, (size_t)n);
+        for (long j = 0; j < n; j++) pi[j] = exp_approx(pi[j] - top);
+        float inverse = 1.0f / sum_lanes(pi, (size_t)n);
+        for (long j = 0; j < n; j++) pi[j] *= inverse;
+    }
+    for (long i = 0; i < m; i++)
+        for (long e = 0; e < D; e++) out[i * ld + e] = 0;
+    const float *weights = p;
+    if (mask) {
+        for (long j = 0; j < m * n; j++) dropped[j] = p[j] * mask[j];
+        weights = dropped;
+    }
+    add_product(out, weights, v, m, n, D, ld, product_rows(b, D));
+}
+
+INLINE void backward(float *dq, float *dk, float *dv, float *ds, const float *dout, const float *p, const float *dropped,
+                     const float *mask, const float *q, const float *k, const float *v, long m, long n, long D, long ld,
+                     float scale, struct blocking b) {
+    // dP = dout V^T, through the dropout mask; dV += (P or P * mask)^T dout
+    scores(ds, dout, v, m, n, D, ld, 1.0f, b.tile, b.score_rows);
+    if (mask) for (long j = 0; j < m * n; j++) ds[j] *= mask[j];
+    add_transposed_product(dv, mask ? dropped : p, dout, m, n, D, ld, product_rows(b, D));
+    // dS = P * (dP - rowsum(dP * P)) * scale
+    for (long i = 0; i < m; i++) {
+        float *di = ds + i * n;
+        const float *pi = p + i * n;
+        float dot = dot_lanes(pi, di, (size_t)n);
+        for (long j = 0; j < n; j++) di[j] = pi[j] * (di[j] - dot) * scale;
+    }
+    // dQ += dS K ; dK += dS^T Q
+    add_product(dq, ds, k, m, n, D, ld, product_rows(b, D));
+    add_transposed_product(dk, ds, q, m, n, D, ld, product_rows(b, D));
+}
+
+
+// The head sizes of MiniLM (32) and BERT-base (64) get loops with constant trip counts; others the same code.
+#define DISPATCH_HEAD_SIZE(call, d) \
+    switch (d) { case 32: call(32); break; case 64: call(64); break; default: call(d); break; }
+
+INLINE void forward_blocked(float *out, float *p, float *dropped, const float *mask, const float *q, const float *k,
+                            const float *v, long m, long n, long d, long ld, float scale, struct blocking b) {
+#define FORWARD(D) forward(out, p, dropped, mask, q, k, v, m, n, D, ld, scale, b)
+    DISPATCH_HEAD_SIZE(FORWARD, d)
+#undef FORWARD
+}
+
+INLINE void backward_blocked(float *dq, float *dk, float *dv, float *ds, const float *dout, const float *p,
+                             const float *dropped, const float *mask, const float *q, const float *k, const float *v,
+                             long m, long n, long d, long ld, float scale, struct blocking b) {
+#define BACKWARD(D) backward(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, D, ld, scale, b)
+    DISPATCH_HEAD_SIZE(BACKWARD, d)
+#undef BACKWARD
+}
+
+#define FORWARD_ARGS float *out, float *p, float *dropped, const float *mask, const float *q, const float *k, \
+                     const float *v, long m, long n, long d, long ld, float scale
+#define BACKWARD_ARGS float *dq, float *dk, float *dv, float *ds, const float *dout, const float *p, \
+                      const float *dropped, const float *mask, const float *q, const float *k, const float *v, \
+                      long m, long n, long d, long ld, float scale
+#define BACKWARD_CALL(b) backward_blocked(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, d, ld, scale, b)
+
+static const struct blocking wide = {64, 2, 4}, narrow = {32, 2, 2};
+
+#if defined(__x86_64__) && defined(__clang__)
+__attribute__((target("arch=x86-64-v4"))) static void forward_avx512(FORWARD_ARGS) {
+    forward_blocked(out, p, dropped, mask, q, k, v, m, n, d, ld, scale, wide);
+}
+__attribute__((target("arch=x86-64-v3"))) static void forward_avx2(FORWARD_ARGS) {
+    forward_blocked(out, p, dropped, mask, q, k, v, m, n, d, ld, scale, narrow);
+}
+__attribute__((target("arch=x86-64-v4"))) static void backward_avx512(BACKWARD_ARGS) { BACKWARD_CALL(wide); }
+__attribute__((target("arch=x86-64-v3"))) static void backward_avx2(BACKWARD_ARGS) { BACKWARD_CALL(narrow); }
+
+// The same levels target_clones picks elsewhere: x86-64-v4 (AVX-512 F/BW/DQ/VL), x86-64-v3 (AVX2, FMA).
+static int vector_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl"))
+        return 4;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2")) return 3;
+    return 1;
+}
+#endif
+
+int iba_attention_forward(FORWARD_ARGS) {
+    if (d < 1 || d > max_head) return -1;
+#if defined(__x86_64__) && defined(__clang__)
+    static int level;
+    if (!level) level = vector_level();
+    if (level == 4) { forward_avx512(out, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
+    if (level == 3) { forward_avx2(out, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
+#endif
+    forward_blocked(out, p, dropped, mask, q, k, v, m, n, d, ld, scale, narrow);
+    return 0;
+}
+
+int iba_attention_backward(BACKWARD_ARGS) {
+    if (d < 1 || d > max_head) return -1;
+#if defined(__x86_64__) && defined(__clang__)
+    static int level;
+    if (!level) level = vector_level();
+    if (level == 4) { backward_avx512(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
+    if (level == 3) { backward_avx2(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
+#endif
+    BACKWARD_CALL(narrow);
+    return 0;
+}
