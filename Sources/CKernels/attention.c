@@ -7,7 +7,8 @@
 #include "vector_math.h"
 
 // Keys are taken key_tile at a time, transposed into a stack tile (max_head x key_tile floats, 16 KiB): the
-// score loop then runs along keys, the vector direction, with the key_tile sums held in registers.
+// score loop then runs along keys, the vector direction, with the key_tile sums held in registers. Sums are
+// zeroed by loops over the used part (an initialiser zeroes the whole array, a memset call per block).
 enum { key_tile = 64, max_head = 64, max_block = 4 };
 
 #define INLINE static inline __attribute__((always_inline))
@@ -35,7 +36,9 @@ INLINE void scores(float *s, const float *a, const float *b, long m, long n, lon
             for (long jj = width; jj < tile; jj++) bt[e * tile + jj] = 0;
         long i = 0;
         for (; i + block <= m; i += block) {
-            float acc[max_block][key_tile] = {{0}};
+            float acc[max_block][key_tile];
+            for (long r = 0; r < block; r++)
+                for (long jj = 0; jj < tile; jj++) acc[r][jj] = 0;
             for (long e = 0; e < D; e++)
                 for (long r = 0; r < block; r++) {
                     float x = a[(i + r) * ld + e];
@@ -45,7 +48,8 @@ INLINE void scores(float *s, const float *a, const float *b, long m, long n, lon
                 for (long jj = 0; jj < width; jj++) s[(i + r) * n + j0 + jj] = acc[r][jj] * scale;
         }
         for (; i < m; i++) {
-            float acc[key_tile] = {0};
+            float acc[key_tile];
+            for (long jj = 0; jj < tile; jj++) acc[jj] = 0;
             for (long e = 0; e < D; e++)
                 for (long jj = 0; jj < tile; jj++) acc[jj] += a[i * ld + e] * bt[e * tile + jj];
             for (long jj = 0; jj < width; jj++) s[i * n + j0 + jj] = acc[jj] * scale;
@@ -53,50 +57,92 @@ INLINE void scores(float *s, const float *a, const float *b, long m, long n, lon
     }
 }
 
-// out (m rows) += w b: w (m, n), b (n rows), D columns. `block` rows at a time share each row of b and give the
-// FMAs independent sums to interleave (one row's D/16 sums would wait on each other's latency).
-INLINE void add_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+// out (m rows, stride ldo) += w b: w (m, n, stride ldw), b (n rows, stride ldb), D columns. `block` rows at a time
+// share each row of b and give the FMAs independent sums to interleave (one row's D/16 sums would wait on each
+// other's latency).
+INLINE void add_product_rows(float *out, long ldo, const float *w, long ldw, const float *b, long ldb, long m, long n,
+                             long D, long block) {
     long i = 0;
     for (; i + block <= m; i += block) {
-        float acc[max_block][max_head] = {{0}};
+        float acc[max_block][max_head];
+        for (long r = 0; r < block; r++)
+            for (long e = 0; e < D; e++) acc[r][e] = 0;
         for (long j = 0; j < n; j++) {
-            const float *bj = b + j * ld;
+            const float *bj = b + j * ldb;
             for (long r = 0; r < block; r++) {
-                float x = w[(i + r) * n + j];
+                float x = w[(i + r) * ldw + j];
                 for (long e = 0; e < D; e++) acc[r][e] += x * bj[e];
             }
         }
         for (long r = 0; r < block; r++)
-            for (long e = 0; e < D; e++) out[(i + r) * ld + e] += acc[r][e];
+            for (long e = 0; e < D; e++) out[(i + r) * ldo + e] += acc[r][e];
     }
     for (; i < m; i++) {
-        float acc[max_head] = {0};
+        float acc[max_head];
+        for (long e = 0; e < D; e++) acc[e] = 0;
         for (long j = 0; j < n; j++)
-            for (long e = 0; e < D; e++) acc[e] += w[i * n + j] * b[j * ld + e];
-        for (long e = 0; e < D; e++) out[i * ld + e] += acc[e];
+            for (long e = 0; e < D; e++) acc[e] += w[i * ldw + j] * b[j * ldb + e];
+        for (long e = 0; e < D; e++) out[i * ldo + e] += acc[e];
     }
 }
 
-// out (n rows) += w^T b: w (m, n), b (m rows), D columns; `block` output rows at a time, as above.
-INLINE void add_transposed_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+// out (n rows, stride ldo) += w^T b: w (m, n, stride ldw), b (m rows, stride ldb), D columns; `block` output rows
+// at a time, as above.
+INLINE void add_transposed_product_rows(float *out, long ldo, const float *w, long ldw, const float *b, long ldb, long m,
+                                        long n, long D, long block) {
     long j = 0;
     for (; j + block <= n; j += block) {
-        float acc[max_block][max_head] = {{0}};
+        float acc[max_block][max_head];
+        for (long r = 0; r < block; r++)
+            for (long e = 0; e < D; e++) acc[r][e] = 0;
         for (long i = 0; i < m; i++) {
-            const float *bi = b + i * ld;
+            const float *bi = b + i * ldb;
             for (long r = 0; r < block; r++) {
-                float x = w[i * n + j + r];
+                float x = w[i * ldw + j + r];
                 for (long e = 0; e < D; e++) acc[r][e] += x * bi[e];
             }
         }
         for (long r = 0; r < block; r++)
-            for (long e = 0; e < D; e++) out[(j + r) * ld + e] += acc[r][e];
+            for (long e = 0; e < D; e++) out[(j + r) * ldo + e] += acc[r][e];
     }
     for (; j < n; j++) {
-        float acc[max_head] = {0};
+        float acc[max_head];
+        for (long e = 0; e < D; e++) acc[e] = 0;
         for (long i = 0; i < m; i++)
-            for (long e = 0; e < D; e++) acc[e] += w[i * n + j] * b[i * ld + e];
-        for (long e = 0; e < D; e++) out[j * ld + e] += acc[e];
+            for (long e = 0; e < D; e++) acc[e] += w[i * ldw + j] * b[i * ldb + e];
+        for (long e = 0; e < D; e++) out[j * ldo + e] += acc[e];
+    }
+}
+
+// The head's rows of b are `ld` floats apart, D of them used: re-read once per row block, they missed the cache
+// (10 sequences of 128 tokens ran at half the speed of one). So b is copied key_tile rows at a time into a dense
+// stack tile first, unless there are too few rows of w to repay the copy.
+enum { pack_min_rows = 8 };
+
+INLINE void pack_rows(float *packed, const float *b, long rows, long D, long ld) {
+    for (long r = 0; r < rows; r++)
+        for (long e = 0; e < D; e++) packed[r * D + e] = b[r * ld + e];
+}
+
+// out (m rows) += w b: w (m, n), b (n rows), D columns.
+INLINE void add_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+    if (m < pack_min_rows) { add_product_rows(out, ld, w, n, b, ld, m, n, D, block); return; }
+    float packed[key_tile * max_head];
+    for (long j0 = 0; j0 < n; j0 += key_tile) {
+        long rows = n - j0 < key_tile ? n - j0 : key_tile;
+        pack_rows(packed, b + j0 * ld, rows, D, ld);
+        add_product_rows(out, ld, w + j0, n, packed, D, m, rows, D, block);
+    }
+}
+
+// out (n rows) += w^T b: w (m, n), b (m rows), D columns.
+INLINE void add_transposed_product(float *out, const float *w, const float *b, long m, long n, long D, long ld, long block) {
+    if (n < pack_min_rows) { add_transposed_product_rows(out, ld, w, n, b, ld, m, n, D, block); return; }
+    float packed[key_tile * max_head];
+    for (long i0 = 0; i0 < m; i0 += key_tile) {
+        long rows = m - i0 < key_tile ? m - i0 : key_tile;
+        pack_rows(packed, b + i0 * ld, rows, D, ld);
+        add_transposed_product_rows(out, ld, w + i0 * n, n, packed, D, rows, n, D, block);
     }
 }
 
