@@ -1,4 +1,37 @@
 import CKernels
+import Foundation
+
+/// Which code runs attention for a (sequence, head). `.gemm`: the library's sgemm, 2 calls forward and 4 backward,
+/// with the C softmax rows between. `.fused`: one C kernel (CKernels attention.c) with every product in plain
+/// loops, for head sizes up to 64. `.automatic`: the fused kernel on the shapes where it measured faster.
+/// The two agree to float rounding (about 1e-7 relative), not bit for bit.
+public enum AttentionKernel: String, Sendable, CaseIterable {
+    case automatic, gemm, fused
+
+    /// `IBA_FUSED_ATTENTION`: 0 the sgemm path, 1 the fused kernel wherever it applies, unset or anything else
+    /// automatic. Read once, for A/B runs of whole commands.
+    public static let fromEnvironment: AttentionKernel = {
+        switch ProcessInfo.processInfo.environment["IBA_FUSED_ATTENTION"] {
+        case "0": .gemm
+        case "1": .fused
+        default: .automatic
+        }
+    }()
+
+    /// Up to this many keys the fused kernel beat oneDNN's per-head calls (scripts/bench.sh, attention rows: MiniLM,
+    /// head size 32, on an AVX-512 AMD EPYC). OpenBLAS's small calls cost little, so there it is not chosen.
+    static let fusedMaxKeys = 256
+
+    /// Whether a (sequence, head) of `keys` tokens and head size `headSize` runs fused.
+    func fuses(keys: Int, headSize: Int, backend: GEMMBackend) -> Bool {
+        guard headSize <= 64 else { return false }
+        switch self {
+        case .gemm: return false
+        case .fused: return true
+        case .automatic: return backend == .onednn && keys <= Self.fusedMaxKeys
+        }
+    }
+}
 
 /// Training mode only: dropout on the attention probabilities. `mask` and `dropped` are (layout.probabilityCount),
 /// like the probabilities; the forward writes dropped = P * mask and multiplies V by it, P itself stays for the
@@ -26,6 +59,11 @@ public func attentionForward(
         let offset = start + h * m * n
         let p = probs + offset
         let qColumn = q0 * channels + h * d, kvColumn = layout.offsets[b] * channels + h * d
+        if context.attention.fuses(keys: n, headSize: d, backend: context.backend),
+           iba_attention_forward(out + qColumn, p, dropout.map { $0.dropped + offset }, dropout.map { $0.mask + offset },
+                                 q + qColumn, k + kvColumn, v + kvColumn, m, n, d, channels, scale) == 0 {
+            return
+        }
         sgemm(transA: false, transB: true, m: m, n: n, k: d, alpha: scale,
               a: q + qColumn, lda: channels, b: k + kvColumn, ldb: channels, beta: 0, c: p, ldc: n, context: context)
         iba_softmax_rows(p, m, n, 1)
@@ -58,6 +96,12 @@ public func attentionBackward(
         let p = probs + offset, ds = scratch + offset
         let weights = dropout.map { UnsafePointer($0.dropped + offset) } ?? p
         let qColumn = q0 * channels + h * d, kvColumn = layout.offsets[b] * channels + h * d
+        if context.attention.fuses(keys: n, headSize: d, backend: context.backend),
+           iba_attention_backward(dq + qColumn, dk + kvColumn, dv + kvColumn, ds, dout + qColumn, p,
+                                  dropout.map { UnsafePointer($0.dropped + offset) }, dropout.map { $0.mask + offset },
+                                  q + qColumn, k + kvColumn, v + kvColumn, m, n, d, channels, scale) == 0 {
+            return
+        }
         // dP = dout V^T (then through the dropout mask) ; dV += (P or P * mask)^T dout
         sgemm(transA: false, transB: true, m: m, n: n, k: d,
               a: dout + qColumn, lda: channels, b: v + kvColumn, ldb: channels, beta: 0, c: ds, ldc: n, context: context)
