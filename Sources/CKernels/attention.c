@@ -24,37 +24,50 @@ INLINE long product_rows(struct blocking b, long D) {
     return rows < 1 ? 1 : (rows > max_block ? max_block : rows);
 }
 
-// s (m, n) = scale a b^T: a (m rows), b (n rows), D columns each. Keys `tile` at a time, `block` rows at a time.
+// s[:, j0 ..< j0 + width] = scale a b[j0 ..< j0 + width]^T for one tile of keys (width <= tile), `block` rows at a time.
+INLINE void score_tile(float *s, const float *a, const float *b, long m, long n, long j0, long width, long D, long ld,
+                       float scale, long tile, long block) {
+    float bt[max_head * key_tile];
+    for (long jj = 0; jj < width; jj++)
+        for (long e = 0; e < D; e++) bt[e * tile + jj] = b[(j0 + jj) * ld + e];
+    for (long e = 0; e < D; e++)
+        for (long jj = width; jj < tile; jj++) bt[e * tile + jj] = 0;
+    long i = 0;
+    for (; i + block <= m; i += block) {
+        // The next block's rows of a, `ld` apart, are no stream the hardware prefetcher follows.
+        for (long r = 0; r < block && i + block + r < m; r++)
+            for (long e = 0; e < D; e += 16) __builtin_prefetch(a + (i + block + r) * ld + e);
+        float acc[max_block][key_tile];
+        for (long r = 0; r < block; r++)
+            for (long jj = 0; jj < tile; jj++) acc[r][jj] = 0;
+        for (long e = 0; e < D; e++)
+            for (long r = 0; r < block; r++) {
+                float x = a[(i + r) * ld + e];
+                for (long jj = 0; jj < tile; jj++) acc[r][jj] += x * bt[e * tile + jj];
+            }
+        for (long r = 0; r < block; r++)
+            for (long jj = 0; jj < width; jj++) s[(i + r) * n + j0 + jj] = acc[r][jj] * scale;
+    }
+    for (; i < m; i++) {
+        float acc[key_tile];
+        for (long jj = 0; jj < tile; jj++) acc[jj] = 0;
+        for (long e = 0; e < D; e++)
+            for (long jj = 0; jj < tile; jj++) acc[jj] += a[i * ld + e] * bt[e * tile + jj];
+        for (long jj = 0; jj < width; jj++) s[i * n + j0 + jj] = acc[jj] * scale;
+    }
+}
+
+// s (m, n) = scale a b^T: a (m rows), b (n rows), D columns each. Keys `tile` at a time; the last few in a tile of
+// 16 or 32 (20 tokens in a tile of 64 would waste 70% of the arithmetic).
 INLINE void scores(float *s, const float *a, const float *b, long m, long n, long D, long ld, float scale, long tile,
                    long block) {
-    float bt[max_head * key_tile];
-    for (long j0 = 0; j0 < n; j0 += tile) {
-        long width = n - j0 < tile ? n - j0 : tile;
-        for (long jj = 0; jj < width; jj++)
-            for (long e = 0; e < D; e++) bt[e * tile + jj] = b[(j0 + jj) * ld + e];
-        for (long e = 0; e < D; e++)
-            for (long jj = width; jj < tile; jj++) bt[e * tile + jj] = 0;
-        long i = 0;
-        for (; i + block <= m; i += block) {
-            float acc[max_block][key_tile];
-            for (long r = 0; r < block; r++)
-                for (long jj = 0; jj < tile; jj++) acc[r][jj] = 0;
-            for (long e = 0; e < D; e++)
-                for (long r = 0; r < block; r++) {
-                    float x = a[(i + r) * ld + e];
-                    for (long jj = 0; jj < tile; jj++) acc[r][jj] += x * bt[e * tile + jj];
-                }
-            for (long r = 0; r < block; r++)
-                for (long jj = 0; jj < width; jj++) s[(i + r) * n + j0 + jj] = acc[r][jj] * scale;
-        }
-        for (; i < m; i++) {
-            float acc[key_tile];
-            for (long jj = 0; jj < tile; jj++) acc[jj] = 0;
-            for (long e = 0; e < D; e++)
-                for (long jj = 0; jj < tile; jj++) acc[jj] += a[i * ld + e] * bt[e * tile + jj];
-            for (long jj = 0; jj < width; jj++) s[i * n + j0 + jj] = acc[jj] * scale;
-        }
-    }
+    long j0 = 0;
+    for (; j0 + tile <= n; j0 += tile) score_tile(s, a, b, m, n, j0, tile, D, ld, scale, tile, block);
+    long rest = n - j0;
+    if (rest == 0) return;
+    if (rest <= 16) score_tile(s, a, b, m, n, j0, rest, D, ld, scale, 16, block);
+    else if (rest <= 32 && tile > 32) score_tile(s, a, b, m, n, j0, rest, D, ld, scale, 32, block);
+    else score_tile(s, a, b, m, n, j0, rest, D, ld, scale, tile, block);
 }
 
 // out (m rows, stride ldo) += w b: w (m, n, stride ldw), b (n rows, stride ldb), D columns. `block` rows at a time
@@ -116,12 +129,16 @@ INLINE void add_transposed_product_rows(float *out, long ldo, const float *w, lo
 
 // The head's rows of b are `ld` floats apart, D of them used: re-read once per row block, they missed the cache
 // (10 sequences of 128 tokens ran at half the speed of one). So b is copied key_tile rows at a time into a dense
-// stack tile first, unless there are too few rows of w to repay the copy.
+// stack tile first (prefetched a few rows ahead, as the score rows are), unless there are too few rows of w to repay
+// the copy.
 enum { pack_min_rows = 8 };
 
 INLINE void pack_rows(float *packed, const float *b, long rows, long D, long ld) {
-    for (long r = 0; r < rows; r++)
+    for (long r = 0; r < rows; r++) {
+        if (r + 8 < rows)
+            for (long e = 0; e < D; e += 16) __builtin_prefetch(b + (r + 8) * ld + e);
         for (long e = 0; e < D; e++) packed[r * D + e] = b[r * ld + e];
+    }
 }
 
 // out (m rows) += w b: w (m, n), b (n rows), D columns.
