@@ -18,9 +18,11 @@ public enum AttentionKernel: String, Sendable, CaseIterable {
         }
     }()
 
-    /// Up to this many keys the fused kernel beat oneDNN's per-head calls (scripts/bench.sh, attention rows: MiniLM,
-    /// head size 32, on an AVX-512 AMD EPYC). OpenBLAS's small calls cost little, so there it is not chosen.
-    static let fusedMaxKeys = 256
+    /// Up to this many keys the fused kernel beat oneDNN's per-head calls (scripts/bench.sh, attention rows: MiniLM's
+    /// 12 heads of 32, 10 sequences, 1 thread, AMD EPYC with AVX-512: 0.23x the time at 32 tokens, 0.75x at 128,
+    /// about even at 192, 1.1-1.3x at 512). Against OpenBLAS, whose small calls cost little, it came out even (0.85-1.0x,
+    /// [CLS]-only queries 1.8x), so with OpenBLAS (the library of AVX2-only machines) attention stays on sgemm.
+    static let fusedMaxKeys = 128
 
     /// Whether a (sequence, head) of `keys` tokens and head size `headSize` runs fused.
     func fuses(keys: Int, headSize: Int, backend: GEMMBackend) -> Bool {
