@@ -14,8 +14,9 @@ enum { key_tile = 64, max_head = 64, max_block = 4 };
 #define INLINE static inline __attribute__((always_inline))
 
 // Loop blocking per instruction set, chosen by timing MiniLM's shapes on an AMD EPYC (Zen 4; AVX2 as an
-// x86-64-v3 build of the same code): with 32 vector registers 4 rows x D = 32 sums (8 zmm) and 2 rows x 64 keys;
-// with 16, half as many rows so the sums stay in registers.
+// x86-64-v3 build of the same code): with 32 vector registers (clang's x86-64-v4 code uses 256-bit ones; 512-bit
+// measured no faster) 4 rows x D = 32 sums and 2 rows x 64 keys; with 16, half as many rows so the sums stay in
+// registers.
 struct blocking { long tile, score_rows, product_rows; };
 
 // product_rows is for D = 32; the same number of sums (registers) at other head sizes.
@@ -202,7 +203,6 @@ INLINE void backward(float *dq, float *dk, float *dv, float *ds, const float *do
     add_transposed_product(dk, ds, q, m, n, D, ld, product_rows(b, D));
 }
 
-
 // The head sizes of MiniLM (32) and BERT-base (64) get loops with constant trip counts; others the same code.
 #define DISPATCH_HEAD_SIZE(call, d) \
     switch (d) { case 32: call(32); break; case 64: call(64); break; default: call(d); break; }
@@ -242,21 +242,28 @@ __attribute__((target("arch=x86-64-v4"))) static void backward_avx512(BACKWARD_A
 __attribute__((target("arch=x86-64-v3"))) static void backward_avx2(BACKWARD_ARGS) { BACKWARD_CALL(narrow); }
 
 // The same levels target_clones picks elsewhere: x86-64-v4 (AVX-512 F/BW/DQ/VL), x86-64-v3 (AVX2, FMA).
+// Found once; threads racing to find it store the same value (relaxed atomics, no data race).
 static int vector_level(void) {
+    static int cached;
+    int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (level) return level;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
         && __builtin_cpu_supports("avx512vl"))
-        return 4;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2")) return 3;
-    return 1;
+        level = 4;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
+        level = 3;
+    else
+        level = 1;
+    __atomic_store_n(&cached, level, __ATOMIC_RELAXED);
+    return level;
 }
 #endif
 
 int iba_attention_forward(FORWARD_ARGS) {
     if (d < 1 || d > max_head) return -1;
 #if defined(__x86_64__) && defined(__clang__)
-    static int level;
-    if (!level) level = vector_level();
+    int level = vector_level();
     if (level == 4) { forward_avx512(out, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
     if (level == 3) { forward_avx2(out, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
 #endif
@@ -267,8 +274,7 @@ int iba_attention_forward(FORWARD_ARGS) {
 int iba_attention_backward(BACKWARD_ARGS) {
     if (d < 1 || d > max_head) return -1;
 #if defined(__x86_64__) && defined(__clang__)
-    static int level;
-    if (!level) level = vector_level();
+    int level = vector_level();
     if (level == 4) { backward_avx512(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
     if (level == 3) { backward_avx2(dq, dk, dv, ds, dout, p, dropped, mask, q, k, v, m, n, d, ld, scale); return 0; }
 #endif
