@@ -3,6 +3,8 @@
 # achieved GFLOP/s and the fraction of the sgemm peak measured by the same run with the same
 # thread count; the -bf16bwd / -bf16 cases (IBA --precision bf16-backward / bf16) also against a
 # bfloat16 GEMM peak, and are skipped without native bf16. Writes bench-results/bench-<threads>t.json.
+# The attention rows time attention forward + backward alone at MiniLM's shapes (12 heads of 32, 10 sequences of
+# 32 ... 512 tokens, and [CLS]-only queries), the sgemm path and the fused kernel in one run, with their time ratio.
 # Uses ../shared for the MiniLM and fine-tuning cases if present. BENCH_BEFORE=1 (the default) adds a "-fulltop" row
 # after each IBA and fine-tuning case: the same work with the top layer computing every token's row (round 1's path),
 # so the [CLS]-only saving is measured before/after in one run.
@@ -10,10 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
-cases="${BENCH_CASES:-minilm,bert128,bert254,bert384,bert512,degradation,finetune,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
+cases="${BENCH_CASES:-attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
 before=(); [ "${BENCH_BEFORE:-1}" = 1 ] && before=(--before)
+cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 [ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do
-    echo "== $threads thread(s)"
+    echo "== $threads thread(s), $cpu"
     OPENBLAS_NUM_THREADS=$threads .build/release/iba-bench --threads "$threads" --shared ../shared \
         --cases "$cases" "${before[@]}" --json "bench-results/bench-${threads}t.json"
 done
@@ -66,7 +69,6 @@ imdb_model=${BENCH_IMDB_MODEL:-models/minilm-imdb}
 imdb_data=${BENCH_IMDB_DATA:-../shared/data/imdb/test}
 if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
     n=${BENCH_MEMORY_SAMPLE:-2}
-    cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
     echo "== memory and forwards, $imdb_model on $n IMDB test reviews (512 pieces), 1 thread, $cpu, GEMMs on ${IBA_GEMM:-the preferred library}"
     printf "  %-34s %12s %12s %10s %10s %7s  %s\n" method "before MiB" "after MiB" "before s/ex" "after s/ex" time results
     out=$(mktemp -d)

@@ -25,9 +25,13 @@ public struct ClusterJobPayload: Codable, Sendable {
     /// without the key means). Long inputs run in passes the budget cuts, and a pass's size can move results
     /// by ~1e-7 (small GEMMs of the [CLS] rows), so every worker uses the coordinator's: `--verify` compares bytes.
     public var activationBudget: Int?
+    /// The coordinator's attention kernel (`IBA_FUSED_ATTENTION`; absent: the sgemm path, all a coordinator
+    /// before the fused kernel ran). The two paths differ by float rounding, so every worker uses this one.
+    public var attention: AttentionKernel?
 
     public init(job: EvaluationJob, modelIdentity: ModelIdentity, shipped: ShippedModelNames?, gemm: GEMMBackend,
-                activationBudget: Int? = ComputeContext.defaultActivationBudget) {
+                activationBudget: Int? = ComputeContext.defaultActivationBudget,
+                attention: AttentionKernel = .fromEnvironment) {
         settings = job.settings
         methods = job.methods
         model = job.model
@@ -35,6 +39,7 @@ public struct ClusterJobPayload: Codable, Sendable {
         self.modelIdentity = modelIdentity
         self.gemm = gemm
         self.activationBudget = activationBudget
+        self.attention = attention
     }
 
     func encoded() throws -> Data {

@@ -39,9 +39,10 @@ public struct EvaluationWorker: Sendable {
         }
     }
 
-    /// This worker's threads with the job's GEMM library.
+    /// This worker's threads with the job's GEMM library, activation budget and attention kernel.
     func context(for job: ClusterJobPayload) -> ComputeContext {
-        ComputeContext(backend: job.gemm, threads: threads, activationBudget: job.activationBudget)
+        ComputeContext(backend: job.gemm, threads: threads, activationBudget: job.activationBudget,
+                       attention: job.attention ?? .gemm)
     }
 
     /// Where the replica comes from: this machine's copy when its identity (weights, architecture,

@@ -10,21 +10,27 @@ public struct RunIdentity {
     public let model: ModelIdentity
     let files: ModelFiles
     /// What `--resume` compares beside the model, data and seed: a hash of the encoded settings, the methods
-    /// when several run, and the GEMM library unless it is oneDNN (logs from before the library was
-    /// compared are oneDNN runs, and resume).
+    /// when several run, the GEMM library unless it is oneDNN (logs from before the library was
+    /// compared are oneDNN runs, and resume), and the attention kernel unless it is the sgemm path (logs from
+    /// before the fused kernel; they resume under `IBA_FUSED_ATTENTION=0`).
     public let options: [String: String]
     /// The settings in words, kept in the log's header so a refused resume names what changed.
     public let details: [String: String]
 
     /// What an option `options` leaves out stands for, so a refused resume names it truly (not "unset").
-    public static let optionDefaults = ["gemm": GEMMBackend.onednn.rawValue, partOption: "the whole job"]
+    public static let optionDefaults = [
+        "gemm": GEMMBackend.onednn.rawValue, "attention": AttentionKernel.gemm.rawValue, partOption: "the whole job",
+    ]
     /// The option naming a part (`--part K/N`), absent from an unsliced job's.
     public static let partOption = "part"
 
-    static func options(_ job: EvaluationJob, gemm: GEMMBackend) throws -> [String: String] {
+    static func options(_ job: EvaluationJob, gemm: GEMMBackend,
+                        attention: AttentionKernel = .fromEnvironment) throws -> [String: String] {
         var options = ["settings": try job.settings.fingerprint()]
         if job.methods.count > 1 { options["methods"] = job.methods.map(\.rawValue).joined(separator: ",") }
         if gemm != .onednn { options["gemm"] = gemm.rawValue }
+        let kernel = attention.effective(on: gemm)
+        if kernel != .gemm { options["attention"] = kernel.rawValue }
         // A part's log resumes only as that part; `iba merge` compares everything else.
         if let part = job.part { options[RunIdentity.partOption] = part.description }
         return options

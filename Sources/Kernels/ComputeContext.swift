@@ -10,19 +10,23 @@ public struct ComputeContext: Sendable, Equatable {
     /// and the gradient workspace): longer batches run in several passes, results unchanged (each sequence is
     /// computed the same way in any batch). nil: every batch in one pass, each tape keeping every layer (round 2).
     public var activationBudget: Int?
+    /// Which code runs attention's per-head products (see `AttentionKernel`).
+    public var attention: AttentionKernel
 
     public init(
         backend: GEMMBackend = .preferred, threads: Int = 1,
-        activationBudget: Int? = ComputeContext.defaultActivationBudget
+        activationBudget: Int? = ComputeContext.defaultActivationBudget, attention: AttentionKernel = .fromEnvironment
     ) {
         self.backend = backend
         self.threads = max(1, threads)
         self.activationBudget = activationBudget.map { max($0, 1) }
+        self.attention = attention
     }
 
-    /// The same library and budget on one thread: inside a parallel loop, and for one example per core.
+    /// The same library, budget and attention kernel on one thread: inside a parallel loop, and for one example
+    /// per core.
     public var singleThreaded: ComputeContext {
-        ComputeContext(backend: backend, threads: 1, activationBudget: activationBudget)
+        ComputeContext(backend: backend, threads: 1, activationBudget: activationBudget, attention: attention)
     }
 
     /// 256 MiB: a 512-token MiniLM example's degradation test fits in one pass, IBA's noise batch runs a copy or

@@ -1,6 +1,7 @@
 // iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
 // peak measured by the same run with the same thread count ("roofline fraction").
-// Usage: iba-bench [--threads N] [--shared DIR] [--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune]
+// Usage: iba-bench [--threads N] [--shared DIR]
+//     [--cases attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune]
 //                  [--before] [--json FILE]
 // --before adds a "-fulltop" row after each IBA and fine-tuning case: the same work with the top layer computing every
 // token's row (round 1), so the exact [CLS]-only saving is measured in the same run. Its GFLOP/ex is the arithmetic the
@@ -133,7 +134,7 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
 
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
     print("usage: iba-bench [--threads N] [--shared DIR] "
-        + "[--cases minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
+        + "[--cases attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
         + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
     exit(0)
 }
@@ -219,7 +220,55 @@ func suffix(_ precision: Precision) -> String {
     }
 }
 
+/// Attention forward + backward alone at MiniLM's shapes (12 heads of 32, 10 sequences of n tokens): the sgemm path
+/// (the context's library) and the fused kernel, alternating in the same run, best of several. Seconds are per batch
+/// of 10 sequences; the fused row's note has the time ratio fused / sgemm.
+@MainActor func benchAttention() {
+    let heads = 12, channels = 384, copies = 10
+    let shapes: [(Int, AttentionQueries)] = [
+        (32, .all), (64, .all), (80, .all), (96, .all), (128, .all), (192, .all), (256, .all), (512, .all),
+        (128, .first),
+    ]
+    for (n, queries) in shapes {
+        let layout = SequenceLayout(lengths: [Int](repeating: n, count: copies), heads: heads)
+        let rows = layout.rows * channels, queryRows = layout.queryRows(queries) * channels
+        let count = layout.probabilityCount(queries)
+        let q = FloatBuffer(count: queryRows), dout = FloatBuffer(count: queryRows), out = FloatBuffer(count: queryRows)
+        let k = FloatBuffer(count: rows), v = FloatBuffer(count: rows)
+        let dq = FloatBuffer(count: queryRows), dk = FloatBuffer(count: rows), dv = FloatBuffer(count: rows)
+        let probs = FloatBuffer(count: count), scratch = FloatBuffer(count: count)
+        for i in 0..<queryRows { q.pointer[i] = Float(i % 13) * 0.05 - 0.3; dout.pointer[i] = Float(i % 7) * 0.1 - 0.3 }
+        for i in 0..<rows { k.pointer[i] = Float(i % 11) * 0.05 - 0.25; v.pointer[i] = Float(i % 5) * 0.2 - 0.4 }
+        var best: [AttentionKernel: Double] = [:]
+        for _ in 0..<(n >= 512 ? 5 : 20) {
+            for kernel in [AttentionKernel.gemm, .fused] {
+                var run = context
+                run.attention = kernel
+                let t0 = now()
+                attentionForward(
+                    out: out.pointer, probs: probs.pointer, q: q.pointer, k: k.pointer, v: v.pointer, layout: layout,
+                    channels: channels, queries: queries, context: run)
+                attentionBackward(
+                    dq: dq.pointer, dk: dk.pointer, dv: dv.pointer, scratch: scratch.pointer, dout: dout.pointer,
+                    probs: probs.pointer, q: q.pointer, k: k.pointer, v: v.pointer, layout: layout, channels: channels,
+                    queries: queries, context: run)
+                best[kernel] = min(best[kernel] ?? .infinity, now() - t0)
+            }
+        }
+        let m = Double(queries == .all ? n : 1), flops = Double(copies) * 12 * m * Double(n) * Double(channels)
+        let name = "attention-n\(n)" + (queries == .all ? "" : "-cls")
+        let gemm = best[.gemm] ?? 0, fused = best[.fused] ?? 0
+        record(name + "-gemm", seconds: gemm, flops: flops,
+               note: "10 x \(n) tokens, 12 heads of 32, sgemm (\(context.backend.rawValue)) path")
+        record(name + "-fused", seconds: fused, flops: flops,
+               note: String(format: "fused kernel: %.2fx the sgemm path's time", fused / gemm))
+        let line = String(format: "  %@: fused / sgemm time %.2f\n", name as NSString, fused / gemm)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
 do {
+    if cases.contains("attention") { benchAttention() }
     for precision in precisions("minilm") {
         struct Reference: Decodable {
             struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E]

@@ -52,4 +52,46 @@ extension StreamedExamplesTests {
         let (_, done) = try ResultsLog.open(url, fingerprint: fingerprint(onednn), resume: true)
         XCTAssertEqual(done.keys.sorted(), [0])
     }
+
+    /// The attention kernel is part of a run as the library is: sent in the job (a job without it means the sgemm
+    /// path, all that ran before the fused kernel) and compared by `--resume` unless it is the sgemm path.
+    func testWorkersUseTheCoordinatorsAttentionKernelAndResumeComparesIt() throws {
+        let identity = try identity(), job = try job(rows: 3, in: "attention")
+        let worker = EvaluationWorker(localModel: nil, cacheRoot: nil, threads: 1, log: { _ in })
+        for kernel in AttentionKernel.allCases {
+            let sent = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: nil, gemm: .onednn,
+                                             attention: kernel).encoded()
+            XCTAssertEqual(worker.context(for: try ClusterJobPayload.decode(sent)).attention, kernel)
+        }
+        var older = try ClusterJobPayload(job: job, modelIdentity: identity, shipped: nil, gemm: .onednn)
+        older.attention = nil
+        let olderBytes = try older.encoded()
+        XCTAssertFalse(String(decoding: olderBytes, as: UTF8.self).contains("\"attention\""))
+        XCTAssertEqual(worker.context(for: try ClusterJobPayload.decode(olderBytes)).attention, .gemm)
+
+        func option(_ kernel: AttentionKernel, _ gemm: GEMMBackend) throws -> String? {
+            try RunIdentity.options(job, gemm: gemm, attention: kernel)["attention"]
+        }
+        XCTAssertNil(try option(.gemm, .onednn), "the sgemm path fingerprints as logs from before the fused kernel")
+        XCTAssertNil(try option(.automatic, .openblas), "automatic is the sgemm path with OpenBLAS")
+        XCTAssertEqual(try option(.automatic, .onednn), "automatic")
+        XCTAssertEqual(try option(.fused, .openblas), "fused")
+
+        let url = folder.appendingPathComponent("attention.log.jsonl")
+        func fingerprint(_ kernel: AttentionKernel) throws -> ManifestFingerprint {
+            ManifestFingerprint(modelHash: "sha256:m", dataHash: job.plan.dataHash,
+                                options: try RunIdentity.options(job, gemm: .onednn, attention: kernel), seed: 0)
+        }
+        do {
+            let (log, _) = try ResultsLog.open(url, fingerprint: try fingerprint(.gemm), resume: false)
+            try log.append(index: 0, attempt: 1, result: .done(Data("{}".utf8)))
+            try log.commit()
+        }
+        XCTAssertThrowsError(try ResultsLog.open(url, fingerprint: try fingerprint(.automatic),
+                                                 optionDefaults: RunIdentity.optionDefaults, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("attention: gemm in the log, automatic now"), "\(error)")
+        }
+        let (_, done) = try ResultsLog.open(url, fingerprint: try fingerprint(.gemm), resume: true)
+        XCTAssertEqual(done.keys.sorted(), [0])
+    }
 }

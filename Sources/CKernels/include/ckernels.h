@@ -18,6 +18,17 @@ void iba_softmax_rows(float *p, size_t rows, size_t n, float scale);
 /// Softmax backward in place on each row: d = p * (d - sum(p * d)) * scale.
 void iba_softmax_backward_rows(float *d, const float *p, size_t rows, size_t n, float scale);
 
+/// Attention for one (sequence, head), fused (attention.c): q and out have m rows, k and v n rows, each `ld` floats
+/// apart, head size d <= 64; p (m, n) = softmax(scale q k^T), kept; with `mask` (m, n) non-NULL dropped (m, n) =
+/// p * mask and out = dropped v, else out = p v. Returns -1 (nothing written) when d is out of range.
+int iba_attention_forward(float *out, float *p, float *dropped, const float *mask, const float *q, const float *k,
+                          const float *v, long m, long n, long d, long ld, float scale);
+/// Its backward: dq (m rows), dk, dv (n rows) += ..., from dout (m rows) and the forward's p (and dropped, mask);
+/// ds (m, n) is scratch. Returns -1 (nothing written) when d is out of range.
+int iba_attention_backward(float *dq, float *dk, float *dv, float *ds, const float *dout, const float *p,
+                           const float *dropped, const float *mask, const float *q, const float *k, const float *v,
+                           long m, long n, long d, long ld, float scale);
+
 /// LayerNorm of each row (R,C): out = (inp - mean) * rstd * gamma + beta; mean and rstd (R) kept when non-NULL.
 void iba_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
                            const float *beta, size_t rows, size_t channels, float eps);
