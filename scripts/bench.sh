@@ -5,6 +5,9 @@
 # bfloat16 GEMM peak, and are skipped without native bf16. Writes bench-results/bench-<threads>t.json.
 # The attention rows time attention forward + backward alone at MiniLM's shapes (12 heads of 32, 10 sequences of
 # 32 ... 512 tokens, and [CLS]-only queries), the sgemm path and the fused kernel in one run, with their time ratio.
+# The gemm-shapes rows time every GEMM shape class of MiniLM and bert-base through sgemm on oneDNN and OpenBLAS in one
+# process, each against the sgemm peak of the same run; DNNL_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell restricts both
+# libraries to AVX2 (the run prints the ISA and core each library uses).
 # Uses ../shared for the MiniLM and fine-tuning cases if present. BENCH_BEFORE=1 (the default) adds a "-fulltop" row
 # after each IBA and fine-tuning case: the same work with the top layer computing every token's row (round 1's path),
 # so the [CLS]-only saving is measured before/after in one run.
@@ -12,7 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
-cases="${BENCH_CASES:-attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16}"
+default_cases=attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune
+default_cases+=,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16
+cases="${BENCH_CASES:-$default_cases}"
 before=(); [ "${BENCH_BEFORE:-1}" = 1 ] && before=(--before)
 cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 [ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do

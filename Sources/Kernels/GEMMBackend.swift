@@ -11,6 +11,15 @@ public enum GEMMBackend: String, Sendable, CaseIterable, Codable {
     /// ran IBA 1.5-1.7x faster; on an AVX2-only AMD EPYC, with the same sgemm peak (70.9 vs 70.3 GFLOP/s),
     /// OpenBLAS ran IBA on MiniLM in 0.86x the time (small per-head GEMMs) and bert-base in 0.98x.
     public static let preferred: GEMMBackend = iba_onednn_avx512() != 0 ? .onednn : .openblas
+
+    /// The kernels the library runs on this CPU, for benchmark logs: oneDNN's instruction set (`DNNL_MAX_CPU_ISA`
+    /// caps it) or OpenBLAS's core (`OPENBLAS_CORETYPE` picks it).
+    public var kernelsName: String {
+        switch self {
+        case .onednn: String(cString: iba_onednn_isa_name())
+        case .openblas: openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        }
+    }
 }
 
 /// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major with explicit leading dimensions, on the context's

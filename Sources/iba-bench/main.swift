@@ -1,7 +1,7 @@
 // iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
 // peak measured by the same run with the same thread count ("roofline fraction").
 // Usage: iba-bench [--threads N] [--shared DIR]
-//     [--cases attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune]
+//     [--cases attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune]
 //                  [--before] [--json FILE]
 // --before adds a "-fulltop" row after each IBA and fine-tuning case: the same work with the top layer computing every
 // token's row (round 1), so the exact [CLS]-only saving is measured in the same run. Its GFLOP/ex is the arithmetic the
@@ -9,6 +9,8 @@
 // IBA cases with a -bf16 suffix (minilm-bf16, bert384-bf16, ...) run the upper layers' dense GEMMs in bfloat16
 // (-bf16bwd: the backward ones only) and report the fraction of both the float32 peak and a bfloat16 GEMM peak
 // measured in the same run.
+// gemm-shapes times every GEMM shape class of MiniLM and bert-base through `sgemm` on both libraries in one process
+// (GEMMShapes.swift); with one thread on the thread's CPU clock, so other jobs on the core do not count.
 import Foundation
 import Attribution
 import BERT
@@ -38,18 +40,18 @@ func argument(_ name: String) -> String? {
 
 func now() -> Double { Date().timeIntervalSince1970 }
 
-/// sgemm peak on a large square product with the current thread count (best of 3).
-func measureSgemmPeak(_ context: ComputeContext) -> Double {
+/// sgemm peak on a large square product with the current thread count (best of `tries`).
+func measureSgemmPeak(_ context: ComputeContext, tries: Int = 3, clock: () -> Double = now) -> Double {
     let n = 2048
     let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
     for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
     var best = 0.0
-    for _ in 0..<3 {
-        let t0 = now()
+    for _ in 0..<tries {
+        let t0 = clock()
         sgemm(
             transA: false, transB: true, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, beta: 0,
             c: c.pointer, ldc: n, context: context)
-        best = max(best, 2 * Double(n * n * n) / (now() - t0) / 1e9)
+        best = max(best, 2 * Double(n * n * n) / (clock() - t0) / 1e9)
     }
     return best
 }
@@ -134,7 +136,7 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
 
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
     print("usage: iba-bench [--threads N] [--shared DIR] "
-        + "[--cases attention,minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
+        + "[--cases attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
         + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
     exit(0)
 }
@@ -267,8 +269,38 @@ func suffix(_ precision: Precision) -> String {
     }
 }
 
+/// Every GEMM shape class of MiniLM and bert-base on both libraries, against the best of their sgemm peaks measured
+/// the same way in this run. Seconds are per call.
+@MainActor func benchGEMMShapes() {
+    let clock: () -> Double = threads == 1 ? { threadCPUSeconds() } : { now() }
+    var peaks = [GEMMBackend: Double]()
+    for backend in GEMMBackend.allCases {
+        peaks[backend] = measureSgemmPeak(ComputeContext(backend: backend, threads: threads), tries: 5, clock: clock)
+    }
+    let shapePeak = peaks.values.max() ?? peak
+    let header = GEMMBackend.allCases.map {
+        "\($0.rawValue) (\($0.kernelsName)) \(String(format: "%.1f", peaks[$0] ?? 0)) GFLOP/s"
+    }.joined(separator: ", ")
+    FileHandle.standardError.write(Data("""
+        gemm-shapes, \(threads) thread(s), \(threads == 1 ? "thread CPU time" : "wall clock"); sgemm peaks: \
+        \(header); fractions of \(String(format: "%.1f", shapePeak))\n
+        """.utf8))
+    let timings = timeGEMMShapes(GEMMShape.bert, threads: threads, samples: 15, clock: clock)
+    FileHandle.standardError.write(Data(gemmShapesTable(timings, peak: shapePeak).utf8))
+    for timing in timings {
+        for (backend, seconds) in timing.seconds.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let gflops = timing.shape.flops / seconds / 1e9
+            rows.append(Row(name: "gemm \(timing.shape.shapeClass) \(timing.shape.size) \(backend.rawValue)",
+                            threads: threads, secondsPerExample: seconds, gflopPerExample: timing.shape.flops / 1e9,
+                            gflops: gflops, peakGflops: shapePeak, rooflineFraction: gflops / shapePeak,
+                            note: "\(timing.shape.operation), \(backend.kernelsName), seconds per call"))
+        }
+    }
+}
+
 do {
     if cases.contains("attention") { benchAttention() }
+    if cases.contains("gemm-shapes") { benchGEMMShapes() }
     for precision in precisions("minilm") {
         struct Reference: Decodable {
             struct E: Decodable { var ids: [Int]; var target: Int; var index: Int }; var examples: [E]

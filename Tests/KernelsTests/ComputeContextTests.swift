@@ -24,4 +24,12 @@ final class ComputeContextTests: XCTestCase {
         XCTAssertEqual(iba_onednn_avx512() != 0, avx512)
         XCTAssertEqual(GEMMBackend.preferred, avx512 ? .onednn : .openblas)
     }
+
+    func testBenchmarkLogsNameTheKernelsEachLibraryRuns() {
+        let isa = GEMMBackend.onednn.kernelsName
+        XCTAssertEqual(isa.hasPrefix("avx512"), iba_onednn_avx512() != 0, isa)
+        XCTAssertNotEqual(isa, "other")
+        XCTAssertFalse(GEMMBackend.openblas.kernelsName.isEmpty)
+        XCTAssertNotEqual(GEMMBackend.openblas.kernelsName, "unknown")
+    }
 }

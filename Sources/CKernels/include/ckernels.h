@@ -54,6 +54,8 @@ int iba_onednn_gemm_bf16(int trans_a, int trans_b, long m, long n, long k, float
 int iba_onednn_bf16_native(void);
 /// 1 when oneDNN runs its AVX-512 kernels on this CPU (where it outpaces OpenBLAS), else 0.
 int iba_onednn_avx512(void);
+/// oneDNN's effective instruction set (`DNNL_MAX_CPU_ISA` caps it), e.g. "avx512_core_bf16", for benchmark logs.
+const char *iba_onednn_isa_name(void);
 /// out[i] = in[i] rounded to bfloat16 (nearest even), as raw bits.
 void iba_f32_to_bf16(uint16_t *out, const float *in, size_t n);
 
