@@ -176,7 +176,7 @@ public final class WorkerLauncher: @unchecked Sendable {
             try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
             let url = logDirectory.appendingPathComponent("\(slot.name).log")
             if !FileManager.default.fileExists(atPath: url.path) {
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             }
             let handle = try FileHandle(forWritingTo: url)
             handle.seekToEndOfFile()
