@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module graph (each imports only what is below it):
 //   CBLAS, CZMQ            system libraries (OpenBLAS, libzmq)
+//   CSpawn                 posix_spawn's close-from action (glibc declares it only under _GNU_SOURCE)
 //   CKernels               vectorised elementwise C kernels (exp, erf, GELU, softmax rows), oneDNN GEMM
 //   Kernels                flat-buffer forward/backward kernels (oneDNN or OpenBLAS GEMMs, SIMD), run in an explicit ComputeContext
 //   Digest                 SHA-256 and HMAC over swift-crypto (manifests, model identity, the results log's chain)
@@ -45,7 +46,8 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["BERT", "Attribution", "Kernels", "Checkpoint", "Reports", "Digest"], resources: [.copy("Resources")]),
         .target(name: "Training", dependencies: ["BERT", "Kernels", "Checkpoint", "Evaluation"]),
         .target(name: "Reports"),
-        .target(name: "Cluster", dependencies: ["CZMQ", "Digest", "Reports"]),
+        .target(name: "CSpawn"),
+        .target(name: "Cluster", dependencies: ["CZMQ", "CSpawn", "Digest", "Reports"]),
         .target(name: "ClusterEvaluation", dependencies: ["BERT", "Evaluation", "Cluster", "Kernels"]),
         .target(name: "IBACommands", dependencies: [
             "BERT", "Attribution", "Evaluation", "Training", "Reports", "Cluster", "ClusterEvaluation",

@@ -34,7 +34,7 @@ public final class WorkerLauncher: @unchecked Sendable {
     public var log: @Sendable (String) -> Void = standardErrorLog
 
     private let lock = NSLock()
-    private var running: [Int: Process] = [:]
+    private var running: [Int: ChildProcess] = [:]
     private var stopped = false
     private let queue = DispatchQueue(label: "worker-launcher")
     public private(set) var launches = 0
@@ -153,52 +153,45 @@ public final class WorkerLauncher: @unchecked Sendable {
 
     private func launch(_ index: Int, quickFailures: Int) throws {
         let slot = slots[index]
-        let process = Process()
-        let executable = slot.arguments[0]
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(slot.arguments.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = slot.arguments
-        }
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in slot.environment { environment[k] = v }
         environment[ParentWatch.variable] = nil
+        var input: Int32?
         if slot.local && parentPipe[0] >= 0 {
             environment[ParentWatch.variable] = ParentWatch.standardInput
-            process.standardInput = FileHandle(fileDescriptor: parentPipe[0], closeOnDealloc: false)
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            input = parentPipe[0]
         }
-        process.environment = environment
+        var logHandle: FileHandle?
         if let logDirectory {
             try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
             let url = logDirectory.appendingPathComponent("\(slot.name).log")
             if !FileManager.default.fileExists(atPath: url.path) {
                 _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             }
-            let handle = try FileHandle(forWritingTo: url)
-            handle.seekToEndOfFile()
-            process.standardError = handle
-            process.standardOutput = handle
+            logHandle = try FileHandle(forWritingTo: url)
+            logHandle?.seekToEndOfFile()
         }
         let started = Date()
-        process.terminationHandler = { [weak self] p in
-            self?.exited(index, process: p, ranSeconds: Date().timeIntervalSince(started), quickFailures: quickFailures)
-        }
         lock.lock()
-        guard !stopped else { lock.unlock(); return }
+        defer { lock.unlock() }
+        guard !stopped else { return }
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn(
+                arguments: slot.arguments, environment: environment, input: input,
+                output: logHandle?.fileDescriptor
+            ) { [weak self] p in
+                self?.exited(index, process: p, ranSeconds: Date().timeIntervalSince(started), quickFailures: quickFailures)
+            }
+        } catch let ChildProcess.SpawnError.failed(reason) {
+            throw ClusterError.invalidOption(
+                "cannot start worker \(slot.name) (\(slot.arguments.joined(separator: " "))): \(reason)")
+        }
         running[index] = process
         launches += 1
-        lock.unlock()
-        do { try process.run() } catch {
-            throw ClusterError.invalidOption(
-                "cannot start worker \(slot.name) (\(slot.arguments.joined(separator: " "))): \(error)")
-        }
     }
 
-    private func exited(_ index: Int, process: Process, ranSeconds: Double, quickFailures: Int) {
+    private func exited(_ index: Int, process: ChildProcess, ranSeconds: Double, quickFailures: Int) {
         lock.lock()
         let stop = stopped
         if running[index] === process { running[index] = nil }
@@ -211,7 +204,7 @@ public final class WorkerLauncher: @unchecked Sendable {
             return
         }
         let delay = min(maximumBackoffSeconds, initialBackoffSeconds * pow(2, Double(max(failures - 1, 0))))
-        let status = process.terminationStatus, seconds = String(format: "%.0f", delay)
+        let status = process.terminationStatus ?? 255, seconds = String(format: "%.0f", delay)
         // A failure is told at once; a clean exit only if the relaunch happens, since workers leaving on
         // DONE exit just before the run stops this launcher.
         if status != 0 { log("worker \(name) exited (status \(status)); relaunching in \(seconds) s") }

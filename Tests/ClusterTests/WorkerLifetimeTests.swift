@@ -83,4 +83,65 @@ final class WorkerLifetimeTests: XCTestCase {
         XCTAssertTrue(waitUntil(seconds: 5) { processes(marked: mark).isEmpty },
                       "workers left behind after SIGTERM in start-up: \(processes(marked: mark).count)")
     }
+
+    /// The bug an SSH launch hit: a slot whose process closes its inherited descriptors at start and lives on
+    /// (as OpenSSH's client does) must not hide another slot's exit. Foundation.Process, which learns of exits
+    /// through an inherited socket, blocked on the first slot here and never relaunched the second.
+    func testAnExitIsSeenWhileAnotherChildThatClosedItsDescriptorsLivesOn() throws {
+        let closesAndStays = "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\"; done; exec sleep 30"
+        let launcher = WorkerLauncher(slots: [
+            .init(name: "like-ssh", arguments: ["bash", "-c", closesAndStays], local: false),
+            .init(name: "quits", arguments: ["bash", "-c", "sleep 0.3; exit 7"], local: false),
+        ])
+        launcher.initialBackoffSeconds = 0.1
+        let lines = LogLines()
+        launcher.log = { line in lines.append(line) }
+        try launcher.start()
+        defer { launcher.stop() }
+        let relaunched = waitUntil(seconds: 10) {
+            launcher.launches >= 3 && lines.all.contains { $0.contains("worker quits exited (status 7)") }
+        }
+        XCTAssertTrue(relaunched, "launches \(launcher.launches), log \(lines.all)")
+        XCTAssertEqual(launcher.liveProcessIDs.count, 2, "the ssh-like child and the relaunched one run")
+        launcher.stop(graceSeconds: 0)
+        XCTAssertTrue(waitUntil(seconds: 5) { launcher.liveProcessIDs.isEmpty }, "stop terminates both")
+    }
+
+    /// A child gets exactly stdin, stdout and stderr: no descriptor of the launcher's (sockets, logs) leaks in,
+    /// and signals the coordinator ignores (it takes SIGTERM from a dispatch source) are default again.
+    func testChildrenInheritNoDescriptorsAndDefaultSignals() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("launch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let previous = signal(SIGTERM, SIG_IGN)
+        defer { signal(SIGTERM, previous) }
+        let launcher = WorkerLauncher(slots: [
+            .init(name: "probe", arguments: ["bash", "-c", "ls /proc/$$/fd | tr '\\n' ' '; echo; grep SigIgn /proc/$$/status; sleep 30"]),
+        ])
+        launcher.logDirectory = directory
+        try launcher.start()
+        defer { launcher.stop() }
+        let logURL = directory.appendingPathComponent("probe.log")
+        XCTAssertTrue(waitUntil(seconds: 10) {
+            ((try? String(contentsOf: logURL, encoding: .utf8)) ?? "").contains("SigIgn")
+        })
+        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        let descriptors = text.split(separator: "\n").first.map { $0.split(separator: " ").compactMap { Int($0) } } ?? []
+        // bash's own descriptor for reading /proc/$$/fd (3) is the only one allowed above 2.
+        XCTAssertEqual(descriptors.filter { $0 > 3 }, [], "inherited descriptors: \(text)")
+        let ignored = text.split(separator: "\n").first { $0.hasPrefix("SigIgn") }.flatMap {
+            UInt64($0.split(separator: "\t").last ?? "", radix: 16)
+        }
+        XCTAssertNotNil(ignored, text)
+        XCTAssertEqual((ignored ?? 0) & (1 << (UInt64(SIGTERM) - 1)), 0, "SIGTERM ignored in the child: \(text)")
+        let pid = launcher.liveProcessIDs.first ?? -1
+        launcher.stop()
+        XCTAssertTrue(waitUntil(seconds: 5) { kill(pid, 0) != 0 }, "SIGTERM ends the child")
+    }
+}
+
+private final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }
