@@ -94,3 +94,24 @@ if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] &
     done
     rm -rf "$out"
 fi
+
+# bert-base at 512 pieces (issue 27, item 4: at most 2 GB per process): a bert-base-sized classifier with random weights
+# (`iba-bench --write-random-bert-base`, MiniLM IMDB's vocabulary and labels; memory and time do not depend on the
+# weights' values), the same reviews, one thread, the default path only. Peak RSS includes the 418 MiB of
+# memory-mapped weights. BENCH_BERT_MEMORY=0 skips it; BENCH_BERT_MEMORY_METHODS to choose.
+if [ "${BENCH_BERT_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
+    n=${BENCH_MEMORY_SAMPLE:-2}
+    out=$(mktemp -d)
+    .build/release/iba-bench --write-random-bert-base "$out/bert-base" --vocab-from "$imdb_model"
+    echo "== memory, bert-base (random weights, 12 layers, IBA at layer 8) on $n IMDB test reviews (512 pieces), 1 thread, $cpu"
+    printf "  %-34s %12s %10s\n" method "peak MiB" "s/ex"
+    for methods in ${BENCH_BERT_MEMORY_METHODS:-random iba ig lime kernelshap occlusion iba,ig,lime,random}; do
+        /usr/bin/time -v .build/release/iba evaluate --dataset imdb --data-path "$imdb_data" --model "$out/bert-base" \
+            --methods "$methods" --test-sample "$n" --threads 1 --output "$out/run" --quiet >/dev/null 2>"$out/time" \
+            || { echo "  $methods failed:"; tail -5 "$out/time"; continue; }
+        printf "  %-34s %12.0f %10.2f\n" "$methods" "$(awk '/Maximum resident/{print $6 / 1024}' "$out/time")" \
+            "$(awk -v n="$n" '/Elapsed/{k = split($8, t, ":"); s = 0; for (i = 1; i <= k; i++) s = 60 * s + t[i]; print s / n}' "$out/time")"
+        rm -rf "$out/run"
+    done
+    rm -rf "$out"
+fi

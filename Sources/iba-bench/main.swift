@@ -140,6 +140,29 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
         + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
     exit(0)
 }
+// --write-random-bert-base DIR --vocab-from MODEL_DIR: a bert-base-sized classifier with the bench's random weights and
+// MODEL_DIR's vocabulary and labels, written as a Hugging Face directory, so `iba evaluate` can measure bert-base's
+// memory and time at 512 pieces where no bert-base checkpoint exists (scripts/bench.sh's bert-base memory rows).
+if let directory = argument("--write-random-bert-base") {
+    do {
+        guard let vocabFrom = argument("--vocab-from") else {
+            FileHandle.standardError.write(Data("--write-random-bert-base needs --vocab-from MODEL_DIR\n".utf8))
+            exit(2)
+        }
+        let source = try ModelLoader.load(ModelLocation(path: URL(fileURLWithPath: vocabFrom)))
+        let config = BertConfig(
+            vocabSize: source.config.vocabSize, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072,
+            numLabels: source.config.numLabels)
+        let random = try randomModel(config)
+        try saveHuggingFaceDirectory(
+            BertModel(parameters: random.parameters, tokenizer: source.tokenizer), to: URL(fileURLWithPath: directory),
+            labelNames: source.config.labelNames)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("iba-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
 let before = CommandLine.arguments.contains("--before")
 let threads =
     Int(argument("--threads") ?? "") ?? Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
