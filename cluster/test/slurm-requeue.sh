@@ -4,7 +4,8 @@
 # machine's CPUs; its own munge key and socket, slurm.conf, state, spools, logs and pid files in a
 # temporary directory, daemons bound to loopback). The script is submitted with --nodes=2 (coordinator on
 # n1, a worker on each node); once a quarter of the results are in its results log and workers of both
-# nodes have joined, node n2 dies: its slurmd, slurmstepd and worker are killed with SIGKILL at once. Slurm
+# nodes have joined, n1's worker is paused (SIGSTOP until the requeue, so the run cannot end first) and node n2
+# dies: its slurmd, slurmstepd and worker are killed with SIGKILL at once. Slurm
 # marks n2 DOWN and requeues the job; n2's slurmd comes back, the job runs again on both nodes, resumes
 # from its results log (computes only the examples left) and writes a results.jsonl identical to
 # `iba evaluate` with the same options. Then cluster/slurm-parts.sh runs the same evaluation as a job
@@ -236,13 +237,33 @@ kill_node() {
     printf '%s\n' "${killed[@]}" | grep -q "^[0-9]* slurmstepd " || fail "no slurmstepd of n$1 was among them"
     printf '%s\n' "${killed[@]}" | grep -q "^[0-9]* iba-worker " || fail "no worker of n$1 was among them"
 }
+# The workers of node K stop (SIGSTOP) where they are: a fast machine would otherwise finish every example in
+# the ~10 s Slurm takes to call a dead node DOWN, and the requeue would find nothing left to resume. They
+# continue (SIGCONT) once the job is requeued, so they see Slurm's SIGTERM and end: a worker left stopped
+# keeps its step alive and the requeued job's workers could not start ("Requested nodes are busy").
+paused=()
+pause_workers() {
+    local environ pid text
+    for environ in /proc/[0-9]*/environ; do
+        pid=${environ#/proc/}; pid=${pid%/environ}
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = iba-worker ] || continue
+        text=$(tr '\0' '\n' 2>/dev/null < "$environ") || continue
+        if grep -qxF "SLURM_CONF=$SLURM_CONF" <<< "$text" && grep -qxF "SLURMD_NODENAME=n$1" <<< "$text"; then
+            kill -STOP "$pid" 2>/dev/null && paused+=("$pid")
+        fi
+    done
+    [ ${#paused[@]} -gt 0 ] || fail "no worker of node n$1 found to pause"
+    log "node n$1's worker(s) paused (SIGSTOP): ${paused[*]}"
+}
 coordinator_gone() { ! pgrep -f "bind tcp://127.0.0.1:$coordinator_port" >/dev/null; }
 node_down() { case $(sinfo -h -n "n$1" -o %t 2>/dev/null) in down*) return 0 ;; *) return 1 ;; esac; }
 if [ "$nodes" = 2 ]; then
+    pause_workers 1
     log "killing node n2 after $(results_logged) result(s)"
     kill_node 2
     wait_for 60 "node n2 DOWN" node_down 2
     wait_for 60 "job $job requeued after n2 went down" job_is PENDING
+    kill -CONT "${paused[@]}" 2>/dev/null || true
     log "n2 is $(sinfo -h -n n2 -o '%t (%E)'); job $job $(job_state) ($(squeue -h -j "$job" -o %r))"
 else
     log "requeueing job $job after $(results_logged) result(s)"
@@ -256,6 +277,11 @@ log "job $job pending again, $done_before of $examples result(s) in its results 
 if [ "$nodes" = 2 ]; then
     start_slurmd 2
     wait_for 60 "node n2 back (idle)" node_idle 2
+    # A node back within a second of its death re-registers once more on slurmctld's next ping; a job
+    # allocated in between finds the node counted idle, and its worker step waits forever ("Requested nodes
+    # are busy"). A real node takes minutes to come back: let a few ping rounds pass.
+    sleep 5
+    node_idle 2 || fail "n2 is $(sinfo -h -n n2 -o %t) 5 s after coming back"
     log "n2's slurmd restarted: n2 idle"
 fi
 scontrol update JobId="$job" StartTime=now   # a requeued job otherwise waits 120 s (cred_expire)
