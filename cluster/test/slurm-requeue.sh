@@ -212,20 +212,26 @@ enough_results() {
 }
 wait_for 180 "$first results in $results_log and workers of n1..n$nodes" enough_results
 
-# Node K dies as a machine does: all its processes at once, with SIGKILL: its slurmd (its marker), its
-# slurmstepd processes (each listens on a socket in the node's spool directory; slurmd starts them with an
-# environment of their own) and the job's tasks on it (Slurm sets SLURMD_NODENAME=nK).
-kill_node() {
-    local environ pid text pids=() killed=()
+# The pids of the processes whose environment holds all the given lines (this script's excluded).
+pids_with_environment() {
+    local environ pid text line
     for environ in /proc/[0-9]*/environ; do
         pid=${environ#/proc/}; pid=${pid%/environ}
         [ "$pid" = $$ ] && continue
         text=$(tr '\0' '\n' 2>/dev/null < "$environ") || continue
-        if grep -qxF "IBA_SLURM_TEST_NODE=$work/n$1" <<< "$text" \
-            || { grep -qxF "SLURM_CONF=$SLURM_CONF" <<< "$text" && grep -qxF "SLURMD_NODENAME=n$1" <<< "$text"; }; then
-            pids+=("$pid")
-        fi
+        for line in "$@"; do grep -qxF "$line" <<< "$text" || continue 2; done
+        echo "$pid"
     done
+}
+# The job's tasks on node K (Slurm sets SLURMD_NODENAME=nK).
+node_tasks() { pids_with_environment "SLURM_CONF=$SLURM_CONF" "SLURMD_NODENAME=n$1"; }
+
+# Node K dies as a machine does: all its processes at once, with SIGKILL: its slurmd (its marker), its
+# slurmstepd processes (each listens on a socket in the node's spool directory; slurmd starts them with an
+# environment of their own) and the job's tasks on it.
+kill_node() {
+    local pid pids=() killed=()
+    pids+=($(pids_with_environment "IBA_SLURM_TEST_NODE=$work/n$1") $(node_tasks "$1"))
     pids+=($(ss -xlpH 2>/dev/null | grep -F " $work/spool/n$1/" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u))
     for pid in "${pids[@]}"; do killed+=("$pid $(cat "/proc/$pid/comm" 2>/dev/null) $(tr '\0' ' ' < "/proc/$pid/cmdline" \
         2>/dev/null | cut -c1-70)"); done
@@ -239,18 +245,12 @@ kill_node() {
 }
 # The workers of node K stop (SIGSTOP) where they are: a fast machine would otherwise finish every example in
 # the ~10 s Slurm takes to call a dead node DOWN, and the requeue would find nothing left to resume. They
-# continue (SIGCONT) once the job is requeued, so they see Slurm's SIGTERM and end: a worker left stopped
-# keeps its step alive and the requeued job's workers could not start ("Requested nodes are busy").
+# continue (SIGCONT) once the job is requeued, so Slurm's SIGTERM ends them as it would a running worker.
 paused=()
 pause_workers() {
-    local environ pid text
-    for environ in /proc/[0-9]*/environ; do
-        pid=${environ#/proc/}; pid=${pid%/environ}
-        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = iba-worker ] || continue
-        text=$(tr '\0' '\n' 2>/dev/null < "$environ") || continue
-        if grep -qxF "SLURM_CONF=$SLURM_CONF" <<< "$text" && grep -qxF "SLURMD_NODENAME=n$1" <<< "$text"; then
-            kill -STOP "$pid" 2>/dev/null && paused+=("$pid")
-        fi
+    local pid
+    for pid in $(node_tasks "$1"); do
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = iba-worker ] && kill -STOP "$pid" 2>/dev/null && paused+=("$pid")
     done
     [ ${#paused[@]} -gt 0 ] || fail "no worker of node n$1 found to pause"
     log "node n$1's worker(s) paused (SIGSTOP): ${paused[*]}"
