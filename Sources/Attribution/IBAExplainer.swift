@@ -127,8 +127,9 @@ public final class IBAExplainer {
     /// [cross-entropy, mean capacity, total loss] (in Double). `eps` is (copies, n, H). The copies run in
     /// passes that fit the activation budget (one at 512 MiniLM tokens); every copy is computed alone and the
     /// gradient sums over copies in order, so the result is the one-pass result bit for bit.
+    /// `backward: false` (the last step, whose gradient no update reads) stops after the loss; `dalpha` is then zero.
     func lossAndGradient(_ p: Prepared, alpha: [Float], eps: [Float], capacity: inout [Float],
-                         dalpha: inout [Float]) -> [Double] {
+                         dalpha: inout [Float], backward: Bool = true) -> [Double] {
         let config = model.config, layer = options.layer, copies = options.batchSize, k = config.numLabels
         let upper = upperTape(forLayer: layer + 1)
         upper.precision = options.precision
@@ -152,6 +153,7 @@ public final class IBAExplainer {
                 probs: &probabilities, logits: upper.logits.pointer, targets: targets,
                 batch: passCopies, classes: k)
             crossEntropy = crossEntropies.reduce(crossEntropy) { $0 + Double($1) }
+            guard backward else { continue }
             var dlogits = [Float](repeating: 0, count: passCopies * k)
             softmaxCrossEntropyBackward(
                 dlogits: &dlogits, probs: probabilities, targets: targets, batch: passCopies, classes: k,
@@ -166,12 +168,21 @@ public final class IBAExplainer {
         }
         crossEntropy /= Double(copies)
         let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(p.count)
-        dalpha.withUnsafeMutableBufferPointer { d in
+        if backward { dalpha.withUnsafeMutableBufferPointer { d in
             guard let d = d.baseAddress else { return }
             bottleneckBackwardFinish(dalpha: d, dlam: d, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
                                      capacityWeight: options.beta / Float(p.count), count: p.count)
-        }
+        } }
         return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
+    }
+
+    /// The capacity (n,H) the bottleneck would have with `alpha`: its forward without noise copies.
+    func capacityAlone(_ p: Prepared, alpha: [Float], capacity: inout [Float]) {
+        var unused: Float = 0  // t and eps: not read or written for zero copies
+        withUnsafeMutablePointer(to: &unused) { none in
+            bottleneckForward(t: none, capacity: &capacity, alpha: alpha, x: p.x, mean: p.mean, std: p.std, eps: none,
+                              count: p.count, copies: 0)
+        }
     }
 
     /// Frees the tapes' and the workspace's buffers (see `ForwardTape.releaseMemory`).
@@ -182,7 +193,10 @@ public final class IBAExplainer {
     }
 
     /// Explains `target` for one example; `seed` drives the noise (derive it with `NormalGenerator.exampleSeed`).
-    public func explain(_ input: ModelInput, target: Int, seed: UInt64) throws -> IBAResult {
+    /// The heatmap is the last forward's capacity, a function of alpha and the bottleneck's input alone, so the last
+    /// step never needs its backward, and with `lastStepLoss: false` (the evaluation's path, which reads only the
+    /// attribution) not its noise batch either: the attribution is the same bit for bit, `losses` has steps - 1 rows.
+    public func explain(_ input: ModelInput, target: Int, seed: UInt64, lastStepLoss: Bool = true) throws -> IBAResult {
         let prepared = try prepare(input, target: target)
         let count = prepared.count, n = input.count, h = model.config.hiddenSize
         var alpha = [Float](repeating: options.initialAlpha, count: count)
@@ -192,11 +206,17 @@ public final class IBAExplainer {
         var adam = AdamOptimizer(count: count, learningRate: options.learningRate)
         var noise = NormalGenerator(seed: seed)
         var losses = [[Float]]()
-        for _ in 0..<options.steps {
+        for step in 0..<options.steps {
+            let last = step == options.steps - 1
+            if last && !lastStepLoss {
+                capacityAlone(prepared, alpha: alpha, capacity: &capacity)
+                break
+            }
             noise.fillNormal(&eps, count: eps.count)
             losses.append(
-                lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha).map(Float.init))
-            adam.update(&alpha, gradients: dalpha, count: count)
+                lossAndGradient(prepared, alpha: alpha, eps: eps, capacity: &capacity, dalpha: &dalpha, backward: !last)
+                    .map(Float.init))
+            if !last { adam.update(&alpha, gradients: dalpha, count: count) }
         }
         // Heatmap from the last forward's capacity (alpha after steps-1 updates), as the original.
         var perToken = [Float](repeating: 0, count: n)
@@ -230,6 +250,6 @@ public func normaliseMinMax(_ values: [Float]) -> [Float] {
 
 extension IBAExplainer: MethodExplainer {
     public func attribution(of example: ExampleToExplain, target: Int, seed: UInt64) throws -> [Float] {
-        try explain(example.input, target: target, seed: seed).attribution
+        try explain(example.input, target: target, seed: seed, lastStepLoss: false).attribution
     }
 }

@@ -248,8 +248,12 @@ static int vector_level(void) {
     int level = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (level) return level;
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vl"))
+    int avx512 = 1;
+#ifdef IBA_AVX2_ONLY
+    avx512 = 0;  // standing in for a CPU without AVX-512, like the clones elsewhere
+#endif
+    if (avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
         level = 4;
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
         level = 3;

@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__clang__)
+#if defined(__x86_64__) && defined(__clang__) && defined(IBA_AVX2_ONLY)
+// A build that stands in for a CPU without AVX-512 (scripts/bench.sh's PyTorch rows: -Xcc -DIBA_AVX2_ONLY).
+#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(__x86_64__) && defined(__clang__)
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES

@@ -94,19 +94,20 @@ func logitsForwardFlops(_ c: BertConfig, n: Int) -> Double {
 }
 
 /// The arithmetic IBA truly needs: layers 0...L once, then layers L+1... forward + backward for the noise batch each
-/// step, the top layer for [CLS] alone past K and V.
+/// step but the last (whose capacity, the heatmap, needs no noise batch), the top layer for [CLS] alone past K and V.
+/// The cases time that path (`explain(..., lastStepLoss: false)`, what `iba evaluate` runs).
 func ibaFlops(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
     let f = layerFlops(c, n: n), top = topLayerFlops(c, n: n)
     let upper = c.numLayers - layer - 1
     let perCopy = upper == 0 ? 0 : Double(upper - 1) * (f.forward + f.backward) + top.forward + top.backward
-    return Double(layer + 1) * f.forward + Double(steps * copies) * perCopy
+    return Double(layer + 1) * f.forward + Double((steps - 1) * copies) * perCopy
 }
 
 /// The arithmetic of IBA when the top layer computes every token's row (round 1's path).
 func ibaFlopsFullTop(_ c: BertConfig, n: Int, layer: Int, steps: Int = 10, copies: Int = 10) -> Double {
     let f = layerFlops(c, n: n)
     let upper = c.numLayers - layer - 1
-    return Double(layer + 1) * f.forward + Double(steps * copies * upper) * (f.forward + f.backward)
+    return Double(layer + 1) * f.forward + Double((steps - 1) * copies * upper) * (f.forward + f.backward)
 }
 
 /// Fine-tuning FLOPs for one sequence of n tokens: forward, activation backward and weight gradients (the dense part
@@ -140,9 +141,16 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
         + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
     exit(0)
 }
+// --print-isa: the kernels each GEMM library runs here and the one a run would use (scripts/bench.sh's headers).
+if CommandLine.arguments.contains("--print-isa") {
+    let chosen = ComputeContext.fromEnvironment(threads: 1).backend
+    print("oneDNN \(GEMMBackend.onednn.kernelsName), OpenBLAS \(GEMMBackend.openblas.kernelsName); runs use \(chosen.rawValue)")
+    exit(0)
+}
 // --write-random-bert-base DIR --vocab-from MODEL_DIR: a bert-base-sized classifier with the bench's random weights and
-// MODEL_DIR's vocabulary and labels, written as a Hugging Face directory, so `iba evaluate` can measure bert-base's
-// memory and time at 512 pieces where no bert-base checkpoint exists (scripts/bench.sh's bert-base memory rows).
+// MODEL_DIR's vocabulary and labels (or --labels N: N of them, named LABEL_0 ...), written as a Hugging Face directory,
+// so `iba evaluate` can measure bert-base's memory and time at 512 pieces where no bert-base checkpoint exists
+// (scripts/bench.sh's bert-base rows).
 if let directory = argument("--write-random-bert-base") {
     do {
         guard let vocabFrom = argument("--vocab-from") else {
@@ -150,13 +158,21 @@ if let directory = argument("--write-random-bert-base") {
             exit(2)
         }
         let source = try ModelLoader.load(ModelLocation(path: URL(fileURLWithPath: vocabFrom)))
+        var (numLabels, labelNames) = (source.config.numLabels, source.config.labelNames)
+        if let text = argument("--labels") {
+            guard let count = Int(text), count >= 2 else {
+                FileHandle.standardError.write(Data("--labels needs a whole number of at least 2, not '\(text)'\n".utf8))
+                exit(2)
+            }
+            (numLabels, labelNames) = (count, (0..<count).map { "LABEL_\($0)" })
+        }
         let config = BertConfig(
             vocabSize: source.config.vocabSize, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072,
-            numLabels: source.config.numLabels)
+            numLabels: numLabels)
         let random = try randomModel(config)
         try saveHuggingFaceDirectory(
             BertModel(parameters: random.parameters, tokenizer: source.tokenizer), to: URL(fileURLWithPath: directory),
-            labelNames: source.config.labelNames)
+            labelNames: labelNames)
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("iba-bench: \(error)\n".utf8))
@@ -342,12 +358,13 @@ do {
                 model: model, options: options, context: context, logitsOnlyTopLayer: logitsOnly)
             _ = try explainer.explain(
                 ModelInput(ids: reference.examples[0].ids, types: reference.examples[0].ids.map { _ in 0 }), target: 0,
-                seed: 0)
+                seed: 0, lastStepLoss: false)
             var flops = 0.0
             let t0 = now()
             for e in reference.examples {
                 _ = try explainer.explain(
-                    ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index))
+                    ModelInput(ids: e.ids, types: e.ids.map { _ in 0 }), target: e.target, seed: UInt64(e.index),
+                    lastStepLoss: false)
                 flops += logitsOnly ? ibaFlops(model.config, n: e.ids.count, layer: 3)
                                     : ibaFlopsFullTop(model.config, n: e.ids.count, layer: 3)
             }
@@ -372,7 +389,7 @@ do {
                                          logitsOnlyTopLayer: logitsOnly)
             let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
             let t0 = now()
-            _ = try explainer.explain(input, target: 0, seed: 1)
+            _ = try explainer.explain(input, target: 0, seed: 1, lastStepLoss: false)
             record("iba-bert-base-layer8-n\(n)" + suffix(precision) + (logitsOnly ? "" : "-fulltop"),
                    seconds: now() - t0,
                    flops: logitsOnly ? ibaFlops(bertBase, n: n, layer: 8) : ibaFlopsFullTop(bertBase, n: n, layer: 8),

@@ -38,6 +38,29 @@ final class AttributorTests: XCTestCase {
         XCTAssertGreaterThan(fast.capacityPerToken.max() ?? 0, 0)
     }
 
+    /// The evaluation's path skips the last step's noise batch (its capacity, the heatmap, depends on alpha and the
+    /// bottleneck input alone): the same attribution and capacity bit for bit, the same losses but the last.
+    func testLastStepWithoutItsNoiseBatchGivesTheSameHeatmap() throws {
+        let model = try randomTinyModel(seed: 5, layers: 3)
+        let encoding = try tinyTokenizer().encode("the movie is good", pair: "the plot is boring")
+        let input = ModelInput(ids: encoding.inputIds, types: encoding.tokenTypeIds)
+        for layer in [0, 1] {
+            var options = IBAOptions(); options.layer = layer; options.steps = 4
+            let explainer = IBAExplainer(model: model, options: options, context: ComputeContext())
+            let full = try explainer.explain(input, target: 2, seed: 11)
+            let short = try explainer.explain(input, target: 2, seed: 11, lastStepLoss: false)
+            XCTAssertEqual(short.attribution, full.attribution, "layer \(layer)")
+            XCTAssertEqual(short.capacityPerToken, full.capacityPerToken, "layer \(layer)")
+            XCTAssertEqual(full.losses.count, 4)
+            XCTAssertEqual(short.losses, Array(full.losses.prefix(3)))
+            // The heatmap moved during the optimisation, so the equality above says which alpha was used.
+            var fewer = options; fewer.steps = 3
+            let earlier = try IBAExplainer(model: model, options: fewer, context: ComputeContext())
+                .explain(input, target: 2, seed: 11)
+            XCTAssertNotEqual(earlier.capacityPerToken, full.capacityPerToken, "layer \(layer)")
+        }
+    }
+
     /// Every method through the one entry point on the tiny model: one value per encoded token, the class the
     /// protocol prescribes.
     func testEveryMethodThroughTheEntryPoint() throws {
