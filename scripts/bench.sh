@@ -72,6 +72,14 @@ fi
 # AOPC alone. BENCH_MEMORY=0 skips it; BENCH_MEMORY_SAMPLE examples (default 2), BENCH_MEMORY_METHODS to choose.
 imdb_model=${BENCH_IMDB_MODEL:-models/minilm-imdb}
 imdb_data=${BENCH_IMDB_DATA:-../shared/data/imdb/test}
+# Without the fine-tuned IMDB classifier (scripts/study/make-models.sh makes it), a MiniLM-shaped one with random weights:
+# memory and time do not depend on the weights' values, the results' numbers do (compared before/after all the same).
+if [ ! -d "$imdb_model" ] && [ -d ../shared/models/minilm-agnews ] && [ "${BENCH_MEMORY:-1}${BENCH_BERT_MEMORY:-1}" != 00 ]; then
+    imdb_model=$(mktemp -d)/random-minilm
+    "${BENCH_BIN:-.build/release}/iba-bench" --write-random-bert-base "$imdb_model" --shape minilm --labels 2 \
+        --vocab-from ../shared/models/minilm-agnews
+    echo "== (no models/minilm-imdb: the memory rows use a MiniLM-shaped classifier with random weights, $imdb_model)"
+fi
 if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
     n=${BENCH_MEMORY_SAMPLE:-2}
     echo "== memory and forwards, $imdb_model on $n IMDB test reviews (512 pieces), 1 thread, $cpu, GEMMs on ${IBA_GEMM:-the preferred library}"
@@ -80,7 +88,7 @@ if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] &
     for methods in ${BENCH_MEMORY_METHODS:-random iba ig lime occlusion kernelshap iba,ig,lime,random iba@all,random}; do
         for path in before after; do
             budget=(); [ "$path" = before ] && budget=(env IBA_ACTIVATION_BUDGET_MB=0)
-            "${budget[@]}" /usr/bin/time -v .build/release/iba evaluate --dataset imdb --data-path "$imdb_data" \
+            "${budget[@]}" /usr/bin/time -v "${BENCH_BIN:-.build/release}/iba" evaluate --dataset imdb --data-path "$imdb_data" \
                 --model "$imdb_model" --methods "$methods" --test-sample "$n" --threads 1 --output "$out/$path" --quiet \
                 >/dev/null 2>"$out/$path.time"
             eval "${path}_rss=\$(awk '/Maximum resident/{print \$6 / 1024}' \"\$out/\$path.time\")"
@@ -102,11 +110,11 @@ fi
 if [ "${BENCH_BERT_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
     n=${BENCH_MEMORY_SAMPLE:-2}
     out=$(mktemp -d)
-    .build/release/iba-bench --write-random-bert-base "$out/bert-base" --vocab-from "$imdb_model"
+    "${BENCH_BIN:-.build/release}/iba-bench" --write-random-bert-base "$out/bert-base" --vocab-from "$imdb_model"
     echo "== memory, bert-base (random weights, 12 layers, IBA at layer 8) on $n IMDB test reviews (512 pieces), 1 thread, $cpu"
     printf "  %-34s %12s %10s\n" method "peak MiB" "s/ex"
     for methods in ${BENCH_BERT_MEMORY_METHODS:-random iba ig lime kernelshap occlusion iba,ig,lime,random}; do
-        /usr/bin/time -v .build/release/iba evaluate --dataset imdb --data-path "$imdb_data" --model "$out/bert-base" \
+        /usr/bin/time -v "${BENCH_BIN:-.build/release}/iba" evaluate --dataset imdb --data-path "$imdb_data" --model "$out/bert-base" \
             --methods "$methods" --test-sample "$n" --threads 1 --output "$out/run" --quiet >/dev/null 2>"$out/time" \
             || { echo "  $methods failed:"; tail -5 "$out/time"; continue; }
         printf "  %-34s %12.0f %10.2f\n" "$methods" "$(awk '/Maximum resident/{print $6 / 1024}' "$out/time")" \
