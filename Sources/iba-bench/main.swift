@@ -144,7 +144,8 @@ if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-
 // --print-isa: the kernels each GEMM library runs here and the one a run would use (scripts/bench.sh's headers).
 if CommandLine.arguments.contains("--print-isa") {
     let chosen = ComputeContext.fromEnvironment(threads: 1).backend
-    print("oneDNN \(GEMMBackend.onednn.kernelsName), OpenBLAS \(GEMMBackend.openblas.kernelsName); runs use \(chosen.rawValue)")
+    print("oneDNN \(GEMMBackend.onednn.kernelsName), OpenBLAS \(GEMMBackend.openblas.kernelsName); "
+        + "runs use \(chosen.rawValue)")
     exit(0)
 }
 // --write-random-bert-base DIR --vocab-from MODEL_DIR: a bert-base-sized classifier with the bench's random weights and
@@ -162,7 +163,8 @@ if let directory = argument("--write-random-bert-base") {
         var (numLabels, labelNames) = (source.config.numLabels, source.config.labelNames)
         if let text = argument("--labels") {
             guard let count = Int(text), count >= 2 else {
-                FileHandle.standardError.write(Data("--labels needs a whole number of at least 2, not '\(text)'\n".utf8))
+                FileHandle.standardError.write(
+                    Data("--labels needs a whole number of at least 2, not '\(text)'\n".utf8))
                 exit(2)
             }
             (numLabels, labelNames) = (count, (0..<count).map { "LABEL_\($0)" })
@@ -173,8 +175,8 @@ if let directory = argument("--write-random-bert-base") {
             exit(2)
         }
         let config = BertConfig(
-            vocabSize: source.config.vocabSize, hiddenSize: minilm ? 384 : 768, numLayers: minilm ? 6 : 12, numHeads: 12,
-            intermediateSize: minilm ? 1536 : 3072, numLabels: numLabels)
+            vocabSize: source.config.vocabSize, hiddenSize: minilm ? 384 : 768, numLayers: minilm ? 6 : 12,
+            numHeads: 12, intermediateSize: minilm ? 1536 : 3072, numLabels: numLabels)
         let random = try randomModel(config)
         try saveHuggingFaceDirectory(
             BertModel(parameters: random.parameters, tokenizer: source.tokenizer), to: URL(fileURLWithPath: directory),
