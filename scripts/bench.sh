@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing >/dev/null
 mkdir -p bench-results
-default_cases=attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune
+default_cases=attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune,lime,occlusion
 default_cases+=,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16
 cases="${BENCH_CASES:-$default_cases}"
 before=(); [ "${BENCH_BEFORE:-1}" = 1 ] && before=(--before)

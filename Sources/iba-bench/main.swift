@@ -1,7 +1,8 @@
 // iba-bench: seconds per example, minimal arithmetic, achieved GFLOP/s and the fraction of the sgemm
 // peak measured by the same run with the same thread count ("roofline fraction").
 // Usage: iba-bench [--threads N] [--shared DIR]
-//     [--cases attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune]
+//     [--cases attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune,lime,occlusion]
+//     [--examples N: rows for lime and occlusion, default 4]
 //                  [--before] [--json FILE]
 // --before adds a "-fulltop" row after each IBA and fine-tuning case: the same work with the top layer computing every
 // token's row (round 1), so the exact [CLS]-only saving is measured in the same run. Its GFLOP/ex is the arithmetic the
@@ -138,7 +139,8 @@ func randomModel(_ config: BertConfig) throws -> BertModel {
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
     print("usage: iba-bench [--threads N] [--shared DIR] "
         + "[--cases attention,gemm-shapes,minilm,bert128,bert254,bert384,bert512,degradation,finetune,"
-        + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16] [--before] [--json FILE]")
+        + "minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16,lime,occlusion] [--examples N] [--before] "
+        + "[--json FILE]")
     exit(0)
 }
 // --print-isa: the kernels each GEMM library runs here and the one a run would use (scripts/bench.sh's headers).
@@ -405,6 +407,10 @@ do {
         }
     } }
     if cases.contains("finetune") { try benchFineTune() }
+    let perturbation = [AttributionMethod.lime, .occlusion].filter { cases.contains($0.rawValue) }
+    if !perturbation.isEmpty {
+        try benchPerturbationMethods(perturbation, shared: shared, count: Int(argument("--examples") ?? "") ?? 4)
+    }
     if cases.contains("degradation"), let bert {
         let n = 384
         let input = ModelInput(ids: (0..<n).map { 1000 + $0 }, types: [Int](repeating: 0, count: n))
