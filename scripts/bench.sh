@@ -20,9 +20,14 @@ default_cases+=,minilm-bf16bwd,minilm-bf16,bert384-bf16bwd,bert384-bf16
 cases="${BENCH_CASES:-$default_cases}"
 before=(); [ "${BENCH_BEFORE:-1}" = 1 ] && before=(--before)
 cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+bin=${BENCH_BIN:-.build/release}
+# Figures of a `/usr/bin/time -v` report: wall seconds, CPU seconds (user + sys), peak resident MiB.
+wall_of() { awk '/Elapsed/{k = split($8, t, ":"); s = 0; for (i = 1; i <= k; i++) s = 60 * s + t[i]; print s}' "$1"; }
+cpu_of() { awk '/User time/{u = $4} /System time/{s = $4} END{print u + s}' "$1"; }
+rss_of() { awk '/Maximum resident/{print $6 / 1024}' "$1"; }
 [ "${BENCH_KERNELS:-1}" = 1 ] && for threads in ${BENCH_THREADS:-1 2}; do
     echo "== $threads thread(s), $cpu"
-    OPENBLAS_NUM_THREADS=$threads "${BENCH_BIN:-.build/release}/iba-bench" --threads "$threads" --shared ../shared \
+    OPENBLAS_NUM_THREADS=$threads "$bin/iba-bench" --threads "$threads" --shared ../shared \
         --cases "$cases" "${before[@]}" --json "bench-results/bench-${threads}t.json"
 done
 
@@ -76,7 +81,7 @@ imdb_data=${BENCH_IMDB_DATA:-../shared/data/imdb/test}
 # memory and time do not depend on the weights' values, the results' numbers do (compared before/after all the same).
 if [ ! -d "$imdb_model" ] && [ -d ../shared/models/minilm-agnews ] && [ "${BENCH_MEMORY:-1}${BENCH_BERT_MEMORY:-1}" != 00 ]; then
     imdb_model=$(mktemp -d)/random-minilm
-    "${BENCH_BIN:-.build/release}/iba-bench" --write-random-bert-base "$imdb_model" --shape minilm --labels 2 \
+    "$bin/iba-bench" --write-random-bert-base "$imdb_model" --shape minilm --labels 2 \
         --vocab-from ../shared/models/minilm-agnews
     echo "== (no models/minilm-imdb: the memory rows use a MiniLM-shaped classifier with random weights, $imdb_model)"
 fi
@@ -88,11 +93,11 @@ if [ "${BENCH_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] &
     for methods in ${BENCH_MEMORY_METHODS:-random iba ig lime occlusion kernelshap iba,ig,lime,random iba@all,random}; do
         for path in before after; do
             budget=(); [ "$path" = before ] && budget=(env IBA_ACTIVATION_BUDGET_MB=0)
-            "${budget[@]}" /usr/bin/time -v "${BENCH_BIN:-.build/release}/iba" evaluate --dataset imdb --data-path "$imdb_data" \
+            "${budget[@]}" /usr/bin/time -v "$bin/iba" evaluate --dataset imdb --data-path "$imdb_data" \
                 --model "$imdb_model" --methods "$methods" --test-sample "$n" --threads 1 --output "$out/$path" --quiet \
                 >/dev/null 2>"$out/$path.time"
-            eval "${path}_rss=\$(awk '/Maximum resident/{print \$6 / 1024}' \"\$out/\$path.time\")"
-            eval "${path}_s=\$(awk '/Elapsed/{n = split(\$8, t, \":\"); s = 0; for (i = 1; i <= n; i++) s = 60 * s + t[i]; print s / $n}' \"\$out/\$path.time\")"
+            printf -v "${path}_rss" %s "$(rss_of "$out/$path.time")"
+            printf -v "${path}_s" %s "$(awk -v w="$(wall_of "$out/$path.time")" -v n="$n" 'BEGIN{print w / n}')"
         done
         same=differ; cmp -s <(find "$out/before" -name results.jsonl | sort | xargs cat) \
                             <(find "$out/after" -name results.jsonl | sort | xargs cat) && same=identical
@@ -110,15 +115,15 @@ fi
 if [ "${BENCH_BERT_MEMORY:-1}" = 1 ] && [ -d "$imdb_model" ] && [ -d "$imdb_data" ] && [ -x /usr/bin/time ]; then
     n=${BENCH_MEMORY_SAMPLE:-2}
     out=$(mktemp -d)
-    "${BENCH_BIN:-.build/release}/iba-bench" --write-random-bert-base "$out/bert-base" --vocab-from "$imdb_model"
+    "$bin/iba-bench" --write-random-bert-base "$out/bert-base" --vocab-from "$imdb_model"
     echo "== memory, bert-base (random weights, 12 layers, IBA at layer 8) on $n IMDB test reviews (512 pieces), 1 thread, $cpu"
     printf "  %-34s %12s %10s\n" method "peak MiB" "s/ex"
     for methods in ${BENCH_BERT_MEMORY_METHODS:-random iba ig lime kernelshap occlusion iba,ig,lime,random}; do
-        /usr/bin/time -v "${BENCH_BIN:-.build/release}/iba" evaluate --dataset imdb --data-path "$imdb_data" --model "$out/bert-base" \
+        /usr/bin/time -v "$bin/iba" evaluate --dataset imdb --data-path "$imdb_data" --model "$out/bert-base" \
             --methods "$methods" --test-sample "$n" --threads 1 --output "$out/run" --quiet >/dev/null 2>"$out/time" \
             || { echo "  $methods failed:"; tail -5 "$out/time"; continue; }
-        printf "  %-34s %12.0f %10.2f\n" "$methods" "$(awk '/Maximum resident/{print $6 / 1024}' "$out/time")" \
-            "$(awk -v n="$n" '/Elapsed/{k = split($8, t, ":"); s = 0; for (i = 1; i <= k; i++) s = 60 * s + t[i]; print s / n}' "$out/time")"
+        printf "  %-34s %12.0f %10.2f\n" "$methods" "$(rss_of "$out/time")" \
+            "$(awk -v w="$(wall_of "$out/time")" -v n="$n" 'BEGIN{print w / n}')"
         rm -rf "$out/run"
     done
     rm -rf "$out"
@@ -140,12 +145,9 @@ fi
 # The last row: whole-job CPU seconds per MNLI pair for the original's four methods under the corrected protocol (the
 # issue's 3.8 was the whole dev set run so), BENCH_TORCH_MNLI_PAIRS pairs (40), 1 thread.
 if [ -n "${BENCH_TORCH_PYTHON:-}" ] && [ -d ../shared/models ] && [ -x /usr/bin/time ]; then
-    bin=${BENCH_BIN:-.build/release}
     before_bin=${BENCH_BEFORE_BIN:-}
     out=$(mktemp -d)
     reference=scripts/reference/speed_reference.py
-    cpu_of() { awk '/User time/{u=$4} /System time/{s=$4} END{print u + s}' "$1"; }
-    wall_of() { awk '/Elapsed/{k = split($8, t, ":"); s = 0; for (i = 1; i <= k; i++) s = 60 * s + t[i]; print s}' "$1"; }
     min() { awk -v a="$1" -v b="$2" 'BEGIN{print (b < a) ? b : a}'; }
     echo "== against the original in PyTorch, $cpu"
     "$BENCH_TORCH_PYTHON" -c 'import torch, transformers; print("  torch", torch.__version__, "ATen", torch.backends.cpu.get_cpu_capability(), "transformers", transformers.__version__)'
@@ -201,7 +203,7 @@ PY
             --methods iba,ig,lime,random --protocol corrected --layer 3 --test-sample "$pairs" --threads 1 --output "$out/job" \
             --quiet >/dev/null 2>"$out/job.time"
         printf "  whole job (build %s), --methods iba,ig,lime,random --protocol corrected, MiniLM MNLI layer 3, %d pairs, 1 thread: %.2f CPU s per pair, peak RSS %.0f MiB\n" \
-            "$b" "$pairs" "$(awk -v c="$(cpu_of "$out/job.time")" -v n="$pairs" 'BEGIN{print c / n}')" "$(awk '/Maximum resident/{print $6 / 1024}' "$out/job.time")"
+            "$b" "$pairs" "$(awk -v c="$(cpu_of "$out/job.time")" -v n="$pairs" 'BEGIN{print c / n}')" "$(rss_of "$out/job.time")"
     done
     rm -rf "$out"
 fi

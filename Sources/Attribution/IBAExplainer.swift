@@ -168,11 +168,13 @@ public final class IBAExplainer {
         }
         crossEntropy /= Double(copies)
         let meanCapacity = capacity.reduce(0.0) { $0 + Double($1) } / Double(p.count)
-        if backward { dalpha.withUnsafeMutableBufferPointer { d in
-            guard let d = d.baseAddress else { return }
-            bottleneckBackwardFinish(dalpha: d, dlam: d, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
-                                     capacityWeight: options.beta / Float(p.count), count: p.count)
-        } }
+        if backward {
+            dalpha.withUnsafeMutableBufferPointer { d in
+                guard let d = d.baseAddress else { return }
+                bottleneckBackwardFinish(dalpha: d, dlam: d, alpha: alpha, x: p.x, mean: p.mean, std: p.std,
+                                         capacityWeight: options.beta / Float(p.count), count: p.count)
+            }
+        }
         return [crossEntropy, meanCapacity, crossEntropy + Double(options.beta) * meanCapacity]
     }
 

@@ -1,18 +1,8 @@
 // LayerNorm rows in C: the reductions run in 16 interleaved partial sums (a fixed order, so every row is
 // computed the same way whichever thread or chunk it falls in, and the loops vectorise).
 #include "ckernels.h"
+#include "vector_math.h"  // VECTOR_CLONES and the 16 lanes of every fixed-order reduction
 #include <math.h>
-
-#if defined(__x86_64__) && defined(__clang__) && defined(IBA_AVX2_ONLY)
-// A build that stands in for a CPU without AVX-512 (scripts/bench.sh's PyTorch rows: -Xcc -DIBA_AVX2_ONLY).
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#elif defined(__x86_64__) && defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
-enum { lanes = 16 };
 
 // Statistics in double: BERT's post-LN residual streams reach magnitudes where a float sum loses digits.
 VECTOR_CLONES void iba_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *gamma,

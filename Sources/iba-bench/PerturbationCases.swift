@@ -20,6 +20,9 @@ import Kernels
                                 pair: row.textPair, gold: row.label)
     }
     let config = model.config
+    // LIME's sample count for single texts and its padding under the original protocol (LIMEOptions' defaults).
+    let lime = AttributionOptions().lime
+    let samples = Double(lime.samples ?? 100), padded = lime.paddedLength ?? 512
     for method in methods {
         let setup = MethodSetup(model: model, variant: .original, options: AttributionOptions(), tokenizer: tokenizer,
                                 context: context)
@@ -30,13 +33,13 @@ import Kernels
         for (i, e) in examples.enumerated() {
             _ = try explainer.attribution(of: e, target: 1, seed: UInt64(i))
             let n = e.input.count
-            flops += method == .lime ? 100 * logitsForwardFlops(config, n: 512)
+            flops += method == .lime ? samples * logitsForwardFlops(config, n: max(n, padded))
                 : logitsForwardFlops(config, n: n) + Double(n - 2) * logitsForwardFlops(config, n: n - 1)
         }
         let seconds = (now() - t0) / Double(examples.count)
         record("\(method.rawValue)-minilm-agnews", seconds: seconds, flops: flops / Double(examples.count),
                note: "\(examples.count) AG News rows (original selection), mean n "
                    + "\(examples.map(\.input.count).reduce(0, +) / examples.count)"
-                   + (method == .lime ? ", 100 samples padded to 512" : ", n - 2 deletions, packed"))
+                   + (method == .lime ? ", \(Int(samples)) samples padded to \(padded)" : ", n - 2 deletions, packed"))
     }
 }

@@ -171,11 +171,12 @@ if let directory = argument("--write-random-bert-base") {
             }
             (numLabels, labelNames) = (count, (0..<count).map { "LABEL_\($0)" })
         }
-        let minilm = argument("--shape") == "minilm"
-        guard [nil, "minilm", "bert-base"].contains(argument("--shape")) else {
+        let shape = argument("--shape") ?? "bert-base"
+        guard ["minilm", "bert-base"].contains(shape) else {
             FileHandle.standardError.write(Data("--shape is bert-base (the default) or minilm\n".utf8))
             exit(2)
         }
+        let minilm = shape == "minilm"
         let config = BertConfig(
             vocabSize: source.config.vocabSize, hiddenSize: minilm ? 384 : 768, numLayers: minilm ? 6 : 12,
             numHeads: 12, intermediateSize: minilm ? 1536 : 3072, numLabels: numLabels)
